@@ -1,0 +1,678 @@
+//! PMI-1 server: request handling, the shared key-value space and barriers.
+//!
+//! The server is transport-agnostic. Each connection (a socketpair end today, a
+//! TCP socket for the `PMI_PORT` variant later) is driven by
+//! [`PmiServer::serve`], which reads request lines, answers them through the
+//! connection's writer and reports noteworthy events (init, finalize, abort,
+//! connection closed) through the callback given to [`PmiServer::new`].
+//!
+//! All PEs share one key-value space, so a `put` is visible to every PE's `get`
+//! as soon as it has been answered (and in particular after the next barrier).
+
+use std::collections::HashMap;
+use std::io::{self, BufRead, Write};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::wire::{sanitize_value, Line, LineReader, Message, MAX_LINE_LEN};
+
+/// Longest kvsname the server advertises (`kvsname_max`).
+pub const KVSNAME_MAX: usize = 256;
+/// Longest key accepted by `put` (`keylen_max`).
+pub const KEYLEN_MAX: usize = 64;
+/// Longest value accepted by `put` (`vallen_max`).
+pub const VALLEN_MAX: usize = 1024;
+
+/// A connection's writer, shared so that barrier completion can answer every PE.
+pub type SharedWriter = Arc<Mutex<Box<dyn Write + Send>>>;
+
+/// Wraps any writer into a [`SharedWriter`].
+pub fn shared_writer<W: Write + Send + 'static>(w: W) -> SharedWriter {
+    Arc::new(Mutex::new(Box::new(w)))
+}
+
+/// Something the launcher may want to react to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerEvent {
+    /// PE `rank` completed `cmd=init`.
+    Initialized(usize),
+    /// PE `rank` sent `cmd=finalize`.
+    Finalized(usize),
+    /// PE `rank` sent `cmd=abort exitcode=code`.
+    Abort {
+        /// PE that aborted.
+        rank: usize,
+        /// Requested exit code (1 if missing or unparsable).
+        code: i32,
+    },
+    /// The connection of PE `rank` reached end-of-file or failed.
+    Closed(usize),
+}
+
+/// Per-PE PMI progress as seen by the server.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PeState {
+    /// `cmd=init` (or `cmd=initack`) was received.
+    pub initialized: bool,
+    /// `cmd=finalize` was received.
+    pub finalized: bool,
+    /// `cmd=abort` was received.
+    pub aborted: bool,
+    /// The connection is closed.
+    pub closed: bool,
+}
+
+/// Per-connection state, owned by whoever drives the connection.
+pub struct Connection {
+    rank: Option<usize>,
+    writer: SharedWriter,
+}
+
+impl Connection {
+    /// A connection whose rank is known up front (socketpair launch).
+    pub fn with_rank(rank: usize, writer: SharedWriter) -> Self {
+        Connection {
+            rank: Some(rank),
+            writer,
+        }
+    }
+
+    /// A connection whose rank will be learnt from `cmd=initack pmiid=ID`.
+    pub fn anonymous(writer: SharedWriter) -> Self {
+        Connection { rank: None, writer }
+    }
+
+    /// The rank of this connection, if known.
+    pub fn rank(&self) -> Option<usize> {
+        self.rank
+    }
+}
+
+struct State {
+    kvs: HashMap<String, String>,
+    /// Insertion order of keys, for `getbyidx`.
+    order: Vec<String>,
+    in_barrier: Vec<bool>,
+    barrier_count: usize,
+    pes: Vec<PeState>,
+}
+
+type EventFn = Box<dyn Fn(ServerEvent) + Send + Sync>;
+
+/// The PMI-1 server for one job.
+pub struct PmiServer {
+    kvsname: String,
+    size: usize,
+    state: Mutex<State>,
+    writers: Vec<Mutex<Option<SharedWriter>>>,
+    on_event: EventFn,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn rc_err(cmd: &str, msg: impl AsRef<str>) -> Message {
+    Message::new(cmd)
+        .with("rc", -1)
+        .with("msg", sanitize_value(msg.as_ref()))
+}
+
+fn write_all(w: &SharedWriter, msgs: &[Message]) -> io::Result<()> {
+    if msgs.is_empty() {
+        return Ok(());
+    }
+    let mut buf = String::new();
+    for m in msgs {
+        buf.push_str(&m.to_line());
+    }
+    let mut g = lock(w);
+    g.write_all(buf.as_bytes())?;
+    g.flush()
+}
+
+impl PmiServer {
+    /// Creates a server for a job of `size` PEs in key-value space `kvsname`.
+    /// `on_event` is called (from connection threads) for every [`ServerEvent`].
+    pub fn new(
+        kvsname: impl Into<String>,
+        size: usize,
+        on_event: impl Fn(ServerEvent) + Send + Sync + 'static,
+    ) -> Self {
+        PmiServer {
+            kvsname: kvsname.into(),
+            size,
+            state: Mutex::new(State {
+                kvs: HashMap::new(),
+                order: Vec::new(),
+                in_barrier: vec![false; size],
+                barrier_count: 0,
+                pes: vec![PeState::default(); size],
+            }),
+            writers: (0..size).map(|_| Mutex::new(None)).collect(),
+            on_event: Box::new(on_event),
+        }
+    }
+
+    /// The job's kvsname.
+    pub fn kvsname(&self) -> &str {
+        &self.kvsname
+    }
+
+    /// Number of PEs in the job.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// PMI progress of PE `rank`.
+    pub fn pe_state(&self, rank: usize) -> PeState {
+        lock(&self.state).pes[rank]
+    }
+
+    /// Registers `conn`'s writer as the one for its rank (needed so that
+    /// `barrier_out` reaches it). Done automatically by [`serve`](Self::serve)
+    /// for connections with a known rank and on `initack`.
+    pub fn register(&self, conn: &Connection) {
+        if let Some(r) = conn.rank {
+            *lock(&self.writers[r]) = Some(conn.writer.clone());
+        }
+    }
+
+    /// Serves one connection until end-of-file or a read error, answering on
+    /// `conn`'s writer. Emits [`ServerEvent::Closed`] at the end if the rank is
+    /// known.
+    pub fn serve<R: BufRead>(&self, mut conn: Connection, reader: R) {
+        self.register(&conn);
+        let mut lines = LineReader::new(reader);
+        loop {
+            let replies = match lines.read_line() {
+                Ok(None) | Err(_) => break,
+                // Blank lines are ignored rather than answered, so that a stray
+                // newline from a client cannot desynchronise request/reply pairs.
+                Ok(Some(Line::Text(l))) if l.trim().is_empty() => continue,
+                Ok(Some(Line::Text(l))) => match Message::parse(&l) {
+                    Ok(msg) => self.handle(&mut conn, &msg),
+                    Err(e) => vec![rc_err("error", e.to_string())],
+                },
+                Ok(Some(Line::TooLong(n))) => vec![rc_err(
+                    "error",
+                    format!("line_too_long_({n}_bytes,_max_{MAX_LINE_LEN})"),
+                )],
+                Ok(Some(Line::InvalidUtf8(_))) => vec![rc_err("error", "line_is_not_valid_utf8")],
+            };
+            // A failed write means the PE is gone; keep reading until EOF so that
+            // the close is observed consistently.
+            let _ = write_all(&conn.writer, &replies);
+        }
+        if let Some(r) = conn.rank {
+            lock(&self.state).pes[r].closed = true;
+            (self.on_event)(ServerEvent::Closed(r));
+        }
+    }
+
+    fn check_kvsname(&self, cmd: &str, msg: &Message) -> Option<Message> {
+        match msg.get("kvsname") {
+            Some(k) if k != self.kvsname => Some(rc_err(cmd, format!("unknown_kvsname_{k}"))),
+            _ => None,
+        }
+    }
+
+    /// Handles one request and returns the replies for the requesting
+    /// connection (possibly none). Barrier completion writes `barrier_out` to
+    /// every registered connection directly.
+    pub fn handle(&self, conn: &mut Connection, msg: &Message) -> Vec<Message> {
+        let need_rank = |cmd: &str| -> Result<usize, Message> {
+            conn.rank
+                .ok_or_else(|| rc_err(cmd, "rank_unknown_(send_cmd=initack_pmiid=ID_first)"))
+        };
+        match msg.cmd.as_str() {
+            "init" => {
+                let ver = msg.get("pmi_version").unwrap_or("1");
+                let ok = ver == "1";
+                if ok {
+                    if let Some(r) = conn.rank {
+                        lock(&self.state).pes[r].initialized = true;
+                        (self.on_event)(ServerEvent::Initialized(r));
+                    }
+                }
+                vec![Message::new("response_to_init")
+                    .with("pmi_version", 1)
+                    .with("pmi_subversion", 1)
+                    .with("rc", if ok { 0 } else { -1 })]
+            }
+            "initack" => {
+                let id = msg.get("pmiid").and_then(|s| s.parse::<usize>().ok());
+                let rank = match (conn.rank, id) {
+                    (Some(r), _) => r,
+                    (None, Some(id)) if id < self.size => id,
+                    _ => return vec![rc_err("initack", "invalid_or_missing_pmiid")],
+                };
+                conn.rank = Some(rank);
+                self.register(conn);
+                {
+                    let mut st = lock(&self.state);
+                    st.pes[rank].initialized = true;
+                }
+                (self.on_event)(ServerEvent::Initialized(rank));
+                vec![
+                    Message::new("initack").with("rc", 0),
+                    Message::new("set").with("size", self.size),
+                    Message::new("set").with("rank", rank),
+                    Message::new("set").with("debug", 0),
+                ]
+            }
+            "get_maxes" => vec![Message::new("maxes")
+                .with("kvsname_max", KVSNAME_MAX)
+                .with("keylen_max", KEYLEN_MAX)
+                .with("vallen_max", VALLEN_MAX)],
+            "get_my_kvsname" => {
+                vec![Message::new("my_kvsname").with("kvsname", &self.kvsname)]
+            }
+            "get_universe_size" => vec![Message::new("universe_size").with("size", self.size)],
+            "get_appnum" => vec![Message::new("appnum").with("appnum", 0)],
+            "put" => {
+                const C: &str = "put_result";
+                if let Some(e) = self.check_kvsname(C, msg) {
+                    return vec![e];
+                }
+                let Some(key) = msg.get("key") else {
+                    return vec![rc_err(C, "missing_key")];
+                };
+                let Some(value) = msg.get("value") else {
+                    return vec![rc_err(C, "missing_value")];
+                };
+                if key.is_empty() {
+                    return vec![rc_err(C, "empty_key")];
+                }
+                if key.len() > KEYLEN_MAX {
+                    return vec![rc_err(
+                        C,
+                        format!("key_length_{}_exceeds_keylen_max_{KEYLEN_MAX}", key.len()),
+                    )];
+                }
+                if value.len() > VALLEN_MAX {
+                    return vec![rc_err(
+                        C,
+                        format!(
+                            "value_length_{}_exceeds_vallen_max_{VALLEN_MAX}",
+                            value.len()
+                        ),
+                    )];
+                }
+                let mut st = lock(&self.state);
+                if st.kvs.insert(key.to_string(), value.to_string()).is_none() {
+                    st.order.push(key.to_string());
+                }
+                vec![Message::new(C).with("rc", 0).with("msg", "success")]
+            }
+            "get" => {
+                const C: &str = "get_result";
+                if let Some(e) = self.check_kvsname(C, msg) {
+                    return vec![e];
+                }
+                let Some(key) = msg.get("key") else {
+                    return vec![rc_err(C, "missing_key")];
+                };
+                let value = if key == "PMI_process_mapping" {
+                    Some(format!("(vector,(0,1,{}))", self.size))
+                } else {
+                    lock(&self.state).kvs.get(key).cloned()
+                };
+                match value {
+                    Some(v) => vec![Message::new(C)
+                        .with("rc", 0)
+                        .with("msg", "success")
+                        .with("value", v)],
+                    None => vec![rc_err(C, format!("key_{key}_not_found"))],
+                }
+            }
+            "getbyidx" => {
+                const C: &str = "getbyidx_results";
+                if let Some(e) = self.check_kvsname(C, msg) {
+                    return vec![e];
+                }
+                let idx = msg.get("idx").and_then(|s| s.parse::<usize>().ok());
+                let Some(idx) = idx else {
+                    return vec![rc_err(C, "missing_or_invalid_idx")];
+                };
+                let st = lock(&self.state);
+                match st.order.get(idx) {
+                    Some(k) => vec![Message::new(C)
+                        .with("rc", 0)
+                        .with("nextidx", idx + 1)
+                        .with("key", k)
+                        .with("val", &st.kvs[k])],
+                    None => vec![Message::new(C)
+                        .with("rc", -1)
+                        .with("reason", "no_more_keyvals")],
+                }
+            }
+            "barrier_in" => {
+                let rank = match need_rank("barrier_out") {
+                    Ok(r) => r,
+                    Err(e) => return vec![e],
+                };
+                let complete = {
+                    let mut st = lock(&self.state);
+                    if !st.in_barrier[rank] {
+                        st.in_barrier[rank] = true;
+                        st.barrier_count += 1;
+                    }
+                    if st.barrier_count == self.size {
+                        st.barrier_count = 0;
+                        st.in_barrier.iter_mut().for_each(|b| *b = false);
+                        true
+                    } else {
+                        false
+                    }
+                };
+                if complete {
+                    let out = [Message::new("barrier_out")];
+                    for w in &self.writers {
+                        let w = lock(w).clone();
+                        if let Some(w) = w {
+                            let _ = write_all(&w, &out);
+                        }
+                    }
+                }
+                Vec::new()
+            }
+            "finalize" => {
+                if let Some(r) = conn.rank {
+                    lock(&self.state).pes[r].finalized = true;
+                    (self.on_event)(ServerEvent::Finalized(r));
+                }
+                vec![Message::new("finalize_ack")]
+            }
+            "abort" => {
+                let code = msg
+                    .get("exitcode")
+                    .and_then(|s| s.parse::<i32>().ok())
+                    .unwrap_or(1);
+                match conn.rank {
+                    Some(rank) => {
+                        lock(&self.state).pes[rank].aborted = true;
+                        (self.on_event)(ServerEvent::Abort { rank, code });
+                        Vec::new()
+                    }
+                    None => vec![rc_err("abort_result", "rank_unknown")],
+                }
+            }
+            other => vec![rc_err(
+                &format!("{}_result", sanitize_value(other)),
+                "unknown_command",
+            )],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    /// A writer that appends into a shared buffer we can inspect.
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl Write for Buf {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    impl Buf {
+        fn take(&self) -> String {
+            String::from_utf8(std::mem::take(&mut *self.0.lock().unwrap())).unwrap()
+        }
+    }
+
+    fn setup(
+        n: usize,
+    ) -> (
+        PmiServer,
+        Vec<(Connection, Buf)>,
+        mpsc::Receiver<ServerEvent>,
+    ) {
+        let (tx, rx) = mpsc::channel();
+        let tx = Mutex::new(tx);
+        let srv = PmiServer::new("kvs-1", n, move |e| {
+            let _ = tx.lock().unwrap().send(e);
+        });
+        let conns = (0..n)
+            .map(|r| {
+                let b = Buf::default();
+                let c = Connection::with_rank(r, shared_writer(b.clone()));
+                srv.register(&c);
+                (c, b)
+            })
+            .collect();
+        (srv, conns, rx)
+    }
+
+    fn req(srv: &PmiServer, c: &mut Connection, line: &str) -> String {
+        srv.handle(c, &Message::parse(line).unwrap())
+            .iter()
+            .map(|m| m.to_line())
+            .collect()
+    }
+
+    #[test]
+    fn simple_replies() {
+        let (srv, mut conns, rx) = setup(4);
+        let c = &mut conns[0].0;
+        assert_eq!(
+            req(&srv, c, "cmd=init pmi_version=1 pmi_subversion=1"),
+            "cmd=response_to_init pmi_version=1 pmi_subversion=1 rc=0\n"
+        );
+        assert_eq!(rx.try_recv().unwrap(), ServerEvent::Initialized(0));
+        assert!(srv.pe_state(0).initialized);
+        assert_eq!(
+            req(&srv, c, "cmd=get_maxes"),
+            "cmd=maxes kvsname_max=256 keylen_max=64 vallen_max=1024\n"
+        );
+        assert_eq!(
+            req(&srv, c, "cmd=get_my_kvsname"),
+            "cmd=my_kvsname kvsname=kvs-1\n"
+        );
+        assert_eq!(
+            req(&srv, c, "cmd=get_universe_size"),
+            "cmd=universe_size size=4\n"
+        );
+        assert_eq!(req(&srv, c, "cmd=get_appnum"), "cmd=appnum appnum=0\n");
+        assert_eq!(
+            req(&srv, c, "cmd=get kvsname=kvs-1 key=PMI_process_mapping"),
+            "cmd=get_result rc=0 msg=success value=(vector,(0,1,4))\n"
+        );
+        assert_eq!(req(&srv, c, "cmd=finalize"), "cmd=finalize_ack\n");
+        assert!(srv.pe_state(0).finalized);
+        assert_eq!(
+            req(&srv, c, "cmd=init pmi_version=2 pmi_subversion=0"),
+            "cmd=response_to_init pmi_version=1 pmi_subversion=1 rc=-1\n"
+        );
+    }
+
+    #[test]
+    fn put_get_and_limits() {
+        let (srv, mut conns, _rx) = setup(2);
+        let (a, b) = conns.split_at_mut(1);
+        let c0 = &mut a[0].0;
+        let c1 = &mut b[0].0;
+        assert_eq!(
+            req(&srv, c0, "cmd=put kvsname=kvs-1 key=k0 value=v=0"),
+            "cmd=put_result rc=0 msg=success\n"
+        );
+        assert_eq!(
+            req(&srv, c1, "cmd=get kvsname=kvs-1 key=k0"),
+            "cmd=get_result rc=0 msg=success value=v=0\n"
+        );
+        assert_eq!(
+            req(&srv, c1, "cmd=get kvsname=kvs-1 key=nope"),
+            "cmd=get_result rc=-1 msg=key_nope_not_found\n"
+        );
+        let long_key = "k".repeat(65);
+        let r = req(
+            &srv,
+            c0,
+            &format!("cmd=put kvsname=kvs-1 key={long_key} value=1"),
+        );
+        assert!(
+            r.starts_with("cmd=put_result rc=-1 msg=key_length_65"),
+            "{r}"
+        );
+        let ok_key = "k".repeat(64);
+        let r = req(
+            &srv,
+            c0,
+            &format!("cmd=put kvsname=kvs-1 key={ok_key} value=1"),
+        );
+        assert_eq!(r, "cmd=put_result rc=0 msg=success\n");
+        let long_val = "v".repeat(1025);
+        let r = req(
+            &srv,
+            c0,
+            &format!("cmd=put kvsname=kvs-1 key=x value={long_val}"),
+        );
+        assert!(
+            r.starts_with("cmd=put_result rc=-1 msg=value_length_1025"),
+            "{r}"
+        );
+        let ok_val = "v".repeat(1024);
+        let r = req(
+            &srv,
+            c0,
+            &format!("cmd=put kvsname=kvs-1 key=x value={ok_val}"),
+        );
+        assert_eq!(r, "cmd=put_result rc=0 msg=success\n");
+        let r = req(&srv, c0, "cmd=put kvsname=kvs-1 value=1");
+        assert_eq!(r, "cmd=put_result rc=-1 msg=missing_key\n");
+        let r = req(&srv, c0, "cmd=put kvsname=kvs-1 key=a");
+        assert_eq!(r, "cmd=put_result rc=-1 msg=missing_value\n");
+        let r = req(&srv, c0, "cmd=get kvsname=other key=k0");
+        assert_eq!(r, "cmd=get_result rc=-1 msg=unknown_kvsname_other\n");
+        // getbyidx walks keys in insertion order.
+        let r = req(&srv, c0, "cmd=getbyidx kvsname=kvs-1 idx=0");
+        assert_eq!(r, "cmd=getbyidx_results rc=0 nextidx=1 key=k0 val=v=0\n");
+        let r = req(&srv, c0, "cmd=getbyidx kvsname=kvs-1 idx=3");
+        assert_eq!(r, "cmd=getbyidx_results rc=-1 reason=no_more_keyvals\n");
+    }
+
+    #[test]
+    fn unknown_command() {
+        let (srv, mut conns, _rx) = setup(1);
+        assert_eq!(
+            req(&srv, &mut conns[0].0, "cmd=frobnicate a=b"),
+            "cmd=frobnicate_result rc=-1 msg=unknown_command\n"
+        );
+    }
+
+    #[test]
+    fn barrier_broadcasts_once_all_arrive() {
+        let (srv, mut conns, _rx) = setup(3);
+        for (i, (c, _)) in conns.iter_mut().enumerate().take(2) {
+            assert_eq!(req(&srv, c, "cmd=barrier_in"), "", "pe {i}");
+        }
+        // Duplicate barrier_in from the same PE does not count twice.
+        assert_eq!(req(&srv, &mut conns[0].0, "cmd=barrier_in"), "");
+        for (_, b) in &conns {
+            assert_eq!(b.take(), "");
+        }
+        assert_eq!(req(&srv, &mut conns[2].0, "cmd=barrier_in"), "");
+        for (_, b) in &conns {
+            assert_eq!(b.take(), "cmd=barrier_out\n");
+        }
+        // The barrier is reusable.
+        for (c, _) in conns.iter_mut() {
+            req(&srv, c, "cmd=barrier_in");
+        }
+        for (_, b) in &conns {
+            assert_eq!(b.take(), "cmd=barrier_out\n");
+        }
+    }
+
+    #[test]
+    fn abort_event_no_reply() {
+        let (srv, mut conns, rx) = setup(2);
+        assert_eq!(req(&srv, &mut conns[1].0, "cmd=abort exitcode=7"), "");
+        assert_eq!(
+            rx.try_recv().unwrap(),
+            ServerEvent::Abort { rank: 1, code: 7 }
+        );
+        assert!(srv.pe_state(1).aborted);
+    }
+
+    #[test]
+    fn initack_variant() {
+        let (tx, rx) = mpsc::channel();
+        let tx = Mutex::new(tx);
+        let srv = PmiServer::new("k", 4, move |e| {
+            let _ = tx.lock().unwrap().send(e);
+        });
+        let b = Buf::default();
+        let mut c = Connection::anonymous(shared_writer(b.clone()));
+        assert_eq!(
+            req(&srv, &mut c, "cmd=barrier_in"),
+            "cmd=barrier_out rc=-1 msg=rank_unknown_(send_cmd=initack_pmiid=ID_first)\n"
+        );
+        assert_eq!(
+            req(&srv, &mut c, "cmd=initack pmiid=9"),
+            "cmd=initack rc=-1 msg=invalid_or_missing_pmiid\n"
+        );
+        assert_eq!(
+            req(&srv, &mut c, "cmd=initack pmiid=2"),
+            "cmd=initack rc=0\ncmd=set size=4\ncmd=set rank=2\ncmd=set debug=0\n"
+        );
+        assert_eq!(c.rank(), Some(2));
+        assert_eq!(rx.try_recv().unwrap(), ServerEvent::Initialized(2));
+    }
+
+    #[test]
+    fn serve_over_a_stream() {
+        let (tx, rx) = mpsc::channel();
+        let tx = Mutex::new(tx);
+        let srv = PmiServer::new("k", 1, move |e| {
+            let _ = tx.lock().unwrap().send(e);
+        });
+        let b = Buf::default();
+        let input = format!(
+            "cmd=init pmi_version=1 pmi_subversion=1\nbogus\n\n{}\ncmd=barrier_in\ncmd=put key=a value=b\ncmd=get key=a\ncmd=finalize\n",
+            "x".repeat(MAX_LINE_LEN + 10)
+        );
+        srv.serve(
+            Connection::with_rank(0, shared_writer(b.clone())),
+            io::Cursor::new(input.into_bytes()),
+        );
+        let out = b.take();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines[0],
+            "cmd=response_to_init pmi_version=1 pmi_subversion=1 rc=0"
+        );
+        assert!(
+            lines[1].starts_with("cmd=error rc=-1 msg=token_'bogus'"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[2].starts_with("cmd=error rc=-1 msg=line_too_long"),
+            "{}",
+            lines[2]
+        );
+        assert_eq!(lines[3], "cmd=barrier_out");
+        assert_eq!(lines[4], "cmd=put_result rc=0 msg=success");
+        assert_eq!(lines[5], "cmd=get_result rc=0 msg=success value=b");
+        assert_eq!(lines[6], "cmd=finalize_ack");
+        assert_eq!(lines.len(), 7);
+        let evs: Vec<_> = rx.try_iter().collect();
+        assert_eq!(
+            evs,
+            vec![
+                ServerEvent::Initialized(0),
+                ServerEvent::Finalized(0),
+                ServerEvent::Closed(0)
+            ]
+        );
+        assert!(srv.pe_state(0).closed);
+    }
+}

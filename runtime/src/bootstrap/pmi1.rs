@@ -1,0 +1,287 @@
+//! PMI-1 client ("simple" PMI wire protocol).
+//!
+//! Connection: the fd in `PMI_FD` (inherited socket; `PMI_RANK`/`PMI_SIZE` give identity),
+//! or TCP to `PMI_PORT=host:port` introduced by `cmd=initack pmiid=$PMI_ID`, whose reply
+//! carries `cmd=set size=N`, `cmd=set rank=R` (Hydra's `-pmi-port`). Then:
+//! `init` → `get_maxes` → `get_my_kvsname`, and `put`/`barrier_in`/`get` as needed.
+use super::wire::{self, Message};
+use super::Kvs;
+use crate::error::{Error, Result};
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::os::fd::FromRawFd;
+use std::time::Duration;
+
+/// A connected PMI-1 client.
+pub struct Pmi1 {
+    reader: BufReader<Box<dyn std::io::Read + Send>>,
+    writer: Box<dyn Write + Send>,
+    rank: usize,
+    size: usize,
+    kvsname: String,
+    keymax: usize,
+    valmax: usize,
+    address: String,
+}
+
+fn env_usize(name: &str) -> Result<Option<usize>> {
+    match std::env::var(name) {
+        Ok(v) => v.trim().parse().map(Some).map_err(|_| Error::Bootstrap {
+            protocol: "pmi1",
+            msg: format!("environment variable {name}={v:?} is not a non-negative integer"),
+        }),
+        Err(_) => Ok(None),
+    }
+}
+
+/// Connect timeout for `PMI_PORT`, from `RSHMEM_BOOTSTRAP_TIMEOUT` (seconds, default 60).
+fn connect_timeout() -> Duration {
+    let secs = std::env::var("RSHMEM_BOOTSTRAP_TIMEOUT")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok());
+    Duration::from_secs_f64(secs.filter(|s| *s > 0.0).unwrap_or(60.0))
+}
+
+impl Pmi1 {
+    /// Connects as the environment says (`PMI_FD` first, then `PMI_PORT`).
+    pub fn connect_from_env() -> Result<Self> {
+        let perr = |msg: String| Error::Bootstrap {
+            protocol: "pmi1",
+            msg,
+        };
+        if let Some(fd) = env_usize("PMI_FD")? {
+            let rank = env_usize("PMI_RANK")?
+                .ok_or_else(|| perr("PMI_FD is set but PMI_RANK is not".into()))?;
+            let size = env_usize("PMI_SIZE")?
+                .ok_or_else(|| perr("PMI_FD is set but PMI_SIZE is not".into()))?;
+            // SAFETY: fstat on an arbitrary fd number only reads its status.
+            let mut st: libc::stat = unsafe { std::mem::zeroed() };
+            // SAFETY: `st` is a valid out-pointer.
+            if unsafe { libc::fstat(fd as i32, &mut st) } != 0 {
+                return Err(perr(format!("PMI_FD={fd} is not an open file descriptor (was this process started by a PMI launcher?)")));
+            }
+            // SAFETY: the launcher handed us this fd for our exclusive use; we own it now.
+            let file = unsafe { std::fs::File::from_raw_fd(fd as i32) };
+            let w = file
+                .try_clone()
+                .map_err(|e| perr(format!("dup of PMI_FD={fd}: {e}")))?;
+            let mut me = Self::new(
+                Box::new(file),
+                Box::new(w),
+                rank,
+                size,
+                format!("PMI_FD={fd}"),
+            );
+            me.handshake()?;
+            return Ok(me);
+        }
+        let port = std::env::var("PMI_PORT")
+            .map_err(|_| perr("neither PMI_FD nor PMI_PORT is set".into()))?;
+        let id = std::env::var("PMI_ID").unwrap_or_else(|_| "0".into());
+        let timeout = connect_timeout();
+        let addrs: Vec<_> = port
+            .to_socket_addrs()
+            .map_err(|e| perr(format!("PMI_PORT={port:?} is not a host:port address: {e}")))?
+            .collect();
+        let deadline = std::time::Instant::now() + timeout;
+        let stream = loop {
+            let mut last_err = None;
+            let mut connected = None;
+            for a in &addrs {
+                match TcpStream::connect_timeout(a, Duration::from_secs(2).min(timeout)) {
+                    Ok(s) => {
+                        connected = Some(s);
+                        break;
+                    }
+                    Err(e) => last_err = Some(e),
+                }
+            }
+            if let Some(s) = connected {
+                break s;
+            }
+            if std::time::Instant::now() >= deadline {
+                let e = last_err
+                    .map(|e| e.to_string())
+                    .unwrap_or_else(|| "no address".into());
+                return Err(perr(format!(
+                    "cannot connect to the PMI server at PMI_PORT={port} within {:.0} s (RSHMEM_BOOTSTRAP_TIMEOUT): {e}",
+                    timeout.as_secs_f64()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        stream.set_nodelay(true).ok();
+        let w = stream
+            .try_clone()
+            .map_err(|e| perr(format!("dup of PMI socket: {e}")))?;
+        let mut me = Self::new(
+            Box::new(stream),
+            Box::new(w),
+            0,
+            0,
+            format!("PMI_PORT={port}"),
+        );
+        me.send("initack", &[("pmiid", &id)])?;
+        let ack = me.recv()?;
+        if ack.cmd != "initack" || ack.rc() != 0 {
+            return Err(perr(format!(
+                "PMI server at {port} refused pmiid={id}: {ack:?}"
+            )));
+        }
+        for _ in 0..3 {
+            let m = me.recv()?;
+            if m.cmd != "set" {
+                return Err(perr(format!("unexpected reply to initack: {m:?}")));
+            }
+            if let Some(v) = m.get("size") {
+                me.size = v.parse().map_err(|_| perr(format!("bad size in {m:?}")))?;
+            }
+            if let Some(v) = m.get("rank") {
+                me.rank = v.parse().map_err(|_| perr(format!("bad rank in {m:?}")))?;
+            }
+        }
+        if me.size == 0 {
+            return Err(perr("PMI server sent no size".into()));
+        }
+        me.handshake()?;
+        Ok(me)
+    }
+
+    fn new(
+        r: Box<dyn std::io::Read + Send>,
+        w: Box<dyn Write + Send>,
+        rank: usize,
+        size: usize,
+        address: String,
+    ) -> Self {
+        Self {
+            reader: BufReader::new(r),
+            writer: w,
+            rank,
+            size,
+            kvsname: String::new(),
+            keymax: 64,
+            valmax: 1024,
+            address,
+        }
+    }
+
+    fn err(&self, msg: String) -> Error {
+        Error::Bootstrap {
+            protocol: "pmi1",
+            msg: format!("{msg} (server {})", self.address),
+        }
+    }
+
+    fn send(&mut self, cmd: &str, pairs: &[(&str, &str)]) -> Result<()> {
+        let line = wire::format(cmd, pairs);
+        let r = self
+            .writer
+            .write_all(line.as_bytes())
+            .and_then(|_| self.writer.flush());
+        r.map_err(|e| self.err(format!("sending cmd={cmd}: {e}")))
+    }
+
+    fn recv(&mut self) -> Result<Message> {
+        let mut line = String::new();
+        match self.reader.read_line(&mut line) {
+            Ok(0) => Err(self.err(
+                "the PMI server closed the connection (the launcher is gone or killed the job)"
+                    .into(),
+            )),
+            Ok(_) => Message::parse(&line).map_err(|e| self.err(e.to_string())),
+            Err(e) => Err(self.err(format!("reading from the PMI server: {e}"))),
+        }
+    }
+
+    fn call(&mut self, cmd: &str, pairs: &[(&str, &str)], reply: &str) -> Result<Message> {
+        self.send(cmd, pairs)?;
+        let m = self.recv()?;
+        if m.cmd != reply {
+            return Err(self.err(format!(
+                "expected cmd={reply} in reply to cmd={cmd}, got {m:?}"
+            )));
+        }
+        Ok(m)
+    }
+
+    fn handshake(&mut self) -> Result<()> {
+        let m = self.call(
+            "init",
+            &[("pmi_version", "1"), ("pmi_subversion", "1")],
+            "response_to_init",
+        )?;
+        if m.rc() != 0 {
+            return Err(self.err(format!("init refused: {m:?}")));
+        }
+        let m = self.call("get_maxes", &[], "maxes")?;
+        let num = |k: &str, d: usize| m.get(k).and_then(|v| v.parse().ok()).unwrap_or(d);
+        self.keymax = num("keylen_max", 64);
+        self.valmax = num("vallen_max", 1024);
+        let m = self.call("get_my_kvsname", &[], "my_kvsname")?;
+        self.kvsname = m
+            .get("kvsname")
+            .ok_or_else(|| self.err("my_kvsname reply without kvsname".into()))?
+            .to_string();
+        Ok(())
+    }
+}
+
+impl Kvs for Pmi1 {
+    fn protocol(&self) -> &'static str {
+        "pmi1"
+    }
+    fn rank(&self) -> usize {
+        self.rank
+    }
+    fn size(&self) -> usize {
+        self.size
+    }
+    fn job_id(&self) -> &str {
+        &self.kvsname
+    }
+    fn maxes(&self) -> (usize, usize) {
+        (self.keymax, self.valmax)
+    }
+    fn put_raw(&mut self, key: &str, value: &str) -> Result<()> {
+        if key.len() > self.keymax || value.len() > self.valmax {
+            return Err(self.err(format!(
+                "key {key:?} or its {}-byte value exceeds the server's maxima ({}, {})",
+                value.len(),
+                self.keymax,
+                self.valmax
+            )));
+        }
+        let kvs = self.kvsname.clone();
+        let m = self.call(
+            "put",
+            &[("kvsname", &kvs), ("key", key), ("value", value)],
+            "put_result",
+        )?;
+        if m.rc() != 0 {
+            return Err(self.err(format!("put of key {key:?} failed: {m:?}")));
+        }
+        Ok(())
+    }
+    fn get_raw(&mut self, key: &str) -> Result<Option<String>> {
+        let kvs = self.kvsname.clone();
+        let m = self.call("get", &[("kvsname", &kvs), ("key", key)], "get_result")?;
+        Ok((m.rc() == 0).then(|| m.get("value").unwrap_or("").to_string()))
+    }
+    fn barrier(&mut self) -> Result<()> {
+        self.call("barrier_in", &[], "barrier_out").map(|_| ())
+    }
+    fn process_mapping(&mut self) -> Option<Vec<usize>> {
+        let v = self.get_raw("PMI_process_mapping").ok()??;
+        wire::parse_process_mapping(&v, self.size)
+    }
+    fn abort(&mut self, code: i32) -> ! {
+        let _ = self.send("abort", &[("exitcode", &code.to_string())]);
+        // Give the launcher a moment to tear the job down with our status, then go anyway.
+        std::thread::sleep(Duration::from_millis(200));
+        std::process::exit(code)
+    }
+    fn finalize(&mut self) -> Result<()> {
+        self.call("finalize", &[], "finalize_ack").map(|_| ())
+    }
+}

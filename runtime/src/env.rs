@@ -1,0 +1,190 @@
+//! Environment variables read at init (OpenSHMEM's `SHMEM_*`, the deprecated `SMA_*`
+//! spellings, and rshmem's own `RSHMEM_*`).
+use crate::error::{Error, Result};
+
+/// Default symmetric heap size: 512 MiB, reserved as address space and backed lazily.
+pub const DEFAULT_SYMMETRIC_SIZE: usize = 512 << 20;
+
+/// Settings taken from the environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Symmetric heap size in bytes (`SHMEM_SYMMETRIC_SIZE`).
+    pub symmetric_size: usize,
+    /// Costly argument checks (`SHMEM_DEBUG`).
+    pub debug: bool,
+    /// Print the configuration at init (`SHMEM_INFO`).
+    pub info: bool,
+    /// Print the library version at init (`SHMEM_VERSION`).
+    pub version: bool,
+}
+
+/// One documented variable, for `SHMEM_INFO`.
+pub struct VarDoc {
+    /// Name.
+    pub name: &'static str,
+    /// Default, as text.
+    pub default: &'static str,
+    /// One-line description.
+    pub doc: &'static str,
+}
+
+/// Every variable rshmem reads, with defaults and descriptions.
+pub const VARS: &[VarDoc] = &[
+    VarDoc {
+        name: "SHMEM_SYMMETRIC_SIZE",
+        default: "512M",
+        doc: "symmetric heap size per PE (k/K/m/M/g/G/t/T suffixes; decimals allowed)",
+    },
+    VarDoc {
+        name: "SHMEM_DEBUG",
+        default: "0",
+        doc: "1: check that collective calls get the same arguments on every PE",
+    },
+    VarDoc {
+        name: "SHMEM_INFO",
+        default: "0",
+        doc: "1: print every variable with its value at init (PE 0)",
+    },
+    VarDoc {
+        name: "SHMEM_VERSION",
+        default: "0",
+        doc: "1: print the library and specification version at init (PE 0)",
+    },
+    VarDoc {
+        name: "RSHMEM_BOOTSTRAP_TIMEOUT",
+        default: "60",
+        doc: "seconds to wait for the PMI server (PMI_PORT) before failing",
+    },
+];
+
+fn flag(names: &[&str]) -> bool {
+    names.iter().filter_map(|n| std::env::var(n).ok()).any(|v| {
+        let v = v.trim().to_ascii_lowercase();
+        !(v.is_empty() || v == "0" || v == "no" || v == "false" || v == "off")
+    })
+}
+
+impl Config {
+    /// Reads the environment. An unusable value is an [`Error::InvalidEnv`].
+    pub fn from_env() -> Result<Self> {
+        let symmetric_size = match (
+            std::env::var("SHMEM_SYMMETRIC_SIZE"),
+            std::env::var("SMA_SYMMETRIC_SIZE"),
+        ) {
+            (Ok(v), _) => parse_size("SHMEM_SYMMETRIC_SIZE", &v)?,
+            (Err(_), Ok(v)) => parse_size("SMA_SYMMETRIC_SIZE", &v)?,
+            _ => DEFAULT_SYMMETRIC_SIZE,
+        };
+        Ok(Self {
+            symmetric_size,
+            debug: flag(&["SHMEM_DEBUG", "SMA_DEBUG"]),
+            info: flag(&["SHMEM_INFO", "SMA_INFO"]),
+            version: flag(&["SHMEM_VERSION", "SMA_VERSION"]),
+        })
+    }
+}
+
+/// Parses a size in OpenSHMEM syntax: a non-negative integer or decimal number with an
+/// optional `k/K/m/M/g/G/t/T` suffix (powers of 1024) — e.g. `4096`, `64k`, `1.5G`.
+///
+/// ```
+/// use rshmem::env::parse_size;
+/// assert_eq!(parse_size("SHMEM_SYMMETRIC_SIZE", "1.5k").unwrap(), 1536);
+/// assert!(parse_size("SHMEM_SYMMETRIC_SIZE", "lots").is_err());
+/// ```
+pub fn parse_size(var: &'static str, value: &str) -> Result<usize> {
+    let bad = |reason: &str| Error::InvalidEnv {
+        var,
+        value: value.to_string(),
+        reason: format!(
+            "{reason}; use a positive number with an optional k, m, g or t suffix, e.g. {var}=1G"
+        ),
+    };
+    let v = value.trim();
+    let (num, mult) = match v.char_indices().last() {
+        None => return Err(bad("empty value")),
+        Some((i, c)) => match c.to_ascii_lowercase() {
+            'k' => (&v[..i], 1u64 << 10),
+            'm' => (&v[..i], 1 << 20),
+            'g' => (&v[..i], 1 << 30),
+            't' => (&v[..i], 1 << 40),
+            c if c.is_ascii_digit() || c == '.' => (v, 1),
+            _ => return Err(bad(&format!("unknown suffix {c:?}"))),
+        },
+    };
+    if num.is_empty()
+        || !num.chars().all(|c| c.is_ascii_digit() || c == '.')
+        || num.matches('.').count() > 1
+        || num == "."
+    {
+        return Err(bad("not a number"));
+    }
+    let bytes = if num.contains('.') {
+        let f: f64 = num.parse().map_err(|_| bad("not a number"))?;
+        (f * mult as f64).round()
+    } else {
+        let n: u64 = num.parse().map_err(|_| bad("number too large"))?;
+        n.checked_mul(mult).ok_or_else(|| bad("size too large"))? as f64
+    };
+    if bytes < 1.0 {
+        return Err(bad("size must be at least 1 byte"));
+    }
+    if bytes > (1u64 << 46) as f64 {
+        return Err(bad("size larger than 64 TiB"));
+    }
+    Ok(bytes as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn valid_sizes() {
+        let p = |s| parse_size("SHMEM_SYMMETRIC_SIZE", s).unwrap();
+        assert_eq!(p("4096"), 4096);
+        assert_eq!(p("1k"), 1024);
+        assert_eq!(p("1K"), 1024);
+        assert_eq!(p("2m"), 2 << 20);
+        assert_eq!(p("512M"), 512 << 20);
+        assert_eq!(p("1g"), 1 << 30);
+        assert_eq!(p("1T"), 1 << 40);
+        assert_eq!(p("1.5G"), 3 << 29);
+        assert_eq!(p(" 64k "), 65536);
+        assert_eq!(p("0.5k"), 512);
+    }
+
+    #[test]
+    fn invalid_sizes_name_the_variable_and_value() {
+        for bad in [
+            "",
+            "abc",
+            "12q",
+            "-5",
+            "1.2.3",
+            "k",
+            "0",
+            "0.0001k",
+            "1e9",
+            "99999999999999999999",
+            "100000T",
+        ] {
+            let e = parse_size("SHMEM_SYMMETRIC_SIZE", bad)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("SHMEM_SYMMETRIC_SIZE") && e.contains(&format!("{bad:?}")),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn integers_with_suffixes(n in 1u64..100_000, s in 0usize..5) {
+            let (suf, mult) = [("", 1u64), ("k", 1 << 10), ("M", 1 << 20), ("g", 1 << 30), ("T", 1 << 40)][s];
+            prop_assert_eq!(parse_size("X", &format!("{n}{suf}")).ok(), (n * mult <= 1 << 46).then_some((n * mult) as usize));
+        }
+    }
+}

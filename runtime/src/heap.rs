@@ -1,0 +1,295 @@
+//! The symmetric heap allocator: offsets only, no memory.
+//!
+//! Every PE runs the same sequence of collective calls, so a deterministic allocator gives
+//! every PE the same offset for the same object: symmetric addresses are `heap base + offset`
+//! on each PE. First fit by address with coalescing; blocks are multiples of
+//! [`GRANULE`] and at least [`GRANULE`]-aligned. Metadata lives in this process, never in
+//! the heap, so a remote PE's stray put cannot corrupt it.
+use crate::error::{Error, Result};
+use std::collections::BTreeMap;
+
+/// Allocation granule and minimum alignment (what `malloc` promises for any type).
+pub const GRANULE: usize = 16;
+
+/// First-fit allocator over `[0, size)`.
+#[derive(Debug, Clone)]
+pub struct HeapAllocator {
+    size: usize,
+    /// Free blocks: offset → length, never adjacent (coalesced).
+    free: BTreeMap<usize, usize>,
+    /// Live blocks: offset → length (rounded to the granule).
+    used: BTreeMap<usize, usize>,
+    high_water: usize,
+}
+
+fn round_up(n: usize, a: usize) -> Option<usize> {
+    n.checked_add(a - 1).map(|v| v & !(a - 1))
+}
+
+fn human(bytes: usize) -> String {
+    let units = [("T", 40), ("G", 30), ("M", 20), ("K", 10)];
+    for (u, s) in units {
+        if bytes >= 1 << s {
+            return format!("{}{u}", bytes.div_ceil(1 << s));
+        }
+    }
+    bytes.to_string()
+}
+
+impl HeapAllocator {
+    /// An empty heap of `size` bytes (rounded down to the granule).
+    pub fn new(size: usize) -> Self {
+        let size = size & !(GRANULE - 1);
+        let mut free = BTreeMap::new();
+        if size > 0 {
+            free.insert(0, size);
+        }
+        Self {
+            size,
+            free,
+            used: BTreeMap::new(),
+            high_water: 0,
+        }
+    }
+
+    /// Heap size in bytes.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Bytes not allocated.
+    pub fn free_bytes(&self) -> usize {
+        self.free.values().sum()
+    }
+
+    /// Largest free block.
+    pub fn largest_free(&self) -> usize {
+        self.free.values().copied().max().unwrap_or(0)
+    }
+
+    /// One past the highest byte ever allocated (for transports that register memory lazily).
+    pub fn high_water(&self) -> usize {
+        self.high_water
+    }
+
+    /// The live block at `offset` and its (rounded) length.
+    pub fn block_len(&self, offset: usize) -> Option<usize> {
+        self.used.get(&offset).copied()
+    }
+
+    fn exhausted(&self, requested: usize, align: usize) -> Error {
+        let need = self.size - self.free_bytes() + requested + align;
+        Error::HeapExhausted {
+            requested,
+            align,
+            heap_size: self.size,
+            free: self.free_bytes(),
+            largest: self.largest_free(),
+            suggest: human(need.max(self.size * 2)),
+        }
+    }
+
+    /// Allocates `size` bytes aligned to `align` (a power of two; raised to [`GRANULE`]).
+    /// A zero size allocates one granule, so every allocation has a distinct offset.
+    pub fn alloc(&mut self, size: usize, align: usize) -> Result<usize> {
+        if !align.is_power_of_two() {
+            return Err(Error::BadAlloc(format!(
+                "alignment {align} is not a power of two"
+            )));
+        }
+        let align = align.max(GRANULE);
+        let len = round_up(size.max(1), GRANULE).ok_or_else(|| self.exhausted(size, align))?;
+        let found = self.free.iter().find_map(|(&off, &blen)| {
+            let start = round_up(off, align)?;
+            (start.checked_add(len)? <= off + blen).then_some((off, blen, start))
+        });
+        let (off, blen, start) = found.ok_or_else(|| self.exhausted(size, align))?;
+        self.free.remove(&off);
+        if start > off {
+            self.free.insert(off, start - off);
+        }
+        let end = start + len;
+        if end < off + blen {
+            self.free.insert(end, off + blen - end);
+        }
+        self.used.insert(start, len);
+        self.high_water = self.high_water.max(end);
+        Ok(start)
+    }
+
+    /// Frees the block at `offset`.
+    pub fn free(&mut self, offset: usize) -> Result<()> {
+        let len = self.used.remove(&offset).ok_or_else(|| {
+            Error::BadAlloc(format!(
+                "offset {offset:#x} is not the start of a live symmetric allocation (double free?)"
+            ))
+        })?;
+        self.insert_free(offset, len);
+        Ok(())
+    }
+
+    fn insert_free(&mut self, mut off: usize, mut len: usize) {
+        if let Some((&poff, &plen)) = self.free.range(..off).next_back() {
+            if poff + plen == off {
+                self.free.remove(&poff);
+                off = poff;
+                len += plen;
+            }
+        }
+        if let Some(&nlen) = self.free.get(&(off + len)) {
+            self.free.remove(&(off + len));
+            len += nlen;
+        }
+        self.free.insert(off, len);
+    }
+
+    /// Resizes the block at `offset`: grows or shrinks in place when it can, otherwise
+    /// moves it. Returns the new offset and how many bytes of the old block to copy if it
+    /// moved (`None` when it stayed put).
+    pub fn realloc(&mut self, offset: usize, size: usize) -> Result<(usize, Option<usize>)> {
+        let old = self.used.get(&offset).copied().ok_or_else(|| {
+            Error::BadAlloc(format!(
+                "offset {offset:#x} is not the start of a live symmetric allocation"
+            ))
+        })?;
+        let len = round_up(size.max(1), GRANULE).ok_or_else(|| self.exhausted(size, GRANULE))?;
+        if len <= old {
+            if len < old {
+                self.used.insert(offset, len);
+                self.insert_free(offset + len, old - len);
+            }
+            return Ok((offset, None));
+        }
+        let next = offset + old;
+        if let Some(&flen) = self.free.get(&next) {
+            if old + flen >= len {
+                self.free.remove(&next);
+                if old + flen > len {
+                    self.free.insert(offset + len, old + flen - len);
+                }
+                self.used.insert(offset, len);
+                self.high_water = self.high_water.max(offset + len);
+                return Ok((offset, None));
+            }
+        }
+        let new = self.alloc(size, GRANULE)?;
+        self.free(offset)?;
+        Ok((new, Some(old.min(len))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn basic_alloc_free_coalesce() {
+        let mut h = HeapAllocator::new(1 << 20);
+        let a = h.alloc(10, 1).unwrap();
+        let b = h.alloc(100, 64).unwrap();
+        let c = h.alloc(0, 1).unwrap();
+        assert_eq!(a, 0);
+        assert_eq!(b % 64, 0);
+        assert_eq!(c, 16, "first fit reuses the alignment gap before b");
+        h.free(b).unwrap();
+        h.free(a).unwrap();
+        h.free(c).unwrap();
+        assert_eq!(h.free_bytes(), 1 << 20);
+        assert_eq!(h.largest_free(), 1 << 20);
+        assert!(h.free(a).unwrap_err().to_string().contains("double free"));
+    }
+
+    #[test]
+    fn exhaustion_message() {
+        let mut h = HeapAllocator::new(1 << 20);
+        h.alloc(1000, 1).unwrap();
+        let e = h.alloc(2 << 20, 1).unwrap_err().to_string();
+        assert!(
+            e.contains("2097152 bytes")
+                && e.contains("1048576 bytes")
+                && e.contains("SHMEM_SYMMETRIC_SIZE"),
+            "{e}"
+        );
+        assert!(e.contains("1047568 bytes free"), "{e}");
+        assert!(h
+            .alloc(1, 3)
+            .unwrap_err()
+            .to_string()
+            .contains("power of two"));
+    }
+
+    #[test]
+    fn realloc_in_place_and_moving() {
+        let mut h = HeapAllocator::new(4096);
+        let a = h.alloc(32, 1).unwrap();
+        assert_eq!(h.realloc(a, 64).unwrap(), (a, None));
+        let b = h.alloc(16, 1).unwrap();
+        let (a2, moved) = h.realloc(a, 128).unwrap();
+        assert_ne!(a2, a);
+        assert_eq!(moved, Some(64));
+        assert_eq!(h.realloc(a2, 16).unwrap(), (a2, None));
+        h.free(b).unwrap();
+        h.free(a2).unwrap();
+        assert_eq!(h.free_bytes(), 4096);
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Alloc(usize, u32),
+        Free(usize),
+        Realloc(usize, usize),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (0usize..5000, 0u32..10).prop_map(|(s, a)| Op::Alloc(s, a)),
+            (0usize..64).prop_map(Op::Free),
+            (0usize..64, 0usize..5000).prop_map(|(i, s)| Op::Realloc(i, s)),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn invariants_hold_and_allocation_is_deterministic(ops in proptest::collection::vec(op(), 1..200)) {
+            let mut h = HeapAllocator::new(64 << 10);
+            let mut twin = HeapAllocator::new(64 << 10);
+            let mut live: Vec<(usize, usize)> = Vec::new();
+            for o in ops {
+                match o {
+                    Op::Alloc(s, a) => {
+                        let r = h.alloc(s, 1 << a);
+                        prop_assert_eq!(r.as_ref().ok().copied(), twin.alloc(s, 1 << a).ok());
+                        if let Ok(off) = r {
+                            prop_assert_eq!(off % (1usize << a).max(GRANULE), 0);
+                            live.push((off, s.max(1)));
+                        }
+                    }
+                    Op::Free(i) if !live.is_empty() => {
+                        let (off, _) = live.remove(i % live.len());
+                        h.free(off).unwrap();
+                        twin.free(off).unwrap();
+                    }
+                    Op::Realloc(i, s) if !live.is_empty() => {
+                        let k = i % live.len();
+                        let r = h.realloc(live[k].0, s);
+                        prop_assert_eq!(r.as_ref().ok().copied(), twin.realloc(live[k].0, s).ok());
+                        if let Ok((off, _)) = r { live[k] = (off, s.max(1)); }
+                    }
+                    _ => {}
+                }
+                // no overlap, inside the heap, accounting adds up
+                let mut sorted = live.clone();
+                sorted.sort();
+                for w in sorted.windows(2) {
+                    prop_assert!(w[0].0 + w[0].1 <= w[1].0);
+                }
+                if let Some(last) = sorted.last() { prop_assert!(last.0 + last.1 <= h.size()); }
+                let used: usize = live.iter().map(|&(o, _)| h.block_len(o).unwrap()).sum();
+                prop_assert_eq!(used + h.free_bytes(), h.size());
+            }
+            for (off, _) in live { h.free(off).unwrap(); }
+            prop_assert_eq!(h.largest_free(), h.size());
+        }
+    }
+}

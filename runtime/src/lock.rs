@@ -1,0 +1,109 @@
+//! Distributed MCS locks on a symmetric 64-bit word (`shmem_set_lock` & co.).
+//!
+//! The lock word's copy on PE 0 holds the queue tail in its low 32 bits (PE+1, 0 = free).
+//! Every PE's own copy of the word is its queue node: bit 63 = "waiting", bits 32..63 =
+//! the successor (PE+1). A PE enqueues by swapping itself into the tail, links itself
+//! behind its predecessor and spins on its *own* word; the holder hands the lock to its
+//! successor by clearing that PE's waiting bit. FIFO-fair, one remote AMO to acquire an
+//! uncontended lock, no polling of remote memory. All updates are AMOs, so the low and high
+//! halves of PE 0's word never clobber each other.
+use crate::error::Result;
+use crate::rt::Runtime;
+use crate::wait::Backoff;
+use rshmem_transport::AmoOp;
+
+const TAIL: u64 = 0xffff_ffff;
+const WAITING: u64 = 1 << 63;
+const NEXT_SHIFT: u32 = 32;
+const NEXT: u64 = 0x7fff_ffff << NEXT_SHIFT;
+const HOME: usize = 0;
+
+fn amo(rt: &Runtime, addr: usize, op: AmoOp, v: u64, cmp: u64, pe: usize) -> Result<u64> {
+    rt.amo::<u64>(addr, op, v, cmp, pe)
+}
+
+/// Clears our successor field and marks ourselves waiting, before we become visible.
+fn prepare(rt: &Runtime, lock: usize) -> Result<()> {
+    let me = rt.my_pe();
+    amo(rt, lock, AmoOp::FetchAnd, !(NEXT | WAITING), 0, me)?;
+    amo(rt, lock, AmoOp::FetchOr, WAITING, 0, me)?;
+    Ok(())
+}
+
+/// Replaces the tail on the home PE by `f(tail)` if `f` says so; returns the old tail.
+fn update_tail(rt: &Runtime, lock: usize, f: impl Fn(u64) -> Option<u64>) -> Result<u64> {
+    let mut old = amo(rt, lock, AmoOp::Fetch, 0, 0, HOME)?;
+    loop {
+        let Some(tail) = f(old & TAIL) else {
+            return Ok(old & TAIL);
+        };
+        let new = (old & !TAIL) | tail;
+        let seen = amo(rt, lock, AmoOp::CompareSwap, new, old, HOME)?;
+        if seen == old {
+            return Ok(old & TAIL);
+        }
+        old = seen;
+    }
+}
+
+fn local(lock: usize) -> u64 {
+    // SAFETY: `lock` is a checked symmetric address of an aligned u64 (the callers went
+    // through `Runtime::amo` with it already).
+    unsafe { <u64 as rshmem_transport::AmoWord>::cpu_amo(lock as *mut u64, AmoOp::Fetch, 0, 0) }
+}
+
+/// Acquires the lock at symmetric address `lock` (blocking).
+pub fn set_lock(rt: &Runtime, lock: usize) -> Result<()> {
+    let me = rt.my_pe() as u64 + 1;
+    prepare(rt, lock)?;
+    let prev = update_tail(rt, lock, |_| Some(me))?;
+    if prev == 0 {
+        return Ok(());
+    }
+    amo(
+        rt,
+        lock,
+        AmoOp::FetchOr,
+        me << NEXT_SHIFT,
+        0,
+        prev as usize - 1,
+    )?;
+    let mut b = Backoff::new();
+    while local(lock) & WAITING != 0 {
+        b.snooze();
+    }
+    Ok(())
+}
+
+/// Tries to acquire the lock; `true` on success (`shmem_test_lock` returns the negation).
+pub fn test_lock(rt: &Runtime, lock: usize) -> Result<bool> {
+    let me = rt.my_pe() as u64 + 1;
+    prepare(rt, lock)?;
+    let prev = update_tail(rt, lock, |t| (t == 0).then_some(me))?;
+    Ok(prev == 0)
+}
+
+/// Releases the lock held by this PE.
+pub fn clear_lock(rt: &Runtime, lock: usize) -> Result<()> {
+    let me = rt.my_pe() as u64 + 1;
+    rt.quiet();
+    let mut next = (local(lock) & NEXT) >> NEXT_SHIFT;
+    if next == 0 {
+        let tail = update_tail(rt, lock, |t| (t == me).then_some(0))?;
+        if tail == me {
+            return Ok(());
+        }
+        // A successor swapped itself in and is about to link behind us.
+        let mut b = Backoff::new();
+        loop {
+            next = (local(lock) & NEXT) >> NEXT_SHIFT;
+            if next != 0 {
+                break;
+            }
+            b.snooze();
+        }
+    }
+    amo(rt, lock, AmoOp::FetchAnd, !(NEXT), 0, rt.my_pe())?;
+    amo(rt, lock, AmoOp::FetchAnd, !WAITING, 0, next as usize - 1)?;
+    Ok(())
+}

@@ -1,0 +1,656 @@
+//! The runtime state of one PE and the operations every API layer (Rust, C) goes through.
+//!
+//! Path of a put: API (`SymVec::put`, `shmem_putmem`) → [`Runtime::remote`] (PE range
+//! check, address translation: local address → segment + offset → the peer's address) →
+//! the peer's endpoint, chosen at init and matched statically ([`Path`]) → the transport
+//! (`ShmEndpoint::put`: a `memcpy` into the peer's mapping). No lock, allocation or system
+//! call on the way.
+use crate::bootstrap::{self, Kvs};
+use crate::env::Config;
+use crate::error::{Error, Result};
+use crate::heap::HeapAllocator;
+use crate::wait::{Backoff, Cmp};
+use parking_lot::Mutex;
+use rshmem_collectives::{ActiveSet, SyncOps, BARRIER_SLOTS};
+use rshmem_transport::shm::{ShmEndpoint, ShmRegion};
+use rshmem_transport::{AmoOp, AmoWord, Endpoint, RemoteAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Most symmetric segments a job has (heap; later the C program's data/bss, …).
+pub const MAX_SEGS: usize = 4;
+/// Bytes at the start of segment 0 reserved for the runtime's own symmetric state
+/// (synchronization slots, debug checks); backed lazily like the heap.
+pub const INTERNAL_BYTES: usize = 1 << 20;
+
+/// Offsets (bytes) of the runtime's slots in the internal area.
+mod slots {
+    /// `barrier_all` dissemination counters (64 × u64).
+    pub const BARRIER: usize = 0;
+    /// SHMEM_DEBUG argument check: PE 0 publishes its arguments here (4 × u64).
+    pub const DEBUG: usize = 64 * 8;
+    /// First byte free for later users (collectives, teams).
+    pub const _FREE: usize = DEBUG + 4 * 8;
+}
+
+/// A local symmetric segment: where it starts in this process and how long it is.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Segment {
+    /// First address.
+    pub base: usize,
+    /// Length in bytes.
+    pub len: usize,
+}
+
+/// How this PE reaches a peer. Matched on the hot path: static dispatch, no vtable.
+#[derive(Debug)]
+pub enum Path {
+    /// Same node: the peer's segments are mapped here.
+    Shm(ShmEndpoint),
+}
+
+/// One peer: the address of each of its segments as the transport needs it.
+#[derive(Debug)]
+pub struct Peer {
+    /// Segment bases (for shared memory: the peer's segment mapped in this process).
+    pub bases: [usize; MAX_SEGS],
+    /// Remote keys per segment (RDMA; 0 for shared memory).
+    pub keys: [u32; MAX_SEGS],
+    /// The endpoint.
+    pub path: Path,
+    /// The peer's host name.
+    pub host: String,
+}
+
+/// Everything one PE knows.
+pub struct Runtime {
+    me: usize,
+    npes: usize,
+    cfg: Config,
+    segs: [Segment; MAX_SEGS],
+    nsegs: usize,
+    peers: Box<[Peer]>,
+    /// Start of the user heap (segment 0, after the internal area).
+    heap_base: usize,
+    heap: Mutex<HeapAllocator>,
+    kvs: Mutex<Box<dyn Kvs>>,
+    barrier_epoch: AtomicU64,
+    regions: Mutex<Vec<ShmRegion>>,
+}
+
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: `buf` is valid for its length; gethostname NUL-terminates within it.
+    if unsafe { libc::gethostname(buf.as_mut_ptr() as *mut libc::c_char, buf.len()) } != 0 {
+        return "localhost".into();
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
+fn random_hex() -> String {
+    let mut b = [0u8; 8];
+    getrandom::getrandom(&mut b).expect("getrandom failed");
+    bootstrap::wire::hex_encode(&b)
+}
+
+/// Name of this PE's shared-memory object: `/rshmem-<job>-<pe>-<random>`. The launcher
+/// removes `/dev/shm/rshmem-<job>-*` after a job, covering PEs killed mid-init.
+fn shm_name(job: &str, pe: usize) -> String {
+    let job: String = job
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(96)
+        .collect();
+    format!("/rshmem-{job}-{pe}-{}", random_hex())
+}
+
+const PAGE: usize = 4096;
+
+impl Runtime {
+    /// Initializes this PE: bootstrap, heap, peers' mappings. Collective over the job.
+    pub fn init() -> Result<Self> {
+        let cfg = Config::from_env()?;
+        let mut kvs = bootstrap::from_env()?;
+        let (me, npes) = (kvs.rank(), kvs.size());
+        let heap_len = cfg.symmetric_size.div_ceil(PAGE) * PAGE;
+        let seg_len = INTERNAL_BYTES + heap_len;
+        let mut region = ShmRegion::create(&shm_name(kvs.job_id(), me), seg_len)?;
+        let host = hostname();
+        let record = format!("{host}\n{}\n{seg_len}", region.name());
+        bootstrap::put(&mut *kvs, "rshmem-seg", record.as_bytes())?;
+        kvs.barrier()?;
+        let mapping = kvs.process_mapping().filter(|m| m.len() == npes);
+        let mut regions = Vec::new();
+        let mut peers = Vec::with_capacity(npes);
+        for pe in 0..npes {
+            let raw = bootstrap::get(&mut *kvs, pe, "rshmem-seg")?;
+            let text = String::from_utf8_lossy(&raw).into_owned();
+            let mut it = text.splitn(3, '\n');
+            let (phost, pname, plen) = (
+                it.next().unwrap_or(""),
+                it.next().unwrap_or(""),
+                it.next().unwrap_or(""),
+            );
+            let plen: usize = plen.parse().map_err(|_| Error::Bootstrap {
+                protocol: kvs.protocol(),
+                msg: format!("corrupt segment record of PE {pe}: {text:?}"),
+            })?;
+            if plen != seg_len {
+                return Err(Error::InvalidEnv {
+                    var: "SHMEM_SYMMETRIC_SIZE",
+                    value: cfg.symmetric_size.to_string(),
+                    reason: format!(
+                        "PE {pe} has a symmetric segment of {plen} bytes but PE {me} has {seg_len}: every PE must be started with the same SHMEM_SYMMETRIC_SIZE"
+                    ),
+                });
+            }
+            let same_node = match &mapping {
+                Some(m) => m[pe] == m[me],
+                None => phost == host,
+            };
+            if !same_node {
+                return Err(Error::Unreachable {
+                    pe,
+                    host: phost.to_string(),
+                    why: "this build has only the shared-memory transport".into(),
+                });
+            }
+            let base = if pe == me {
+                region.base() as usize
+            } else {
+                let r = ShmRegion::attach(pname, plen)?;
+                let b = r.base() as usize;
+                regions.push(r);
+                b
+            };
+            let mut bases = [0; MAX_SEGS];
+            bases[0] = base;
+            peers.push(Peer {
+                bases,
+                keys: [0; MAX_SEGS],
+                path: Path::Shm(ShmEndpoint),
+                host: phost.to_string(),
+            });
+        }
+        // Everyone has mapped everyone: the names can go. From here on, the memory lives
+        // exactly as long as the mappings, whatever happens to the processes.
+        kvs.barrier()?;
+        region.unlink();
+        let base = region.base() as usize;
+        regions.push(region);
+        let mut segs = [Segment::default(); MAX_SEGS];
+        segs[0] = Segment { base, len: seg_len };
+        let rt = Self {
+            me,
+            npes,
+            cfg,
+            segs,
+            nsegs: 1,
+            peers: peers.into_boxed_slice(),
+            heap_base: base + INTERNAL_BYTES,
+            heap: Mutex::new(HeapAllocator::new(heap_len)),
+            kvs: Mutex::new(kvs),
+            barrier_epoch: AtomicU64::new(0),
+            regions: Mutex::new(regions),
+        };
+        rt.print_info();
+        Ok(rt)
+    }
+
+    fn print_info(&self) {
+        if self.me != 0 {
+            return;
+        }
+        if self.cfg.version || self.cfg.info {
+            eprintln!(
+                "rshmem {} (OpenSHMEM {}.{})",
+                env!("CARGO_PKG_VERSION"),
+                crate::SPEC_MAJOR,
+                crate::SPEC_MINOR
+            );
+        }
+        if self.cfg.info {
+            eprintln!(
+                "rshmem: {} PEs, bootstrap {}, transport shm (all peers)",
+                self.npes,
+                self.kvs.lock().protocol()
+            );
+            for v in crate::env::VARS {
+                let val = std::env::var(v.name).unwrap_or_else(|_| "(unset)".into());
+                eprintln!(
+                    "  {:<26} = {:<12} default {:<6} {}",
+                    v.name, val, v.default, v.doc
+                );
+            }
+        }
+    }
+
+    /// Leaves the job: barrier, bootstrap finalize, unmap everything.
+    pub fn finalize(&self) {
+        self.barrier_all();
+        let _ = self.kvs.lock().finalize();
+        self.regions.lock().clear();
+    }
+
+    /// This PE's number.
+    #[inline(always)]
+    pub fn my_pe(&self) -> usize {
+        self.me
+    }
+
+    /// Number of PEs.
+    #[inline(always)]
+    pub fn n_pes(&self) -> usize {
+        self.npes
+    }
+
+    /// Configuration read at init.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// The local segments.
+    pub fn segments(&self) -> &[Segment] {
+        &self.segs[..self.nsegs]
+    }
+
+    /// Peer descriptions (for diagnostics).
+    pub fn peers(&self) -> &[Peer] {
+        &self.peers
+    }
+
+    /// Start and length of the user heap in this process.
+    pub fn heap_range(&self) -> (usize, usize) {
+        (self.heap_base, self.heap.lock().size())
+    }
+
+    /// Checks `pe` against the job size.
+    #[inline(always)]
+    pub fn check_pe(&self, pe: usize) -> Result<()> {
+        if pe < self.npes {
+            Ok(())
+        } else {
+            Err(Error::PeOutOfRange {
+                pe: pe as i64,
+                n_pes: self.npes,
+            })
+        }
+    }
+
+    /// Local address → (segment, offset), for `len` bytes that must lie in one segment.
+    #[inline(always)]
+    pub fn translate(&self, addr: usize, len: usize) -> Result<(usize, usize)> {
+        for (i, s) in self.segs[..self.nsegs].iter().enumerate() {
+            let off = addr.wrapping_sub(s.base);
+            if off < s.len && len <= s.len - off {
+                return Ok((i, off));
+            }
+        }
+        Err(Error::NotSymmetric {
+            addr,
+            len,
+            heap_start: self.heap_base,
+            heap_end: self.segs[0].base + self.segs[0].len,
+        })
+    }
+
+    /// The peer's address of the local symmetric range `[addr, addr+len)`.
+    #[inline(always)]
+    pub fn remote(&self, addr: usize, len: usize, pe: usize) -> Result<RemoteAddr> {
+        self.check_pe(pe)?;
+        let (seg, off) = self.translate(addr, len)?;
+        let p = &self.peers[pe];
+        Ok(RemoteAddr {
+            addr: p.bases[seg] + off,
+            key: p.keys[seg],
+        })
+    }
+
+    /// Direct load/store address of `addr` on `pe`, when `pe`'s memory is mapped here.
+    pub fn ptr(&self, addr: usize, pe: usize) -> Option<usize> {
+        let r = self.remote(addr, 0, pe).ok()?;
+        match self.peers[pe].path {
+            Path::Shm(_) => Some(r.addr),
+        }
+    }
+
+    /// Copies `len` bytes from local `src` to symmetric `dest` on `pe`.
+    ///
+    /// # Safety
+    /// `src` must be valid for `len` bytes of reads.
+    #[inline(always)]
+    pub unsafe fn put(&self, dest: usize, src: *const u8, len: usize, pe: usize) -> Result<()> {
+        let r = self.remote(dest, len, pe)?;
+        match &self.peers[pe].path {
+            // SAFETY: `r` lies in `pe`'s mapped segment (translate checked the range);
+            // `src` is valid per our contract.
+            Path::Shm(ep) => unsafe { ep.put(r, src, len) },
+        }
+        Ok(())
+    }
+
+    /// Non-blocking put: `src` must not change until [`Runtime::quiet`].
+    ///
+    /// # Safety
+    /// `src` must be valid for `len` bytes until the next quiet.
+    #[inline(always)]
+    pub unsafe fn put_nbi(&self, dest: usize, src: *const u8, len: usize, pe: usize) -> Result<()> {
+        let r = self.remote(dest, len, pe)?;
+        match &self.peers[pe].path {
+            // SAFETY: as `put`.
+            Path::Shm(ep) => unsafe { ep.put_nbi(r, src, len) },
+        }
+        Ok(())
+    }
+
+    /// Copies `len` bytes from symmetric `src` on `pe` to local `dest`.
+    ///
+    /// # Safety
+    /// `dest` must be valid for `len` bytes of writes.
+    #[inline(always)]
+    pub unsafe fn get(&self, dest: *mut u8, src: usize, len: usize, pe: usize) -> Result<()> {
+        let r = self.remote(src, len, pe)?;
+        match &self.peers[pe].path {
+            // SAFETY: `r` lies in `pe`'s mapped segment; `dest` valid per our contract.
+            Path::Shm(ep) => unsafe { ep.get(dest, r, len) },
+        }
+        Ok(())
+    }
+
+    /// Non-blocking get: `dest` holds the data after [`Runtime::quiet`].
+    ///
+    /// # Safety
+    /// `dest` must be valid for `len` bytes of writes until the next quiet.
+    #[inline(always)]
+    pub unsafe fn get_nbi(&self, dest: *mut u8, src: usize, len: usize, pe: usize) -> Result<()> {
+        let r = self.remote(src, len, pe)?;
+        match &self.peers[pe].path {
+            // SAFETY: as `get`.
+            Path::Shm(ep) => unsafe { ep.get_nbi(dest, r, len) },
+        }
+        Ok(())
+    }
+
+    /// Strided put of `nelems` elements of `size` bytes: element i goes from
+    /// `src + i*sst*size` to `dest + i*dst*size` on `pe` (strides in elements).
+    ///
+    /// # Safety
+    /// Every source element must be valid for reads.
+    pub unsafe fn iput(
+        &self,
+        dest: usize,
+        src: *const u8,
+        dst: usize,
+        sst: usize,
+        size: usize,
+        nelems: usize,
+        pe: usize,
+    ) -> Result<()> {
+        if nelems == 0 {
+            return self.check_pe(pe);
+        }
+        let span = (nelems - 1) * dst * size + size;
+        let r = self.remote(dest, span, pe)?;
+        for i in 0..nelems {
+            let d = RemoteAddr {
+                addr: r.addr + i * dst * size,
+                key: r.key,
+            };
+            match &self.peers[pe].path {
+                // SAFETY: `d` is inside the checked span; sources valid per our contract.
+                Path::Shm(ep) => unsafe { ep.put_nbi(d, src.add(i * sst * size), size) },
+            }
+        }
+        Ok(())
+    }
+
+    /// Strided get, the mirror of [`Runtime::iput`].
+    ///
+    /// # Safety
+    /// Every destination element must be valid for writes.
+    pub unsafe fn iget(
+        &self,
+        dest: *mut u8,
+        src: usize,
+        dst: usize,
+        sst: usize,
+        size: usize,
+        nelems: usize,
+        pe: usize,
+    ) -> Result<()> {
+        if nelems == 0 {
+            return self.check_pe(pe);
+        }
+        let span = (nelems - 1) * sst * size + size;
+        let r = self.remote(src, span, pe)?;
+        for i in 0..nelems {
+            let s = RemoteAddr {
+                addr: r.addr + i * sst * size,
+                key: r.key,
+            };
+            match &self.peers[pe].path {
+                // SAFETY: `s` is inside the checked span; destinations valid per contract.
+                Path::Shm(ep) => unsafe { ep.get_nbi(dest.add(i * dst * size), s, size) },
+            }
+        }
+        Ok(())
+    }
+
+    /// Atomic `op` on the word at symmetric `addr` on `pe`; returns the old value.
+    #[inline(always)]
+    pub fn amo<W: AmoWord>(
+        &self,
+        addr: usize,
+        op: AmoOp,
+        operand: W,
+        compare: W,
+        pe: usize,
+    ) -> Result<W> {
+        if addr % W::SIZE != 0 {
+            return Err(Error::Misaligned {
+                addr,
+                align: W::SIZE,
+            });
+        }
+        let r = self.remote(addr, W::SIZE, pe)?;
+        match &self.peers[pe].path {
+            // SAFETY: `r` is an aligned word inside `pe`'s mapped segment.
+            Path::Shm(ep) => Ok(unsafe { ep.amo(r, op, operand, compare) }),
+        }
+    }
+
+    /// Put followed by an atomic update of the signal word `sig` on the same PE, ordered so
+    /// that a PE that sees the signal sees the data.
+    ///
+    /// # Safety
+    /// `src` must be valid for `len` bytes of reads.
+    pub unsafe fn put_signal(
+        &self,
+        dest: usize,
+        src: *const u8,
+        len: usize,
+        sig: usize,
+        value: u64,
+        add: bool,
+        pe: usize,
+    ) -> Result<()> {
+        // SAFETY: forwarded contract.
+        unsafe { self.put(dest, src, len, pe)? };
+        self.fence();
+        let op = if add { AmoOp::FetchAdd } else { AmoOp::Set };
+        self.amo::<u64>(sig, op, value, 0, pe).map(|_| ())
+    }
+
+    /// Orders this PE's puts, AMOs and signals to each peer.
+    #[inline(always)]
+    pub fn fence(&self) {
+        ShmEndpoint.fence();
+    }
+
+    /// Completes every operation this PE issued.
+    #[inline(always)]
+    pub fn quiet(&self) {
+        ShmEndpoint.quiet();
+    }
+
+    /// Waits until the local word at `addr` satisfies `cmp value` (spins briefly, then yields).
+    pub fn wait_until<W: AmoWord>(&self, addr: usize, cmp: Cmp, value: W, signed: bool) {
+        let mut b = Backoff::new();
+        // SAFETY: callers pass addresses of live local symmetric words (checked by the API layers).
+        while !cmp.holds(
+            unsafe { W::cpu_amo(addr as *mut W, AmoOp::Fetch, value, value) },
+            value,
+            signed,
+        ) {
+            b.snooze();
+        }
+    }
+
+    /// Address of an internal slot (u64) in this PE's segment 0.
+    fn slot_addr(&self, byte_off: usize) -> usize {
+        self.segs[0].base + byte_off
+    }
+
+    /// Quiet, then a dissemination barrier over all PEs.
+    pub fn barrier_all(&self) {
+        self.quiet();
+        self.sync_all();
+    }
+
+    /// Barrier over all PEs without completing outstanding operations.
+    pub fn sync_all(&self) {
+        let epoch = self.barrier_epoch.fetch_add(1, Ordering::Relaxed) + 1;
+        rshmem_collectives::dissemination_barrier(
+            &InternalSync(self),
+            ActiveSet::world(self.npes),
+            slots::BARRIER / 8,
+            epoch,
+        );
+    }
+
+    /// Aborts the whole job with `code` after printing `msg`.
+    pub fn abort(&self, code: i32, msg: &str) -> ! {
+        eprintln!("rshmem: PE {}: {msg}", self.me);
+        self.kvs.lock().abort(code)
+    }
+
+    /// SHMEM_DEBUG: checks that every PE called collective `what` with the same `args`.
+    fn check_collective_args(&self, what: &str, args: [u64; 2]) {
+        if !self.cfg.debug || self.npes == 1 {
+            return;
+        }
+        let slot = self.slot_addr(slots::DEBUG);
+        if self.me == 0 {
+            for (i, a) in args.iter().enumerate() {
+                // SAFETY: our own internal debug slots, aligned u64s in segment 0.
+                unsafe { u64::cpu_amo((slot + 8 * i) as *mut u64, AmoOp::Set, *a, 0) };
+            }
+        }
+        self.barrier_all();
+        let mut theirs = [0u64; 2];
+        for (i, t) in theirs.iter_mut().enumerate() {
+            *t = self
+                .amo::<u64>(slot + 8 * i, AmoOp::Fetch, 0, 0, 0)
+                .expect("PE 0 is always reachable");
+        }
+        self.barrier_all();
+        if theirs != args {
+            self.abort(
+                1,
+                &format!(
+                    "SHMEM_DEBUG: {what} called with (size {}, alignment {}) on PE {} but (size {}, alignment {}) on PE 0; \
+                     collective calls must get the same arguments on every PE",
+                    args[0], args[1], self.me, theirs[0], theirs[1]
+                ),
+            );
+        }
+    }
+
+    /// Collective allocation: same offset on every PE; barrier before returning.
+    pub fn malloc(&self, size: usize, align: usize, zero: bool) -> Result<usize> {
+        self.check_collective_args("shmem_malloc", [size as u64, align as u64]);
+        let r = self.heap.lock().alloc(size, align);
+        if let Ok(off) = r {
+            if zero {
+                // SAFETY: the block [off, off+size) was just allocated in our heap.
+                unsafe { core::ptr::write_bytes((self.heap_base + off) as *mut u8, 0, size) };
+            }
+        }
+        self.barrier_all();
+        r.map(|off| self.heap_base + off)
+    }
+
+    /// Collective free (barrier first, so no PE still uses the block).
+    pub fn free(&self, addr: usize) -> Result<()> {
+        self.barrier_all();
+        let off = self.heap_offset(addr)?;
+        self.heap.lock().free(off)
+    }
+
+    /// Collective resize; the contents up to the smaller size are kept.
+    pub fn realloc(&self, addr: usize, size: usize) -> Result<usize> {
+        self.check_collective_args("shmem_realloc", [size as u64, 0]);
+        self.barrier_all();
+        let off = self.heap_offset(addr)?;
+        let r = self.heap.lock().realloc(off, size);
+        if let Ok((new, Some(n))) = r {
+            // SAFETY: both blocks lie in our heap; the old one is free but untouched since
+            // (allocation metadata lives outside the heap); they may overlap, hence `copy`.
+            unsafe {
+                core::ptr::copy(
+                    (self.heap_base + off) as *const u8,
+                    (self.heap_base + new) as *mut u8,
+                    n,
+                )
+            };
+        }
+        self.barrier_all();
+        r.map(|(new, _)| self.heap_base + new)
+    }
+
+    fn heap_offset(&self, addr: usize) -> Result<usize> {
+        let (base, len) = (self.heap_base, self.heap.lock().size());
+        if addr < base || addr >= base + len {
+            return Err(Error::BadAlloc(format!(
+                "address {addr:#x} is not in the symmetric heap ({base:#x}..{:#x}); it was not returned by shmem_malloc",
+                base + len
+            )));
+        }
+        Ok(addr - base)
+    }
+
+    /// Bytes free in the heap and its size (for diagnostics).
+    pub fn heap_stats(&self) -> (usize, usize) {
+        let h = self.heap.lock();
+        (h.free_bytes(), h.size())
+    }
+}
+
+/// The runtime's own synchronization area seen by the collective algorithms.
+struct InternalSync<'a>(&'a Runtime);
+
+impl SyncOps for InternalSync<'_> {
+    fn my_pe(&self) -> usize {
+        self.0.me
+    }
+    #[inline]
+    fn signal_add(&self, pe: usize, slot: usize, value: u64) {
+        let addr = self.0.slot_addr(slot * 8);
+        self.0
+            .amo::<u64>(addr, AmoOp::FetchAdd, value, 0, pe)
+            .expect("barrier partner is a valid PE");
+    }
+    #[inline]
+    fn wait_ge(&self, slot: usize, value: u64) {
+        self.0
+            .wait_until::<u64>(self.0.slot_addr(slot * 8), Cmp::Ge, value, false);
+    }
+}
+
+const _: () = assert!(slots::DEBUG >= slots::BARRIER + BARRIER_SLOTS * 8);

@@ -1,0 +1,341 @@
+//! Shared-memory transport: same-node peers' segments mapped into this process.
+//!
+//! A PE creates its segment as a POSIX shared-memory object ([`ShmRegion::create`], mode
+//! 0600, a name that the caller makes unguessable), every PE of the node maps it
+//! ([`ShmRegion::attach`]) and, once all have, the owner unlinks the name
+//! ([`ShmRegion::unlink`]): from then on the memory lives only as long as the mappings, so
+//! even a SIGKILLed job leaves nothing in `/dev/shm`.
+//!
+//! The mapping is `MAP_SHARED | MAP_NORESERVE` over a sparse object: the whole symmetric
+//! heap is reserved as address space and backed page by page on first touch.
+//!
+//! Operations ([`ShmEndpoint`]) are plain copies and CPU atomics on the mapping; they are
+//! complete when they return, so `put_nbi`/`get_nbi` are the blocking forms, `quiet` and
+//! `fence` are sequentially-consistent fences.
+use crate::{AmoOp, AmoWord, Endpoint, RemoteAddr};
+use std::ffi::CString;
+use std::io;
+use std::sync::atomic::{fence, Ordering};
+
+/// Errors of the shared-memory transport.
+#[derive(Debug, thiserror::Error)]
+pub enum ShmError {
+    /// A system call failed.
+    #[error("{what} of shared-memory object /dev/shm{name} ({size} bytes) failed: {source}{hint}")]
+    Sys {
+        /// The operation (shm_open, ftruncate, mmap).
+        what: &'static str,
+        /// The object's name (leading '/').
+        name: String,
+        /// The size involved.
+        size: usize,
+        /// The OS error.
+        source: io::Error,
+        /// What to do about it.
+        hint: &'static str,
+    },
+    /// The object's name is unusable.
+    #[error("invalid shared-memory object name {0:?}: it must start with '/', have no other '/' and no NUL")]
+    BadName(String),
+}
+
+/// A mapped shared-memory object.
+#[derive(Debug)]
+pub struct ShmRegion {
+    base: *mut u8,
+    len: usize,
+    name: String,
+    owner: bool,
+    unlinked: bool,
+}
+
+// SAFETY: the region is plain memory shared between processes; all racing accesses to it
+// go through atomics or are ordered by fences (OpenSHMEM's rules), never through references
+// held by this struct.
+unsafe impl Send for ShmRegion {}
+// SAFETY: see `Send`; `&ShmRegion` only exposes the base address and length.
+unsafe impl Sync for ShmRegion {}
+
+fn cname(name: &str) -> Result<CString, ShmError> {
+    if !name.starts_with('/') || name[1..].contains('/') || name.len() < 2 {
+        return Err(ShmError::BadName(name.to_string()));
+    }
+    CString::new(name).map_err(|_| ShmError::BadName(name.to_string()))
+}
+
+fn sys_err(what: &'static str, name: &str, size: usize) -> ShmError {
+    let source = io::Error::last_os_error();
+    let hint = match source.raw_os_error() {
+        Some(libc::ENOSPC) | Some(libc::ENOMEM) => {
+            "; /dev/shm or memory is too small: lower SHMEM_SYMMETRIC_SIZE or enlarge /dev/shm"
+        }
+        Some(libc::EACCES) | Some(libc::EPERM) => "; check the permissions of /dev/shm",
+        Some(libc::EMFILE) | Some(libc::ENFILE) => "; too many open files: raise `ulimit -n`",
+        _ => "",
+    };
+    ShmError::Sys {
+        what,
+        name: name.to_string(),
+        size,
+        source,
+        hint,
+    }
+}
+
+impl ShmRegion {
+    /// Creates (exclusively, mode 0600) and maps an object of `len` bytes, zero-filled and
+    /// backed lazily.
+    pub fn create(name: &str, len: usize) -> Result<Self, ShmError> {
+        let c = cname(name)?;
+        // SAFETY: `c` is a valid NUL-terminated string.
+        let fd = unsafe {
+            libc::shm_open(
+                c.as_ptr(),
+                libc::O_RDWR | libc::O_CREAT | libc::O_EXCL,
+                0o600,
+            )
+        };
+        if fd < 0 {
+            return Err(sys_err("shm_open", name, len));
+        }
+        // SAFETY: `fd` is the descriptor we just opened.
+        if unsafe { libc::ftruncate(fd, len as libc::off_t) } != 0 {
+            let e = sys_err("ftruncate", name, len);
+            // SAFETY: closing and unlinking what we created.
+            unsafe {
+                libc::close(fd);
+                libc::shm_unlink(c.as_ptr());
+            }
+            return Err(e);
+        }
+        let r = Self::map(fd, name, len, true);
+        if r.is_err() {
+            // SAFETY: unlinking the object we created.
+            unsafe { libc::shm_unlink(c.as_ptr()) };
+        }
+        r
+    }
+
+    /// Maps an existing object created by another PE of this node.
+    pub fn attach(name: &str, len: usize) -> Result<Self, ShmError> {
+        let c = cname(name)?;
+        // SAFETY: `c` is a valid NUL-terminated string.
+        let fd = unsafe { libc::shm_open(c.as_ptr(), libc::O_RDWR, 0) };
+        if fd < 0 {
+            return Err(sys_err("shm_open", name, len));
+        }
+        Self::map(fd, name, len, false)
+    }
+
+    fn map(fd: libc::c_int, name: &str, len: usize, owner: bool) -> Result<Self, ShmError> {
+        // SAFETY: mapping a fresh region chosen by the kernel; `fd` is open.
+        let p = unsafe {
+            libc::mmap(
+                core::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_NORESERVE,
+                fd,
+                0,
+            )
+        };
+        let err = (p == libc::MAP_FAILED).then(|| sys_err("mmap", name, len));
+        // SAFETY: the mapping (if any) keeps the object alive; the fd is no longer needed.
+        unsafe { libc::close(fd) };
+        if let Some(e) = err {
+            return Err(e);
+        }
+        Ok(Self {
+            base: p as *mut u8,
+            len,
+            name: name.to_string(),
+            owner,
+            unlinked: false,
+        })
+    }
+
+    /// Removes the object's name; the memory stays while any process maps it. Idempotent.
+    pub fn unlink(&mut self) {
+        if self.owner && !self.unlinked {
+            if let Ok(c) = cname(&self.name) {
+                // SAFETY: `c` is valid; unlinking a name we created.
+                unsafe { libc::shm_unlink(c.as_ptr()) };
+            }
+            self.unlinked = true;
+        }
+    }
+
+    /// Start of the mapping in this process.
+    #[inline(always)]
+    pub fn base(&self) -> *mut u8 {
+        self.base
+    }
+
+    /// Length of the mapping in bytes.
+    #[inline(always)]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the mapping is empty (never, for a created region).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The object's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Drop for ShmRegion {
+    fn drop(&mut self) {
+        self.unlink();
+        // SAFETY: unmapping exactly the region we mapped; nothing refers to it any more
+        // (the runtime drops regions only at finalize, after its last barrier).
+        unsafe { libc::munmap(self.base as *mut libc::c_void, self.len) };
+    }
+}
+
+/// The shared-memory endpoint: stateless, every peer's memory is directly addressable.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ShmEndpoint;
+
+impl Endpoint for ShmEndpoint {
+    #[inline(always)]
+    unsafe fn put(&self, dst: RemoteAddr, src: *const u8, len: usize) {
+        // SAFETY: the caller guarantees both ranges are valid; symmetric objects and local
+        // buffers never overlap unless the caller passes the same memory, hence `copy`.
+        unsafe { core::ptr::copy(src, dst.addr as *mut u8, len) }
+    }
+    #[inline(always)]
+    unsafe fn put_nbi(&self, dst: RemoteAddr, src: *const u8, len: usize) {
+        // SAFETY: as `put`.
+        unsafe { self.put(dst, src, len) }
+    }
+    #[inline(always)]
+    unsafe fn get(&self, dst: *mut u8, src: RemoteAddr, len: usize) {
+        // SAFETY: the caller guarantees both ranges are valid.
+        unsafe { core::ptr::copy(src.addr as *const u8, dst, len) }
+    }
+    #[inline(always)]
+    unsafe fn get_nbi(&self, dst: *mut u8, src: RemoteAddr, len: usize) {
+        // SAFETY: as `get`.
+        unsafe { self.get(dst, src, len) }
+    }
+    #[inline(always)]
+    unsafe fn amo<W: AmoWord>(&self, target: RemoteAddr, op: AmoOp, operand: W, compare: W) -> W {
+        // SAFETY: the caller guarantees an aligned word in a mapped segment.
+        unsafe { W::cpu_amo(target.addr as *mut W, op, operand, compare) }
+    }
+    #[inline(always)]
+    fn fence(&self) {
+        fence(Ordering::SeqCst);
+    }
+    #[inline(always)]
+    fn quiet(&self) {
+        fence(Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unique(tag: &str) -> String {
+        format!("/rshmem-test-{}-{}-{tag}", std::process::id(), line!())
+    }
+
+    #[test]
+    fn create_attach_share_and_unlink() {
+        let name = unique("a");
+        let mut a = ShmRegion::create(&name, 1 << 20).unwrap();
+        let b = ShmRegion::attach(&name, 1 << 20).unwrap();
+        assert_ne!(a.base(), b.base());
+        let ep = ShmEndpoint;
+        let data = *b"hello";
+        // SAFETY: both mappings are 1 MiB long.
+        unsafe { ep.put(RemoteAddr::local(b.base() as usize + 100), data.as_ptr(), 5) };
+        let mut out = [0u8; 5];
+        // SAFETY: as above.
+        unsafe {
+            ep.get(
+                out.as_mut_ptr(),
+                RemoteAddr::local(a.base() as usize + 100),
+                5,
+            )
+        };
+        assert_eq!(&out, b"hello");
+        // SAFETY: aligned words inside the mappings.
+        let old = unsafe {
+            ep.amo::<u64>(
+                RemoteAddr::local(b.base() as usize + 8),
+                AmoOp::FetchAdd,
+                3,
+                0,
+            )
+        };
+        assert_eq!(old, 0);
+        // SAFETY: as above.
+        let now =
+            unsafe { ep.amo::<u64>(RemoteAddr::local(a.base() as usize + 8), AmoOp::Fetch, 0, 0) };
+        assert_eq!(now, 3);
+        a.unlink();
+        assert!(!std::path::Path::new(&format!("/dev/shm{name}")).exists());
+        // still mapped and usable after unlink
+        // SAFETY: as above.
+        let cas = unsafe {
+            ep.amo::<u32>(
+                RemoteAddr::local(a.base() as usize + 16),
+                AmoOp::CompareSwap,
+                9,
+                0,
+            )
+        };
+        assert_eq!(cas, 0);
+    }
+
+    #[test]
+    fn create_is_exclusive_and_mode_0600() {
+        use std::os::unix::fs::PermissionsExt;
+        let name = unique("b");
+        let r = ShmRegion::create(&name, 4096).unwrap();
+        let meta = std::fs::metadata(format!("/dev/shm{name}")).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        let e = ShmRegion::create(&name, 4096).unwrap_err();
+        assert!(e.to_string().contains("shm_open"), "{e}");
+        drop(r);
+        assert!(!std::path::Path::new(&format!("/dev/shm{name}")).exists());
+    }
+
+    #[test]
+    fn bad_names_are_rejected() {
+        assert!(matches!(
+            ShmRegion::create("noslash", 10),
+            Err(ShmError::BadName(_))
+        ));
+        assert!(matches!(
+            ShmRegion::attach("/a/b", 10),
+            Err(ShmError::BadName(_))
+        ));
+    }
+
+    #[test]
+    fn every_amo_op() {
+        let mut w = 0b1100u64;
+        let t = RemoteAddr::local(&mut w as *mut u64 as usize);
+        let ep = ShmEndpoint;
+        // SAFETY: `w` is a live aligned u64 used only here.
+        unsafe {
+            assert_eq!(ep.amo::<u64>(t, AmoOp::FetchAnd, 0b1010, 0), 0b1100);
+            assert_eq!(ep.amo::<u64>(t, AmoOp::FetchOr, 0b0001, 0), 0b1000);
+            assert_eq!(ep.amo::<u64>(t, AmoOp::FetchXor, 0b1111, 0), 0b1001);
+            assert_eq!(ep.amo::<u64>(t, AmoOp::Swap, 42, 0), 0b0110);
+            assert_eq!(ep.amo::<u64>(t, AmoOp::CompareSwap, 7, 41), 42);
+            assert_eq!(ep.amo::<u64>(t, AmoOp::CompareSwap, 7, 42), 42);
+            assert_eq!(ep.amo::<u64>(t, AmoOp::Set, 1, 0), 7);
+            assert_eq!(ep.amo::<u64>(t, AmoOp::FetchAdd, u64::MAX, 0), 1);
+            assert_eq!(ep.amo::<u64>(t, AmoOp::Fetch, 0, 0), 0);
+        }
+    }
+}
