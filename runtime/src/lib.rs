@@ -62,7 +62,7 @@ static GLOBAL: AtomicPtr<rt::Runtime> = AtomicPtr::new(core::ptr::null_mut());
 /// }
 /// ```
 pub fn init() -> Result<Shmem> {
-    let placeholder = 1usize as *mut rt::Runtime;
+    let placeholder = core::ptr::dangling_mut::<rt::Runtime>();
     if GLOBAL
         .compare_exchange(
             core::ptr::null_mut(),
@@ -104,7 +104,7 @@ pub(crate) fn release_global(rt: &rt::Runtime) {
 /// The runtime of the live [`Shmem`] handle, if any (for the C API).
 pub fn global_runtime() -> Option<&'static rt::Runtime> {
     let p = GLOBAL.load(Ordering::Acquire);
-    if p.is_null() || p as usize == 1 {
+    if p.is_null() || p == core::ptr::dangling_mut() {
         None
     } else {
         // SAFETY: the pointer is set while the owning `Shmem` lives and cleared before it

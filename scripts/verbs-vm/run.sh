@@ -249,7 +249,7 @@ kill "$CATPID" 2>/dev/null; wait "$CATPID" 2>/dev/null; CATPID=""
 if [ -f "$RUN/timing" ]; then
     # shellcheck disable=SC1091
     . "$RUN/timing"
-    vlog "timing: guest-init at ${t_guest_init}s, rxe0 ready at ${t_rxe_ready}s, command done at ${t_cmd_done:-?}s (guest uptime); total wall $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}")s"
+    vlog "timing: guest-init at ${t_guest_init:-?}s, rxe0 ready at ${t_rxe_ready:-?}s, command done at ${t_cmd_done:-?}s (guest uptime); total wall $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}")s"
 fi
 if [ "$host_timeout" = 0 ] && [ -f "$RUN/rc" ]; then
     rc=$(cat "$RUN/rc")

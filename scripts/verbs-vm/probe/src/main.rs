@@ -35,10 +35,7 @@ extern "C" {
         entry_size: usize,
     ) -> c_int;
 }
-// enum ibv_gid_type (verbs.h); not in rdma-sys either
-const IBV_GID_TYPE_IB: u32 = 0;
-const IBV_GID_TYPE_ROCE_V1: u32 = 1;
-const IBV_GID_TYPE_ROCE_V2: u32 = 2;
+// (the ibv_gid_entry struct and the IBV_GID_TYPE_* constants are in rdma-sys)
 
 /// Correct versions of the verbs.h inlines that go through `struct verbs_context`.
 ///

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: formatting, lints, build, unit and multi-PE
+# integration tests (through rshmemrun and MPICH's mpiexec.hydra).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
+export CARGO_TERM_COLOR=never
+step() { printf '\n=== %s (%s)\n' "$*" "$(date +%T)"; }
+step "cargo fmt --check"
+cargo fmt --all -- --check
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+step "cargo build"
+cargo build --workspace --all-targets
+step "cargo test"
+cargo test --workspace --no-fail-fast
+step "leftovers"
+left=$(ls /dev/shm 2>/dev/null | grep '^rshmem-' || true)
+if [ -n "$left" ]; then echo "shared-memory objects left behind: $left"; exit 1; fi
+echo "no /dev/shm objects left"
