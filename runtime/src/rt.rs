@@ -452,7 +452,7 @@ impl Runtime {
         compare: W,
         pe: usize,
     ) -> Result<W> {
-        if addr % W::SIZE != 0 {
+        if !addr.is_multiple_of(W::SIZE) {
             return Err(Error::Misaligned {
                 addr,
                 align: W::SIZE,
