@@ -1184,7 +1184,14 @@ fn bits<T: SymInt>(v: &[T]) -> Vec<T::Bits> {
 }
 
 impl<'a, T: SymInt> SymVec<'a, T> {
-    fn check_values(&self, values: &[T]) -> Result<()> {
+    /// Runs `f` on the words with one comparison value per element.
+    fn with_vector<R>(
+        &self,
+        status: Option<&[i32]>,
+        cmp: Cmp,
+        values: &[T],
+        f: impl FnOnce(&WordSet<'_, T::Bits>) -> R,
+    ) -> Result<R> {
         if values.len() != self.len {
             return Err(Error::OutOfBounds {
                 start: 0,
@@ -1192,7 +1199,8 @@ impl<'a, T: SymInt> SymVec<'a, T> {
                 len: self.len,
             });
         }
-        Ok(())
+        let v = bits(values);
+        Ok(f(&self.words(status, cmp, Values::Each(&v))))
     }
 
     /// Waits until every local element not excluded by `status` satisfies `cmp value`
@@ -1253,10 +1261,7 @@ impl<'a, T: SymInt> SymVec<'a, T> {
         cmp: Cmp,
         values: &[T],
     ) -> Result<()> {
-        self.check_values(values)?;
-        let v = bits(values);
-        self.words(status, cmp, Values::Each(&v)).wait_all();
-        Ok(())
+        self.with_vector(status, cmp, values, |w| w.wait_all())
     }
 
     /// [`SymVec::wait_until_any`] with one value per element.
@@ -1273,9 +1278,7 @@ impl<'a, T: SymInt> SymVec<'a, T> {
         cmp: Cmp,
         values: &[T],
     ) -> Result<Option<usize>> {
-        self.check_values(values)?;
-        let v = bits(values);
-        Ok(self.words(status, cmp, Values::Each(&v)).wait_any())
+        self.with_vector(status, cmp, values, |w| w.wait_any())
     }
 
     /// [`SymVec::wait_until_some`] with one value per element.
@@ -1292,12 +1295,11 @@ impl<'a, T: SymInt> SymVec<'a, T> {
         cmp: Cmp,
         values: &[T],
     ) -> Result<Vec<usize>> {
-        self.check_values(values)?;
-        let v = bits(values);
-        let mut out = Vec::new();
-        self.words(status, cmp, Values::Each(&v))
-            .wait_some(&mut out);
-        Ok(out)
+        self.with_vector(status, cmp, values, |w| {
+            let mut out = Vec::new();
+            w.wait_some(&mut out);
+            out
+        })
     }
 
     /// Whether every included element satisfies `cmp value` now (`shmem_test_all`).
@@ -1350,9 +1352,7 @@ impl<'a, T: SymInt> SymVec<'a, T> {
     /// # Ok::<(), rshmem::Error>(())
     /// ```
     pub fn test_all_vector(&self, status: Option<&[i32]>, cmp: Cmp, values: &[T]) -> Result<bool> {
-        self.check_values(values)?;
-        let v = bits(values);
-        Ok(self.words(status, cmp, Values::Each(&v)).test_all())
+        self.with_vector(status, cmp, values, |w| w.test_all())
     }
 
     /// [`SymVec::test_any`] with one value per element.
@@ -1369,9 +1369,7 @@ impl<'a, T: SymInt> SymVec<'a, T> {
         cmp: Cmp,
         values: &[T],
     ) -> Result<Option<usize>> {
-        self.check_values(values)?;
-        let v = bits(values);
-        Ok(self.words(status, cmp, Values::Each(&v)).test_any())
+        self.with_vector(status, cmp, values, |w| w.test_any())
     }
 
     /// [`SymVec::test_some`] with one value per element.
@@ -1388,12 +1386,11 @@ impl<'a, T: SymInt> SymVec<'a, T> {
         cmp: Cmp,
         values: &[T],
     ) -> Result<Vec<usize>> {
-        self.check_values(values)?;
-        let v = bits(values);
-        let mut out = Vec::new();
-        self.words(status, cmp, Values::Each(&v))
-            .test_some(&mut out);
-        Ok(out)
+        self.with_vector(status, cmp, values, |w| {
+            let mut out = Vec::new();
+            w.test_some(&mut out);
+            out
+        })
     }
 }
 
