@@ -39,6 +39,9 @@ pub enum ShmError {
     BadName(String),
 }
 
+/// Alignment of every mapping's base address (2 MiB: a huge page).
+pub const SEGMENT_ALIGN: usize = 2 << 20;
+
 /// A mapped shared-memory object.
 #[derive(Debug)]
 pub struct ShmRegion {
@@ -128,30 +131,68 @@ impl ShmRegion {
     }
 
     fn map(fd: libc::c_int, name: &str, len: usize, owner: bool) -> Result<Self, ShmError> {
-        // SAFETY: mapping a fresh region chosen by the kernel; `fd` is open.
-        let p = unsafe {
-            libc::mmap(
-                core::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_NORESERVE,
-                fd,
-                0,
-            )
-        };
-        let err = (p == libc::MAP_FAILED).then(|| sys_err("mmap", name, len));
+        let r = Self::map_aligned(fd, name, len);
         // SAFETY: the mapping (if any) keeps the object alive; the fd is no longer needed.
         unsafe { libc::close(fd) };
-        if let Some(e) = err {
-            return Err(e);
-        }
         Ok(Self {
-            base: p as *mut u8,
+            base: r?,
             len,
             name: name.to_string(),
             owner,
             unlinked: false,
         })
+    }
+
+    /// Maps `fd` at an address aligned to [`SEGMENT_ALIGN`], so that symmetric allocations
+    /// aligned up to that much are aligned on every PE (bases differ between PEs, offsets
+    /// do not). Reserves `len + SEGMENT_ALIGN` of address space, maps the object over the
+    /// aligned part, returns the rest.
+    fn map_aligned(fd: libc::c_int, name: &str, len: usize) -> Result<*mut u8, ShmError> {
+        let span = len + SEGMENT_ALIGN;
+        // SAFETY: an anonymous PROT_NONE reservation chosen by the kernel.
+        let res = unsafe {
+            libc::mmap(
+                core::ptr::null_mut(),
+                span,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if res == libc::MAP_FAILED {
+            return Err(sys_err("mmap (reserve)", name, span));
+        }
+        let start = res as usize;
+        let aligned = (start + SEGMENT_ALIGN - 1) & !(SEGMENT_ALIGN - 1);
+        // SAFETY: [aligned, aligned+len) lies inside our reservation, which MAP_FIXED replaces.
+        let p = unsafe {
+            libc::mmap(
+                aligned as *mut libc::c_void,
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_NORESERVE | libc::MAP_FIXED,
+                fd,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            let e = sys_err("mmap", name, len);
+            // SAFETY: releasing our own reservation.
+            unsafe { libc::munmap(res, span) };
+            return Err(e);
+        }
+        // SAFETY: the head and tail of our reservation around the object's mapping.
+        unsafe {
+            if aligned > start {
+                libc::munmap(res, aligned - start);
+            }
+            let end = aligned + len;
+            if start + span > end {
+                libc::munmap(end as *mut libc::c_void, start + span - end);
+            }
+        }
+        Ok(aligned as *mut u8)
     }
 
     /// Removes the object's name; the memory stays while any process maps it. Idempotent.
@@ -252,6 +293,8 @@ mod tests {
         let mut a = ShmRegion::create(&name, 1 << 20).unwrap();
         let b = ShmRegion::attach(&name, 1 << 20).unwrap();
         assert_ne!(a.base(), b.base());
+        assert_eq!(a.base() as usize % SEGMENT_ALIGN, 0);
+        assert_eq!(b.base() as usize % SEGMENT_ALIGN, 0);
         let ep = ShmEndpoint;
         let data = *b"hello";
         // SAFETY: both mappings are 1 MiB long.
