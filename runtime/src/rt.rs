@@ -12,7 +12,7 @@ use crate::heap::HeapAllocator;
 use crate::wait::{Backoff, Cmp};
 use parking_lot::Mutex;
 use rshmem_collectives::{ActiveSet, SyncOps, BARRIER_SLOTS};
-use rshmem_transport::shm::{ShmEndpoint, ShmRegion};
+use rshmem_transport::shm::{ShmEndpoint, ShmRegion, SEGMENT_ALIGN};
 use rshmem_transport::{AmoOp, AmoWord, Endpoint, RemoteAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub const MAX_SEGS: usize = 4;
 /// Bytes at the start of segment 0 reserved for the runtime's own symmetric state
 /// (synchronization slots, debug checks); backed lazily like the heap.
-pub const INTERNAL_BYTES: usize = 1 << 20;
+pub const INTERNAL_BYTES: usize = SEGMENT_ALIGN;
 
 /// Offsets (bytes) of the runtime's slots in the internal area.
 mod slots {
@@ -575,7 +575,17 @@ impl Runtime {
     /// Collective allocation: same offset on every PE; barrier before returning.
     pub fn malloc(&self, size: usize, align: usize, zero: bool) -> Result<usize> {
         self.check_collective_args("shmem_malloc", [size as u64, align as u64]);
-        let r = self.heap.lock().alloc(size, align);
+        // The allocator aligns *offsets*; segments are mapped at SEGMENT_ALIGN-aligned
+        // addresses and the internal area is SEGMENT_ALIGN long, so heap bases are aligned to
+        // that much on every PE. A larger alignment cannot be honoured: refuse it (the same
+        // decision on every PE).
+        let r = if align > SEGMENT_ALIGN {
+            Err(Error::BadAlloc(format!(
+                "alignment {align} is larger than {SEGMENT_ALIGN} bytes, the alignment of every PE's symmetric heap"
+            )))
+        } else {
+            self.heap.lock().alloc(size, align)
+        };
         if let Ok(off) = r {
             if zero {
                 // SAFETY: the block [off, off+size) was just allocated in our heap.
