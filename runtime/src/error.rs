@@ -94,6 +94,9 @@ pub enum Error {
     /// Setting up shared memory failed.
     #[error(transparent)]
     Shm(#[from] rshmem_transport::shm::ShmError),
+    /// Setting up the RDMA verbs transport failed (device, registration, connection).
+    #[error(transparent)]
+    Verbs(#[from] rshmem_transport::verbs::VerbsError),
     /// A peer cannot be reached by any transport.
     #[error("PE {pe} runs on another node ({host}) and no network transport is available to reach it: {why}")]
     Unreachable {

@@ -13,8 +13,10 @@ use crate::wait::{Backoff, Cmp};
 use parking_lot::Mutex;
 use rshmem_collectives::{ActiveSet, SyncOps, BARRIER_SLOTS};
 use rshmem_transport::shm::{ShmEndpoint, ShmRegion, SEGMENT_ALIGN};
+use rshmem_transport::verbs::{DeviceSpec, VerbsCtx, VerbsEndpoint};
 use rshmem_transport::{AmoOp, AmoWord, Endpoint, RemoteAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// Most symmetric segments a job has (heap; later the C program's data/bss, …).
 pub const MAX_SEGS: usize = 4;
@@ -46,6 +48,8 @@ pub struct Segment {
 pub enum Path {
     /// Same node: the peer's segments are mapped here.
     Shm(ShmEndpoint),
+    /// RDMA verbs (every peer when any peer is: see "Verbs transport" in ARCHITECTURE.md).
+    Verbs(VerbsEndpoint),
 }
 
 /// One peer: the address of each of its segments as the transport needs it.
@@ -75,6 +79,68 @@ pub struct Runtime {
     kvs: Mutex<Box<dyn Kvs>>,
     barrier_epoch: AtomicU64,
     regions: Mutex<Vec<ShmRegion>>,
+    /// The verbs transport, when any peer is reached over it.
+    verbs: Option<Arc<VerbsCtx>>,
+    /// Registration growths so far (names their key-value store records).
+    verbs_gen: AtomicU64,
+}
+
+/// `RSHMEM_TRANSPORT`: auto (shm within a node, verbs between nodes), shm, verbs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Auto,
+    Shm,
+    Verbs,
+}
+
+fn transport_mode() -> Result<Mode> {
+    match std::env::var("RSHMEM_TRANSPORT") {
+        Err(_) => Ok(Mode::Auto),
+        Ok(v) => match v.trim().to_ascii_lowercase().as_str() {
+            "" | "auto" => Ok(Mode::Auto),
+            "shm" => Ok(Mode::Shm),
+            "verbs" | "rdma" | "ibv" => Ok(Mode::Verbs),
+            _ => Err(Error::InvalidEnv {
+                var: "RSHMEM_TRANSPORT",
+                value: v,
+                reason: "must be auto (shm within a node, verbs between nodes), shm or verbs"
+                    .into(),
+            }),
+        },
+    }
+}
+
+/// Errors on the verbs hot path end the job (installed in the transport at init).
+fn verbs_abort(msg: &str) -> ! {
+    match crate::global_runtime() {
+        Some(rt) => rt.abort(1, msg),
+        None => {
+            eprintln!("rshmem: {msg}");
+            std::process::exit(1)
+        }
+    }
+}
+
+/// Opens the RDMA device, exchanges connection records through the KVS and connects one
+/// RC QP per PE. Collective.
+fn setup_verbs(
+    kvs: &mut dyn Kvs,
+    me: usize,
+    npes: usize,
+    base: usize,
+    seg_len: usize,
+) -> Result<VerbsCtx> {
+    let spec = DeviceSpec::from_env()?;
+    let ctx = VerbsCtx::open(&spec, me, npes, base, seg_len, INTERNAL_BYTES, verbs_abort)?;
+    bootstrap::put(kvs, "rshmem-verbs", &ctx.record())?;
+    kvs.barrier()?;
+    let recs = (0..npes)
+        .map(|pe| bootstrap::get(kvs, pe, "rshmem-verbs"))
+        .collect::<Result<Vec<_>>>()?;
+    ctx.connect(&recs)?;
+    // Every QP is ready to receive before anyone sends.
+    kvs.barrier()?;
+    Ok(ctx)
 }
 
 fn hostname() -> String {
@@ -126,8 +192,8 @@ impl Runtime {
         bootstrap::put(&mut *kvs, "rshmem-seg", record.as_bytes())?;
         kvs.barrier()?;
         let mapping = kvs.process_mapping().filter(|m| m.len() == npes);
-        let mut regions = Vec::new();
-        let mut peers = Vec::with_capacity(npes);
+        let mode = transport_mode()?;
+        let mut recs = Vec::with_capacity(npes);
         for pe in 0..npes {
             let raw = bootstrap::get(&mut *kvs, pe, "rshmem-seg")?;
             let text = String::from_utf8_lossy(&raw).into_owned();
@@ -154,28 +220,58 @@ impl Runtime {
                 Some(m) => m[pe] == m[me],
                 None => phost == host,
             };
-            if !same_node {
+            if !same_node && mode == Mode::Shm {
                 return Err(Error::Unreachable {
                     pe,
                     host: phost.to_string(),
-                    why: "this build has only the shared-memory transport".into(),
+                    why: "RSHMEM_TRANSPORT=shm".into(),
                 });
             }
-            let base = if pe == me {
-                region.base() as usize
+            recs.push((phost.to_string(), pname.to_string(), same_node));
+        }
+        let use_verbs = mode == Mode::Verbs || (mode == Mode::Auto && recs.iter().any(|r| !r.2));
+        let verbs = if use_verbs {
+            match setup_verbs(&mut *kvs, me, npes, region.base() as usize, seg_len) {
+                Ok(v) => Some(Arc::new(v)),
+                Err(e) => {
+                    // Never leave the other PEs waiting in a barrier.
+                    eprintln!("rshmem: PE {me}: {e}");
+                    kvs.abort(1)
+                }
+            }
+        } else {
+            None
+        };
+        let mut regions = Vec::new();
+        let mut peers = Vec::with_capacity(npes);
+        for (pe, (phost, pname, same_node)) in recs.into_iter().enumerate() {
+            // Shared-memory mapping for put/get: every same-node peer unless verbs is forced.
+            let local = if !same_node || mode == Mode::Verbs {
+                None
+            } else if pe == me {
+                Some(region.base() as usize)
             } else {
-                let r = ShmRegion::attach(pname, plen)?;
+                let r = ShmRegion::attach(&pname, seg_len)?;
                 let b = r.base() as usize;
                 regions.push(r);
-                b
+                Some(b)
+            };
+            let (base, path) = match (&verbs, local) {
+                (Some(v), local) => {
+                    let rb = v.remote_base(pe);
+                    let ep = VerbsEndpoint::new(v.clone(), pe, local.map(|m| (rb, m)));
+                    (rb, Path::Verbs(ep))
+                }
+                (None, Some(b)) => (b, Path::Shm(ShmEndpoint)),
+                (None, None) => unreachable!("remote peers without verbs were refused above"),
             };
             let mut bases = [0; MAX_SEGS];
             bases[0] = base;
             peers.push(Peer {
                 bases,
                 keys: [0; MAX_SEGS],
-                path: Path::Shm(ShmEndpoint),
-                host: phost.to_string(),
+                path,
+                host: phost,
             });
         }
         // Everyone has mapped everyone: the names can go. From here on, the memory lives
@@ -198,12 +294,34 @@ impl Runtime {
             kvs: Mutex::new(kvs),
             barrier_epoch: AtomicU64::new(0),
             regions: Mutex::new(regions),
+            verbs,
+            verbs_gen: AtomicU64::new(0),
         };
         rt.print_info();
         Ok(rt)
     }
 
     fn print_info(&self) {
+        if self.cfg.info {
+            if let Some(v) = &self.verbs {
+                let per_peer: Vec<String> = self
+                    .peers
+                    .iter()
+                    .enumerate()
+                    .map(|(pe, p)| match &p.path {
+                        Path::Shm(_) => format!("{pe}=shm"),
+                        Path::Verbs(e) if e.is_mapped() => format!("{pe}=shm+verbs-amo"),
+                        Path::Verbs(_) => format!("{pe}=verbs"),
+                    })
+                    .collect();
+                eprintln!(
+                    "rshmem: PE {}: transport per peer: {}; device: {}",
+                    self.me,
+                    per_peer.join(" "),
+                    v.describe()
+                );
+            }
+        }
         if self.me != 0 {
             return;
         }
@@ -217,9 +335,14 @@ impl Runtime {
         }
         if self.cfg.info {
             eprintln!(
-                "rshmem: {} PEs, bootstrap {}, transport shm (all peers)",
+                "rshmem: {} PEs, bootstrap {}, transport {}",
                 self.npes,
-                self.kvs.lock().protocol()
+                self.kvs.lock().protocol(),
+                if self.verbs.is_some() {
+                    "verbs (see the per-PE lines)"
+                } else {
+                    "shm (all peers)"
+                }
             );
             for v in crate::env::VARS {
                 let val = std::env::var(v.name).unwrap_or_else(|_| "(unset)".into());
@@ -315,8 +438,10 @@ impl Runtime {
     /// Direct load/store address of `addr` on `pe`, when `pe`'s memory is mapped here.
     pub fn ptr(&self, addr: usize, pe: usize) -> Option<usize> {
         let r = self.remote(addr, 0, pe).ok()?;
-        match self.peers[pe].path {
+        match &self.peers[pe].path {
             Path::Shm(_) => Some(r.addr),
+            Path::Verbs(_) if pe == self.me => Some(r.addr),
+            Path::Verbs(ep) => ep.mapped_addr(r),
         }
     }
 
@@ -331,6 +456,8 @@ impl Runtime {
             // SAFETY: `r` lies in `pe`'s mapped segment (translate checked the range);
             // `src` is valid per our contract.
             Path::Shm(ep) => unsafe { ep.put(r, src, len) },
+            // SAFETY: as above; the verbs endpoint checks registration itself.
+            Path::Verbs(ep) => unsafe { ep.put(r, src, len) },
         }
         Ok(())
     }
@@ -345,6 +472,8 @@ impl Runtime {
         match &self.peers[pe].path {
             // SAFETY: as `put`.
             Path::Shm(ep) => unsafe { ep.put_nbi(r, src, len) },
+            // SAFETY: as `put`.
+            Path::Verbs(ep) => unsafe { ep.put_nbi(r, src, len) },
         }
         Ok(())
     }
@@ -359,6 +488,8 @@ impl Runtime {
         match &self.peers[pe].path {
             // SAFETY: `r` lies in `pe`'s mapped segment; `dest` valid per our contract.
             Path::Shm(ep) => unsafe { ep.get(dest, r, len) },
+            // SAFETY: as above.
+            Path::Verbs(ep) => unsafe { ep.get(dest, r, len) },
         }
         Ok(())
     }
@@ -373,6 +504,8 @@ impl Runtime {
         match &self.peers[pe].path {
             // SAFETY: as `get`.
             Path::Shm(ep) => unsafe { ep.get_nbi(dest, r, len) },
+            // SAFETY: as `get`.
+            Path::Verbs(ep) => unsafe { ep.get_nbi(dest, r, len) },
         }
         Ok(())
     }
@@ -405,6 +538,8 @@ impl Runtime {
             match &self.peers[pe].path {
                 // SAFETY: `d` is inside the checked span; sources valid per our contract.
                 Path::Shm(ep) => unsafe { ep.put_nbi(d, src.add(i * sst * size), size) },
+                // SAFETY: as above; the blocking put (sources need not outlive the call).
+                Path::Verbs(ep) => unsafe { ep.put(d, src.add(i * sst * size), size) },
             }
         }
         Ok(())
@@ -437,6 +572,8 @@ impl Runtime {
             match &self.peers[pe].path {
                 // SAFETY: `s` is inside the checked span; destinations valid per contract.
                 Path::Shm(ep) => unsafe { ep.get_nbi(dest.add(i * dst * size), s, size) },
+                // SAFETY: as above; nbi gets complete at the quiet below.
+                Path::Verbs(ep) => unsafe { ep.get_nbi(dest.add(i * dst * size), s, size) },
             }
         }
         Ok(())
@@ -462,6 +599,8 @@ impl Runtime {
         match &self.peers[pe].path {
             // SAFETY: `r` is an aligned word inside `pe`'s mapped segment.
             Path::Shm(ep) => Ok(unsafe { ep.amo(r, op, operand, compare) }),
+            // SAFETY: as above (a NIC atomic on the peer's registered memory).
+            Path::Verbs(ep) => Ok(unsafe { ep.amo(r, op, operand, compare) }),
         }
     }
 
@@ -491,12 +630,18 @@ impl Runtime {
     #[inline(always)]
     pub fn fence(&self) {
         ShmEndpoint.fence();
+        if let Some(v) = &self.verbs {
+            v.fence_all();
+        }
     }
 
     /// Completes every operation this PE issued.
     #[inline(always)]
     pub fn quiet(&self) {
         ShmEndpoint.quiet();
+        if let Some(v) = &self.verbs {
+            v.quiet_all();
+        }
     }
 
     /// Waits until the local word at `addr` satisfies `cmp value` (spins briefly, then yields).
@@ -536,7 +681,14 @@ impl Runtime {
 
     /// Aborts the whole job with `code` after printing `msg`.
     pub fn abort(&self, code: i32, msg: &str) -> ! {
-        eprintln!("rshmem: PE {}: {msg}", self.me);
+        // Fix (integration tests): one write for the whole line. `eprintln!` with arguments
+        // writes piece by piece to the unbuffered stderr, so the messages of several PEs
+        // aborting at once came out interleaved mid-line.
+        let line = format!("rshmem: PE {}: {msg}\n", self.me);
+        {
+            use std::io::Write;
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        }
         self.kvs.lock().abort(code)
     }
 
@@ -586,6 +738,7 @@ impl Runtime {
         } else {
             self.heap.lock().alloc(size, align)
         };
+        self.verbs_grow();
         if let Ok(off) = r {
             if zero {
                 // SAFETY: the block [off, off+size) was just allocated in our heap.
@@ -609,6 +762,7 @@ impl Runtime {
         self.barrier_all();
         let off = self.heap_offset(addr)?;
         let r = self.heap.lock().realloc(off, size);
+        self.verbs_grow();
         if let Ok((new, Some(n))) = r {
             // SAFETY: both blocks lie in our heap; the old one is free but untouched since
             // (allocation metadata lives outside the heap); they may overlap, hence `copy`.
@@ -622,6 +776,36 @@ impl Runtime {
         }
         self.barrier_all();
         r.map(|(new, _)| self.heap_base + new)
+    }
+
+    /// Verbs: registers the chunks the heap's high-water mark now reaches and exchanges
+    /// their rkeys. Collective: every PE's allocator makes the same decision.
+    fn verbs_grow(&self) {
+        let Some(v) = &self.verbs else { return };
+        let in_use = INTERNAL_BYTES + self.heap.lock().high_water();
+        let rec = match v.grow(in_use) {
+            Ok(Some(rec)) => rec,
+            Ok(None) => return,
+            Err(e) => self.abort(1, &e.to_string()),
+        };
+        let key = format!(
+            "rshmem-mr{}",
+            self.verbs_gen.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut kvs = self.kvs.lock();
+        let mut exchange = || -> Result<()> {
+            bootstrap::put(&mut **kvs, &key, &rec)?;
+            kvs.barrier()?;
+            for pe in 0..self.npes {
+                let r = bootstrap::get(&mut **kvs, pe, &key)?;
+                v.add_keys(pe, &r)?;
+            }
+            Ok(())
+        };
+        if let Err(e) = exchange() {
+            drop(kvs);
+            self.abort(1, &format!("registering more symmetric heap for RDMA: {e}"));
+        }
     }
 
     fn heap_offset(&self, addr: usize) -> Result<usize> {

@@ -11,6 +11,8 @@
 //! - [`shm`]: same node. Peers' segments are mapped into this process; put/get are copies,
 //!   atomics are CPU atomics, fence/quiet are memory fences. No system call, lock or
 //!   allocation on any operation.
+//! - `verbs` (cargo feature `verbs`, on by default): RDMA over libibverbs, one RC queue
+//!   pair per peer; see the module and docs/ARCHITECTURE.md ("Verbs transport").
 //!
 //! ```
 //! use rshmem_transport::{shm::ShmEndpoint, AmoOp, Endpoint, RemoteAddr};
@@ -24,6 +26,8 @@
 #![warn(missing_docs)]
 
 pub mod shm;
+#[cfg(feature = "verbs")]
+pub mod verbs;
 
 /// An address in a peer's segment as the transport needs it.
 ///

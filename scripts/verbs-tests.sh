@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Multi-PE tests of the RDMA verbs transport on Soft-RoCE, in ONE boot of the verbs VM
+# (scripts/verbs-vm/run.sh, see docs/verbs-vm.md). Builds on the host (debug), then runs
+# every case inside the guest with RSHMEM_TRANSPORT=verbs through target/debug/rshmemrun.
+#
+#   scripts/verbs-tests.sh            # build, boot the VM, run all cases
+#   scripts/verbs-tests.sh --in-vm    # (internal) the part that runs in the guest
+#
+# Exit status: 0 when every case passed; 1 otherwise (each failure is listed).
+set -u
+cd "$(dirname "$0")/.."
+
+if [ "${1:-}" != "--in-vm" ]; then
+    cargo build -q -p rshmem-launcher -p rshmem-tests -p rshmem-examples || exit 1
+    exec scripts/verbs-vm/run.sh -t "${VERBS_TESTS_TIMEOUT:-1200}" -- bash "$PWD/scripts/verbs-tests.sh" --in-vm
+fi
+
+B=target/debug
+RUN="$B/rshmemrun"
+export RSHMEM_TRANSPORT=verbs
+fails=()
+log=$(mktemp)
+
+# case NAME EXPECT(ok|fail) GREP-PATTERN -- COMMAND...
+case_() {
+    local name=$1 expect=$2 pat=$3; shift 4
+    local t0=$SECONDS
+    "$@" >"$log" 2>&1
+    local rc=$?
+    local good=1
+    if [ "$expect" = ok ] && [ $rc -ne 0 ]; then good=0; fi
+    if [ "$expect" = fail ] && { [ $rc -eq 0 ] || [ $rc -eq 124 ]; }; then good=0; fi
+    if [ -n "$pat" ] && ! grep -qE "$pat" "$log"; then good=0; fi
+    if [ $good = 1 ]; then
+        echo "PASS $name (rc $rc, $((SECONDS - t0)) s)"
+    else
+        echo "FAIL $name (rc $rc, $((SECONDS - t0)) s); output:"
+        sed 's/^/    /' "$log" | tail -40
+        fails+=("$name")
+    fi
+}
+
+echo "== verbs tests on ${VERBSVM_RXE_DEV:-?} ($(nproc) vCPUs)"
+case_ "verbs_rma 2 PEs" ok "PE 1 of 2 OK" -- timeout 300 $RUN -n 2 $B/verbs_rma
+case_ "verbs_rma 4 PEs" ok "PE 3 of 4 OK" -- timeout 500 $RUN -n 4 $B/verbs_rma
+case_ "histogram 4 PEs" ok "" -- timeout 200 $RUN -n 4 $B/histogram
+case_ "ring 4 PEs (put_signal)" ok "ring: OK" -- timeout 200 $RUN -n 4 $B/ring
+case_ "SHMEM_INFO names the device per peer" ok "PE 1: transport per peer: 0=verbs 1=verbs; device: verbs rxe0" \
+    -- env SHMEM_INFO=1 timeout 120 $RUN -n 2 $B/hello
+# error paths: a clear message, a non-zero exit, no hang
+case_ "wrong device name" fail 'RDMA device "nosuch0" \(RSHMEM_DEVICE\) not found; the devices here are: rxe0' \
+    -- env RSHMEM_DEVICE=nosuch0 timeout 120 $RUN -n 2 $B/hello
+case_ "wrong port" fail "rxe0 has 1 port\(s\), no port 2" \
+    -- env RSHMEM_DEVICE=rxe0:2 timeout 120 $RUN -n 2 $B/hello
+# (root ignores RLIMIT_MEMLOCK while it has CAP_IPC_LOCK: drop it first)
+case_ "memlock too low" fail "ibv_reg_mr.*ulimit -l" \
+    -- setpriv --bounding-set=-ipc_lock --inh-caps=-ipc_lock \
+    bash -c "ulimit -l 64 && exec timeout 120 $RUN -n 2 $B/hello"
+case_ "exhausted heap" ok "exhausted heap reported: symmetric heap exhausted" \
+    -- env SHMEM_SYMMETRIC_SIZE=16M timeout 200 $RUN -n 2 $B/verbs_rma exhaust
+rm -f "$log"
+if [ ${#fails[@]} -ne 0 ]; then
+    echo "== ${#fails[@]} FAILED: ${fails[*]}"
+    exit 1
+fi
+echo "== all verbs tests passed"
