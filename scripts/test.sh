@@ -14,6 +14,10 @@ step "cargo build"
 cargo build --workspace --all-targets
 step "cargo test"
 cargo test --workspace --no-fail-fast
+if [ "${RSHMEM_SKIP_VERBS:-0}" != 1 ]; then
+  step "verbs transport on Soft-RoCE (qemu VM; RSHMEM_SKIP_VERBS=1 skips)"
+  bash scripts/verbs-tests.sh
+fi
 step "leftovers"
 left=$(ls /dev/shm 2>/dev/null | grep '^rshmem-' || true)
 if [ -n "$left" ]; then echo "shared-memory objects left behind: $left"; exit 1; fi

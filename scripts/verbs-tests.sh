@@ -19,6 +19,7 @@ B=target/debug
 RUN="$B/rshmemrun"
 export RSHMEM_TRANSPORT=verbs
 fails=()
+passed=0
 log=$(mktemp)
 
 # case NAME EXPECT(ok|fail) GREP-PATTERN -- COMMAND...
@@ -33,6 +34,7 @@ case_() {
     if [ -n "$pat" ] && ! grep -qE "$pat" "$log"; then good=0; fi
     if [ $good = 1 ]; then
         echo "PASS $name (rc $rc, $((SECONDS - t0)) s)"
+        passed=$((passed + 1))
     else
         echo "FAIL $name (rc $rc, $((SECONDS - t0)) s); output:"
         sed 's/^/    /' "$log" | tail -40
@@ -59,6 +61,7 @@ case_ "memlock too low" fail "ibv_reg_mr.*ulimit -l" \
 case_ "exhausted heap" ok "exhausted heap reported: symmetric heap exhausted" \
     -- env SHMEM_SYMMETRIC_SIZE=16M timeout 200 $RUN -n 2 $B/verbs_rma exhaust
 rm -f "$log"
+echo "verbs: $passed passed, ${#fails[@]} failed"
 if [ ${#fails[@]} -ne 0 ]; then
     echo "== ${#fails[@]} FAILED: ${fails[*]}"
     exit 1

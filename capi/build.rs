@@ -1,0 +1,22 @@
+//! Exports the weak `shmem_*` trampolines from the shared library.
+//!
+//! Every C routine is a Rust `#[no_mangle] extern "C" fn pshmem_*` (exported by rustc); the
+//! `shmem_*` names are weak trampolines emitted with `global_asm!` (see `src/weak.rs`).
+//! rustc's version script for a cdylib lists only Rust items, so a second, anonymous
+//! version script adds `shmem_*` to the dynamic symbol table.
+use std::path::PathBuf;
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let map = out.join("shmem-weak.map");
+    std::fs::write(&map, "{\n  global:\n    shmem_*;\n};\n").expect("write version script");
+    let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    if os == "linux" {
+        println!(
+            "cargo:rustc-cdylib-link-arg=-Wl,--version-script={}",
+            map.display()
+        );
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,librshmem.so");
+    }
+}

@@ -1,0 +1,443 @@
+//! Remote memory access: one generic implementation per routine shape, instantiated by
+//! macros for every standard RMA type (`shmem_TYPE_put` …), every size (`shmem_put8` …)
+//! and bytes (`shmem_putmem` …); plus put-with-signal.
+use crate::types::{Bits128, LongDouble};
+use crate::{check, fail, pe_of, rt};
+use paste::paste;
+use std::ffi::{c_char, c_double, c_float, c_int, c_long, c_longlong, c_schar, c_short};
+use std::ffi::{c_uchar, c_uint, c_ulong, c_ulonglong, c_ushort};
+use std::mem::size_of;
+
+/// `SHMEM_SIGNAL_SET`.
+pub const SHMEM_SIGNAL_SET: c_int = 0;
+/// `SHMEM_SIGNAL_ADD`.
+pub const SHMEM_SIGNAL_ADD: c_int = 1;
+
+fn bytes(rt: &rshmem_rt::rt::Runtime, what: &'static str, nelems: usize, size: usize) -> usize {
+    match nelems.checked_mul(size) {
+        Some(n) => n,
+        None => rt.abort(
+            1,
+            &format!("{what}: {nelems} elements of {size} bytes overflow the address space"),
+        ),
+    }
+}
+
+#[inline(always)]
+pub(crate) unsafe fn put(
+    what: &'static str,
+    dest: usize,
+    src: *const u8,
+    nelems: usize,
+    size: usize,
+    pe: c_int,
+    nbi: bool,
+) {
+    let rt = rt(what);
+    let pe = pe_of(rt, what, pe);
+    let len = bytes(rt, what, nelems, size);
+    // SAFETY: `src` is valid for `len` bytes (the C routine's contract).
+    let r = unsafe {
+        if nbi {
+            rt.put_nbi(dest, src, len, pe)
+        } else {
+            rt.put(dest, src, len, pe)
+        }
+    };
+    check(rt, what, r)
+}
+
+#[inline(always)]
+pub(crate) unsafe fn get(
+    what: &'static str,
+    dest: *mut u8,
+    src: usize,
+    nelems: usize,
+    size: usize,
+    pe: c_int,
+    nbi: bool,
+) {
+    let rt = rt(what);
+    let pe = pe_of(rt, what, pe);
+    let len = bytes(rt, what, nelems, size);
+    // SAFETY: `dest` is valid for `len` bytes (the C routine's contract).
+    let r = unsafe {
+        if nbi {
+            rt.get_nbi(dest, src, len, pe)
+        } else {
+            rt.get(dest, src, len, pe)
+        }
+    };
+    check(rt, what, r)
+}
+
+fn stride(rt: &rshmem_rt::rt::Runtime, what: &'static str, s: isize) -> usize {
+    if s < 0 {
+        rt.abort(
+            1,
+            &format!("{what}: negative stride {s}; strides count elements and must be >= 0"),
+        )
+    }
+    s as usize
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) unsafe fn iput(
+    what: &'static str,
+    dest: usize,
+    src: *const u8,
+    dst: isize,
+    sst: isize,
+    nelems: usize,
+    size: usize,
+    pe: c_int,
+) {
+    let rt = rt(what);
+    let pe = pe_of(rt, what, pe);
+    let (dst, sst) = (stride(rt, what, dst), stride(rt, what, sst));
+    // SAFETY: the source elements are valid (contract).
+    let r = unsafe { rt.iput(dest, src, dst, sst, size, nelems, pe) };
+    check(rt, what, r)
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) unsafe fn iget(
+    what: &'static str,
+    dest: *mut u8,
+    src: usize,
+    dst: isize,
+    sst: isize,
+    nelems: usize,
+    size: usize,
+    pe: c_int,
+) {
+    let rt = rt(what);
+    let pe = pe_of(rt, what, pe);
+    let (dst, sst) = (stride(rt, what, dst), stride(rt, what, sst));
+    // SAFETY: the destination elements are valid (contract).
+    let r = unsafe { rt.iget(dest, src, dst, sst, size, nelems, pe) };
+    check(rt, what, r)
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) unsafe fn put_signal(
+    what: &'static str,
+    dest: usize,
+    src: *const u8,
+    nelems: usize,
+    size: usize,
+    sig: *mut u64,
+    signal: u64,
+    sig_op: c_int,
+    pe: c_int,
+) {
+    let rt = rt(what);
+    let pe = pe_of(rt, what, pe);
+    let len = bytes(rt, what, nelems, size);
+    let add = match sig_op {
+        SHMEM_SIGNAL_SET => false,
+        SHMEM_SIGNAL_ADD => true,
+        op => rt.abort(
+            1,
+            &format!("{what}: invalid sig_op {op}; use SHMEM_SIGNAL_SET or SHMEM_SIGNAL_ADD"),
+        ),
+    };
+    // SAFETY: `src` is valid for `len` bytes (contract).
+    let r = unsafe { rt.put_signal(dest, src, len, sig as usize, signal, add, pe) };
+    check(rt, what, r)
+}
+
+/// Defines the contiguous, strided and signalling routines for element type `$t`, given
+/// the routine names without the `pshmem_` prefix.
+macro_rules! rma_shapes {
+    ($t:ty, $put:ident, $get:ident, $put_nbi:ident, $get_nbi:ident,
+     $iput:ident, $iget:ident, $put_signal:ident, $put_signal_nbi:ident) => {
+        paste! {
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $put>](dest: *mut $t, source: *const $t, nelems: usize, pe: c_int) {
+                unsafe { put(concat!("shmem_", stringify!($put)), dest as usize, source as *const u8, nelems, size_of::<$t>(), pe, false) }
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $put_nbi>](dest: *mut $t, source: *const $t, nelems: usize, pe: c_int) {
+                unsafe { put(concat!("shmem_", stringify!($put_nbi)), dest as usize, source as *const u8, nelems, size_of::<$t>(), pe, true) }
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $get>](dest: *mut $t, source: *const $t, nelems: usize, pe: c_int) {
+                unsafe { get(concat!("shmem_", stringify!($get)), dest as *mut u8, source as usize, nelems, size_of::<$t>(), pe, false) }
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $get_nbi>](dest: *mut $t, source: *const $t, nelems: usize, pe: c_int) {
+                unsafe { get(concat!("shmem_", stringify!($get_nbi)), dest as *mut u8, source as usize, nelems, size_of::<$t>(), pe, true) }
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $iput>](dest: *mut $t, source: *const $t, dst: isize, sst: isize, nelems: usize, pe: c_int) {
+                unsafe { iput(concat!("shmem_", stringify!($iput)), dest as usize, source as *const u8, dst, sst, nelems, size_of::<$t>(), pe) }
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $iget>](dest: *mut $t, source: *const $t, dst: isize, sst: isize, nelems: usize, pe: c_int) {
+                unsafe { iget(concat!("shmem_", stringify!($iget)), dest as *mut u8, source as usize, dst, sst, nelems, size_of::<$t>(), pe) }
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $put_signal>](dest: *mut $t, source: *const $t, nelems: usize, sig_addr: *mut u64, signal: u64, sig_op: c_int, pe: c_int) {
+                unsafe { put_signal(concat!("shmem_", stringify!($put_signal)), dest as usize, source as *const u8, nelems, size_of::<$t>(), sig_addr, signal, sig_op, pe) }
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $put_signal_nbi>](dest: *mut $t, source: *const $t, nelems: usize, sig_addr: *mut u64, signal: u64, sig_op: c_int, pe: c_int) {
+                unsafe { put_signal(concat!("shmem_", stringify!($put_signal_nbi)), dest as usize, source as *const u8, nelems, size_of::<$t>(), sig_addr, signal, sig_op, pe) }
+            }
+            weak!($put, $get, $put_nbi, $get_nbi, $iput, $iget, $put_signal, $put_signal_nbi);
+        }
+    };
+}
+
+/// `shmem_TYPE_{put,get,…}` for each `(TYPENAME, type)`.
+macro_rules! rma_typed {
+    ($($n:ident: $t:ty),* $(,)?) => {$(
+        paste! {
+            rma_shapes!($t, [<$n _put>], [<$n _get>], [<$n _put_nbi>], [<$n _get_nbi>],
+                [<$n _iput>], [<$n _iget>], [<$n _put_signal>], [<$n _put_signal_nbi>]);
+        }
+    )*};
+}
+
+/// `shmem_TYPE_p` / `shmem_TYPE_g` (by-value types only: Rust cannot pass `long double`).
+macro_rules! rma_pg {
+    ($($n:ident: $t:ty),* $(,)?) => {$(
+        paste! {
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $n _p>](dest: *mut $t, value: $t, pe: c_int) {
+                unsafe { put(concat!("shmem_", stringify!($n), "_p"), dest as usize, &value as *const $t as *const u8, 1, size_of::<$t>(), pe, false) }
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $n _g>](source: *const $t, pe: c_int) -> $t {
+                let mut v = core::mem::MaybeUninit::<$t>::uninit();
+                unsafe {
+                    get(concat!("shmem_", stringify!($n), "_g"), v.as_mut_ptr() as *mut u8, source as usize, 1, size_of::<$t>(), pe, false);
+                    // SAFETY: `get` filled all bytes (or aborted).
+                    v.assume_init()
+                }
+            }
+            weak!([<$n _p>], [<$n _g>]);
+        }
+    )*};
+}
+
+/// `shmem_putSIZE` & co. for each `(bits, element)`.
+macro_rules! rma_sized {
+    ($($bits:literal: $t:ty),* $(,)?) => {$(
+        paste! {
+            rma_shapes!($t, [<put $bits>], [<get $bits>], [<put $bits _nbi>], [<get $bits _nbi>],
+                [<iput $bits>], [<iget $bits>], [<put $bits _signal>], [<put $bits _signal_nbi>]);
+        }
+    )*};
+}
+
+rma_typed!(
+    float: c_float,
+    double: c_double,
+    longdouble: LongDouble,
+    char: c_char,
+    schar: c_schar,
+    short: c_short,
+    int: c_int,
+    long: c_long,
+    longlong: c_longlong,
+    uchar: c_uchar,
+    ushort: c_ushort,
+    uint: c_uint,
+    ulong: c_ulong,
+    ulonglong: c_ulonglong,
+    int8: i8,
+    int16: i16,
+    int32: i32,
+    int64: i64,
+    uint8: u8,
+    uint16: u16,
+    uint32: u32,
+    uint64: u64,
+    size: usize,
+    ptrdiff: isize,
+);
+
+rma_pg!(
+    float: c_float,
+    double: c_double,
+    char: c_char,
+    schar: c_schar,
+    short: c_short,
+    int: c_int,
+    long: c_long,
+    longlong: c_longlong,
+    uchar: c_uchar,
+    ushort: c_ushort,
+    uint: c_uint,
+    ulong: c_ulong,
+    ulonglong: c_ulonglong,
+    int8: i8,
+    int16: i16,
+    int32: i32,
+    int64: i64,
+    uint8: u8,
+    uint16: u16,
+    uint32: u32,
+    uint64: u64,
+    size: usize,
+    ptrdiff: isize,
+);
+
+rma_sized!(8: u8, 16: u16, 32: u32, 64: u64, 128: Bits128);
+
+// Bytes: `shmem_putmem` & co. (no strided forms in the specification).
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_putmem(dest: *mut u8, source: *const u8, nelems: usize, pe: c_int) {
+    unsafe { put("shmem_putmem", dest as usize, source, nelems, 1, pe, false) }
+}
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_putmem_nbi(
+    dest: *mut u8,
+    source: *const u8,
+    nelems: usize,
+    pe: c_int,
+) {
+    unsafe {
+        put(
+            "shmem_putmem_nbi",
+            dest as usize,
+            source,
+            nelems,
+            1,
+            pe,
+            true,
+        )
+    }
+}
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_getmem(dest: *mut u8, source: *const u8, nelems: usize, pe: c_int) {
+    unsafe { get("shmem_getmem", dest, source as usize, nelems, 1, pe, false) }
+}
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_getmem_nbi(
+    dest: *mut u8,
+    source: *const u8,
+    nelems: usize,
+    pe: c_int,
+) {
+    unsafe {
+        get(
+            "shmem_getmem_nbi",
+            dest,
+            source as usize,
+            nelems,
+            1,
+            pe,
+            true,
+        )
+    }
+}
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_putmem_signal(
+    dest: *mut u8,
+    source: *const u8,
+    nelems: usize,
+    sig_addr: *mut u64,
+    signal: u64,
+    sig_op: c_int,
+    pe: c_int,
+) {
+    unsafe {
+        put_signal(
+            "shmem_putmem_signal",
+            dest as usize,
+            source,
+            nelems,
+            1,
+            sig_addr,
+            signal,
+            sig_op,
+            pe,
+        )
+    }
+}
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_putmem_signal_nbi(
+    dest: *mut u8,
+    source: *const u8,
+    nelems: usize,
+    sig_addr: *mut u64,
+    signal: u64,
+    sig_op: c_int,
+    pe: c_int,
+) {
+    unsafe {
+        put_signal(
+            "shmem_putmem_signal_nbi",
+            dest as usize,
+            source,
+            nelems,
+            1,
+            sig_addr,
+            signal,
+            sig_op,
+            pe,
+        )
+    }
+}
+
+weak!(
+    putmem,
+    putmem_nbi,
+    getmem,
+    getmem_nbi,
+    putmem_signal,
+    putmem_signal_nbi
+);
+
+/// The local signal word at `sig`, checked to be symmetric and aligned.
+fn signal_word(what: &'static str, sig: *const u64) -> (&'static rshmem_rt::rt::Runtime, usize) {
+    let rt = rt(what);
+    let a = sig as usize;
+    if a % 8 != 0 {
+        fail(rt, what, rshmem_rt::Error::Misaligned { addr: a, align: 8 })
+    }
+    check(rt, what, rt.translate(a, 8));
+    (rt, a)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_signal_fetch(sig_addr: *const u64) -> u64 {
+    let (rt, a) = signal_word("shmem_signal_fetch", sig_addr);
+    check(
+        rt,
+        "shmem_signal_fetch",
+        rt.amo::<u64>(a, rshmem_transport::AmoOp::Fetch, 0, 0, rt.my_pe()),
+    )
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_signal_wait_until(
+    sig_addr: *mut u64,
+    cmp: c_int,
+    cmp_value: u64,
+) -> u64 {
+    const WHAT: &str = "shmem_signal_wait_until";
+    let (rt, a) = signal_word(WHAT, sig_addr);
+    let c = crate::cmp_of(rt, WHAT, cmp);
+    // Return the value that satisfied the comparison, not a later one.
+    let mut b = rshmem_rt::wait::Backoff::new();
+    loop {
+        let v = check(
+            rt,
+            WHAT,
+            rt.amo::<u64>(a, rshmem_transport::AmoOp::Fetch, 0, 0, rt.my_pe()),
+        );
+        if c.holds(v, cmp_value, false) {
+            return v;
+        }
+        b.snooze();
+    }
+}
+
+weak!(signal_fetch, signal_wait_until);

@@ -1,0 +1,295 @@
+//! Library setup, exit and query routines; memory ordering; barriers; locks; the
+//! deprecated names of these routines.
+use crate::{check, fail, rt};
+use parking_lot::Mutex;
+use rshmem_rt::Shmem;
+use std::ffi::{c_char, c_int, c_long, c_void};
+
+/// `SHMEM_THREAD_*` (as in `shmem.h`).
+pub const SHMEM_THREAD_SINGLE: c_int = 0;
+/// See [`SHMEM_THREAD_SINGLE`].
+pub const SHMEM_THREAD_MULTIPLE: c_int = 3;
+/// `SHMEM_MAX_NAME_LEN`.
+pub const SHMEM_MAX_NAME_LEN: usize = 256;
+/// `SHMEM_VENDOR_STRING` (the header spells the same text).
+pub const VENDOR_STRING: &str = concat!("rshmem ", env!("CARGO_PKG_VERSION"));
+
+enum State {
+    Uninit,
+    Live(Shmem),
+    Finalized,
+}
+
+/// The handle that owns the runtime; only init/finalize touch it (never the hot path).
+struct Holder(State);
+
+// SAFETY: the runtime is built to be shared between threads (its mutable parts sit behind
+// mutexes); the handle is only moved in and out under the mutex below.
+unsafe impl Send for Holder {}
+
+static STATE: Mutex<Holder> = Mutex::new(Holder(State::Uninit));
+
+/// Initializes; `Err` with the message on failure. Repeated calls while initialized are
+/// no-ops (OpenSHMEM 1.6).
+fn init_impl(what: &str) -> Result<(), String> {
+    let mut st = STATE.lock();
+    match st.0 {
+        State::Live(_) => Ok(()),
+        State::Finalized => Err(format!(
+            "{what}: rshmem cannot be initialized again after shmem_finalize in the same process"
+        )),
+        State::Uninit => match rshmem_rt::init() {
+            Ok(s) => {
+                st.0 = State::Live(s);
+                Ok(())
+            }
+            Err(e) => Err(format!("{what} failed: {e}")),
+        },
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn pshmem_init() {
+    if let Err(m) = init_impl("shmem_init") {
+        eprintln!("rshmem: {m}");
+        std::process::exit(1);
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_init_thread(_requested: c_int, provided: *mut c_int) -> c_int {
+    match init_impl("shmem_init_thread") {
+        Ok(()) => {
+            if !provided.is_null() {
+                // SAFETY: caller passes a valid out pointer (or NULL, handled).
+                unsafe { *provided = SHMEM_THREAD_MULTIPLE };
+            }
+            0
+        }
+        Err(m) => {
+            eprintln!("rshmem: {m}");
+            -1
+        }
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_query_thread(provided: *mut c_int) {
+    if !provided.is_null() {
+        let level = if rshmem_rt::global_runtime().is_some() {
+            SHMEM_THREAD_MULTIPLE
+        } else {
+            SHMEM_THREAD_SINGLE
+        };
+        // SAFETY: valid out pointer per the contract.
+        unsafe { *provided = level };
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_query_initialized(initialized: *mut c_int) {
+    if !initialized.is_null() {
+        let live = matches!(STATE.lock().0, State::Live(_));
+        // SAFETY: valid out pointer per the contract.
+        unsafe { *initialized = live as c_int };
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn pshmem_finalize() {
+    let s = {
+        let mut st = STATE.lock();
+        match std::mem::replace(&mut st.0, State::Finalized) {
+            State::Live(s) => s,
+            other => {
+                // Finalize without init, or twice: nothing to do.
+                st.0 = other;
+                return;
+            }
+        }
+    };
+    // Outside the lock: dropping is a barrier over all PEs.
+    drop(s);
+}
+
+#[no_mangle]
+pub extern "C" fn pshmem_global_exit(status: c_int) {
+    match rshmem_rt::global_runtime() {
+        Some(rt) => rt.abort(
+            status,
+            &format!("shmem_global_exit({status}) called; ending the job"),
+        ),
+        None => std::process::exit(status),
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn pshmem_my_pe() -> c_int {
+    rt("shmem_my_pe").my_pe() as c_int
+}
+
+#[no_mangle]
+pub extern "C" fn pshmem_n_pes() -> c_int {
+    rt("shmem_n_pes").n_pes() as c_int
+}
+
+#[no_mangle]
+pub extern "C" fn pshmem_pe_accessible(pe: c_int) -> c_int {
+    let rt = rt("shmem_pe_accessible");
+    (pe >= 0 && (pe as usize) < rt.n_pes()) as c_int
+}
+
+#[no_mangle]
+pub extern "C" fn pshmem_addr_accessible(addr: *const c_void, pe: c_int) -> c_int {
+    let rt = rt("shmem_addr_accessible");
+    (pe >= 0 && rt.remote(addr as usize, 1, pe as usize).is_ok()) as c_int
+}
+
+#[no_mangle]
+pub extern "C" fn pshmem_ptr(dest: *const c_void, pe: c_int) -> *mut c_void {
+    let rt = rt("shmem_ptr");
+    if pe < 0 {
+        return core::ptr::null_mut();
+    }
+    match rt.ptr(dest as usize, pe as usize) {
+        Some(a) => a as *mut c_void,
+        None => core::ptr::null_mut(),
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_info_get_version(major: *mut c_int, minor: *mut c_int) {
+    // SAFETY: valid out pointers per the contract (NULL tolerated).
+    unsafe {
+        if !major.is_null() {
+            *major = rshmem_rt::SPEC_MAJOR as c_int;
+        }
+        if !minor.is_null() {
+            *minor = rshmem_rt::SPEC_MINOR as c_int;
+        }
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_info_get_name(name: *mut c_char) {
+    if name.is_null() {
+        return;
+    }
+    let b = VENDOR_STRING.as_bytes();
+    let n = b.len().min(SHMEM_MAX_NAME_LEN - 1);
+    // SAFETY: the caller's buffer holds SHMEM_MAX_NAME_LEN bytes (specification).
+    unsafe {
+        core::ptr::copy_nonoverlapping(b.as_ptr(), name as *mut u8, n);
+        *name.add(n) = 0;
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn pshmem_barrier_all() {
+    rt("shmem_barrier_all").barrier_all()
+}
+
+#[no_mangle]
+pub extern "C" fn pshmem_sync_all() {
+    rt("shmem_sync_all").sync_all()
+}
+
+#[no_mangle]
+pub extern "C" fn pshmem_fence() {
+    rt("shmem_fence").fence()
+}
+
+#[no_mangle]
+pub extern "C" fn pshmem_quiet() {
+    rt("shmem_quiet").quiet()
+}
+
+fn lock_addr(rt: &rshmem_rt::rt::Runtime, what: &'static str, lock: *mut c_long) -> usize {
+    let a = lock as usize;
+    if a % 8 != 0 {
+        fail(rt, what, rshmem_rt::Error::Misaligned { addr: a, align: 8 })
+    }
+    a
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_set_lock(lock: *mut c_long) {
+    let rt = rt("shmem_set_lock");
+    let a = lock_addr(rt, "shmem_set_lock", lock);
+    check(rt, "shmem_set_lock", rshmem_rt::lock::set_lock(rt, a))
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_test_lock(lock: *mut c_long) -> c_int {
+    let rt = rt("shmem_test_lock");
+    let a = lock_addr(rt, "shmem_test_lock", lock);
+    // shmem_test_lock returns 0 when the lock was acquired.
+    (!check(rt, "shmem_test_lock", rshmem_rt::lock::test_lock(rt, a))) as c_int
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_clear_lock(lock: *mut c_long) {
+    let rt = rt("shmem_clear_lock");
+    let a = lock_addr(rt, "shmem_clear_lock", lock);
+    check(rt, "shmem_clear_lock", rshmem_rt::lock::clear_lock(rt, a))
+}
+
+// Deprecated cache-management routines: no-ops on cache-coherent machines.
+#[no_mangle]
+pub extern "C" fn pshmem_clear_cache_inv() {}
+#[no_mangle]
+pub extern "C" fn pshmem_set_cache_inv() {}
+#[no_mangle]
+pub extern "C" fn pshmem_clear_cache_line_inv(_dest: *mut c_void) {}
+#[no_mangle]
+pub extern "C" fn pshmem_set_cache_line_inv(_dest: *mut c_void) {}
+#[no_mangle]
+pub extern "C" fn pshmem_udcflush() {}
+#[no_mangle]
+pub extern "C" fn pshmem_udcflush_line(_dest: *mut c_void) {}
+
+weak!(
+    init,
+    init_thread,
+    query_thread,
+    query_initialized,
+    finalize,
+    global_exit,
+    my_pe,
+    n_pes,
+    pe_accessible,
+    addr_accessible,
+    ptr,
+    info_get_version,
+    info_get_name,
+    barrier_all,
+    sync_all,
+    fence,
+    quiet,
+    set_lock,
+    test_lock,
+    clear_lock,
+    clear_cache_inv,
+    set_cache_inv,
+    clear_cache_line_inv,
+    set_cache_line_inv,
+    udcflush,
+    udcflush_line,
+);
+
+// Deprecated pre-1.2 names (plain symbols; no profiling variants exist for them).
+
+#[no_mangle]
+pub extern "C" fn start_pes(_npes: c_int) {
+    pshmem_init()
+}
+
+#[no_mangle]
+pub extern "C" fn _my_pe() -> c_int {
+    pshmem_my_pe()
+}
+
+#[no_mangle]
+pub extern "C" fn _num_pes() -> c_int {
+    pshmem_n_pes()
+}

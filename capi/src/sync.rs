@@ -1,0 +1,188 @@
+//! Point-to-point synchronization: `shmem_TYPE_wait_until{,_all,_any,_some}{,_vector}` and
+//! `shmem_TYPE_test*` over the runtime's [`WordSet`], for the point-to-point types.
+use crate::types::AmoType;
+use crate::{check, cmp_of, fail, rt};
+use paste::paste;
+use rshmem_rt::rt::Runtime;
+use rshmem_rt::sync::{Values, WordSet};
+use std::ffi::{c_int, c_long, c_longlong, c_uint, c_ulong, c_ulonglong};
+use std::mem::size_of;
+
+/// Checks that `n` words of `T` at `ivars` are local symmetric memory, aligned.
+fn check_words<T>(rt: &Runtime, what: &'static str, ivars: usize, n: usize) {
+    if ivars % size_of::<T>() != 0 {
+        fail(
+            rt,
+            what,
+            rshmem_rt::Error::Misaligned {
+                addr: ivars,
+                align: size_of::<T>(),
+            },
+        )
+    }
+    if n > 0 {
+        check(rt, what, rt.translate(ivars, n * size_of::<T>()));
+    }
+}
+
+/// Builds the word set of a C call: `values` is a single value or `n` values.
+///
+/// # Safety
+/// `status` (if not NULL) and `values` (vector forms) hold `n` elements.
+unsafe fn word_set<'v, T: AmoType>(
+    what: &'static str,
+    ivars: *const T,
+    n: usize,
+    status: *const c_int,
+    cmp: c_int,
+    values: Values<'v, T::Bits>,
+) -> WordSet<'v, T::Bits> {
+    let rt = rt(what);
+    check_words::<T>(rt, what, ivars as usize, n);
+    let status = if status.is_null() || n == 0 {
+        None
+    } else {
+        // SAFETY: `status` holds `n` ints (contract).
+        Some(unsafe { core::slice::from_raw_parts(status, n) })
+    };
+    WordSet {
+        base: ivars as usize,
+        n,
+        status,
+        cmp: cmp_of(rt, what, cmp),
+        values,
+        signed: T::SIGNED,
+    }
+}
+
+/// `n` comparison values of a `_vector` routine, as transport words.
+///
+/// # Safety
+/// `values` holds `n` elements of `T` (the same size and layout as `T::Bits`).
+unsafe fn vector<'v, T: AmoType>(values: *const T, n: usize) -> Values<'v, T::Bits> {
+    if n == 0 || values.is_null() {
+        Values::Each(&[])
+    } else {
+        // SAFETY: contract; `T` and `T::Bits` have the same size and alignment.
+        Values::Each(unsafe { core::slice::from_raw_parts(values as *const T::Bits, n) })
+    }
+}
+
+/// Writes `found` to the caller's `indices` array and returns how many.
+///
+/// # Safety
+/// `indices` holds `n` elements, `found.len() <= n`.
+unsafe fn write_indices(indices: *mut usize, found: &[usize]) -> usize {
+    if !indices.is_null() {
+        // SAFETY: contract.
+        unsafe { core::ptr::copy_nonoverlapping(found.as_ptr(), indices, found.len()) };
+    }
+    found.len()
+}
+
+macro_rules! p2p {
+    ($($n:ident: $t:ty),* $(,)?) => {$(
+        paste! {
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $n _wait_until>](ivar: *mut $t, cmp: c_int, cmp_value: $t) {
+                const W: &str = concat!("shmem_", stringify!($n), "_wait_until");
+                let rt = rt(W);
+                check_words::<$t>(rt, W, ivar as usize, 1);
+                rt.wait_until::<<$t as AmoType>::Bits>(ivar as usize, cmp_of(rt, W, cmp), cmp_value.to_bits(), <$t as AmoType>::SIGNED);
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $n _test>](ivar: *mut $t, cmp: c_int, cmp_value: $t) -> c_int {
+                const W: &str = concat!("shmem_", stringify!($n), "_test");
+                let s = unsafe { word_set::<$t>(W, ivar, 1, core::ptr::null(), cmp, Values::One(cmp_value.to_bits())) };
+                s.test_all() as c_int
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $n _wait_until_all>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_value: $t) {
+                const W: &str = concat!("shmem_", stringify!($n), "_wait_until_all");
+                unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.to_bits())) }.wait_all()
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $n _wait_until_any>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_value: $t) -> usize {
+                const W: &str = concat!("shmem_", stringify!($n), "_wait_until_any");
+                unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.to_bits())) }.wait_any().unwrap_or(usize::MAX)
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $n _wait_until_some>](ivars: *mut $t, nelems: usize, indices: *mut usize, status: *const c_int, cmp: c_int, cmp_value: $t) -> usize {
+                const W: &str = concat!("shmem_", stringify!($n), "_wait_until_some");
+                let mut found = Vec::new();
+                unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.to_bits())) }.wait_some(&mut found);
+                unsafe { write_indices(indices, &found) }
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $n _wait_until_all_vector>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_values: *const $t) {
+                const W: &str = concat!("shmem_", stringify!($n), "_wait_until_all_vector");
+                unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, vector(cmp_values, nelems)) }.wait_all()
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $n _wait_until_any_vector>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_values: *const $t) -> usize {
+                const W: &str = concat!("shmem_", stringify!($n), "_wait_until_any_vector");
+                unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, vector(cmp_values, nelems)) }.wait_any().unwrap_or(usize::MAX)
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $n _wait_until_some_vector>](ivars: *mut $t, nelems: usize, indices: *mut usize, status: *const c_int, cmp: c_int, cmp_values: *const $t) -> usize {
+                const W: &str = concat!("shmem_", stringify!($n), "_wait_until_some_vector");
+                let mut found = Vec::new();
+                unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, vector(cmp_values, nelems)) }.wait_some(&mut found);
+                unsafe { write_indices(indices, &found) }
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $n _test_all>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_value: $t) -> c_int {
+                const W: &str = concat!("shmem_", stringify!($n), "_test_all");
+                unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.to_bits())) }.test_all() as c_int
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $n _test_any>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_value: $t) -> usize {
+                const W: &str = concat!("shmem_", stringify!($n), "_test_any");
+                unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.to_bits())) }.test_any().unwrap_or(usize::MAX)
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $n _test_some>](ivars: *mut $t, nelems: usize, indices: *mut usize, status: *const c_int, cmp: c_int, cmp_value: $t) -> usize {
+                const W: &str = concat!("shmem_", stringify!($n), "_test_some");
+                let mut found = Vec::new();
+                unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.to_bits())) }.test_some(&mut found);
+                unsafe { write_indices(indices, &found) }
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $n _test_all_vector>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_values: *const $t) -> c_int {
+                const W: &str = concat!("shmem_", stringify!($n), "_test_all_vector");
+                unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, vector(cmp_values, nelems)) }.test_all() as c_int
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $n _test_any_vector>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_values: *const $t) -> usize {
+                const W: &str = concat!("shmem_", stringify!($n), "_test_any_vector");
+                unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, vector(cmp_values, nelems)) }.test_any().unwrap_or(usize::MAX)
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $n _test_some_vector>](ivars: *mut $t, nelems: usize, indices: *mut usize, status: *const c_int, cmp: c_int, cmp_values: *const $t) -> usize {
+                const W: &str = concat!("shmem_", stringify!($n), "_test_some_vector");
+                let mut found = Vec::new();
+                unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, vector(cmp_values, nelems)) }.test_some(&mut found);
+                unsafe { write_indices(indices, &found) }
+            }
+            weak!([<$n _wait_until>], [<$n _test>], [<$n _wait_until_all>], [<$n _wait_until_any>],
+                  [<$n _wait_until_some>], [<$n _wait_until_all_vector>], [<$n _wait_until_any_vector>],
+                  [<$n _wait_until_some_vector>], [<$n _test_all>], [<$n _test_any>], [<$n _test_some>],
+                  [<$n _test_all_vector>], [<$n _test_any_vector>], [<$n _test_some_vector>]);
+        }
+    )*};
+}
+
+p2p!(
+    int: c_int,
+    long: c_long,
+    longlong: c_longlong,
+    uint: c_uint,
+    ulong: c_ulong,
+    ulonglong: c_ulonglong,
+    int32: i32,
+    int64: i64,
+    uint32: u32,
+    uint64: u64,
+    size: usize,
+    ptrdiff: isize,
+);

@@ -1,0 +1,274 @@
+//! Builds the C conformance programs in `tests/c/` with the `rshmemcc` / `rshmemc++`
+//! wrappers against `target/<profile>/librshmem.so` and runs each under
+//! `rshmemrun -n {1,2,4} --timeout 60`, asserting exit status 0 and the program's
+//! "<name>: ok on N PEs" line. Also checks the exported symbols (every `pshmem_x` has a weak
+//! `shmem_x`) and that the headers compile warning-free as C11 and C++17.
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+fn capi_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => capi_dir().join("..").join("target"),
+    }
+}
+
+fn profile_dir() -> PathBuf {
+    // The test binary lives in target/<profile>/deps.
+    let exe = std::env::current_exe().expect("test executable path");
+    exe.parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| target_dir().join("debug"))
+}
+
+/// Builds librshmem and rshmemrun once (cheap when up to date); returns the profile dir.
+fn built() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = profile_dir();
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["build", "-p", "rshmem-capi", "-p", "rshmem-launcher"]);
+        if dir.file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        let st = cmd.status().expect("run cargo build");
+        assert!(
+            st.success(),
+            "cargo build -p rshmem-capi -p rshmem-launcher failed"
+        );
+        assert!(
+            dir.join("librshmem.so").exists(),
+            "{} missing after cargo build -p rshmem-capi",
+            dir.join("librshmem.so").display()
+        );
+        assert!(
+            dir.join("rshmemrun").exists(),
+            "{} missing: build the launcher (cargo build -p rshmem-launcher)",
+            dir.join("rshmemrun").display()
+        );
+        dir
+    })
+}
+
+fn out_dir() -> PathBuf {
+    let d = target_dir().join("capi-tests");
+    std::fs::create_dir_all(&d).expect("create target/capi-tests");
+    d
+}
+
+/// Compiles `tests/c/<file>` with the wrapper; returns the executable.
+fn compile(file: &str, extra: &[&str]) -> PathBuf {
+    let libdir = built();
+    let src = capi_dir().join("tests/c").join(file);
+    let cxx = file.ends_with(".cpp");
+    let stem = file.split('.').next().unwrap();
+    let suffix = if extra.contains(&"-rshmem-static") {
+        "_static"
+    } else {
+        ""
+    };
+    let exe = out_dir().join(format!("{stem}{suffix}"));
+    let wrapper = capi_dir().join(if cxx { "rshmemc++" } else { "rshmemcc" });
+    let std_flags: &[&str] = if cxx {
+        &["-std=c++17", "-Wall", "-Werror"]
+    } else {
+        &["-std=c11", "-Wall", "-Wextra", "-Werror"]
+    };
+    let out = Command::new("sh")
+        .arg(&wrapper)
+        .args(std_flags)
+        .args(extra)
+        .arg(&src)
+        .arg("-o")
+        .arg(&exe)
+        .env("RSHMEM_LIBDIR", libdir)
+        .output()
+        .expect("run the compiler wrapper");
+    assert!(
+        out.status.success(),
+        "compiling {file} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    exe
+}
+
+/// Runs `exe` on `n` PEs; asserts success and `<name>: ok on n PEs` in stdout.
+fn run(exe: &Path, name: &str, n: usize) {
+    let launcher = built().join("rshmemrun");
+    let out = Command::new(&launcher)
+        .args(["-n", &n.to_string(), "--timeout", "60"])
+        .arg(exe)
+        .output()
+        .expect("run rshmemrun");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{} on {n} PEs exited with {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        exe.display(),
+        out.status
+    );
+    let want = format!("{name}: ok on {n} PEs");
+    assert!(
+        stdout.contains(&want),
+        "{} on {n} PEs: no '{want}' in stdout:\n{stdout}\nstderr:\n{stderr}",
+        exe.display()
+    );
+}
+
+fn suite(file: &str, name: &str) {
+    let exe = compile(file, &[]);
+    for n in [1, 2, 4] {
+        run(&exe, name, n);
+    }
+}
+
+#[test]
+fn setup_and_query() {
+    suite("setup.c", "setup");
+}
+
+#[test]
+fn rma() {
+    suite("rma.c", "rma");
+}
+
+#[test]
+fn atomics() {
+    suite("amo.c", "amo");
+}
+
+#[test]
+fn signals() {
+    suite("signal.c", "signal");
+}
+
+#[test]
+fn point_to_point_sync() {
+    suite("wait.c", "wait");
+}
+
+#[test]
+fn locks() {
+    suite("lock.c", "lock");
+}
+
+#[test]
+fn memory_management() {
+    suite("memory.c", "memory");
+}
+
+#[test]
+fn cxx_program() {
+    suite("cxx.cpp", "cxx");
+}
+
+#[test]
+fn profiling_interface_shared_and_static() {
+    suite("pshmem.c", "pshmem");
+    // Static linking: the program's strong shmem_putmem must win over the archive's weak
+    // one without a duplicate-symbol error.
+    let exe = compile("pshmem.c", &["-rshmem-static"]);
+    run(&exe, "pshmem", 2);
+}
+
+#[test]
+fn every_pshmem_symbol_has_a_weak_shmem_name() {
+    let so = built().join("librshmem.so");
+    let out = Command::new("nm")
+        .args(["-D", "--defined-only"])
+        .arg(&so)
+        .output()
+        .expect("run nm (binutils)");
+    assert!(out.status.success(), "nm failed on {}", so.display());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut strong = std::collections::BTreeSet::new();
+    let mut weak = std::collections::BTreeSet::new();
+    for line in text.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if let [_, kind, name] = f[..] {
+            if let Some(base) = name.strip_prefix("pshmem_") {
+                assert_eq!(kind, "T", "{name} should be a strong text symbol");
+                strong.insert(base.to_string());
+            } else if let Some(base) = name.strip_prefix("shmem_") {
+                assert_eq!(kind, "W", "{name} should be weak");
+                weak.insert(base.to_string());
+            }
+        }
+    }
+    assert!(strong.len() > 700, "only {} pshmem_ symbols", strong.len());
+    assert_eq!(strong, weak, "pshmem_/shmem_ name sets differ");
+    for name in [
+        "init",
+        "long_put",
+        "putmem_signal_nbi",
+        "uint64_atomic_fetch_xor_nbi",
+        "ptrdiff_test_some_vector",
+        "put128",
+        "iget64",
+        "signal_wait_until",
+    ] {
+        assert!(strong.contains(name), "pshmem_{name} missing");
+    }
+}
+
+#[test]
+fn headers_compile_strictly() {
+    let dir = out_dir();
+    let inc = capi_dir().join("include");
+    let c = dir.join("header_check.c");
+    std::fs::write(
+        &c,
+        "#include <shmem.h>\n#include <shmemx.h>\n\
+         int main(void) { long *x = shmem_malloc(sizeof *x); shmem_p(x, 1L, 0);\n\
+         shmem_wait_until(x, SHMEM_CMP_EQ, 1L); return (int)shmem_atomic_fetch(x, 0) - 1; }\n",
+    )
+    .unwrap();
+    let cpp = dir.join("header_check.cpp");
+    std::fs::write(
+        &cpp,
+        "#include <shmem.h>\n#include <shmemx.h>\n\
+         int main() { long *x = static_cast<long *>(shmem_malloc(sizeof *x));\n\
+         shmem_long_p(x, 1L, 0); return static_cast<int>(shmem_long_g(x, 0)) - 1; }\n",
+    )
+    .unwrap();
+    let c99 = dir.join("header_check99.c");
+    std::fs::write(
+        &c99,
+        "#include <shmem.h>\n#include <shmemx.h>\n\
+         int main(void) { long *x = shmem_malloc(sizeof *x); shmem_long_p(x, 1L, 0);\n\
+         return (int)shmem_long_g(x, 0) - 1; }\n",
+    )
+    .unwrap();
+    let checks: [(&str, &[&str], &PathBuf); 3] = [
+        (
+            "cc",
+            &["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic"],
+            &c,
+        ),
+        ("cc", &["-std=c99", "-Wall", "-Wextra", "-Werror"], &c99),
+        (
+            "c++",
+            &["-std=c++17", "-Wall", "-Wextra", "-Werror", "-pedantic"],
+            &cpp,
+        ),
+    ];
+    for (compiler, flags, src) in checks {
+        let mut cmd = Command::new(compiler);
+        cmd.args(flags).arg("-I").arg(&inc).arg("-fsyntax-only");
+        let out = cmd.arg(src).output().expect("run the system compiler");
+        assert!(
+            out.status.success(),
+            "{compiler} {flags:?} {}:\n{}",
+            src.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
