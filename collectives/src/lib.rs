@@ -4,8 +4,45 @@
 //! ([`SyncOps`]), not against a transport or the runtime, so that they run both in real
 //! multi-PE jobs and in-process (N simulated PEs on threads) in tests.
 //!
-//! Today: the dissemination barrier. Teams, broadcast, reductions and friends follow.
+//! - [`SyncOps`]: signal words (atomic add, local wait) — enough for [`dissemination_barrier`];
+//! - [`CollOps`]: adds `put_signal` and local reads/writes of symmetric memory — enough
+//!   for everything else;
+//! - [`CollCtx`]: one PE's state in one team (mapping, signal slots, scratch, counters);
+//!   its methods are the collectives: [`CollCtx::barrier`], [`CollCtx::broadcast`],
+//!   [`CollCtx::reduce`], [`CollCtx::scan_sum`], [`CollCtx::fcollect`],
+//!   [`CollCtx::collect`], [`CollCtx::alltoall`];
+//! - [`select`]: which algorithm for which size and team, with `RSHMEM_*_ALGORITHM`
+//!   overrides;
+//! - [`Op`], [`Reducible`], [`Complex`]: reduction operators and element types.
+//!
+//! See the [`ctx`] module for the protocol (monotonic per-sender counters, clear-to-send
+//! grants for scratch, no remote polling).
 #![warn(missing_docs)]
+
+mod bcast;
+mod collect;
+pub mod ctx;
+mod ops;
+mod reduce;
+mod scan;
+pub mod select;
+mod types;
+
+pub use ctx::{CollCtx, MIN_SCRATCH_BYTES};
+pub use ops::CollOps;
+pub use select::{
+    choose_alltoall, choose_barrier, choose_bcast, choose_collect, choose_reduce,
+    AlltoallAlgorithm, BarrierAlgorithm, BcastAlgorithm, CollectAlgorithm, ConfigError, Overrides,
+    ReduceAlgorithm,
+};
+pub use types::{Complex, Op, Reducible};
+
+#[cfg(test)]
+mod sim;
+#[cfg(test)]
+mod tests_coll;
+#[cfg(test)]
+mod tests_shuttle;
 
 /// A set of PEs: `size` PEs starting at world PE `start`, every `stride`-th.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

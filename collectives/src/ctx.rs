@@ -1,0 +1,212 @@
+//! Per-team, per-PE collective state and the point-to-point protocol all algorithms use.
+//!
+//! # Protocol
+//!
+//! Signal slots of one team (on every PE), from `sig_base`:
+//! - `BARRIER_SLOTS` dissemination-barrier counters;
+//! - `n` *data* counters: slot `j` counts messages member `j` has sent to this PE;
+//! - `n` *clear-to-send* counters: slot `j` counts scratch buffers member `j` has granted
+//!   to this PE.
+//!
+//! Every counter has exactly one writer (member `j`), only grows, and each PE tracks locally
+//! how many increments it has waited for, so there is never a reset, and since one sender's
+//! `put_signal`s are delivered in order, "count >= k" means "message k and all before it
+//! have landed". Receivers know the exact sequence of messages each sender sends them (all
+//! members run the same algorithm on the same arguments), so counts never get mixed up,
+//! even across different collectives.
+//!
+//! Data goes either straight into the user's symmetric `dest` (broadcast, collect,
+//! alltoall, the last phase of ring reductions: OpenSHMEM requires `dest` to be ready
+//! before any PE calls), or into the receiver's symmetric *scratch*, which is reused from
+//! call to call: there the sender first waits for a clear-to-send grant that the receiver
+//! issues only once it has consumed the previous contents (reductions, scans, the size
+//! exchange of `collect`). Nothing ever polls remote memory.
+
+use crate::{dissemination_barrier, ActiveSet, CollOps, BARRIER_SLOTS};
+
+/// Smallest scratch area a [`CollCtx`] accepts (bytes), before the `8 * n` rule.
+pub const MIN_SCRATCH_BYTES: usize = 4096;
+
+/// Alignment of the pieces algorithms carve out of scratch (bytes).
+pub(crate) const PORT_ALIGN: usize = 16;
+
+/// One PE's collective state for one team: the team mapping, where the team's signal slots
+/// and scratch live (the same on every member), and the local counters of the protocol.
+///
+/// Collectives on one context must be called by all members in the same order (as
+/// OpenSHMEM requires for a team); different contexts (disjoint or overlapping teams with
+/// separate slots and scratch) are independent.
+#[derive(Debug)]
+pub struct CollCtx {
+    pub(crate) set: ActiveSet,
+    pub(crate) me: usize,
+    sig_base: usize,
+    pub(crate) scratch: usize,
+    pub(crate) scratch_len: usize,
+    barrier_epoch: u64,
+    /// Messages waited for, per sender.
+    recvd: Vec<u64>,
+    /// Grants waited for, per receiver.
+    granted: Vec<u64>,
+}
+
+impl CollCtx {
+    /// Number of signal slots a team of `n` members needs from its `sig_base`.
+    pub const fn signal_slots(n: usize) -> usize {
+        BARRIER_SLOTS + 2 * n
+    }
+
+    /// Scratch bytes a team of `n` members needs at least.
+    pub const fn min_scratch(n: usize) -> usize {
+        if 8 * n > MIN_SCRATCH_BYTES {
+            8 * n
+        } else {
+            MIN_SCRATCH_BYTES
+        }
+    }
+
+    /// The state of world PE `my_pe` in team `set`, whose signal slots are
+    /// `sig_base..sig_base + signal_slots(set.size)` and whose scratch is the symmetric
+    /// range `scratch..scratch + scratch_len` (at least [`min_scratch`](Self::min_scratch)
+    /// bytes, 16-byte aligned offsets preferred). The slots must be zero when the first
+    /// member starts using them, and the slots and scratch must not be used by anything
+    /// else while the team lives.
+    ///
+    /// Panics if `my_pe` is not in `set` or the scratch is too small.
+    pub fn new(
+        set: ActiveSet,
+        my_pe: usize,
+        sig_base: usize,
+        scratch: usize,
+        scratch_len: usize,
+    ) -> Self {
+        let me = set
+            .index_of(my_pe)
+            .expect("CollCtx::new: PE is not a member of the set");
+        assert!(
+            scratch_len >= Self::min_scratch(set.size),
+            "CollCtx::new: scratch of {scratch_len} bytes, need at least {}",
+            Self::min_scratch(set.size)
+        );
+        Self {
+            set,
+            me,
+            sig_base,
+            scratch,
+            scratch_len,
+            barrier_epoch: 0,
+            recvd: vec![0; set.size],
+            granted: vec![0; set.size],
+        }
+    }
+
+    /// The team mapping.
+    pub fn set(&self) -> ActiveSet {
+        self.set
+    }
+
+    /// This PE's index in the team.
+    pub fn my_index(&self) -> usize {
+        self.me
+    }
+
+    /// Number of members.
+    pub fn size(&self) -> usize {
+        self.set.size
+    }
+
+    /// Barrier over the team ([`dissemination_barrier`] on this team's barrier slots).
+    /// Does not complete outstanding puts: callers that need `barrier` rather than `sync`
+    /// semantics quiet first.
+    pub fn barrier<O: CollOps>(&mut self, ops: &O) {
+        self.barrier_epoch += 1;
+        dissemination_barrier(ops, self.set, self.sig_base, self.barrier_epoch);
+    }
+
+    fn data_slot(&self, sender: usize) -> usize {
+        self.sig_base + BARRIER_SLOTS + sender
+    }
+
+    fn cts_slot(&self, grantor: usize) -> usize {
+        self.sig_base + BARRIER_SLOTS + self.set.size + grantor
+    }
+
+    /// Waits for a grant from member `j` before writing into its scratch.
+    fn await_grant<O: CollOps>(&mut self, ops: &O, j: usize) {
+        self.granted[j] += 1;
+        ops.wait_ge(self.cts_slot(j), self.granted[j]);
+    }
+
+    /// Allows member `j` to write one more message into this PE's scratch.
+    pub(crate) fn grant<O: CollOps>(&mut self, ops: &O, j: usize) {
+        ops.signal_add(self.set.pe(j), self.cts_slot(self.me), 1);
+    }
+
+    /// Sends private bytes to symmetric `dst` on member `j`; with `scratch`, waits for
+    /// `j`'s grant first.
+    pub(crate) fn send<O: CollOps>(
+        &mut self,
+        ops: &O,
+        j: usize,
+        dst: usize,
+        data: &[u8],
+        scratch: bool,
+    ) {
+        if scratch {
+            self.await_grant(ops, j);
+        }
+        ops.put_signal(self.set.pe(j), dst, data, self.data_slot(self.me), 1);
+    }
+
+    /// Sends this PE's symmetric bytes `src..src + len` to `dst` on member `j`.
+    pub(crate) fn send_local<O: CollOps>(
+        &mut self,
+        ops: &O,
+        j: usize,
+        dst: usize,
+        src: usize,
+        len: usize,
+        scratch: bool,
+    ) {
+        if scratch {
+            self.await_grant(ops, j);
+        }
+        ops.put_signal_local(self.set.pe(j), dst, src, len, self.data_slot(self.me), 1);
+    }
+
+    /// Waits for the next message from member `j`.
+    pub(crate) fn recv<O: CollOps>(&mut self, ops: &O, j: usize) {
+        self.recvd[j] += 1;
+        ops.wait_ge(self.data_slot(j), self.recvd[j]);
+    }
+
+    /// Splits scratch into `ports` equal, aligned pieces; returns the size of one.
+    pub(crate) fn port_bytes(&self, ports: usize) -> usize {
+        (self.scratch_len / ports.max(1)) / PORT_ALIGN * PORT_ALIGN
+    }
+
+    /// Member index `d` places after this PE (mod n).
+    pub(crate) fn ahead(&self, d: usize) -> usize {
+        (self.me + d) % self.set.size
+    }
+
+    /// Member index `d` places before this PE (mod n).
+    pub(crate) fn behind(&self, d: usize) -> usize {
+        let n = self.set.size;
+        (self.me + n - d % n) % n
+    }
+}
+
+/// ceil(log2(n)) for n >= 1.
+pub(crate) fn ceil_log2(n: usize) -> usize {
+    if n <= 1 {
+        0
+    } else {
+        (usize::BITS - (n - 1).leading_zeros()) as usize
+    }
+}
+
+/// floor(log2(n)) for n >= 1.
+pub(crate) fn floor_log2(n: usize) -> usize {
+    (usize::BITS - 1 - n.leading_zeros()) as usize
+}

@@ -1,0 +1,172 @@
+//! All-reduce: recursive doubling and ring (reduce-scatter + allgather).
+
+use crate::ctx::floor_log2;
+use crate::types::{as_bytes, as_bytes_mut};
+use crate::{CollCtx, CollOps, Op, ReduceAlgorithm, Reducible};
+use std::mem::size_of;
+
+impl CollCtx {
+    /// All-reduce (`shmem_<type>_<op>_reduce`): `dest[i] = src_0[i] op .. op src_{n-1}[i]`
+    /// for `i < nelems` on every member; `src` and `dest` are symmetric byte offsets of
+    /// `T` arrays and may be the same (in place). `dest` must be ready on every member
+    /// when any member calls. Every member gets bitwise the same result.
+    ///
+    /// Messages go through scratch in segments, so any `nelems` works with a fixed scratch.
+    /// Panics if `T` does not support `op`.
+    pub fn reduce<T: Reducible, O: CollOps>(
+        &mut self,
+        ops: &O,
+        alg: ReduceAlgorithm,
+        op: Op,
+        dest: usize,
+        src: usize,
+        nelems: usize,
+    ) {
+        assert!(
+            T::supports(op),
+            "reduce: {op:?} is not defined for {}",
+            std::any::type_name::<T>()
+        );
+        let n = self.size();
+        let esz = size_of::<T>();
+        let (ports, per_port_factor) = match alg {
+            ReduceAlgorithm::RecursiveDoubling => (floor_log2(n) + 1, 1),
+            ReduceAlgorithm::Ring => (2, n),
+        };
+        let seg = (self.port_bytes(ports) / esz).max(1) * per_port_factor;
+        let mut acc: Vec<T> = Vec::new();
+        let mut tmp: Vec<T> = Vec::new();
+        let mut start = 0;
+        while start < nelems {
+            let m = seg.min(nelems - start);
+            acc.clear();
+            acc.resize(m, T::default());
+            ops.read_local(src + start * esz, as_bytes_mut(&mut acc));
+            let d = dest + start * esz;
+            match alg {
+                ReduceAlgorithm::RecursiveDoubling => {
+                    self.rd_segment(ops, op, d, &mut acc, &mut tmp)
+                }
+                ReduceAlgorithm::Ring => self.ring_segment(ops, op, d, &mut acc, &mut tmp),
+            }
+            start += m;
+        }
+    }
+
+    /// Receives the message that just landed in scratch at `at` into `tmp` and folds it in.
+    fn fold_in<T: Reducible, O: CollOps>(
+        ops: &O,
+        op: Op,
+        at: usize,
+        acc: &mut [T],
+        tmp: &mut Vec<T>,
+    ) {
+        tmp.clear();
+        tmp.resize(acc.len(), T::default());
+        ops.read_local(at, as_bytes_mut(tmp));
+        T::combine(op, acc, tmp);
+    }
+
+    /// Recursive doubling on one segment. With p the largest power of two <= n and
+    /// r = n - p, the first 2r members pair up: each even one hands its data to its odd
+    /// neighbour and waits for the result; the p remaining members exchange and combine
+    /// with partner `rank ^ 2^k` in round k. Scratch ports: one per round plus the fold.
+    fn rd_segment<T: Reducible, O: CollOps>(
+        &mut self,
+        ops: &O,
+        op: Op,
+        dest: usize,
+        acc: &mut [T],
+        tmp: &mut Vec<T>,
+    ) {
+        let n = self.size();
+        let me = self.me;
+        let logp = floor_log2(n);
+        let p = 1usize << logp;
+        let r = n - p;
+        let port = self.port_bytes(logp + 1);
+        let sb = self.scratch;
+        let port_at = move |k: usize| sb + k * port;
+        let fold = logp;
+        let real = |v: usize| if v < r { 2 * v + 1 } else { v + r };
+        let newrank = if me < 2 * r {
+            (me % 2 == 1).then_some(me / 2)
+        } else {
+            Some(me - r)
+        };
+        // grants for everything this segment will receive in scratch
+        if me < 2 * r && me % 2 == 1 {
+            self.grant(ops, me - 1);
+        }
+        if let Some(v) = newrank {
+            for k in 0..logp {
+                self.grant(ops, real(v ^ (1 << k)));
+            }
+        }
+        let Some(v) = newrank else {
+            // folded-away member: contribute, then receive the result in dest
+            self.send(ops, me + 1, port_at(fold), as_bytes(acc), true);
+            self.recv(ops, me + 1);
+            return;
+        };
+        if me < 2 * r {
+            self.recv(ops, me - 1);
+            Self::fold_in(ops, op, port_at(fold), acc, tmp);
+        }
+        for k in 0..logp {
+            let partner = real(v ^ (1 << k));
+            self.send(ops, partner, port_at(k), as_bytes(acc), true);
+            self.recv(ops, partner);
+            Self::fold_in(ops, op, port_at(k), acc, tmp);
+        }
+        if me < 2 * r {
+            self.send(ops, me - 1, dest, as_bytes(acc), false);
+        }
+        ops.write_local(dest, as_bytes(acc));
+    }
+
+    /// Ring on one segment split in n chunks: reduce-scatter (n-1 steps: send a partial
+    /// chunk right, fold the one from the left; two scratch ports used alternately, each
+    /// re-granted once consumed), after which this PE holds the total of chunk me+1; then a
+    /// ring allgather of the totals straight into `dest`. Each PE moves ~2x the data
+    /// whatever n: the large-message algorithm.
+    fn ring_segment<T: Reducible, O: CollOps>(
+        &mut self,
+        ops: &O,
+        op: Op,
+        dest: usize,
+        acc: &mut [T],
+        tmp: &mut Vec<T>,
+    ) {
+        let n = self.size();
+        let m = acc.len();
+        let esz = size_of::<T>();
+        let port = self.port_bytes(2);
+        let lo = |c: usize| c * m / n;
+        let (right, left) = (self.ahead(1), self.behind(1));
+        let steps = n - 1;
+        for _ in 0..steps.min(2) {
+            self.grant(ops, left);
+        }
+        for s in 0..steps {
+            let at = self.scratch + (s % 2) * port;
+            let sc = self.behind(s);
+            self.send(ops, right, at, as_bytes(&acc[lo(sc)..lo(sc + 1)]), true);
+            let rc = self.behind(s + 1);
+            self.recv(ops, left);
+            Self::fold_in(ops, op, at, &mut acc[lo(rc)..lo(rc + 1)], tmp);
+            if s + 2 < steps {
+                self.grant(ops, left);
+            }
+        }
+        let own = self.ahead(1);
+        let chunk_at = |c: usize| dest + lo(c) * esz;
+        ops.write_local(chunk_at(own), as_bytes(&acc[lo(own)..lo(own + 1)]));
+        for s in 0..steps {
+            let sc = (own + n - s) % n;
+            let len = (lo(sc + 1) - lo(sc)) * esz;
+            self.send_local(ops, right, chunk_at(sc), chunk_at(sc), len, false);
+            self.recv(ops, left);
+        }
+    }
+}

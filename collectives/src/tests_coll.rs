@@ -1,0 +1,532 @@
+//! In-process tests of every algorithm against sequential references.
+// `is_multiple_of` needs Rust 1.87; the workspace MSRV is 1.80.
+#![allow(clippy::manual_is_multiple_of)]
+
+use crate::sim::{Pe, World};
+use crate::types::{as_bytes, as_bytes_mut};
+use crate::*;
+use std::mem::size_of;
+
+const SCRATCH: usize = MIN_SCRATCH_BYTES;
+
+fn hash(a: u64, b: u64, c: u64) -> u64 {
+    let mut x = a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b.wrapping_mul(0xC2B2_AE3D_27D4_EB4F) ^ c;
+    x ^= x >> 29;
+    x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x ^ (x >> 32)
+}
+
+/// Test element generation and comparison.
+pub(crate) trait Gen: Reducible + std::fmt::Debug {
+    fn gen(h: u64, op: Op) -> Self;
+    fn close(a: Self, b: Self) -> bool {
+        a == b
+    }
+}
+
+macro_rules! gen_int {
+    ($($t:ty),*) => {$(impl Gen for $t {
+        fn gen(h: u64, _: Op) -> Self { h as $t }
+    })*};
+}
+gen_int!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
+
+fn genf(h: u64, op: Op) -> f64 {
+    match op {
+        Op::Prod => 1.0 + (h % 200) as f64 / 1000.0 - 0.1,
+        _ => (h % 4000) as f64 / 8.0 - 250.0,
+    }
+}
+impl Gen for f64 {
+    fn gen(h: u64, op: Op) -> Self {
+        genf(h, op)
+    }
+    fn close(a: Self, b: Self) -> bool {
+        (a - b).abs() <= 1e-9 * (1.0 + b.abs())
+    }
+}
+impl Gen for f32 {
+    fn gen(h: u64, op: Op) -> Self {
+        genf(h, op) as f32
+    }
+    fn close(a: Self, b: Self) -> bool {
+        (a - b).abs() <= 1e-3 * (1.0 + b.abs())
+    }
+}
+impl Gen for Complex<f64> {
+    fn gen(h: u64, op: Op) -> Self {
+        Complex {
+            re: genf(h, op),
+            im: genf(h >> 17, op) / 10.0,
+        }
+    }
+    fn close(a: Self, b: Self) -> bool {
+        f64::close(a.re, b.re) && f64::close(a.im, b.im)
+    }
+}
+impl Gen for Complex<f32> {
+    fn gen(h: u64, op: Op) -> Self {
+        Complex {
+            re: genf(h, op) as f32,
+            im: (genf(h >> 17, op) / 10.0) as f32,
+        }
+    }
+    fn close(a: Self, b: Self) -> bool {
+        f32::close(a.re, b.re) && f32::close(a.im, b.im)
+    }
+}
+
+fn data<T: Gen>(pe: usize, case: u64, op: Op, len: usize) -> Vec<T> {
+    (0..len)
+        .map(|i| T::gen(hash(pe as u64, i as u64, case), op))
+        .collect()
+}
+
+fn bytes(pe: usize, case: u64, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| hash(pe as u64, i as u64, case) as u8)
+        .collect()
+}
+
+/// World of `n` PEs with `mem` bytes of symmetric memory before the scratch; scratch at
+/// `mem`, signal slots from 0.
+fn world(n: usize, mem: usize) -> World {
+    World::new(n, mem + SCRATCH, CollCtx::signal_slots(n))
+}
+
+fn ctx(pe: &Pe, n: usize, mem: usize) -> CollCtx {
+    CollCtx::new(ActiveSet::world(n), pe.me, 0, mem, SCRATCH)
+}
+
+fn read<T: Reducible>(pe: &Pe, at: usize, len: usize) -> Vec<T> {
+    let mut v = vec![T::default(); len];
+    pe.read_local(at, as_bytes_mut(&mut v));
+    v
+}
+
+fn check_elems<T: Gen>(what: &str, got: &[T], want: &[T]) {
+    assert_eq!(got.len(), want.len());
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            T::close(*g, *w),
+            "{what}: element {i}: got {g:?}, want {w:?}"
+        );
+    }
+}
+
+const SIZES: [usize; 7] = [0, 1, 3, 8, 100, 1001, 5000];
+const SMALL: [usize; 5] = [0, 1, 3, 100, 301];
+
+#[test]
+fn broadcast_all_algorithms() {
+    let max = 5000;
+    for n in 1..=8 {
+        let w = world(n, 2 * max);
+        w.run(|pe| {
+            let mut c = ctx(pe, n, 2 * max);
+            let mut case = 0u64;
+            for alg in [BcastAlgorithm::Binomial, BcastAlgorithm::ScatterAllgather] {
+                for &len in &SIZES {
+                    for root in [0, n - 1, n / 2] {
+                        case += 1;
+                        // in place: dest = src, so only the root may write it (the
+                        // others' dest must be ready: the root may be writing it already)
+                        let in_place = case % 3 == 0;
+                        if pe.me == root || !in_place {
+                            pe.write_local(0, &bytes(pe.me, case, len));
+                        }
+                        let dest = if in_place { 0 } else { max };
+                        c.broadcast(pe, alg, root, dest, 0, len);
+                        let got = read::<u8>(pe, dest, len);
+                        assert_eq!(
+                            got,
+                            bytes(root, case, len),
+                            "{alg:?} n={n} len={len} root={root}"
+                        );
+                        c.barrier(pe);
+                    }
+                }
+            }
+        });
+    }
+}
+
+fn reduce_cases<T: Gen>(
+    pe: &Pe,
+    c: &mut CollCtx,
+    n: usize,
+    case: &mut u64,
+    max_bytes: usize,
+    sizes: &[usize],
+) {
+    let esz = size_of::<T>();
+    for alg in [ReduceAlgorithm::RecursiveDoubling, ReduceAlgorithm::Ring] {
+        for op in Op::ALL.into_iter().filter(|&op| T::supports(op)) {
+            for &len in sizes {
+                if len * esz > max_bytes {
+                    continue;
+                }
+                *case += 1;
+                let mine: Vec<T> = data(pe.me, *case, op, len);
+                pe.write_local(0, as_bytes(&mine));
+                let in_place = *case % 2 == 0;
+                let dest = if in_place { 0 } else { max_bytes };
+                c.reduce::<T, _>(pe, alg, op, dest, 0, len);
+                let mut want: Vec<T> = data(0, *case, op, len);
+                for j in 1..n {
+                    T::combine(op, &mut want, &data::<T>(j, *case, op, len));
+                }
+                let got: Vec<T> = read(pe, dest, len);
+                let what = format!(
+                    "{} {alg:?} {op:?} n={n} len={len}",
+                    std::any::type_name::<T>()
+                );
+                check_elems(&what, &got, &want);
+                c.barrier(pe);
+            }
+        }
+    }
+}
+
+#[test]
+fn reductions_all_types_ops_algorithms() {
+    let max = 40_000;
+    for n in 1..=8 {
+        let w = world(n, 2 * max);
+        w.run(|pe| {
+            let mut c = ctx(pe, n, 2 * max);
+            let mut case = 0;
+            reduce_cases::<i8>(pe, &mut c, n, &mut case, max, &SMALL);
+            reduce_cases::<u16>(pe, &mut c, n, &mut case, max, &SMALL);
+            reduce_cases::<i32>(pe, &mut c, n, &mut case, max, &SMALL);
+            reduce_cases::<u64>(pe, &mut c, n, &mut case, max, &SIZES);
+            reduce_cases::<i128>(pe, &mut c, n, &mut case, max, &SMALL);
+            reduce_cases::<usize>(pe, &mut c, n, &mut case, max, &SMALL);
+            reduce_cases::<f32>(pe, &mut c, n, &mut case, max, &SMALL);
+            reduce_cases::<f64>(pe, &mut c, n, &mut case, max, &SIZES);
+            reduce_cases::<Complex<f32>>(pe, &mut c, n, &mut case, max, &SMALL);
+            reduce_cases::<Complex<f64>>(pe, &mut c, n, &mut case, max, &SMALL);
+        });
+    }
+}
+
+#[test]
+fn fcollect_and_collect() {
+    let max = 2000;
+    for n in 1..=8 {
+        let w = world(n, max + 8 * max);
+        w.run(|pe| {
+            let mut c = ctx(pe, n, max + 8 * max);
+            let mut case = 0;
+            for alg in [CollectAlgorithm::Ring, CollectAlgorithm::RecursiveDoubling] {
+                for len in [0, 1, 5, 64, 999, 2000] {
+                    case += 1;
+                    pe.write_local(0, &bytes(pe.me, case, len));
+                    c.fcollect(pe, alg, max, 0, len);
+                    let want: Vec<u8> = (0..n).flat_map(|j| bytes(j, case, len)).collect();
+                    assert_eq!(
+                        read::<u8>(pe, max, n * len),
+                        want,
+                        "fcollect {alg:?} n={n} len={len}"
+                    );
+                    c.barrier(pe);
+
+                    // variable sizes, some zero
+                    case += 1;
+                    let size = |j: usize| {
+                        if (j + case as usize) % 3 == 0 {
+                            0
+                        } else {
+                            (len * (j + 1) / 3).min(max)
+                        }
+                    };
+                    pe.write_local(0, &bytes(pe.me, case, size(pe.me)));
+                    let total = c.collect(pe, |_, _| alg, max, 0, size(pe.me));
+                    let want: Vec<u8> = (0..n).flat_map(|j| bytes(j, case, size(j))).collect();
+                    assert_eq!(total, want.len());
+                    assert_eq!(
+                        read::<u8>(pe, max, total),
+                        want,
+                        "collect {alg:?} n={n} len={len}"
+                    );
+                    c.barrier(pe);
+                }
+            }
+        });
+    }
+}
+
+#[test]
+fn alltoall_pairwise() {
+    let max = 700;
+    for n in 1..=8 {
+        let w = world(n, 16 * max);
+        w.run(|pe| {
+            let mut c = ctx(pe, n, 16 * max);
+            for (case, len) in [0usize, 1, 7, 64, 700].into_iter().enumerate() {
+                let case = case as u64;
+                pe.write_local(0, &bytes(pe.me, case, n * len));
+                c.alltoall(pe, 8 * max, 0, len);
+                let want: Vec<u8> = (0..n)
+                    .flat_map(|j| bytes(j, case, n * len)[pe.me * len..(pe.me + 1) * len].to_vec())
+                    .collect();
+                assert_eq!(
+                    read::<u8>(pe, 8 * max, n * len),
+                    want,
+                    "alltoall n={n} len={len}"
+                );
+                c.barrier(pe);
+            }
+        });
+    }
+}
+
+fn scan_cases<T: Gen>(pe: &Pe, c: &mut CollCtx, case: &mut u64, max_bytes: usize) {
+    let n = c.size();
+    for inclusive in [true, false] {
+        for &len in &SIZES {
+            if len * size_of::<T>() > max_bytes {
+                continue;
+            }
+            *case += 1;
+            pe.write_local(0, as_bytes(&data::<T>(pe.me, *case, Op::Sum, len)));
+            let dest = if *case % 2 == 0 { 0 } else { max_bytes };
+            c.scan_sum::<T, _>(pe, inclusive, dest, 0, len);
+            let upto = if inclusive { pe.me + 1 } else { pe.me };
+            let mut want = vec![T::default(); len];
+            for j in 0..upto {
+                T::combine(Op::Sum, &mut want, &data::<T>(j, *case, Op::Sum, len));
+            }
+            let what = format!(
+                "scan incl={inclusive} {} n={n} len={len} pe={}",
+                std::any::type_name::<T>(),
+                pe.me
+            );
+            check_elems(&what, &read::<T>(pe, dest, len), &want);
+            c.barrier(pe);
+        }
+    }
+}
+
+#[test]
+fn scans() {
+    let max = 40_000;
+    for n in 1..=8 {
+        let w = world(n, 2 * max);
+        w.run(|pe| {
+            let mut c = ctx(pe, n, 2 * max);
+            let mut case = 0;
+            scan_cases::<i64>(pe, &mut c, &mut case, max);
+            scan_cases::<u8>(pe, &mut c, &mut case, max);
+            scan_cases::<f64>(pe, &mut c, &mut case, max);
+            scan_cases::<Complex<f32>>(pe, &mut c, &mut case, max);
+        });
+    }
+}
+
+#[test]
+fn thousand_barriers() {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    for n in [1, 3, 8] {
+        let w = world(n, 0);
+        let arrived = AtomicUsize::new(0);
+        w.run(|pe| {
+            let mut c = ctx(pe, n, 0);
+            for e in 1..=1000 {
+                arrived.fetch_add(1, SeqCst);
+                c.barrier(pe);
+                assert!(arrived.load(SeqCst) >= e * n);
+            }
+        });
+    }
+}
+
+/// Two disjoint strided sets (evens, odds) each run a mix of collectives back to back,
+/// without barriers between calls (fresh destination for every call), concurrently with
+/// each other and with world barriers on a third context.
+#[test]
+fn interleaved_disjoint_sets() {
+    let n = 8;
+    let calls = 30;
+    let region = 4096;
+    let mem = region * (calls + 1);
+    let slots_world = CollCtx::signal_slots(n);
+    let slots_half = CollCtx::signal_slots(4);
+    // layout: [src | dest per call] then scratch x3
+    let w = World::new(n, mem + 3 * SCRATCH, slots_world + 2 * slots_half);
+    w.run(|pe| {
+        let half = ActiveSet {
+            start: pe.me % 2,
+            stride: 2,
+            size: 4,
+        };
+        let sig = slots_world + (pe.me % 2) * slots_half;
+        let mut team = CollCtx::new(half, pe.me, sig, mem + SCRATCH * (1 + pe.me % 2), SCRATCH);
+        let mut worldc = CollCtx::new(ActiveSet::world(n), pe.me, 0, mem, SCRATCH);
+        let ti = team.my_index();
+        for k in 0..calls {
+            let case = (k * 2 + pe.me % 2) as u64;
+            let dest = region * (k + 1);
+            match k % 4 {
+                0 => {
+                    let src = data::<i64>(ti, case, Op::Sum, 300);
+                    pe.write_local(0, as_bytes(&src));
+                    let alg = if k % 8 == 0 {
+                        ReduceAlgorithm::Ring
+                    } else {
+                        ReduceAlgorithm::RecursiveDoubling
+                    };
+                    team.reduce::<i64, _>(pe, alg, Op::Sum, dest, 0, 300);
+                    let mut want = vec![0i64; 300];
+                    for j in 0..4 {
+                        i64::combine(Op::Sum, &mut want, &data::<i64>(j, case, Op::Sum, 300));
+                    }
+                    assert_eq!(read::<i64>(pe, dest, 300), want);
+                }
+                1 => {
+                    pe.write_local(0, &bytes(ti, case, 1000));
+                    let root = k % 4;
+                    team.broadcast(pe, BcastAlgorithm::ScatterAllgather, root, dest, 0, 1000);
+                    assert_eq!(read::<u8>(pe, dest, 1000), bytes(root, case, 1000));
+                }
+                2 => {
+                    pe.write_local(0, &bytes(ti, case, 10 * ti));
+                    let total = team.collect(
+                        pe,
+                        |_, _| CollectAlgorithm::RecursiveDoubling,
+                        dest,
+                        0,
+                        10 * ti,
+                    );
+                    let want: Vec<u8> = (0..4).flat_map(|j| bytes(j, case, 10 * j)).collect();
+                    assert_eq!(total, 60);
+                    assert_eq!(read::<u8>(pe, dest, total), want);
+                }
+                _ => {
+                    pe.write_local(0, &bytes(ti, case, 4 * 50));
+                    team.alltoall(pe, dest, 0, 50);
+                    let want: Vec<u8> = (0..4)
+                        .flat_map(|j| bytes(j, case, 200)[ti * 50..ti * 50 + 50].to_vec())
+                        .collect();
+                    assert_eq!(read::<u8>(pe, dest, 200), want);
+                }
+            }
+            if k % 5 == 0 {
+                worldc.barrier(pe);
+            }
+        }
+    });
+}
+
+#[test]
+fn selection_defaults_and_overrides() {
+    let o = Overrides::default();
+    assert_eq!(choose_bcast(&o, 8, 8), BcastAlgorithm::Binomial);
+    assert_eq!(
+        choose_bcast(&o, 1 << 20, 8),
+        BcastAlgorithm::ScatterAllgather
+    );
+    assert_eq!(choose_bcast(&o, 1 << 20, 2), BcastAlgorithm::Binomial);
+    assert_eq!(choose_reduce(&o, 8, 8), ReduceAlgorithm::RecursiveDoubling);
+    assert_eq!(choose_reduce(&o, 1 << 20, 4), ReduceAlgorithm::Ring);
+    assert_eq!(choose_collect(&o, 1 << 20, 4), CollectAlgorithm::Ring);
+    assert_eq!(choose_alltoall(&o, 8, 4), AlltoallAlgorithm::Pairwise);
+    assert_eq!(choose_barrier(&o, 4), BarrierAlgorithm::Dissemination);
+
+    let env = |pairs: &'static [(&'static str, &'static str)]| {
+        move |k: &str| pairs.iter().find(|p| p.0 == k).map(|p| p.1.to_string())
+    };
+    let o = Overrides::from_lookup(env(&[
+        ("RSHMEM_BCAST_ALGORITHM", "Scatter_Allgather"),
+        ("RSHMEM_REDUCE_ALGORITHM", "ring"),
+        ("RSHMEM_COLLECT_ALGORITHM", "auto"),
+        ("RSHMEM_BARRIER_ALGORITHM", ""),
+    ]))
+    .unwrap();
+    assert_eq!(choose_bcast(&o, 1, 2), BcastAlgorithm::ScatterAllgather);
+    assert_eq!(choose_reduce(&o, 1, 2), ReduceAlgorithm::Ring);
+    assert_eq!(o.collect, None);
+    assert_eq!(o.barrier, None);
+
+    let e =
+        Overrides::from_lookup(env(&[("RSHMEM_REDUCE_ALGORITHM", "rabenseifner")])).unwrap_err();
+    assert_eq!(e.var, "RSHMEM_REDUCE_ALGORITHM");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("rabenseifner") && msg.contains("recursive-doubling") && msg.contains("ring"),
+        "{msg}"
+    );
+}
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn run_reduce<T: Gen>(
+        n: usize,
+        op: Op,
+        alg: ReduceAlgorithm,
+        inputs: &[Vec<T>],
+    ) -> Vec<Vec<T>> {
+        let len = inputs[0].len();
+        let bytes = (len * size_of::<T>()).max(1);
+        let w = world(n, 2 * bytes);
+        let out = std::sync::Mutex::new(vec![Vec::new(); n]);
+        w.run(|pe| {
+            let mut c = ctx(pe, n, 2 * bytes);
+            pe.write_local(0, as_bytes(&inputs[pe.me]));
+            c.reduce::<T, _>(pe, alg, op, bytes, 0, len);
+            out.lock().unwrap()[pe.me] = read::<T>(pe, bytes, len);
+        });
+        out.into_inner().unwrap()
+    }
+
+    fn alg() -> impl Strategy<Value = ReduceAlgorithm> {
+        prop_oneof![
+            Just(ReduceAlgorithm::RecursiveDoubling),
+            Just(ReduceAlgorithm::Ring)
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        #[test]
+        fn integer_reductions_exact(
+            n in 1usize..=8,
+            len in 0usize..700,
+            op in proptest::sample::select(Op::ALL.to_vec()),
+            alg in alg(),
+            seed in any::<u64>(),
+        ) {
+            let inputs: Vec<Vec<i64>> = (0..n).map(|j| (0..len).map(|i| hash(seed, j as u64, i as u64) as i64).collect()).collect();
+            let mut want = inputs[0].clone();
+            for x in &inputs[1..] {
+                i64::combine(op, &mut want, x);
+            }
+            for got in run_reduce(n, op, alg, &inputs) {
+                prop_assert_eq!(&got, &want);
+            }
+        }
+
+        #[test]
+        fn float_sums_within_tolerance_and_identical_everywhere(
+            n in 1usize..=8,
+            vals in proptest::collection::vec(-1.0e6f64..1.0e6, 0..2000),
+            alg in alg(),
+        ) {
+            let len = vals.len() / n;
+            let inputs: Vec<Vec<f64>> = (0..n).map(|j| vals[j * len..(j + 1) * len].to_vec()).collect();
+            let want: Vec<f64> = (0..len).map(|i| inputs.iter().map(|v| v[i]).sum()).collect();
+            let outs = run_reduce(n, Op::Sum, alg, &inputs);
+            for got in &outs {
+                for (g, w) in got.iter().zip(&want) {
+                    let scale: f64 = inputs.iter().map(|_| 1.0e6).sum();
+                    prop_assert!((g - w).abs() <= 1e-12 * scale, "{} vs {}", g, w);
+                }
+                // bitwise the same on every PE
+                prop_assert!(got.iter().zip(&outs[0]).all(|(a, b)| a.to_bits() == b.to_bits()));
+            }
+        }
+    }
+}
