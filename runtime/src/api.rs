@@ -175,7 +175,9 @@ impl Shmem {
         self.alloc_slice_aligned(len, align_of::<T>())
     }
 
-    /// As [`Shmem::alloc_slice`], aligned to `align` bytes (`shmem_align`).
+    /// As [`Shmem::alloc_slice`], aligned to `align` bytes (`shmem_align`). `align` must be a
+    /// power of two no larger than 2 MiB (the alignment of every PE's symmetric heap);
+    /// anything else is refused with [`Error::BadAlloc`].
     ///
     /// ```no_run
     /// # let shmem = rshmem::init()?;
@@ -1460,8 +1462,10 @@ impl<'a> SymLock<'a> {
     /// # Ok::<(), rshmem::Error>(())
     /// ```
     pub fn try_lock(&self) -> Result<Option<LockGuard<'_, 'a>>> {
-        Ok(crate::lock::test_lock(self.word.rt, self.word.addr)?
-            .then_some(LockGuard { lock: self }))
+        // Fix (integration tests): this was `.then_some(LockGuard { .. })`, which builds the
+        // guard eagerly; on failure the unused guard was dropped, i.e. `clear_lock` ran on a
+        // lock this PE does not hold, and it spun forever waiting for a successor.
+        Ok(crate::lock::test_lock(self.word.rt, self.word.addr)?.then(|| LockGuard { lock: self }))
     }
 }
 

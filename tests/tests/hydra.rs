@@ -1,0 +1,40 @@
+//! The core programs (RMA, atomics, signal, locks) under MPICH's `mpiexec.hydra`, in both
+//! PMI modes: `PMI_FD` (default) and `PMI_PORT` (`-pmi-port`). Skipped with a notice when
+//! mpiexec.hydra is missing, unless `CI` is set (then missing mpich is a failure).
+use rshmem_tests::harness::{hydra_available, job, Launcher};
+
+const NP: usize = 4;
+
+fn hydra(test: &str, bin: &str, prog: &str, args: &[&str], pmi_port: bool) {
+    if !hydra_available(test) {
+        return;
+    }
+    let r = job(bin, NP)
+        .args(args)
+        .launcher(Launcher::Hydra { pmi_port })
+        .timeout_secs(40)
+        .run();
+    r.assert_all_ok(prog, NP);
+    // PE 0 named its job, so run() could check /dev/shm for leftovers of that kvsname.
+    assert_eq!(r.values("JOB ").len(), 1, "\n{r}");
+}
+
+macro_rules! hydra_tests {
+    ($($name:ident: $bin:literal, $prog:literal, [$($a:literal),*], $port:expr;)*) => {$(
+        #[test]
+        fn $name() {
+            hydra(stringify!($name), env!(concat!("CARGO_BIN_EXE_", $bin)), $prog, &[$($a),*], $port);
+        }
+    )*};
+}
+
+hydra_tests! {
+    hydra_pmi_fd_rma: "rma", "rma", [], false;
+    hydra_pmi_fd_atomics: "amo", "amo", ["all"], false;
+    hydra_pmi_fd_signal: "signal", "signal", [], false;
+    hydra_pmi_fd_locks: "lock", "lock", ["500"], false;
+    hydra_pmi_port_rma: "rma", "rma", [], true;
+    hydra_pmi_port_atomics: "amo", "amo", ["all"], true;
+    hydra_pmi_port_signal: "signal", "signal", [], true;
+    hydra_pmi_port_locks: "lock", "lock", ["500"], true;
+}
