@@ -238,6 +238,62 @@ impl Drop for ShmRegion {
     }
 }
 
+/// Copies `len` bytes, `memmove` semantics.
+///
+/// glibc's memmove uses `rep movsb` for mid-sized copies, which on some x86 CPUs (seen on
+/// AMD Zen 3) runs 20-40x slower when `(dst - src) mod 4096` is a few bytes — exactly what
+/// happens between a page-aligned symmetric buffer and a `Vec` from malloc (16 bytes past a
+/// page). For that case we copy with unaligned 16-byte SSE2 loads and stores instead.
+///
+/// # Safety
+/// `src` valid for `len` bytes of reads, `dst` for `len` bytes of writes.
+#[inline(always)]
+pub unsafe fn copy_bytes(dst: *mut u8, src: *const u8, len: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let skew = (dst as usize).wrapping_sub(src as usize) & 4095;
+        let disjoint =
+            (dst as usize) >= (src as usize) + len || (src as usize) >= (dst as usize) + len;
+        if (SSE_COPY_MIN..=SSE_COPY_MAX).contains(&len) && (1..64).contains(&skew) && disjoint {
+            // SAFETY: forwarded contract; the ranges do not overlap.
+            unsafe { sse2_copy(dst, src, len) };
+            return;
+        }
+    }
+    // SAFETY: forwarded contract.
+    unsafe { core::ptr::copy(src, dst, len) }
+}
+
+/// Sizes for which [`copy_bytes`] avoids `rep movsb` (below: small copies are fast anyway;
+/// above: glibc switches to non-temporal stores, which are the right thing).
+#[cfg(target_arch = "x86_64")]
+const SSE_COPY_MIN: usize = 2048;
+#[cfg(target_arch = "x86_64")]
+const SSE_COPY_MAX: usize = 1 << 20;
+
+#[cfg(target_arch = "x86_64")]
+#[inline(never)]
+unsafe fn sse2_copy(dst: *mut u8, src: *const u8, len: usize) {
+    use core::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_storeu_si128};
+    let mut i = 0;
+    // SAFETY: every access is within [0, len) of both ranges (contract of `copy_bytes`);
+    // SSE2 is part of the x86_64 baseline.
+    unsafe {
+        while i + 64 <= len {
+            let a = _mm_loadu_si128(src.add(i) as *const __m128i);
+            let b = _mm_loadu_si128(src.add(i + 16) as *const __m128i);
+            let c = _mm_loadu_si128(src.add(i + 32) as *const __m128i);
+            let d = _mm_loadu_si128(src.add(i + 48) as *const __m128i);
+            _mm_storeu_si128(dst.add(i) as *mut __m128i, a);
+            _mm_storeu_si128(dst.add(i + 16) as *mut __m128i, b);
+            _mm_storeu_si128(dst.add(i + 32) as *mut __m128i, c);
+            _mm_storeu_si128(dst.add(i + 48) as *mut __m128i, d);
+            i += 64;
+        }
+        core::ptr::copy_nonoverlapping(src.add(i), dst.add(i), len - i);
+    }
+}
+
 /// The shared-memory endpoint: stateless, every peer's memory is directly addressable.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ShmEndpoint;
@@ -245,9 +301,8 @@ pub struct ShmEndpoint;
 impl Endpoint for ShmEndpoint {
     #[inline(always)]
     unsafe fn put(&self, dst: RemoteAddr, src: *const u8, len: usize) {
-        // SAFETY: the caller guarantees both ranges are valid; symmetric objects and local
-        // buffers never overlap unless the caller passes the same memory, hence `copy`.
-        unsafe { core::ptr::copy(src, dst.addr as *mut u8, len) }
+        // SAFETY: the caller guarantees both ranges are valid.
+        unsafe { copy_bytes(dst.addr as *mut u8, src, len) }
     }
     #[inline(always)]
     unsafe fn put_nbi(&self, dst: RemoteAddr, src: *const u8, len: usize) {
@@ -257,7 +312,7 @@ impl Endpoint for ShmEndpoint {
     #[inline(always)]
     unsafe fn get(&self, dst: *mut u8, src: RemoteAddr, len: usize) {
         // SAFETY: the caller guarantees both ranges are valid.
-        unsafe { core::ptr::copy(src.addr as *const u8, dst, len) }
+        unsafe { copy_bytes(dst, src.addr as *const u8, len) }
     }
     #[inline(always)]
     unsafe fn get_nbi(&self, dst: *mut u8, src: RemoteAddr, len: usize) {
@@ -349,6 +404,44 @@ mod tests {
         assert!(e.to_string().contains("shm_open"), "{e}");
         drop(r);
         assert!(!std::path::Path::new(&format!("/dev/shm{name}")).exists());
+    }
+
+    #[test]
+    fn copy_bytes_every_skew_and_size() {
+        let src: Vec<u8> = (0..(3usize << 20)).map(|i| (i * 7 + 3) as u8).collect();
+        let mut dst = vec![0u8; 3 << 20];
+        for &len in &[
+            0usize,
+            1,
+            63,
+            2047,
+            2048,
+            4096 + 5,
+            100_000,
+            1 << 20,
+            (1 << 20) + 1,
+        ] {
+            for &(so, dof) in &[(0usize, 0usize), (0, 16), (3, 0), (16, 1), (5, 67)] {
+                dst.fill(0);
+                // SAFETY: both ranges lie inside the vectors.
+                unsafe { copy_bytes(dst.as_mut_ptr().add(dof), src.as_ptr().add(so), len) };
+                assert_eq!(
+                    &dst[dof..dof + len],
+                    &src[so..so + len],
+                    "len {len} src+{so} dst+{dof}"
+                );
+                assert!(
+                    dst[..dof].iter().all(|&b| b == 0)
+                        && dst[dof + len..dof + len + 1].iter().all(|&b| b == 0)
+                );
+            }
+        }
+        // overlapping ranges keep memmove semantics
+        let mut v: Vec<u8> = (0..10_000).map(|i| i as u8).collect();
+        let want: Vec<u8> = v[0..8000].to_vec();
+        // SAFETY: both ranges lie inside `v`.
+        unsafe { copy_bytes(v.as_mut_ptr().add(16), v.as_ptr(), 8000) };
+        assert_eq!(&v[16..8016], &want[..]);
     }
 
     #[test]
