@@ -21,6 +21,14 @@ pub struct Shmem {
 }
 
 /// How `put_signal` updates the signal word (`SHMEM_SIGNAL_SET` / `SHMEM_SIGNAL_ADD`).
+///
+/// ```no_run
+/// # let shmem = rshmem::init()?;
+/// let data = shmem.alloc_slice::<u8>(8)?;
+/// let sig = shmem.alloc(0u64)?;
+/// data.put_signal(0, 0, b"12345678", &sig, 1, rshmem::SignalOp::Add)?;
+/// # Ok::<(), rshmem::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SignalOp {
     /// Store the value.
@@ -31,6 +39,12 @@ pub enum SignalOp {
 
 /// Integer types with atomic operations and point-to-point waits: `i32`, `u32`, `i64`,
 /// `u64`, `isize`, `usize`.
+///
+/// ```
+/// use rshmem::SymInt;
+/// assert_eq!(<i32 as SymInt>::from_bits((-2i32).to_bits()), -2);
+/// assert!(<i64 as SymInt>::SIGNED);
+/// ```
 pub trait SymInt: Pod + PartialEq + core::fmt::Debug + sealed::Sealed {
     /// The same-sized unsigned word the transports operate on.
     type Bits: AmoWord;

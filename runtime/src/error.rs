@@ -6,6 +6,16 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Everything that can go wrong in a way the caller may handle.
 ///
 /// Each message names the offending value and says what to do.
+///
+/// ```no_run
+/// let shmem = rshmem::init()?;
+/// match shmem.alloc_slice::<u8>(1 << 40) {
+///     Err(rshmem::Error::HeapExhausted { free, .. }) => eprintln!("only {free} bytes free"),
+///     Err(e) => eprintln!("{e}"),
+///     Ok(_) => {}
+/// }
+/// # Ok::<(), rshmem::Error>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -110,4 +120,29 @@ pub enum Error {
     /// `init` called while already initialized, or a call before `init`.
     #[error("{0}")]
     State(&'static str),
+    /// An invalid argument of a team or collective call (the team is not created / the
+    /// collective does not run, on every PE alike).
+    #[error("{call}: invalid {arg} = {value}: {reason}")]
+    InvalidArgument {
+        /// The call, e.g. `team_split_strided`.
+        call: &'static str,
+        /// The argument, e.g. `stride`.
+        arg: &'static str,
+        /// Its value.
+        value: i64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// No room for one more team's symmetric state.
+    #[error(
+        "cannot create the team: the {teams_bytes} bytes of internal symmetric space for teams are used up by \
+         live teams, and only splits of a parent that contains every PE (this one has {parent_size}) can fall back \
+         to the symmetric heap; destroy teams that are no longer needed"
+    )]
+    TeamSpace {
+        /// Bytes of the internal area available to teams.
+        teams_bytes: usize,
+        /// Size of the parent team of the failed split.
+        parent_size: usize,
+    },
 }

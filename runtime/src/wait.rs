@@ -2,6 +2,12 @@
 use rshmem_transport::AmoWord;
 
 /// The comparisons of `shmem_wait_until` and `shmem_test` (`SHMEM_CMP_*`).
+///
+/// ```
+/// use rshmem::Cmp;
+/// assert!(Cmp::Lt.holds::<u64>(-1i64 as u64, 0, true)); // signed: -1 < 0
+/// assert_eq!(Cmp::from_c(3), Some(Cmp::Ge));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(i32)]
 pub enum Cmp {
@@ -58,6 +64,14 @@ impl Cmp {
 
 /// Spin briefly, then yield the CPU on every retry: jobs run 4–8 PEs on 2 cores, and a
 /// waiting PE must leave the core to the PE it waits for.
+///
+/// ```
+/// let mut b = rshmem::wait::Backoff::new();
+/// let start = std::time::Instant::now();
+/// while start.elapsed().as_micros() < 10 {
+///     b.snooze();
+/// }
+/// ```
 #[derive(Debug, Default)]
 pub struct Backoff {
     n: u32,
