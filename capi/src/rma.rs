@@ -399,7 +399,7 @@ weak!(
 fn signal_word(what: &'static str, sig: *const u64) -> (&'static rshmem_rt::rt::Runtime, usize) {
     let rt = rt(what);
     let a = sig as usize;
-    if a % 8 != 0 {
+    if !a.is_multiple_of(8) {
         fail(rt, what, rshmem_rt::Error::Misaligned { addr: a, align: 8 })
     }
     check(rt, what, rt.translate(a, 8));

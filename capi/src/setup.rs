@@ -206,7 +206,7 @@ pub extern "C" fn pshmem_quiet() {
 
 fn lock_addr(rt: &rshmem_rt::rt::Runtime, what: &'static str, lock: *mut c_long) -> usize {
     let a = lock as usize;
-    if a % 8 != 0 {
+    if !a.is_multiple_of(8) {
         fail(rt, what, rshmem_rt::Error::Misaligned { addr: a, align: 8 })
     }
     a

@@ -10,7 +10,7 @@ use std::mem::size_of;
 
 /// Checks that `n` words of `T` at `ivars` are local symmetric memory, aligned.
 fn check_words<T>(rt: &Runtime, what: &'static str, ivars: usize, n: usize) {
-    if ivars % size_of::<T>() != 0 {
+    if !ivars.is_multiple_of(size_of::<T>()) {
         fail(
             rt,
             what,

@@ -1,6 +1,4 @@
 //! In-process tests of every algorithm against sequential references.
-// `is_multiple_of` needs Rust 1.87; the workspace MSRV is 1.80.
-#![allow(clippy::manual_is_multiple_of)]
 
 use crate::sim::{Pe, World};
 use crate::types::{as_bytes, as_bytes_mut};
@@ -131,7 +129,7 @@ fn broadcast_all_algorithms() {
                         case += 1;
                         // in place: dest = src, so only the root may write it (the
                         // others' dest must be ready: the root may be writing it already)
-                        let in_place = case % 3 == 0;
+                        let in_place = case.is_multiple_of(3);
                         if pe.me == root || !in_place {
                             pe.write_local(0, &bytes(pe.me, case, len));
                         }
@@ -169,7 +167,7 @@ fn reduce_cases<T: Gen>(
                 *case += 1;
                 let mine: Vec<T> = data(pe.me, *case, op, len);
                 pe.write_local(0, as_bytes(&mine));
-                let in_place = *case % 2 == 0;
+                let in_place = (*case).is_multiple_of(2);
                 let dest = if in_place { 0 } else { max_bytes };
                 c.reduce::<T, _>(pe, alg, op, dest, 0, len);
                 let mut want: Vec<T> = data(0, *case, op, len);
@@ -234,7 +232,7 @@ fn fcollect_and_collect() {
                     // variable sizes, some zero
                     case += 1;
                     let size = |j: usize| {
-                        if (j + case as usize) % 3 == 0 {
+                        if (j + case as usize).is_multiple_of(3) {
                             0
                         } else {
                             (len * (j + 1) / 3).min(max)
@@ -290,7 +288,11 @@ fn scan_cases<T: Gen>(pe: &Pe, c: &mut CollCtx, case: &mut u64, max_bytes: usize
             }
             *case += 1;
             pe.write_local(0, as_bytes(&data::<T>(pe.me, *case, Op::Sum, len)));
-            let dest = if *case % 2 == 0 { 0 } else { max_bytes };
+            let dest = if (*case).is_multiple_of(2) {
+                0
+            } else {
+                max_bytes
+            };
             c.scan_sum::<T, _>(pe, inclusive, dest, 0, len);
             let upto = if inclusive { pe.me + 1 } else { pe.me };
             let mut want = vec![T::default(); len];

@@ -26,16 +26,21 @@
 
 pub mod api;
 pub mod bootstrap;
+mod coll;
 pub mod env;
 pub mod error;
 pub mod heap;
 pub mod lock;
 pub mod rt;
 pub mod sync;
+pub mod team;
 pub mod wait;
 
 pub use api::{LockGuard, Shmem, SignalOp, SymBox, SymInt, SymLock, SymRef, SymVec};
+pub use bytemuck::Pod;
 pub use error::{Error, Result};
+pub use rshmem_collectives::{Complex, Op, Reducible};
+pub use team::{ComplexPart, Team, TeamConfig};
 pub use wait::Cmp;
 
 use std::sync::atomic::{AtomicPtr, Ordering};

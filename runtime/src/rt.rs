@@ -34,6 +34,10 @@ mod slots {
     pub const _FREE: usize = DEBUG + 4 * 8;
 }
 
+/// First byte of the internal area after the runtime's fixed slots: from here on it is
+/// carved into team state (signal slots, scratch) by `coll::BlockMap`.
+pub(crate) const INTERNAL_FREE: usize = slots::_FREE;
+
 /// A local symmetric segment: where it starts in this process and how long it is.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Segment {
@@ -83,6 +87,8 @@ pub struct Runtime {
     verbs: Option<Arc<VerbsCtx>>,
     /// Registration growths so far (names their key-value store records).
     verbs_gen: AtomicU64,
+    /// Teams: the predefined ones, the internal-area allocator, algorithm overrides.
+    teams: crate::coll::Teams,
 }
 
 /// `RSHMEM_TRANSPORT`: auto (shm within a node, verbs between nodes), shm, verbs.
@@ -282,6 +288,14 @@ impl Runtime {
         regions.push(region);
         let mut segs = [Segment::default(); MAX_SEGS];
         segs[0] = Segment { base, len: seg_len };
+        // SHMEM_TEAM_SHARED: the PEs whose memory is mapped here (shmem_ptr works).
+        let shared: Vec<usize> = (0..npes)
+            .filter(|&pe| match &peers[pe].path {
+                Path::Shm(_) => true,
+                Path::Verbs(ep) => pe == me || ep.is_mapped(),
+            })
+            .collect();
+        let teams = crate::coll::Teams::new(me, npes, shared)?;
         let rt = Self {
             me,
             npes,
@@ -296,6 +310,7 @@ impl Runtime {
             regions: Mutex::new(regions),
             verbs,
             verbs_gen: AtomicU64::new(0),
+            teams,
         };
         rt.print_info();
         Ok(rt)
@@ -371,6 +386,11 @@ impl Runtime {
     #[inline(always)]
     pub fn n_pes(&self) -> usize {
         self.npes
+    }
+
+    /// Teams state (predefined teams, internal-area allocator, algorithm overrides).
+    pub(crate) fn teams(&self) -> &crate::coll::Teams {
+        &self.teams
     }
 
     /// Configuration read at init.

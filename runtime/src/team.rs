@@ -1,0 +1,713 @@
+//! Teams (OpenSHMEM 1.5 §9.4) and the collectives on them (§9.9).
+//!
+//! [`Shmem::team_world`] and [`Shmem::team_shared`] are the predefined teams; new teams come
+//! from [`Shmem::team_split_strided`] and [`Shmem::team_split_2d`], collectively over a
+//! parent. A [`Team`] handle runs the collectives: [`Team::sync`], [`Team::barrier`],
+//! [`Team::broadcast`], [`Team::collect`], [`Team::fcollect`], [`Team::alltoall`],
+//! [`Team::reduce`] (and/or/xor/max/min/sum/prod, see [`Op`]), [`Team::reduce_complex`],
+//! [`Team::sum_inscan`], [`Team::sum_exscan`]. The algorithms are those of
+//! `rshmem-collectives`, chosen by size and team shape (overridable with the
+//! `RSHMEM_*_ALGORITHM` variables, see [`rshmem_collectives::select`]).
+//!
+//! As OpenSHMEM requires, every member calls the collectives of a team in the same order
+//! with the same arguments, and a collective's `dest` must be ready to be overwritten on
+//! every member as soon as any member calls it: a program that reads `dest` after one
+//! collective and reuses it for the next separates the two with a [`Team::sync`] (or
+//! alternates buffers).
+use crate::api::{Shmem, SymVec};
+use crate::coll::{Family, TeamOps, TeamState};
+use crate::error::{Error, Result};
+use crate::rt::Runtime;
+use bytemuck::Pod;
+use rshmem_collectives::{choose_bcast, choose_collect, choose_reduce, Op, Reducible};
+use std::mem::size_of;
+use std::sync::Arc;
+
+pub use crate::coll::TeamConfig;
+
+/// A team of PEs: the predefined world and shared teams, or one created by a split.
+///
+/// Members are numbered `0..n_pes()` in team order. Dropping a handle from a split destroys
+/// the team, which is collective over its members (`shmem_team_destroy`); the handles of
+/// the predefined teams destroy nothing.
+///
+/// ```no_run
+/// let shmem = rshmem::init()?;
+/// let world = shmem.team_world();
+/// let evens = shmem.team_split_strided(&world, 0, 2, shmem.n_pes().div_ceil(2))?;
+/// if let Some(t) = &evens {
+///     println!("world PE {} is PE {} of {} evens", shmem.my_pe(), t.my_pe(), t.n_pes());
+///     t.sync();
+/// }
+/// # Ok::<(), rshmem::Error>(())
+/// ```
+pub struct Team<'a> {
+    rt: &'a Runtime,
+    st: Arc<TeamState>,
+    owned: bool,
+}
+
+impl std::fmt::Debug for Team<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Team")
+            .field("members", &self.st.members)
+            .field("my_pe", &self.st.me)
+            .finish()
+    }
+}
+
+impl Shmem {
+    /// The team of all PEs (`SHMEM_TEAM_WORLD`); its PE numbers are the world's.
+    ///
+    /// ```no_run
+    /// # let shmem = rshmem::init()?;
+    /// let world = shmem.team_world();
+    /// assert_eq!(world.n_pes(), shmem.n_pes());
+    /// # Ok::<(), rshmem::Error>(())
+    /// ```
+    pub fn team_world(&self) -> Team<'_> {
+        Team {
+            rt: &self.rt,
+            st: self.rt.teams().world.clone(),
+            owned: false,
+        }
+    }
+
+    /// The PEs whose memory this PE can load and store directly (`SHMEM_TEAM_SHARED`): the
+    /// PEs of this node (just this PE under `RSHMEM_TRANSPORT=verbs`). Numbered in world
+    /// order.
+    ///
+    /// ```no_run
+    /// # let shmem = rshmem::init()?;
+    /// let node = shmem.team_shared();
+    /// println!("{} PEs on this node", node.n_pes());
+    /// # Ok::<(), rshmem::Error>(())
+    /// ```
+    pub fn team_shared(&self) -> Team<'_> {
+        Team {
+            rt: &self.rt,
+            st: self.rt.teams().shared.clone(),
+            owned: false,
+        }
+    }
+
+    /// Creates the team of parent PEs `start + i * stride` for `i < size`
+    /// (`shmem_team_split_strided`). Collective over `parent`: every member calls it with
+    /// the same arguments. Returns `None` on the parent PEs that are not in the new team.
+    ///
+    /// `stride` may be negative (the new team lists the parent PEs in reverse order) or
+    /// zero (then `size` must be 1). Every index must lie in `0..parent.n_pes()` (no
+    /// wrap-around). Invalid arguments give [`Error::InvalidArgument`] naming the argument
+    /// on every parent PE and create nothing (with `SHMEM_DEBUG` each PE also prints the
+    /// message). [`Error::TeamSpace`] if the team's symmetric state does not fit.
+    ///
+    /// ```no_run
+    /// # let shmem = rshmem::init()?;
+    /// let world = shmem.team_world();
+    /// let n = shmem.n_pes();
+    /// // all PEs in reverse order
+    /// let rev = shmem.team_split_strided(&world, n - 1, -1, n)?.unwrap();
+    /// assert_eq!(rev.my_pe(), n - 1 - shmem.my_pe());
+    /// # Ok::<(), rshmem::Error>(())
+    /// ```
+    pub fn team_split_strided(
+        &self,
+        parent: &Team<'_>,
+        start: usize,
+        stride: isize,
+        size: usize,
+    ) -> Result<Option<Team<'_>>> {
+        self.team_split_strided_with_config(parent, start, stride, size, TeamConfig::default())
+    }
+
+    /// [`Shmem::team_split_strided`] with a team configuration (`config`, `config_mask`).
+    ///
+    /// ```no_run
+    /// # let shmem = rshmem::init()?;
+    /// use rshmem::TeamConfig;
+    /// let cfg = TeamConfig { num_contexts: 2 };
+    /// let t = shmem.team_split_strided_with_config(&shmem.team_world(), 0, 1, 1, cfg)?;
+    /// if let Some(t) = t {
+    ///     assert_eq!(t.config().num_contexts, 2);
+    /// }
+    /// # Ok::<(), rshmem::Error>(())
+    /// ```
+    pub fn team_split_strided_with_config(
+        &self,
+        parent: &Team<'_>,
+        start: usize,
+        stride: isize,
+        size: usize,
+        config: TeamConfig,
+    ) -> Result<Option<Team<'_>>> {
+        const CALL: &str = "team_split_strided";
+        let n = parent.n_pes();
+        let bad = |arg, value: i64, reason: String| Error::InvalidArgument {
+            call: CALL,
+            arg,
+            value,
+            reason,
+        };
+        let check = if start >= n {
+            Err(bad(
+                "start",
+                start as i64,
+                format!("the parent team has {n} PEs (0..={})", n - 1),
+            ))
+        } else if size == 0 {
+            Err(bad("size", 0, "must be at least 1".into()))
+        } else if stride == 0 && size != 1 {
+            Err(bad(
+                "stride",
+                0,
+                format!("a zero stride needs size 1, not {size}"),
+            ))
+        } else {
+            let last = start as i128 + (size as i128 - 1) * stride as i128;
+            if last < 0 || last >= n as i128 {
+                Err(bad(
+                    "size",
+                    size as i64,
+                    format!(
+                        "with start {start} and stride {stride} the last member would be parent PE {last}, \
+                         outside 0..={} (no wrap-around)",
+                        n - 1
+                    ),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        if let Err(e) = check {
+            return Err(self.debug_report(e));
+        }
+        let group: Vec<usize> = (0..size)
+            .map(|i| (start as isize + i as isize * stride) as usize)
+            .collect();
+        let fam = Family {
+            groups: vec![group],
+        };
+        let mut out = self
+            .rt
+            .team_split(&parent.st, &[fam], config)
+            .map_err(|e| self.debug_report(e))?;
+        Ok(out.pop().flatten().map(|st| self.owned_team(st)))
+    }
+
+    /// Splits `parent` into a 2-D grid with `xrange` columns
+    /// (`shmem_team_split_2d`): parent PE `p` has coordinates `(p % xrange, p / xrange)`;
+    /// returns `(x_team, y_team)`: the PEs of this PE's row (team PE = x) and of its column
+    /// (team PE = y). The last row may be incomplete. `xrange` larger than the parent is
+    /// taken as the parent's size; zero is [`Error::InvalidArgument`]. Collective over the
+    /// parent.
+    ///
+    /// ```no_run
+    /// # let shmem = rshmem::init()?;
+    /// let (row, col) = shmem.team_split_2d(&shmem.team_world(), 2)?;
+    /// assert_eq!(row.my_pe(), shmem.my_pe() % 2);
+    /// assert_eq!(col.my_pe(), shmem.my_pe() / 2);
+    /// # Ok::<(), rshmem::Error>(())
+    /// ```
+    pub fn team_split_2d(&self, parent: &Team<'_>, xrange: usize) -> Result<(Team<'_>, Team<'_>)> {
+        let n = parent.n_pes();
+        if xrange == 0 {
+            return Err(self.debug_report(Error::InvalidArgument {
+                call: "team_split_2d",
+                arg: "xrange",
+                value: 0,
+                reason: "must be at least 1".into(),
+            }));
+        }
+        let xr = xrange.min(n);
+        let yr = n.div_ceil(xr);
+        let rows = Family {
+            groups: (0..yr)
+                .map(|y| (y * xr..((y + 1) * xr).min(n)).collect())
+                .collect(),
+        };
+        let cols = Family {
+            groups: (0..xr).map(|x| (x..n).step_by(xr).collect()).collect(),
+        };
+        let mut out = self
+            .rt
+            .team_split(&parent.st, &[rows, cols], TeamConfig::default())
+            .map_err(|e| self.debug_report(e))?;
+        let y = out.pop().flatten().expect("every parent PE is in a column");
+        let x = out.pop().flatten().expect("every parent PE is in a row");
+        Ok((self.owned_team(x), self.owned_team(y)))
+    }
+
+    fn owned_team(&self, st: TeamState) -> Team<'_> {
+        Team {
+            rt: &self.rt,
+            st: Arc::new(st),
+            owned: true,
+        }
+    }
+
+    /// With `SHMEM_DEBUG`, prints `e` (one line per PE) before it is returned.
+    fn debug_report(&self, e: Error) -> Error {
+        if self.rt.config().debug {
+            use std::io::Write;
+            let line = format!("rshmem: PE {}: SHMEM_DEBUG: {e}\n", self.my_pe());
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        }
+        e
+    }
+}
+
+/// The elements of a [`SymVec`] as the algorithms address them: byte offset into segment 0.
+fn sym_off<T: Pod>(rt: &Runtime, v: &SymVec<'_, T>) -> usize {
+    v.as_ptr() as usize - rt.segments()[0].base
+}
+
+fn need<T: Pod>(v: &SymVec<'_, T>, elems: usize) -> Result<()> {
+    if elems <= v.len() {
+        Ok(())
+    } else {
+        Err(Error::OutOfBounds {
+            start: 0,
+            end: elems,
+            len: v.len(),
+        })
+    }
+}
+
+impl<'a> Team<'a> {
+    /// This PE's number in the team (`shmem_team_my_pe`).
+    ///
+    /// ```no_run
+    /// # let shmem = rshmem::init()?;
+    /// assert_eq!(shmem.team_world().my_pe(), shmem.my_pe());
+    /// # Ok::<(), rshmem::Error>(())
+    /// ```
+    pub fn my_pe(&self) -> usize {
+        self.st.me
+    }
+
+    /// Number of PEs in the team (`shmem_team_n_pes`).
+    ///
+    /// ```no_run
+    /// # let shmem = rshmem::init()?;
+    /// assert_eq!(shmem.team_world().n_pes(), shmem.n_pes());
+    /// # Ok::<(), rshmem::Error>(())
+    /// ```
+    pub fn n_pes(&self) -> usize {
+        self.st.size()
+    }
+
+    /// The number in `other` of this team's PE `pe` (`shmem_team_translate_pe`), `None` if
+    /// `pe` is out of range or not a member of `other`.
+    ///
+    /// ```no_run
+    /// # let shmem = rshmem::init()?;
+    /// let world = shmem.team_world();
+    /// let (row, _col) = shmem.team_split_2d(&world, 2)?;
+    /// assert_eq!(row.translate_pe(row.my_pe(), &world), Some(shmem.my_pe()));
+    /// # Ok::<(), rshmem::Error>(())
+    /// ```
+    pub fn translate_pe(&self, pe: usize, other: &Team<'_>) -> Option<usize> {
+        other.st.index_of(*self.st.members.get(pe)?)
+    }
+
+    /// The world PE number of team PE `pe` (translation to `SHMEM_TEAM_WORLD`).
+    ///
+    /// ```no_run
+    /// # let shmem = rshmem::init()?;
+    /// let t = shmem.team_world();
+    /// assert_eq!(t.world_pe(0), Some(0));
+    /// # Ok::<(), rshmem::Error>(())
+    /// ```
+    pub fn world_pe(&self, pe: usize) -> Option<usize> {
+        self.st.members.get(pe).copied()
+    }
+
+    /// The team's configuration (`shmem_team_get_config`).
+    ///
+    /// ```no_run
+    /// # let shmem = rshmem::init()?;
+    /// assert_eq!(shmem.team_world().config().num_contexts, 0);
+    /// # Ok::<(), rshmem::Error>(())
+    /// ```
+    pub fn config(&self) -> TeamConfig {
+        self.st.config
+    }
+
+    /// Destroys the team (`shmem_team_destroy`; dropping the handle does the same).
+    /// Collective over the team; completes this PE's outstanding operations first.
+    ///
+    /// ```no_run
+    /// # let shmem = rshmem::init()?;
+    /// if let Some(t) = shmem.team_split_strided(&shmem.team_world(), 0, 1, 1)? {
+    ///     t.destroy();
+    /// }
+    /// # Ok::<(), rshmem::Error>(())
+    /// ```
+    pub fn destroy(self) {}
+
+    fn ops(&self) -> TeamOps<'_> {
+        TeamOps::new(self.rt, &self.st)
+    }
+
+    /// Waits until every member has called it, without completing outstanding operations
+    /// (`shmem_team_sync`).
+    ///
+    /// ```no_run
+    /// # let shmem = rshmem::init()?;
+    /// shmem.team_world().sync();
+    /// # Ok::<(), rshmem::Error>(())
+    /// ```
+    pub fn sync(&self) {
+        let ops = self.ops();
+        self.st.ctx.lock().barrier(&ops);
+    }
+
+    /// Completes this PE's outstanding operations, then [`Team::sync`] (the team form of
+    /// `shmem_barrier_all`).
+    ///
+    /// ```no_run
+    /// # let shmem = rshmem::init()?;
+    /// shmem.team_world().barrier();
+    /// # Ok::<(), rshmem::Error>(())
+    /// ```
+    pub fn barrier(&self) {
+        self.rt.quiet();
+        self.sync();
+    }
+
+    fn check_root(&self, call: &'static str, root: usize) -> Result<()> {
+        if root < self.n_pes() {
+            Ok(())
+        } else {
+            Err(Error::InvalidArgument {
+                call,
+                arg: "root",
+                value: root as i64,
+                reason: format!("the team has {} PEs", self.n_pes()),
+            })
+        }
+    }
+
+    /// Copies `src[..n]` of team PE `root` into `dest[..n]` on every member, the root
+    /// included (`shmem_broadcast`, 1.5 semantics). `src` and `dest` may be the same object.
+    ///
+    /// ```no_run
+    /// # let shmem = rshmem::init()?;
+    /// let world = shmem.team_world();
+    /// let v = shmem.alloc_slice::<u64>(4)?;
+    /// if world.my_pe() == 0 { v.write_slice(0, &[1, 2, 3, 4])?; }
+    /// world.broadcast(&v, &v, 4, 0)?;
+    /// assert_eq!(v.to_vec(), [1, 2, 3, 4]);
+    /// # Ok::<(), rshmem::Error>(())
+    /// ```
+    pub fn broadcast<T: Pod>(
+        &self,
+        dest: &SymVec<'_, T>,
+        src: &SymVec<'_, T>,
+        n: usize,
+        root: usize,
+    ) -> Result<()> {
+        self.check_root("broadcast", root)?;
+        need(dest, n)?;
+        need(src, n)?;
+        let nbytes = n * size_of::<T>();
+        let alg = choose_bcast(&self.rt.teams().overrides, nbytes, self.n_pes());
+        let ops = self.ops();
+        self.st.ctx.lock().broadcast(
+            &ops,
+            alg,
+            root,
+            sym_off(self.rt, dest),
+            sym_off(self.rt, src),
+            nbytes,
+        );
+        Ok(())
+    }
+
+    /// Concatenates every member's `src[..n]` (`n` may differ per member) into `dest` on
+    /// every member, in team order (`shmem_collect`); returns the total number of elements.
+    /// `dest` must hold the total: a job whose total exceeds `dest.len()` is ended with a
+    /// message (the sizes are only known inside the collective).
+    ///
+    /// ```no_run
+    /// # let shmem = rshmem::init()?;
+    /// let world = shmem.team_world();
+    /// let me = world.my_pe();
+    /// let src = shmem.alloc_slice::<u32>(world.n_pes())?;
+    /// let dest = shmem.alloc_slice::<u32>(world.n_pes() * world.n_pes())?;
+    /// src.write_slice(0, &vec![me as u32; me])?;     // PE i contributes i elements
+    /// let total = world.collect(&dest, &src, me)?;
+    /// assert_eq!(total, (0..world.n_pes()).sum::<usize>());
+    /// # Ok::<(), rshmem::Error>(())
+    /// ```
+    pub fn collect<T: Pod>(
+        &self,
+        dest: &SymVec<'_, T>,
+        src: &SymVec<'_, T>,
+        n: usize,
+    ) -> Result<usize> {
+        need(src, n)?;
+        let esz = size_of::<T>();
+        let cap = dest.len() * esz;
+        let overrides = &self.rt.teams().overrides;
+        let rt = self.rt;
+        let ops = self.ops();
+        let total = self.st.ctx.lock().collect(
+            &ops,
+            |total, nt| {
+                if total > cap {
+                    rt.abort(
+                        1,
+                        &format!(
+                            "collect: the members contribute {} elements in all but dest holds {}",
+                            total / esz.max(1),
+                            dest.len()
+                        ),
+                    );
+                }
+                choose_collect(overrides, total, nt)
+            },
+            sym_off(self.rt, dest),
+            sym_off(self.rt, src),
+            n * esz,
+        );
+        Ok(total / esz.max(1))
+    }
+
+    /// Concatenates every member's `src[..n]` into `dest[..n * n_pes()]` on every member,
+    /// in team order (`shmem_fcollect`).
+    ///
+    /// ```no_run
+    /// # let shmem = rshmem::init()?;
+    /// let world = shmem.team_world();
+    /// let src = shmem.alloc_slice::<u64>(1)?;
+    /// let dest = shmem.alloc_slice::<u64>(world.n_pes())?;
+    /// src.write(0, world.my_pe() as u64)?;
+    /// world.fcollect(&dest, &src, 1)?;
+    /// assert_eq!(dest.read(1.min(world.n_pes() - 1))?, 1.min(world.n_pes() - 1) as u64);
+    /// # Ok::<(), rshmem::Error>(())
+    /// ```
+    pub fn fcollect<T: Pod>(
+        &self,
+        dest: &SymVec<'_, T>,
+        src: &SymVec<'_, T>,
+        n: usize,
+    ) -> Result<()> {
+        need(src, n)?;
+        need(dest, n * self.n_pes())?;
+        let nbytes = n * size_of::<T>();
+        let alg = choose_collect(
+            &self.rt.teams().overrides,
+            nbytes * self.n_pes(),
+            self.n_pes(),
+        );
+        let ops = self.ops();
+        self.st.ctx.lock().fcollect(
+            &ops,
+            alg,
+            sym_off(self.rt, dest),
+            sym_off(self.rt, src),
+            nbytes,
+        );
+        Ok(())
+    }
+
+    /// Personalized exchange (`shmem_alltoall`): block `j` of `src` (elements
+    /// `j*n..(j+1)*n`) goes to team PE `j`, where it lands as block `my_pe()` of `dest`.
+    ///
+    /// ```no_run
+    /// # let shmem = rshmem::init()?;
+    /// let world = shmem.team_world();
+    /// let n = world.n_pes();
+    /// let src = shmem.alloc_slice::<i32>(n)?;
+    /// let dest = shmem.alloc_slice::<i32>(n)?;
+    /// world.alltoall(&dest, &src, 1)?;
+    /// # Ok::<(), rshmem::Error>(())
+    /// ```
+    pub fn alltoall<T: Pod>(
+        &self,
+        dest: &SymVec<'_, T>,
+        src: &SymVec<'_, T>,
+        n: usize,
+    ) -> Result<()> {
+        need(src, n * self.n_pes())?;
+        need(dest, n * self.n_pes())?;
+        let ops = self.ops();
+        self.st.ctx.lock().alltoall(
+            &ops,
+            sym_off(self.rt, dest),
+            sym_off(self.rt, src),
+            n * size_of::<T>(),
+        );
+        Ok(())
+    }
+
+    fn reduce_raw<R: Reducible>(
+        &self,
+        op: Op,
+        dest: usize,
+        src: usize,
+        nelems: usize,
+    ) -> Result<()> {
+        if !R::supports(op) {
+            return Err(Error::InvalidArgument {
+                call: "reduce",
+                arg: "op",
+                value: Op::ALL.iter().position(|&o| o == op).unwrap_or(0) as i64,
+                reason: format!("{op:?} is not defined for {}", std::any::type_name::<R>()),
+            });
+        }
+        let alg = choose_reduce(
+            &self.rt.teams().overrides,
+            nelems * size_of::<R>(),
+            self.n_pes(),
+        );
+        let ops = self.ops();
+        self.st
+            .ctx
+            .lock()
+            .reduce::<R, _>(&ops, alg, op, dest, src, nelems);
+        Ok(())
+    }
+
+    /// All-reduce (`shmem_<type>_<op>_reduce`): `dest[i] = src[i]` of every member combined
+    /// with `op`, for `i < n`, on every member. In place (`dest` = `src`) allowed. Bitwise
+    /// ops are for integers only: a float with [`Op::And`] is [`Error::InvalidArgument`].
+    ///
+    /// ```no_run
+    /// # let shmem = rshmem::init()?;
+    /// use rshmem::Op;
+    /// let world = shmem.team_world();
+    /// let x = shmem.alloc_slice::<f64>(1)?;
+    /// x.write(0, 1.5)?;
+    /// world.reduce(Op::Sum, &x, &x, 1)?;
+    /// assert_eq!(x.read(0)?, 1.5 * world.n_pes() as f64);
+    /// # Ok::<(), rshmem::Error>(())
+    /// ```
+    pub fn reduce<T: Pod + Reducible>(
+        &self,
+        op: Op,
+        dest: &SymVec<'_, T>,
+        src: &SymVec<'_, T>,
+        n: usize,
+    ) -> Result<()> {
+        need(dest, n)?;
+        need(src, n)?;
+        self.reduce_raw::<T>(op, sym_off(self.rt, dest), sym_off(self.rt, src), n)
+    }
+
+    /// Complex all-reduce ([`Op::Sum`] or [`Op::Prod`]; `shmem_complexd_sum_reduce`, ...):
+    /// `dest` and `src` hold `n` complex numbers as interleaved (re, im) pairs of `F`
+    /// (`f32` or `f64`, C's `_Complex` layout), so they need `2 * n` elements.
+    ///
+    /// ```no_run
+    /// # let shmem = rshmem::init()?;
+    /// use rshmem::Op;
+    /// let world = shmem.team_world();
+    /// let z = shmem.alloc_slice::<f64>(2)?;     // one complex number
+    /// z.write_slice(0, &[0.0, 1.0])?;          // i
+    /// world.reduce_complex(Op::Prod, &z, &z, 1)?; // i^n
+    /// # Ok::<(), rshmem::Error>(())
+    /// ```
+    pub fn reduce_complex<F: ComplexPart>(
+        &self,
+        op: Op,
+        dest: &SymVec<'_, F>,
+        src: &SymVec<'_, F>,
+        n: usize,
+    ) -> Result<()>
+    where
+        rshmem_collectives::Complex<F>: Reducible,
+    {
+        need(dest, 2 * n)?;
+        need(src, 2 * n)?;
+        self.reduce_raw::<rshmem_collectives::Complex<F>>(
+            op,
+            sym_off(self.rt, dest),
+            sym_off(self.rt, src),
+            n,
+        )
+    }
+
+    fn scan<T: Pod + Reducible>(
+        &self,
+        inclusive: bool,
+        dest: &SymVec<'_, T>,
+        src: &SymVec<'_, T>,
+        n: usize,
+    ) -> Result<()> {
+        need(dest, n)?;
+        need(src, n)?;
+        let ops = self.ops();
+        self.st.ctx.lock().scan_sum::<T, _>(
+            &ops,
+            inclusive,
+            sym_off(self.rt, dest),
+            sym_off(self.rt, src),
+            n,
+        );
+        Ok(())
+    }
+
+    /// Inclusive prefix sum over the team (`shmem_sum_inscan`, OpenSHMEM 1.6): on team PE
+    /// `i`, `dest[k]` = sum of `src[k]` over team PEs `0..=i`.
+    ///
+    /// ```no_run
+    /// # let shmem = rshmem::init()?;
+    /// let world = shmem.team_world();
+    /// let v = shmem.alloc_slice::<u64>(1)?;
+    /// v.write(0, 1)?;
+    /// world.sum_inscan(&v, &v, 1)?;
+    /// assert_eq!(v.read(0)?, world.my_pe() as u64 + 1);
+    /// # Ok::<(), rshmem::Error>(())
+    /// ```
+    pub fn sum_inscan<T: Pod + Reducible>(
+        &self,
+        dest: &SymVec<'_, T>,
+        src: &SymVec<'_, T>,
+        n: usize,
+    ) -> Result<()> {
+        self.scan(true, dest, src, n)
+    }
+
+    /// Exclusive prefix sum over the team (`shmem_sum_exscan`, OpenSHMEM 1.6): on team PE
+    /// `i`, `dest[k]` = sum of `src[k]` over team PEs `0..i` (zero on PE 0).
+    ///
+    /// ```no_run
+    /// # let shmem = rshmem::init()?;
+    /// let world = shmem.team_world();
+    /// let v = shmem.alloc_slice::<u64>(1)?;
+    /// v.write(0, 1)?;
+    /// world.sum_exscan(&v, &v, 1)?;
+    /// assert_eq!(v.read(0)?, world.my_pe() as u64);
+    /// # Ok::<(), rshmem::Error>(())
+    /// ```
+    pub fn sum_exscan<T: Pod + Reducible>(
+        &self,
+        dest: &SymVec<'_, T>,
+        src: &SymVec<'_, T>,
+        n: usize,
+    ) -> Result<()> {
+        self.scan(false, dest, src, n)
+    }
+}
+
+impl Drop for Team<'_> {
+    fn drop(&mut self) {
+        // Destroying is collective; while unwinding the other members are not here.
+        if self.owned && !std::thread::panicking() {
+            self.rt.team_destroy(&self.st);
+        }
+    }
+}
+
+/// The parts of a complex number [`Team::reduce_complex`] works on: `f32` and `f64`.
+pub trait ComplexPart: Pod + sealed::Sealed {}
+
+mod sealed {
+    pub trait Sealed {}
+}
+impl sealed::Sealed for f32 {}
+impl sealed::Sealed for f64 {}
+impl ComplexPart for f32 {}
+impl ComplexPart for f64 {}
