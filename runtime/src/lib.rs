@@ -16,25 +16,34 @@
 //! ```
 //!
 //! Layers: [`Shmem`] and the typed objects ([`SymBox`], [`SymVec`], [`SymRef`],
-//! [`SymLock`]) check their arguments and call the [`rt::Runtime`], which translates
+//! [`SymLock`]) check their arguments and call the runtime (`rt::Runtime`), which translates
 //! addresses and dispatches to the transport chosen for each peer (`rshmem-transport`);
 //! barriers come from `rshmem-collectives`. See `docs/ARCHITECTURE.md`.
 //!
 //! Environment: `SHMEM_SYMMETRIC_SIZE` (heap size per PE, default 512M), `SHMEM_DEBUG`,
-//! `SHMEM_INFO`, `SHMEM_VERSION` ([`env`]).
+//! `SHMEM_INFO`, `SHMEM_VERSION` ([`mod@env`]).
 #![warn(missing_docs)]
 
 pub mod api;
-pub mod bootstrap;
-mod coll;
 pub mod env;
 pub mod error;
-pub mod heap;
-pub mod lock;
-pub mod rt;
-pub mod sync;
 pub mod team;
 pub mod wait;
+
+// The layers below the safe API: public so that rshmem's own crates (the C API, the
+// benchmarks) can reach raw addresses, but not part of the documented user API and not
+// covered by semver.
+#[doc(hidden)]
+pub mod bootstrap;
+mod coll;
+#[doc(hidden)]
+pub mod heap;
+#[doc(hidden)]
+pub mod lock;
+#[doc(hidden)]
+pub mod rt;
+#[doc(hidden)]
+pub mod sync;
 
 pub use api::{LockGuard, Shmem, SignalOp, SymBox, SymInt, SymLock, SymRef, SymVec};
 pub use bytemuck::Pod;
@@ -106,6 +115,7 @@ pub(crate) fn release_global(rt: &rt::Runtime) {
     );
 }
 
+#[doc(hidden)]
 /// The runtime of the live [`Shmem`] handle, if any (for the C API).
 pub fn global_runtime() -> Option<&'static rt::Runtime> {
     let p = GLOBAL.load(Ordering::Acquire);
