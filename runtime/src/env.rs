@@ -3,9 +3,18 @@
 use crate::error::{Error, Result};
 
 /// Default symmetric heap size: 512 MiB, reserved as address space and backed lazily.
+///
+/// ```
+/// assert_eq!(rshmem::env::DEFAULT_SYMMETRIC_SIZE, 512 << 20);
+/// ```
 pub const DEFAULT_SYMMETRIC_SIZE: usize = 512 << 20;
 
 /// Settings taken from the environment.
+///
+/// ```
+/// let cfg = rshmem::env::Config::from_env().expect("valid environment");
+/// assert!(cfg.symmetric_size > 0);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// Symmetric heap size in bytes (`SHMEM_SYMMETRIC_SIZE`).
@@ -19,6 +28,11 @@ pub struct Config {
 }
 
 /// One documented variable, for `SHMEM_INFO`.
+///
+/// ```
+/// let v = &rshmem::env::VARS[0];
+/// println!("{} (default {}): {}", v.name, v.default, v.doc);
+/// ```
 pub struct VarDoc {
     /// Name.
     pub name: &'static str,
@@ -28,7 +42,11 @@ pub struct VarDoc {
     pub doc: &'static str,
 }
 
-/// Every variable rshmem reads, with defaults and descriptions.
+/// Every variable rshmem reads, with defaults and descriptions (what `SHMEM_INFO=1` prints).
+///
+/// ```
+/// assert!(rshmem::env::VARS.iter().any(|v| v.name == "SHMEM_SYMMETRIC_SIZE"));
+/// ```
 pub const VARS: &[VarDoc] = &[
     VarDoc {
         name: "SHMEM_SYMMETRIC_SIZE",
