@@ -69,6 +69,17 @@ pub struct Peer {
     pub host: String,
 }
 
+/// Runs `$body` with `$ep` bound to the endpoint of `$path`, whatever its transport: one
+/// `match` arm per transport, so the call is static and inlined (no vtable).
+macro_rules! with_endpoint {
+    ($path:expr, |$ep:ident| $body:expr) => {
+        match $path {
+            Path::Shm($ep) => $body,
+            Path::Verbs($ep) => $body,
+        }
+    };
+}
+
 /// Everything one PE knows.
 pub struct Runtime {
     me: usize,
@@ -472,13 +483,9 @@ impl Runtime {
     #[inline(always)]
     pub unsafe fn put(&self, dest: usize, src: *const u8, len: usize, pe: usize) -> Result<()> {
         let r = self.remote(dest, len, pe)?;
-        match &self.peers[pe].path {
-            // SAFETY: `r` lies in `pe`'s mapped segment (translate checked the range);
-            // `src` is valid per our contract.
-            Path::Shm(ep) => unsafe { ep.put(r, src, len) },
-            // SAFETY: as above; the verbs endpoint checks registration itself.
-            Path::Verbs(ep) => unsafe { ep.put(r, src, len) },
-        }
+        // SAFETY: `r` lies in `pe`'s segment (translate checked the range); `src` is valid
+        // per our contract; the verbs endpoint checks registration itself.
+        with_endpoint!(&self.peers[pe].path, |ep| unsafe { ep.put(r, src, len) });
         Ok(())
     }
 
@@ -489,12 +496,10 @@ impl Runtime {
     #[inline(always)]
     pub unsafe fn put_nbi(&self, dest: usize, src: *const u8, len: usize, pe: usize) -> Result<()> {
         let r = self.remote(dest, len, pe)?;
-        match &self.peers[pe].path {
-            // SAFETY: as `put`.
-            Path::Shm(ep) => unsafe { ep.put_nbi(r, src, len) },
-            // SAFETY: as `put`.
-            Path::Verbs(ep) => unsafe { ep.put_nbi(r, src, len) },
-        }
+        // SAFETY: as `put`.
+        with_endpoint!(&self.peers[pe].path, |ep| unsafe {
+            ep.put_nbi(r, src, len)
+        });
         Ok(())
     }
 
@@ -505,12 +510,8 @@ impl Runtime {
     #[inline(always)]
     pub unsafe fn get(&self, dest: *mut u8, src: usize, len: usize, pe: usize) -> Result<()> {
         let r = self.remote(src, len, pe)?;
-        match &self.peers[pe].path {
-            // SAFETY: `r` lies in `pe`'s mapped segment; `dest` valid per our contract.
-            Path::Shm(ep) => unsafe { ep.get(dest, r, len) },
-            // SAFETY: as above.
-            Path::Verbs(ep) => unsafe { ep.get(dest, r, len) },
-        }
+        // SAFETY: `r` lies in `pe`'s segment; `dest` is valid per our contract.
+        with_endpoint!(&self.peers[pe].path, |ep| unsafe { ep.get(dest, r, len) });
         Ok(())
     }
 
@@ -521,12 +522,10 @@ impl Runtime {
     #[inline(always)]
     pub unsafe fn get_nbi(&self, dest: *mut u8, src: usize, len: usize, pe: usize) -> Result<()> {
         let r = self.remote(src, len, pe)?;
-        match &self.peers[pe].path {
-            // SAFETY: as `get`.
-            Path::Shm(ep) => unsafe { ep.get_nbi(dest, r, len) },
-            // SAFETY: as `get`.
-            Path::Verbs(ep) => unsafe { ep.get_nbi(dest, r, len) },
-        }
+        // SAFETY: as `get`.
+        with_endpoint!(&self.peers[pe].path, |ep| unsafe {
+            ep.get_nbi(dest, r, len)
+        });
         Ok(())
     }
 
@@ -589,12 +588,10 @@ impl Runtime {
                 addr: r.addr + i * sst * size,
                 key: r.key,
             };
-            match &self.peers[pe].path {
-                // SAFETY: `s` is inside the checked span; destinations valid per contract.
-                Path::Shm(ep) => unsafe { ep.get_nbi(dest.add(i * dst * size), s, size) },
-                // SAFETY: as above; nbi gets complete at the quiet below.
-                Path::Verbs(ep) => unsafe { ep.get_nbi(dest.add(i * dst * size), s, size) },
-            }
+            // SAFETY: `s` is inside the checked span; destinations valid per contract.
+            with_endpoint!(&self.peers[pe].path, |ep| unsafe {
+                ep.get_nbi(dest.add(i * dst * size), s, size)
+            });
         }
         Ok(())
     }
@@ -616,12 +613,11 @@ impl Runtime {
             });
         }
         let r = self.remote(addr, W::SIZE, pe)?;
-        match &self.peers[pe].path {
-            // SAFETY: `r` is an aligned word inside `pe`'s mapped segment.
-            Path::Shm(ep) => Ok(unsafe { ep.amo(r, op, operand, compare) }),
-            // SAFETY: as above (a NIC atomic on the peer's registered memory).
-            Path::Verbs(ep) => Ok(unsafe { ep.amo(r, op, operand, compare) }),
-        }
+        // SAFETY: `r` is an aligned word inside `pe`'s segment (a CPU atomic on the mapping,
+        // or a NIC atomic on the peer's registered memory).
+        Ok(with_endpoint!(&self.peers[pe].path, |ep| unsafe {
+            ep.amo(r, op, operand, compare)
+        }))
     }
 
     /// Put followed by an atomic update of the signal word `sig` on the same PE, ordered so
