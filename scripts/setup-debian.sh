@@ -6,7 +6,8 @@ set -euo pipefail
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 PKGS=(build-essential pkg-config libhwloc-dev hwloc libclang-dev libibverbs-dev librdmacm-dev
-      ibverbs-providers libudev-dev cmake mpich libmpich-dev python3 procps iproute2)
+      ibverbs-providers libudev-dev cmake mpich libmpich-dev python3 procps iproute2
+      slurm-wlm slurmctld slurmd slurm-client munge openmpi-bin libpmix-dev bc)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

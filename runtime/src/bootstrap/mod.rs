@@ -2,13 +2,21 @@
 //! it (segment names, addresses, keys) before any one-sided communication exists.
 //!
 //! The runtime speaks to a job launcher through a key-value store with a barrier:
+//! - [`pmix`]: PMIx through `libpmix.so.2`, loaded at run time (`srun --mpi=pmix`,
+//!   `mpirun.openmpi`);
+//! - [`pmi2`]: the PMI-2 wire protocol over an inherited `PMI_FD` (`srun --mpi=pmi2`,
+//!   `mpiexec.hydra`);
 //! - [`pmi1`]: the PMI-1 "simple" wire protocol over an inherited `PMI_FD` (rshmemrun,
 //!   `mpiexec.hydra`, `srun --mpi=pmi2`) or over TCP to `PMI_PORT` (`mpiexec.hydra -pmi-port`);
 //! - [`singleton`]: no launcher, the program is PE 0 of 1.
 //!
+//! [`from_env`] picks one (see there); `RSHMEM_BOOTSTRAP=pmix|pmi2|pmi1|singleton` forces it.
+//!
 //! Values of any length are hex-encoded and split over as many keys as the server's
 //! `vallen_max` requires.
 pub mod pmi1;
+pub mod pmi2;
+pub mod pmix;
 pub mod singleton;
 pub mod wire;
 
@@ -95,13 +103,136 @@ pub fn get(kvs: &mut dyn Kvs, rank: usize, key: &str) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Chooses the bootstrap from the environment: PMI (`PMI_FD`, or `PMI_PORT` + `PMI_ID`),
-/// otherwise singleton.
-pub fn from_env() -> Result<Box<dyn Kvs>> {
-    if std::env::var_os("PMI_FD").is_some() || std::env::var_os("PMI_PORT").is_some() {
-        return Ok(Box::new(pmi1::Pmi1::connect_from_env()?));
+/// Bound on connecting to and handshaking with the launcher, from
+/// `RSHMEM_BOOTSTRAP_TIMEOUT` (seconds, default 60).
+pub fn timeout() -> std::time::Duration {
+    let secs = std::env::var("RSHMEM_BOOTSTRAP_TIMEOUT")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok());
+    std::time::Duration::from_secs_f64(secs.filter(|s| *s > 0.0).unwrap_or(60.0))
+}
+
+/// Which launcher the environment points at, in the order that matters (under Hydra or
+/// mpirun inside a Slurm allocation every rank also sees `SLURM_PROCID=0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detected {
+    /// `PMIX_RANK` and a `PMIX_SERVER_URI*` variable.
+    Pmix,
+    /// `PMI_FD`, or `PMI_PORT` (+ `PMI_ID`).
+    Pmi,
+    /// `OMPI_COMM_WORLD_SIZE` > 1 but no PMIx variables.
+    OpenMpiWithoutPmix,
+    /// A Slurm step of several tasks without PMI (`srun --mpi=none`).
+    SlurmWithoutPmi,
+    /// No launcher.
+    Singleton,
+}
+
+/// Classifies an environment (`var` looks a variable up; `names` lists the variable names).
+pub fn detect(var: &dyn Fn(&str) -> Option<String>, names: &[String]) -> Detected {
+    let many = |k: &str| {
+        var(k)
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .is_some_and(|n| n > 1)
+    };
+    if var("PMIX_RANK").is_some() && names.iter().any(|n| n.starts_with("PMIX_SERVER_URI")) {
+        Detected::Pmix
+    } else if var("PMI_FD").is_some() || var("PMI_PORT").is_some() {
+        Detected::Pmi
+    } else if var("OMPI_COMM_WORLD_RANK").is_some() && many("OMPI_COMM_WORLD_SIZE") {
+        Detected::OpenMpiWithoutPmix
+    } else if var("SLURM_STEP_ID").is_some()
+        && var("SLURM_PROCID").is_some()
+        && (many("SLURM_STEP_NUM_TASKS") || many("SLURM_NTASKS"))
+    {
+        Detected::SlurmWithoutPmi
+    } else {
+        Detected::Singleton
     }
-    Ok(Box::new(singleton::Singleton::new()))
+}
+
+fn pmi_auto() -> Result<Box<dyn Kvs>> {
+    // PMI-2 where it is measured to work: Slurm's pmi2 plugin, recognised by the
+    // `PMI_JOBID` it sets (and requires in fullinit). Hydra sets no PMI_JOBID and its PMI-2
+    // `kvs-fence` did not hold PE 0 back until every PE arrived (4.0.2), so Hydra and
+    // rshmemrun get PMI-1. Should a server decline PMI-2, the same connection goes on in PMI-1.
+    if std::env::var_os("PMI_FD").is_some() && std::env::var_os("PMI_JOBID").is_some() {
+        return Ok(match pmi2::connect(true)? {
+            pmi2::Negotiated::Pmi2(p) => Box::new(p),
+            pmi2::Negotiated::Pmi1(p) => Box::new(p),
+        });
+    }
+    Ok(Box::new(pmi1::Pmi1::connect_from_env()?))
+}
+
+/// Chooses the bootstrap. `RSHMEM_BOOTSTRAP=pmix|pmi2|pmi1|singleton` forces one (a forced
+/// protocol that cannot work is an error naming it). Otherwise: PMIx (`PMIX_RANK` +
+/// `PMIX_SERVER_URI*`) → PMI (`PMI_FD` + `PMI_JOBID` (Slurm): PMI-2, falling back to PMI-1 if the server declines it;
+/// `PMI_FD` alone (Hydra, rshmemrun) or
+/// `PMI_PORT`+`PMI_ID`: PMI-1) → singleton. An Open MPI or multi-task Slurm environment
+/// without a usable key-value store is an error rather than N singletons.
+pub fn from_env() -> Result<Box<dyn Kvs>> {
+    let forced = std::env::var("RSHMEM_BOOTSTRAP")
+        .ok()
+        .map(|v| v.trim().to_ascii_lowercase())
+        .filter(|v| !v.is_empty() && v != "auto");
+    let bad = |protocol: &'static str, msg: String| Error::Bootstrap { protocol, msg };
+    match forced.as_deref() {
+        Some("pmix") => return Ok(Box::new(pmix::Pmix::init()?)),
+        Some("pmi2") => {
+            return match pmi2::connect(false)? {
+                pmi2::Negotiated::Pmi2(p) => Ok(Box::new(p)),
+                pmi2::Negotiated::Pmi1(_) => unreachable!("PMI-1 fallback not allowed"),
+            }
+        }
+        Some("pmi1") | Some("pmi") => {
+            if std::env::var_os("PMI_FD").is_none() && std::env::var_os("PMI_PORT").is_none() {
+                return Err(bad(
+                    "pmi1",
+                    "RSHMEM_BOOTSTRAP=pmi1 but neither PMI_FD nor PMI_PORT is set (not started by a PMI launcher)".into(),
+                ));
+            }
+            return Ok(Box::new(pmi1::Pmi1::connect_from_env()?));
+        }
+        Some("singleton") => return Ok(Box::new(singleton::Singleton::new())),
+        Some("mpi") => {
+            return Err(bad(
+                "mpi",
+                "RSHMEM_BOOTSTRAP=mpi: this build has no MPI bootstrap (cargo feature `mpi`)"
+                    .into(),
+            ))
+        }
+        Some(other) => {
+            return Err(bad(
+                "auto",
+                format!("RSHMEM_BOOTSTRAP={other:?} is not one of pmix, pmi2, pmi1, singleton"),
+            ))
+        }
+        None => {}
+    }
+    let names: Vec<String> = std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .collect();
+    match detect(&|k| std::env::var(k).ok(), &names) {
+        Detected::Pmix => match pmix::Pmix::init() {
+            Ok(p) => Ok(Box::new(p)),
+            // Some launchers set both (PMIx servers with a PMI-1/2 shim): use PMI then.
+            Err(e) if std::env::var_os("PMI_FD").is_some() => {
+                pmi_auto().map_err(|e2| bad("pmix", format!("{e}; then PMI: {e2}")))
+            }
+            Err(e) => Err(e),
+        },
+        Detected::Pmi => pmi_auto(),
+        Detected::OpenMpiWithoutPmix => Err(bad(
+            "auto",
+            "OMPI_COMM_WORLD_SIZE > 1 but no PMIx server variables (PMIX_RANK, PMIX_SERVER_URI*): cannot join the job".into(),
+        )),
+        Detected::SlurmWithoutPmi => Err(bad(
+            "auto",
+            "started by srun with several tasks but without PMI: use `srun --mpi=pmi2` or `srun --mpi=pmix`".into(),
+        )),
+        Detected::Singleton => Ok(Box::new(singleton::Singleton::new())),
+    }
 }
 
 #[cfg(test)]
@@ -119,5 +250,54 @@ mod tests {
         assert_eq!(get(&mut s, 0, "empty").unwrap(), Vec::<u8>::new());
         let e = get(&mut s, 3, "seg").unwrap_err().to_string();
         assert!(e.contains("seg-3-n") && e.contains("PE 3"), "{e}");
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Detected {
+        let names: Vec<String> = pairs.iter().map(|(k, _)| k.to_string()).collect();
+        let map: std::collections::HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        detect(&|k| map.get(k).cloned(), &names)
+    }
+
+    #[test]
+    fn detection_order() {
+        assert_eq!(env(&[]), Detected::Singleton);
+        // mpirun.openmpi
+        let ompi = [
+            ("OMPI_COMM_WORLD_RANK", "1"),
+            ("OMPI_COMM_WORLD_SIZE", "4"),
+            ("PMIX_RANK", "1"),
+            ("PMIX_NAMESPACE", "x"),
+            ("PMIX_SERVER_URI4", "x"),
+            ("SLURM_PROCID", "0"),
+            ("SLURM_STEP_ID", "0"),
+            ("SLURM_NTASKS", "4"),
+        ];
+        assert_eq!(env(&ompi), Detected::Pmix);
+        assert_eq!(env(&ompi[..2]), Detected::OpenMpiWithoutPmix);
+        // Hydra inside a Slurm allocation
+        let hydra = [
+            ("PMI_FD", "5"),
+            ("PMI_RANK", "2"),
+            ("PMI_SIZE", "4"),
+            ("SLURM_PROCID", "0"),
+            ("SLURM_STEP_ID", "0"),
+            ("SLURM_NTASKS", "4"),
+        ];
+        assert_eq!(env(&hydra), Detected::Pmi);
+        assert_eq!(env(&hydra[3..]), Detected::SlurmWithoutPmi);
+        assert_eq!(
+            env(&[
+                ("SLURM_PROCID", "0"),
+                ("SLURM_STEP_ID", "0"),
+                ("SLURM_NTASKS", "1")
+            ]),
+            Detected::Singleton
+        );
+        assert_eq!(env(&[("PMI_PORT", "h:1"), ("PMI_ID", "0")]), Detected::Pmi);
+        // PMIX_RANK without a server URI is not enough
+        assert_eq!(env(&[("PMIX_RANK", "0")]), Detected::Singleton);
     }
 }

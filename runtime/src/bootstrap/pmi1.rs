@@ -22,24 +22,55 @@ pub struct Pmi1 {
     keymax: usize,
     valmax: usize,
     address: String,
+    tcp: Option<TcpStream>,
 }
 
-fn env_usize(name: &str) -> Result<Option<usize>> {
+/// Parses an optional numeric environment variable.
+pub(crate) fn env_usize(name: &str, protocol: &'static str) -> Result<Option<usize>> {
     match std::env::var(name) {
         Ok(v) => v.trim().parse().map(Some).map_err(|_| Error::Bootstrap {
-            protocol: "pmi1",
+            protocol,
             msg: format!("environment variable {name}={v:?} is not a non-negative integer"),
         }),
         Err(_) => Ok(None),
     }
 }
 
-/// Connect timeout for `PMI_PORT`, from `RSHMEM_BOOTSTRAP_TIMEOUT` (seconds, default 60).
-fn connect_timeout() -> Duration {
-    let secs = std::env::var("RSHMEM_BOOTSTRAP_TIMEOUT")
-        .ok()
-        .and_then(|v| v.trim().parse::<f64>().ok());
-    Duration::from_secs_f64(secs.filter(|s| *s > 0.0).unwrap_or(60.0))
+/// Takes ownership of the inherited PMI fd: a reading and a writing handle.
+pub(crate) fn open_fd(fd: i32, protocol: &'static str) -> Result<(std::fs::File, std::fs::File)> {
+    let perr = |msg: String| Error::Bootstrap { protocol, msg };
+    // SAFETY: fstat on an arbitrary fd number only reads its status.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `st` is a valid out-pointer.
+    if fd < 0 || unsafe { libc::fstat(fd, &mut st) } != 0 {
+        return Err(perr(format!("PMI_FD={fd} is not an open file descriptor (was this process started by a PMI launcher?)")));
+    }
+    // SAFETY: the launcher handed us this fd for our exclusive use; we own it now.
+    let file = unsafe { std::fs::File::from_raw_fd(fd) };
+    let w = file
+        .try_clone()
+        .map_err(|e| perr(format!("dup of PMI_FD={fd}: {e}")))?;
+    Ok((file, w))
+}
+
+/// Bounds (or, with `None`, unbounds) blocking reads on a socket fd, so that the handshake
+/// cannot hang on a silent server. Not a socket: nothing happens.
+pub(crate) fn set_fd_timeout(fd: i32, t: Option<Duration>) {
+    let t = t.unwrap_or(Duration::ZERO);
+    let tv = libc::timeval {
+        tv_sec: t.as_secs() as libc::time_t,
+        tv_usec: t.subsec_micros() as libc::suseconds_t,
+    };
+    // SAFETY: setsockopt reads `tv` for its size; a non-socket fd just returns ENOTSOCK.
+    unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVTIMEO,
+            &tv as *const libc::timeval as *const libc::c_void,
+            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+        );
+    }
 }
 
 impl Pmi1 {
@@ -49,36 +80,25 @@ impl Pmi1 {
             protocol: "pmi1",
             msg,
         };
-        if let Some(fd) = env_usize("PMI_FD")? {
-            let rank = env_usize("PMI_RANK")?
+        if let Some(fd) = env_usize("PMI_FD", "pmi1")? {
+            let rank = env_usize("PMI_RANK", "pmi1")?
                 .ok_or_else(|| perr("PMI_FD is set but PMI_RANK is not".into()))?;
-            let size = env_usize("PMI_SIZE")?
+            let size = env_usize("PMI_SIZE", "pmi1")?
                 .ok_or_else(|| perr("PMI_FD is set but PMI_SIZE is not".into()))?;
-            // SAFETY: fstat on an arbitrary fd number only reads its status.
-            let mut st: libc::stat = unsafe { std::mem::zeroed() };
-            // SAFETY: `st` is a valid out-pointer.
-            if unsafe { libc::fstat(fd as i32, &mut st) } != 0 {
-                return Err(perr(format!("PMI_FD={fd} is not an open file descriptor (was this process started by a PMI launcher?)")));
-            }
-            // SAFETY: the launcher handed us this fd for our exclusive use; we own it now.
-            let file = unsafe { std::fs::File::from_raw_fd(fd as i32) };
-            let w = file
-                .try_clone()
-                .map_err(|e| perr(format!("dup of PMI_FD={fd}: {e}")))?;
-            let mut me = Self::new(
-                Box::new(file),
+            let (file, w) = open_fd(fd as i32, "pmi1")?;
+            return Self::from_parts(
+                BufReader::new(Box::new(file)),
                 Box::new(w),
                 rank,
                 size,
                 format!("PMI_FD={fd}"),
+                Some(fd as i32),
             );
-            me.handshake()?;
-            return Ok(me);
         }
         let port = std::env::var("PMI_PORT")
             .map_err(|_| perr("neither PMI_FD nor PMI_PORT is set".into()))?;
         let id = std::env::var("PMI_ID").unwrap_or_else(|_| "0".into());
-        let timeout = connect_timeout();
+        let timeout = super::timeout();
         let addrs: Vec<_> = port
             .to_socket_addrs()
             .map_err(|e| perr(format!("PMI_PORT={port:?} is not a host:port address: {e}")))?
@@ -111,9 +131,11 @@ impl Pmi1 {
             std::thread::sleep(Duration::from_millis(100));
         };
         stream.set_nodelay(true).ok();
+        stream.set_read_timeout(Some(timeout)).ok();
         let w = stream
             .try_clone()
             .map_err(|e| perr(format!("dup of PMI socket: {e}")))?;
+        let keep = stream.try_clone().ok();
         let mut me = Self::new(
             Box::new(stream),
             Box::new(w),
@@ -121,6 +143,7 @@ impl Pmi1 {
             0,
             format!("PMI_PORT={port}"),
         );
+        me.tcp = keep;
         me.send("initack", &[("pmiid", &id)])?;
         let ack = me.recv()?;
         if ack.cmd != "initack" || ack.rc() != 0 {
@@ -144,6 +167,32 @@ impl Pmi1 {
             return Err(perr("PMI server sent no size".into()));
         }
         me.handshake()?;
+        if let Some(s) = &me.tcp {
+            s.set_read_timeout(None).ok();
+        }
+        Ok(me)
+    }
+
+    /// Continues on an open connection (after a declined PMI-2 init, or from `PMI_FD`):
+    /// PMI-1 `init`, `get_maxes`, `get_my_kvsname`, bounded by `RSHMEM_BOOTSTRAP_TIMEOUT`.
+    pub(crate) fn from_parts(
+        reader: BufReader<Box<dyn std::io::Read + Send>>,
+        writer: Box<dyn Write + Send>,
+        rank: usize,
+        size: usize,
+        address: String,
+        fd: Option<i32>,
+    ) -> Result<Self> {
+        let mut me = Self::new(Box::new(std::io::empty()), writer, rank, size, address);
+        me.reader = reader;
+        if let Some(fd) = fd {
+            set_fd_timeout(fd, Some(super::timeout()));
+        }
+        let r = me.handshake();
+        if let Some(fd) = fd {
+            set_fd_timeout(fd, None);
+        }
+        r?;
         Ok(me)
     }
 
@@ -163,6 +212,7 @@ impl Pmi1 {
             keymax: 64,
             valmax: 1024,
             address,
+            tcp: None,
         }
     }
 
@@ -190,6 +240,17 @@ impl Pmi1 {
                     .into(),
             )),
             Ok(_) => Message::parse(&line).map_err(|e| self.err(e.to_string())),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                Err(self.err(format!(
+                    "no answer from the PMI server within {:.0} s (RSHMEM_BOOTSTRAP_TIMEOUT)",
+                    super::timeout().as_secs_f64()
+                )))
+            }
             Err(e) => Err(self.err(format!("reading from the PMI server: {e}"))),
         }
     }

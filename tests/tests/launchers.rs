@@ -1,0 +1,363 @@
+//! The core programs (RMA, atomics, signal, locks) and the `hello` example under the HPC
+//! launchers: a one-node Slurm started by `scripts/slurm-up.sh` (idempotent) with
+//! `srun --mpi=pmi2 -n 4` and `srun --mpi=pmix -n 4`, and Open MPI's `mpirun.openmpi -np 4`
+//! (PMIx). Every launch is bounded by `srun --immediate=10` and `timeout`. A missing launcher
+//! is a failure when `CI` is set, otherwise a SKIPPED notice. Jobs run one at a time (the
+//! machine may have 2 cores and srun waits for CPUs).
+//!
+//! Also: a bootstrap that cannot reach its server fails within `RSHMEM_BOOTSTRAP_TIMEOUT`
+//! naming the protocol and the address.
+use rshmem_tests::harness::{notice, shm_objects, workspace_bin};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+const NP: usize = 4;
+/// `timeout` limit of one job (seconds).
+const JOB_SECS: u64 = 40;
+
+/// Serializes the jobs of this file.
+static LOCK: Mutex<()> = Mutex::new(());
+
+const SCRUBBED_ENV: &[&str] = &[
+    "PMI_FD",
+    "PMI_PORT",
+    "PMI_ID",
+    "PMI_RANK",
+    "PMI_SIZE",
+    "PMI_JOBID",
+    "RSHMEM_BOOTSTRAP",
+    "RSHMEM_BOOTSTRAP_TIMEOUT",
+    "SHMEM_SYMMETRIC_SIZE",
+    "SHMEM_DEBUG",
+    "SHMEM_INFO",
+    "RUST_BACKTRACE",
+];
+
+fn on_path(bin: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(bin).is_file()))
+}
+
+/// Whether every one of `bins` is installed; if not, fails under `CI`, else prints SKIPPED.
+fn available(test: &str, bins: &[&str], install: &str) -> bool {
+    let missing: Vec<&str> = bins.iter().copied().filter(|b| !on_path(b)).collect();
+    if missing.is_empty() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{missing:?} not installed but CI is set: {install}"
+    );
+    notice(&format!(
+        "SKIPPED {test}: {missing:?} not found ({install})"
+    ));
+    false
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+/// Brings the one-node Slurm up once per test process (the script is idempotent: daemons
+/// already running are kept, a down node is resumed). `false` = skipped.
+fn slurm(test: &str) -> bool {
+    if !available(
+        test,
+        &["srun", "slurmd", "slurmctld", "munged"],
+        "apt-get install slurm-wlm slurmctld slurmd slurm-client munge",
+    ) {
+        return false;
+    }
+    static UP: OnceLock<Result<(), String>> = OnceLock::new();
+    let r = UP.get_or_init(|| {
+        if unsafe_geteuid() != 0 {
+            return Err("scripts/slurm-up.sh needs root".into());
+        }
+        let script = repo_root().join("scripts/slurm-up.sh");
+        let out = Command::new("timeout")
+            .args(["60", "bash"])
+            .arg(&script)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+        if out.status.success() {
+            notice(String::from_utf8_lossy(&out.stdout).trim_end());
+            Ok(())
+        } else {
+            Err(format!(
+                "{} failed ({:?}):\n{}{}",
+                script.display(),
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+    });
+    match r {
+        Ok(()) => true,
+        Err(e) if e.contains("needs root") && std::env::var_os("CI").is_none() => {
+            notice(&format!("SKIPPED {test}: {e}"));
+            false
+        }
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn unsafe_geteuid() -> u32 {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() }
+}
+
+struct Ran {
+    cmdline: String,
+    out: Output,
+    elapsed: Duration,
+}
+
+impl Ran {
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.stdout).into_owned()
+    }
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+    fn show(&self) -> String {
+        format!(
+            "--- job: {}\n--- status: {:?} after {:?}\n--- stdout:\n{}--- stderr:\n{}",
+            self.cmdline,
+            self.out.status,
+            self.elapsed,
+            self.stdout(),
+            self.stderr()
+        )
+    }
+}
+
+/// Runs `launcher... program args` under `timeout`, with `env` added.
+fn run(launcher: &[&str], program: &Path, args: &[&str], env: &[(&str, &str)]) -> Ran {
+    let mut c = Command::new("timeout");
+    c.args(["-k", "3", &JOB_SECS.to_string()])
+        .args(launcher)
+        .arg(program)
+        .args(args);
+    for v in SCRUBBED_ENV {
+        c.env_remove(v);
+    }
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.stdin(Stdio::null());
+    let cmdline = format!("{c:?}");
+    let start = Instant::now();
+    let out = c
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start {cmdline}: {e}"));
+    Ran {
+        cmdline,
+        out,
+        elapsed: start.elapsed(),
+    }
+}
+
+/// Asserts success, one `<prog>: PE i of NP OK` (or `PE i of NP` for hello) per PE, and
+/// nothing left in `/dev/shm` by the job PE 0 named.
+fn check(r: &Ran, prog: &str) {
+    assert!(r.out.status.success(), "job failed\n{}", r.show());
+    let text = r.stdout();
+    for pe in 0..NP {
+        let want = if prog == "hello" {
+            format!("PE {pe} of {NP}")
+        } else {
+            format!("{prog}: PE {pe} of {NP} OK")
+        };
+        assert_eq!(
+            text.lines().filter(|l| l.trim() == want).count(),
+            1,
+            "expected exactly one line {want:?}\n{}",
+            r.show()
+        );
+    }
+    let jobs: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("JOB "))
+        .map(|j| format!("rshmem-{}-", j.trim()))
+        .collect();
+    let left: Vec<String> = shm_objects()
+        .into_iter()
+        .filter(|n| jobs.iter().any(|p| n.starts_with(p)))
+        .collect();
+    assert!(left.is_empty(), "left in /dev/shm: {left:?}\n{}", r.show());
+}
+
+fn program(bin: &str) -> PathBuf {
+    match bin {
+        "rma" => PathBuf::from(env!("CARGO_BIN_EXE_rma")),
+        "amo" => PathBuf::from(env!("CARGO_BIN_EXE_amo")),
+        "signal" => PathBuf::from(env!("CARGO_BIN_EXE_signal")),
+        "lock" => PathBuf::from(env!("CARGO_BIN_EXE_lock")),
+        other => workspace_bin(other),
+    }
+}
+
+fn srun(test: &str, mpi: &str, bin: &str, args: &[&str]) {
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    if !slurm(test) {
+        return;
+    }
+    let mpi_arg = format!("--mpi={mpi}");
+    let np = NP.to_string();
+    let r = run(
+        &[
+            "srun",
+            "--immediate=10",
+            "--kill-on-bad-exit=1",
+            &mpi_arg,
+            "-n",
+            &np,
+        ],
+        &program(bin),
+        args,
+        &[("SHMEM_INFO", "1")],
+    );
+    check(&r, bin);
+    // PE 0 says which bootstrap it used (SHMEM_INFO=1).
+    let want = format!("bootstrap {mpi},");
+    assert!(
+        r.stdout().contains(&want) || r.stderr().contains(&want),
+        "PE 0 did not report {want:?}\n{}",
+        r.show()
+    );
+}
+
+fn mpirun(test: &str, bin: &str, args: &[&str]) {
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    if !available(
+        test,
+        &["mpirun.openmpi"],
+        "apt-get install openmpi-bin libpmix2",
+    ) {
+        return;
+    }
+    let np = NP.to_string();
+    let r = run(
+        &["mpirun.openmpi", "--oversubscribe", "-np", &np],
+        &program(bin),
+        args,
+        &[
+            ("OMPI_ALLOW_RUN_AS_ROOT", "1"),
+            ("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"),
+            ("OMPI_MCA_oob_tcp_if_include", "lo"),
+            ("OMPI_MCA_btl_tcp_if_include", "lo"),
+            ("OMPI_MCA_rmaps_base_oversubscribe", "1"),
+            ("SHMEM_INFO", "1"),
+        ],
+    );
+    check(&r, bin);
+    assert!(
+        r.stdout().contains("bootstrap pmix,") || r.stderr().contains("bootstrap pmix,"),
+        "PE 0 did not report bootstrap pmix\n{}",
+        r.show()
+    );
+}
+
+macro_rules! launcher_tests {
+    ($($name:ident: $kind:ident $($mpi:literal)?, $bin:literal, [$($a:literal),*];)*) => {$(
+        #[test]
+        fn $name() {
+            launcher_tests!(@call $kind, stringify!($name), [$($mpi)?], $bin, &[$($a),*]);
+        }
+    )*};
+    (@call srun, $test:expr, [$mpi:literal], $bin:expr, $args:expr) => { srun($test, $mpi, $bin, $args) };
+    (@call mpirun, $test:expr, [], $bin:expr, $args:expr) => { mpirun($test, $bin, $args) };
+}
+
+launcher_tests! {
+    srun_pmi2_rma: srun "pmi2", "rma", [];
+    srun_pmi2_atomics: srun "pmi2", "amo", ["all"];
+    srun_pmi2_signal: srun "pmi2", "signal", [];
+    srun_pmi2_locks: srun "pmi2", "lock", ["500"];
+    srun_pmi2_hello: srun "pmi2", "hello", [];
+    srun_pmix_rma: srun "pmix", "rma", [];
+    srun_pmix_atomics: srun "pmix", "amo", ["all"];
+    srun_pmix_signal: srun "pmix", "signal", [];
+    srun_pmix_locks: srun "pmix", "lock", ["500"];
+    srun_pmix_hello: srun "pmix", "hello", [];
+    mpirun_rma: mpirun, "rma", [];
+    mpirun_atomics: mpirun, "amo", ["all"];
+    mpirun_signal: mpirun, "signal", [];
+    mpirun_locks: mpirun, "lock", ["500"];
+    mpirun_hello: mpirun, "hello", [];
+}
+
+/// `RSHMEM_BOOTSTRAP=pmi1` with nothing listening at `PMI_PORT`: fails within the 2 s
+/// `RSHMEM_BOOTSTRAP_TIMEOUT` (+1 s), naming the protocol and the address.
+#[test]
+fn unreachable_pmi_server_fails_within_timeout() {
+    let r = run(
+        &[],
+        &program("rma"),
+        &[],
+        &[
+            ("RSHMEM_BOOTSTRAP", "pmi1"),
+            ("PMI_PORT", "127.0.0.1:1"),
+            ("PMI_ID", "0"),
+            ("RSHMEM_BOOTSTRAP_TIMEOUT", "2"),
+        ],
+    );
+    assert!(!r.out.status.success(), "should fail\n{}", r.show());
+    assert!(
+        r.elapsed < Duration::from_secs(3) + Duration::from_millis(500),
+        "took {:?}\n{}",
+        r.elapsed,
+        r.show()
+    );
+    let e = r.stderr();
+    assert!(
+        e.contains("pmi1") && e.contains("127.0.0.1:1") && e.contains("RSHMEM_BOOTSTRAP_TIMEOUT"),
+        "message should name the protocol, the address and the variable\n{}",
+        r.show()
+    );
+}
+
+/// A forced protocol that cannot work says so: PMI-2 without `PMI_FD`, PMIx without a
+/// server, an unknown name. Each fails fast with the protocol in the message.
+#[test]
+fn forced_protocols_that_cannot_work_say_so() {
+    for (proto, needle) in [
+        ("pmi2", "PMI_FD is not set"),
+        ("pmix", "(pmix)"),
+        ("pmi1", "neither PMI_FD nor PMI_PORT"),
+        ("nonsense", "not one of pmix, pmi2, pmi1, singleton"),
+    ] {
+        let r = run(
+            &[],
+            &program("rma"),
+            &[],
+            &[
+                ("RSHMEM_BOOTSTRAP", proto),
+                ("RSHMEM_BOOTSTRAP_TIMEOUT", "2"),
+            ],
+        );
+        assert!(!r.out.status.success(), "should fail\n{}", r.show());
+        assert!(r.elapsed < Duration::from_secs(5), "slow\n{}", r.show());
+        assert!(
+            r.stderr().contains(needle),
+            "lacks {needle:?}\n{}",
+            r.show()
+        );
+    }
+    // And `singleton` forced works.
+    let r = run(
+        &[],
+        &program("rma"),
+        &[],
+        &[("RSHMEM_BOOTSTRAP", "singleton")],
+    );
+    assert!(r.out.status.success(), "{}", r.show());
+    assert!(r.stdout().contains("rma: PE 0 of 1 OK"), "{}", r.show());
+}
