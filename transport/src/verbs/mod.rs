@@ -18,14 +18,19 @@
 //!   the rest a compare-swap loop on the enclosing aligned 64-bit word).
 //! - **Completion**: one CQ; every [`SIGNAL_EVERY`]-th work request (and every one we wait
 //!   for) is signalled; a completion retires every earlier request of its QP. At most
-//!   `depth - 1` requests are outstanding per QP. `quiet` signals the tail (an 8-byte READ
-//!   when the last request was unsignalled) and waits for everything.
+//!   `depth - 1` requests are outstanding per QP. `quiet` signals the tail (a zero-length
+//!   RDMA WRITE when the last request was unsignalled; an 8-byte READ with
+//!   `RSHMEM_VERBS_QUIET=read`) and waits for everything.
+//! - **Bounce buffer**: a ring; a full ring waits only for its oldest range's request.
+//! - **Knobs** (docs/verbs-bench.md): `RSHMEM_VERBS_SIGNAL_EVERY`, `RSHMEM_VERBS_INLINE`,
+//!   `RSHMEM_VERBS_QUIET`.
 //! - **Errors** (bad completion, post failure, no progress for [`STALL_SECS`]) call the
 //!   abort function given at [`VerbsCtx::open`]: they abort the whole job, never hang.
 mod ffi;
 
 use crate::{AmoOp, AmoWord, Endpoint, RemoteAddr};
 use rdma_sys::*;
+use std::collections::VecDeque;
 use std::ffi::CStr;
 use std::mem::{size_of, zeroed};
 use std::os::raw::{c_int, c_void};
@@ -37,14 +42,18 @@ use std::time::{Duration, Instant};
 pub const CHUNK: usize = 8 << 20;
 /// Send queue depth per QP (lowered when the CQ cannot hold every QP's requests).
 const SQ_DEPTH: u64 = 256;
-/// At least every this many work requests is signalled.
+/// At least every this many work requests is signalled (`RSHMEM_VERBS_SIGNAL_EVERY`).
 const SIGNAL_EVERY: u64 = 16;
-/// Registered bounce buffer for unregistered user buffers.
-const BOUNCE_LEN: usize = 4 << 20;
+/// Registered bounce buffer for unregistered user buffers: the scratch words, then a ring
+/// of 4 MiB (four pieces of [`BOUNCE_PIECE`]).
+const BOUNCE_LEN: usize = (4 << 20) + 4096;
 /// Largest piece staged through the bounce buffer at once.
 const BOUNCE_PIECE: usize = 1 << 20;
 /// Scratch bytes at the start of the bounce buffer: AMO result (0..8), quiet READ (8..16).
-const SCRATCH: usize = 64;
+const SCRATCH: usize = 4096;
+/// Bounce pieces at least this long are signalled, so that the ring can reuse their space
+/// as soon as they complete, without waiting for the requests posted after them.
+const BOUNCE_SIGNAL: usize = 64 << 10;
 /// A wait with no completion at all for this long aborts the job.
 pub const STALL_SECS: u64 = 120;
 /// Inline data asked for when creating QPs (rxe allows up to 512).
@@ -135,6 +144,8 @@ impl Op {
 
 /// Local side of a work request.
 enum Local {
+    /// No data (a zero-length WRITE: the completion marker of `quiet`).
+    Empty,
     /// Inline data copied at post time.
     Inline(*const u8),
     /// Registered memory: address and lkey.
@@ -193,6 +204,8 @@ struct State {
     me: usize,
     depth: u64,
     max_inline: usize,
+    /// Signal at least every this many requests (`RSHMEM_VERBS_SIGNAL_EVERY`, 1..=depth/2).
+    signal_every: u64,
     qps: Vec<Qp>,
     /// Responder side of the loopback pair (qps[me] talks to it).
     resp: *mut ibv_qp,
@@ -203,7 +216,14 @@ struct State {
     mrs: Vec<*mut ibv_mr>,
     bounce: *mut u8,
     bounce_mr: *mut ibv_mr,
-    bounce_used: usize,
+    /// Next free byte of the bounce ring (in `[SCRATCH, BOUNCE_LEN)`).
+    bounce_head: usize,
+    /// Bounce ranges in use, oldest first: (pe, sequence number of the request that uses
+    /// it, offset, length). A range is free once that request has completed.
+    bounce_live: VecDeque<(usize, u64, usize, usize)>,
+    /// `quiet` marks an unsignalled tail with an 8-byte READ instead of a zero-length WRITE
+    /// (`RSHMEM_VERBS_QUIET=read`).
+    quiet_read: bool,
     copies: Vec<CopyOut>,
     abort: fn(&str) -> !,
 }
@@ -658,6 +678,18 @@ impl VerbsCtx {
             let bounce_mr = setup::reg(dev.pd, bounce as usize, BOUNCE_LEN)?;
             let mut psn = [0u8; 4];
             let _ = getrandom::getrandom(&mut psn);
+            // Tuning knobs (benchmarks): RSHMEM_VERBS_INLINE=0 never sends inline (N caps
+            // the inline size at N bytes), RSHMEM_VERBS_SIGNAL_EVERY=1 signals every request.
+            let knob = |name: &str| -> Option<u64> {
+                std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
+            };
+            let max_inline = knob("RSHMEM_VERBS_INLINE")
+                .map_or(max_inline as u64, |n| n.min(max_inline as u64))
+                as usize;
+            let signal_every = knob("RSHMEM_VERBS_SIGNAL_EVERY")
+                .unwrap_or(SIGNAL_EVERY)
+                .clamp(1, (depth / 2).max(1));
+            let quiet_read = std::env::var("RSHMEM_VERBS_QUIET").is_ok_and(|v| v.trim() == "read");
             let desc = format!(
                 "verbs {}:{} {} {} mtu {} inline {} atomics {}",
                 dev.name,
@@ -677,7 +709,8 @@ impl VerbsCtx {
                     dev,
                     me,
                     depth,
-                    max_inline: max_inline as usize,
+                    max_inline,
+                    signal_every,
                     qps,
                     resp,
                     psn: u32::from_le_bytes(psn) & 0xff_ffff,
@@ -687,7 +720,9 @@ impl VerbsCtx {
                     mrs: Vec::new(),
                     bounce: bounce as *mut u8,
                     bounce_mr,
-                    bounce_used: SCRATCH,
+                    bounce_head: SCRATCH,
+                    bounce_live: VecDeque::new(),
+                    quiet_read,
                     copies: Vec::new(),
                     abort,
                 }),
@@ -894,15 +929,83 @@ impl State {
         unsafe { (*self.bounce_mr).lkey }
     }
 
-    /// Reserves `n` bytes of the bounce buffer (draining everything when it is full).
+    /// Reserves `n` bytes (at most [`BOUNCE_PIECE`]) of the bounce ring. When the ring is
+    /// full, waits for its oldest range's request (signalling that QP's tail first if
+    /// needed). The caller records the range with [`State::bounce_used`] after posting.
     fn bounce_alloc(&mut self, n: usize) -> usize {
         let n64 = n.div_ceil(64) * 64;
-        if self.bounce_used + n64 > BOUNCE_LEN {
-            self.drain();
+        debug_assert!(n64 <= BOUNCE_LEN - SCRATCH);
+        loop {
+            if !self.copies.is_empty() {
+                self.run_copies(); // a get's range is free only after its copy-out
+            }
+            while let Some(&(pe, seq, _, _)) = self.bounce_live.front() {
+                if self.qps[pe].done < seq {
+                    break;
+                }
+                self.bounce_live.pop_front();
+            }
+            let head = self.bounce_head;
+            let off = match self.bounce_live.front() {
+                None => Some(SCRATCH),
+                // not wrapped: free space after head, else wrap to the start
+                Some(&(_, _, tail, _)) if head > tail => {
+                    if head + n64 <= BOUNCE_LEN {
+                        Some(head)
+                    } else if SCRATCH + n64 <= tail {
+                        Some(SCRATCH)
+                    } else {
+                        None
+                    }
+                }
+                // wrapped: free space between head and the oldest range
+                Some(&(_, _, tail, _)) => (head + n64 <= tail).then_some(head),
+            };
+            if let Some(off) = off {
+                self.bounce_head = off + n64;
+                return off;
+            }
+            let (pe, seq, _, _) = self.bounce_live[0];
+            if self.qps[pe].last_sig < seq {
+                self.post_marker(pe);
+            }
+            self.wait_seq(pe, seq);
         }
-        let off = self.bounce_used;
-        self.bounce_used += n64;
-        off
+    }
+
+    /// Records that request `seq` to `pe` uses the bounce range at `off` (`n` bytes).
+    fn bounce_used(&mut self, pe: usize, seq: u64, off: usize, n: usize) {
+        self.bounce_live
+            .push_back((pe, seq, off, n.div_ceil(64) * 64));
+    }
+
+    /// Posts a signalled request to `pe` that completes only after every earlier one: a
+    /// zero-length RDMA WRITE (RC acknowledges in order; as UCX's flush), or with
+    /// `RSHMEM_VERBS_QUIET=read` an 8-byte READ of the peer's first word. A pending fence
+    /// stays pending for the next real request.
+    fn post_marker(&mut self, pe: usize) -> u64 {
+        let fence = self.qps[pe].fence;
+        self.qps[pe].fence = false;
+        let raddr = self.remote[pe].base;
+        let (rkey, _) = self.rkey(pe, raddr, 8);
+        let seq = if self.quiet_read {
+            let laddr = self.bounce as u64 + 8;
+            let lkey = self.bounce_lkey();
+            self.post(
+                pe,
+                Op::Read,
+                Local::Sge(laddr, lkey),
+                8,
+                raddr,
+                rkey,
+                true,
+                (0, 0),
+            )
+        } else {
+            self.post(pe, Op::Write, Local::Empty, 0, raddr, rkey, true, (0, 0))
+        };
+        self.qps[pe].fence = fence;
+        seq
     }
 
     /// Posts one work request to `pe`; returns its sequence number.
@@ -924,7 +1027,7 @@ impl State {
         }
         let q = &mut self.qps[pe];
         let seq = q.sent + 1;
-        let signal = force_signal || seq - q.last_sig >= SIGNAL_EVERY;
+        let signal = force_signal || seq - q.last_sig >= self.signal_every;
         let mut flags = 0;
         if signal {
             flags |= ibv_send_flags::IBV_SEND_SIGNALED.0;
@@ -932,7 +1035,13 @@ impl State {
         if q.fence {
             flags |= ibv_send_flags::IBV_SEND_FENCE.0;
         }
+        let empty = matches!(local, Local::Empty);
         let mut sge = match local {
+            Local::Empty => ibv_sge {
+                addr: 0,
+                length: 0,
+                lkey: 0,
+            },
             Local::Inline(p) => {
                 flags |= ibv_send_flags::IBV_SEND_INLINE.0;
                 ibv_sge {
@@ -953,8 +1062,10 @@ impl State {
         let rc = unsafe {
             let mut wr: ibv_send_wr = zeroed();
             wr.wr_id = (seq << 16) | pe as u64;
-            wr.sg_list = &mut sge;
-            wr.num_sge = 1;
+            if !empty {
+                wr.sg_list = &mut sge;
+                wr.num_sge = 1;
+            }
             wr.opcode = op.opcode();
             wr.send_flags = flags;
             match op {
@@ -1091,25 +1202,13 @@ impl State {
         for pe in 0..self.qps.len() {
             let q = &self.qps[pe];
             if q.sent > q.done && q.last_sig < q.sent {
-                // Signal the tail: an 8-byte READ of the peer's first word into scratch.
-                let raddr = self.remote[pe].base;
-                let (rkey, _) = self.rkey(pe, raddr, 8);
-                let laddr = self.bounce as u64 + 8;
-                self.post(
-                    pe,
-                    Op::Read,
-                    Local::Sge(laddr, self.bounce_lkey()),
-                    8,
-                    raddr,
-                    rkey,
-                    true,
-                    (0, 0),
-                );
+                self.post_marker(pe);
             }
         }
         self.wait(|s| s.qps.iter().all(|q| q.done >= q.sent));
         self.run_copies();
-        self.bounce_used = SCRATCH;
+        self.bounce_live.clear();
+        self.bounce_head = SCRATCH;
     }
 
     fn put(&mut self, pe: usize, raddr: u64, src: *const u8, len: usize, blocking: bool) {
@@ -1142,16 +1241,17 @@ impl State {
                 // SAFETY: `s` is valid for `n` bytes; the bounce range was just reserved.
                 unsafe { core::ptr::copy_nonoverlapping(s, self.bounce.add(b), n) };
                 let laddr = self.bounce as u64 + b as u64;
-                self.post(
+                let seq = self.post(
                     pe,
                     Op::Write,
                     Local::Sge(laddr, self.bounce_lkey()),
                     n,
                     ra,
                     rkey,
-                    false,
+                    n >= BOUNCE_SIGNAL,
                     (0, 0),
                 );
+                self.bounce_used(pe, seq, b, n);
             }
             off += n;
         }
@@ -1194,9 +1294,10 @@ impl State {
                     n,
                     ra,
                     rkey,
-                    blocking && end,
+                    (blocking && end) || n >= BOUNCE_SIGNAL,
                     (0, 0),
                 );
+                self.bounce_used(pe, last, b, n);
                 self.copies.push(CopyOut {
                     pe,
                     seq: last,
