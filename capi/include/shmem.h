@@ -4,9 +4,8 @@
  * Link with -lrshmem (the rshmemcc / rshmemc++ wrappers do it). Every shmem_ routine is
  * also exported as pshmem_ (profiling interface); the shmem_ names are weak.
  *
- * Not yet provided: teams and contexts (shmem_team_*, shmem_ctx_*, ctx forms), collectives
- * other than shmem_barrier_all / shmem_sync_all, and symmetric global/static variables
- * (only shmem_malloc'ed memory is symmetric so far).
+ * Not yet provided: symmetric global/static variables (only shmem_malloc'ed memory is
+ * symmetric so far), C11 generic names for the ctx forms, 1.6 ibput/ibget/pe_quiet.
  */
 #ifndef RSHMEM_SHMEM_H
 #define RSHMEM_SHMEM_H
@@ -52,6 +51,28 @@ extern "C" {
 
 #define SHMEM_MALLOC_ATOMICS_REMOTE 1L
 #define SHMEM_MALLOC_SIGNAL_REMOTE 2L
+
+/* ---- Teams and contexts: handles and constants -------------------------------------- */
+
+/* Opaque handles. A team handle is never dereferenced by the program; the predefined
+ * values are small integers so that they are constant expressions. */
+typedef struct rshmem_team_opaque *shmem_team_t;
+typedef struct rshmem_ctx_opaque *shmem_ctx_t;
+
+typedef struct {
+    int num_contexts;
+} shmem_team_config_t;
+
+#define SHMEM_TEAM_NUM_CONTEXTS 1L
+#define SHMEM_TEAM_INVALID ((shmem_team_t)0)
+#define SHMEM_TEAM_WORLD ((shmem_team_t)(uintptr_t)1)
+#define SHMEM_TEAM_SHARED ((shmem_team_t)(uintptr_t)2)
+
+#define SHMEM_CTX_PRIVATE (1L << 0)
+#define SHMEM_CTX_SERIALIZED (1L << 1)
+#define SHMEM_CTX_NOSTORE (1L << 2)
+#define SHMEM_CTX_INVALID ((shmem_ctx_t)0)
+#define SHMEM_CTX_DEFAULT ((shmem_ctx_t)(uintptr_t)1)
 
 /* pSync / pWrk sizes for the (active-set) collectives. */
 #define SHMEM_SYNC_VALUE 0L
@@ -218,6 +239,80 @@ void shmem_putmem_signal(void *dest, const void *source, size_t nelems, uint64_t
 void shmem_putmem_signal_nbi(void *dest, const void *source, size_t nelems,
                              uint64_t *sig_addr, uint64_t signal, int sig_op, int pe);
 
+#define RSHMEM_DECL_CTX_RMA(T, N)                                                          \
+    void shmem_ctx_##N##_put(shmem_ctx_t ctx, T *dest, const T *source, size_t nelems,      \
+                             int pe);                                                      \
+    void shmem_ctx_##N##_get(shmem_ctx_t ctx, T *dest, const T *source, size_t nelems,      \
+                             int pe);                                                      \
+    void shmem_ctx_##N##_put_nbi(shmem_ctx_t ctx, T *dest, const T *source, size_t nelems,  \
+                                 int pe);                                                  \
+    void shmem_ctx_##N##_get_nbi(shmem_ctx_t ctx, T *dest, const T *source, size_t nelems,  \
+                                 int pe);                                                  \
+    void shmem_ctx_##N##_iput(shmem_ctx_t ctx, T *dest, const T *source, ptrdiff_t dst,    \
+                              ptrdiff_t sst, size_t nelems, int pe);                       \
+    void shmem_ctx_##N##_iget(shmem_ctx_t ctx, T *dest, const T *source, ptrdiff_t dst,    \
+                              ptrdiff_t sst, size_t nelems, int pe);                       \
+    void shmem_ctx_##N##_put_signal(shmem_ctx_t ctx, T *dest, const T *source,             \
+                                    size_t nelems, uint64_t *sig_addr, uint64_t signal,    \
+                                    int sig_op, int pe);                                   \
+    void shmem_ctx_##N##_put_signal_nbi(shmem_ctx_t ctx, T *dest, const T *source,         \
+                                        size_t nelems, uint64_t *sig_addr,                 \
+                                        uint64_t signal, int sig_op, int pe);
+RSHMEM_RMA_TYPES(RSHMEM_DECL_CTX_RMA)
+
+#define RSHMEM_DECL_CTX_PG(T, N)                                                           \
+    void shmem_ctx_##N##_p(shmem_ctx_t ctx, T *dest, T value, int pe);                     \
+    T shmem_ctx_##N##_g(shmem_ctx_t ctx, const T *source, int pe);
+RSHMEM_RMA_TYPES_BYVALUE(RSHMEM_DECL_CTX_PG)
+
+static inline void shmem_ctx_longdouble_p(shmem_ctx_t ctx, long double *dest, long double value,
+                                          int pe) {
+    shmem_ctx_longdouble_put(ctx, dest, &value, 1, pe);
+}
+static inline long double shmem_ctx_longdouble_g(shmem_ctx_t ctx, const long double *source,
+                                                 int pe) {
+    long double v;
+    shmem_ctx_longdouble_get(ctx, &v, source, 1, pe);
+    return v;
+}
+
+#define RSHMEM_DECL_CTX_SIZED(S)                                                           \
+    void shmem_ctx_put##S(shmem_ctx_t ctx, void *dest, const void *source, size_t nelems,  \
+                          int pe);                                                         \
+    void shmem_ctx_get##S(shmem_ctx_t ctx, void *dest, const void *source, size_t nelems,  \
+                          int pe);                                                         \
+    void shmem_ctx_put##S##_nbi(shmem_ctx_t ctx, void *dest, const void *source,           \
+                                size_t nelems, int pe);                                    \
+    void shmem_ctx_get##S##_nbi(shmem_ctx_t ctx, void *dest, const void *source,           \
+                                size_t nelems, int pe);                                    \
+    void shmem_ctx_iput##S(shmem_ctx_t ctx, void *dest, const void *source, ptrdiff_t dst, \
+                           ptrdiff_t sst, size_t nelems, int pe);                          \
+    void shmem_ctx_iget##S(shmem_ctx_t ctx, void *dest, const void *source, ptrdiff_t dst, \
+                           ptrdiff_t sst, size_t nelems, int pe);                          \
+    void shmem_ctx_put##S##_signal(shmem_ctx_t ctx, void *dest, const void *source,        \
+                                   size_t nelems, uint64_t *sig_addr, uint64_t signal,     \
+                                   int sig_op, int pe);                                    \
+    void shmem_ctx_put##S##_signal_nbi(shmem_ctx_t ctx, void *dest, const void *source,    \
+                                       size_t nelems, uint64_t *sig_addr, uint64_t signal, \
+                                       int sig_op, int pe);
+RSHMEM_DECL_CTX_SIZED(8)
+RSHMEM_DECL_CTX_SIZED(16)
+RSHMEM_DECL_CTX_SIZED(32)
+RSHMEM_DECL_CTX_SIZED(64)
+RSHMEM_DECL_CTX_SIZED(128)
+
+void shmem_ctx_putmem(shmem_ctx_t ctx, void *dest, const void *source, size_t nelems, int pe);
+void shmem_ctx_getmem(shmem_ctx_t ctx, void *dest, const void *source, size_t nelems, int pe);
+void shmem_ctx_putmem_nbi(shmem_ctx_t ctx, void *dest, const void *source, size_t nelems,
+                          int pe);
+void shmem_ctx_getmem_nbi(shmem_ctx_t ctx, void *dest, const void *source, size_t nelems,
+                          int pe);
+void shmem_ctx_putmem_signal(shmem_ctx_t ctx, void *dest, const void *source, size_t nelems,
+                             uint64_t *sig_addr, uint64_t signal, int sig_op, int pe);
+void shmem_ctx_putmem_signal_nbi(shmem_ctx_t ctx, void *dest, const void *source,
+                                 size_t nelems, uint64_t *sig_addr, uint64_t signal,
+                                 int sig_op, int pe);
+
 uint64_t shmem_signal_fetch(const uint64_t *sig_addr);
 uint64_t shmem_signal_wait_until(uint64_t *sig_addr, int cmp, uint64_t cmp_value);
 
@@ -253,6 +348,45 @@ RSHMEM_AMO_STANDARD_TYPES(RSHMEM_DECL_AMO_STANDARD)
     void shmem_##N##_atomic_xor(T *dest, T value, int pe);                                 \
     void shmem_##N##_atomic_fetch_xor_nbi(T *fetch, T *dest, T value, int pe);
 RSHMEM_AMO_BITWISE_TYPES(RSHMEM_DECL_AMO_BITWISE)
+
+#define RSHMEM_DECL_CTX_AMO_EXTENDED(T, N)                                                 \
+    T shmem_ctx_##N##_atomic_fetch(shmem_ctx_t ctx, const T *source, int pe);              \
+    void shmem_ctx_##N##_atomic_set(shmem_ctx_t ctx, T *dest, T value, int pe);            \
+    T shmem_ctx_##N##_atomic_swap(shmem_ctx_t ctx, T *dest, T value, int pe);              \
+    void shmem_ctx_##N##_atomic_fetch_nbi(shmem_ctx_t ctx, T *fetch, const T *source,      \
+                                          int pe);                                         \
+    void shmem_ctx_##N##_atomic_swap_nbi(shmem_ctx_t ctx, T *fetch, T *dest, T value,      \
+                                         int pe);
+RSHMEM_AMO_EXTENDED_TYPES(RSHMEM_DECL_CTX_AMO_EXTENDED)
+
+#define RSHMEM_DECL_CTX_AMO_STANDARD(T, N)                                                 \
+    T shmem_ctx_##N##_atomic_compare_swap(shmem_ctx_t ctx, T *dest, T cond, T value,       \
+                                          int pe);                                         \
+    T shmem_ctx_##N##_atomic_fetch_inc(shmem_ctx_t ctx, T *dest, int pe);                  \
+    void shmem_ctx_##N##_atomic_inc(shmem_ctx_t ctx, T *dest, int pe);                     \
+    T shmem_ctx_##N##_atomic_fetch_add(shmem_ctx_t ctx, T *dest, T value, int pe);         \
+    void shmem_ctx_##N##_atomic_add(shmem_ctx_t ctx, T *dest, T value, int pe);            \
+    void shmem_ctx_##N##_atomic_compare_swap_nbi(shmem_ctx_t ctx, T *fetch, T *dest,       \
+                                                 T cond, T value, int pe);                 \
+    void shmem_ctx_##N##_atomic_fetch_inc_nbi(shmem_ctx_t ctx, T *fetch, T *dest, int pe); \
+    void shmem_ctx_##N##_atomic_fetch_add_nbi(shmem_ctx_t ctx, T *fetch, T *dest, T value, \
+                                              int pe);
+RSHMEM_AMO_STANDARD_TYPES(RSHMEM_DECL_CTX_AMO_STANDARD)
+
+#define RSHMEM_DECL_CTX_AMO_BITWISE(T, N)                                                  \
+    T shmem_ctx_##N##_atomic_fetch_and(shmem_ctx_t ctx, T *dest, T value, int pe);         \
+    void shmem_ctx_##N##_atomic_and(shmem_ctx_t ctx, T *dest, T value, int pe);            \
+    void shmem_ctx_##N##_atomic_fetch_and_nbi(shmem_ctx_t ctx, T *fetch, T *dest, T value, \
+                                              int pe);                                     \
+    T shmem_ctx_##N##_atomic_fetch_or(shmem_ctx_t ctx, T *dest, T value, int pe);          \
+    void shmem_ctx_##N##_atomic_or(shmem_ctx_t ctx, T *dest, T value, int pe);             \
+    void shmem_ctx_##N##_atomic_fetch_or_nbi(shmem_ctx_t ctx, T *fetch, T *dest, T value,  \
+                                             int pe);                                      \
+    T shmem_ctx_##N##_atomic_fetch_xor(shmem_ctx_t ctx, T *dest, T value, int pe);         \
+    void shmem_ctx_##N##_atomic_xor(shmem_ctx_t ctx, T *dest, T value, int pe);            \
+    void shmem_ctx_##N##_atomic_fetch_xor_nbi(shmem_ctx_t ctx, T *fetch, T *dest, T value, \
+                                              int pe);
+RSHMEM_AMO_BITWISE_TYPES(RSHMEM_DECL_CTX_AMO_BITWISE)
 
 /* ---- Point-to-point synchronization ------------------------------------------------ */
 
@@ -292,6 +426,209 @@ void shmem_fence(void);
 void shmem_quiet(void);
 void shmem_barrier_all(void);
 void shmem_sync_all(void);
+
+/* ---- Teams ------------------------------------------------------------------------ */
+
+int shmem_team_my_pe(shmem_team_t team);
+int shmem_team_n_pes(shmem_team_t team);
+int shmem_team_get_config(shmem_team_t team, long config_mask, shmem_team_config_t *config);
+int shmem_team_translate_pe(shmem_team_t src_team, int src_pe, shmem_team_t dest_team);
+int shmem_team_split_strided(shmem_team_t parent_team, int start, int stride, int size,
+                             const shmem_team_config_t *config, long config_mask,
+                             shmem_team_t *new_team);
+int shmem_team_split_2d(shmem_team_t parent_team, int xrange,
+                        const shmem_team_config_t *xaxis_config, long xaxis_mask,
+                        shmem_team_t *xaxis_team, const shmem_team_config_t *yaxis_config,
+                        long yaxis_mask, shmem_team_t *yaxis_team);
+void shmem_team_destroy(shmem_team_t team);
+int shmem_team_sync(shmem_team_t team);
+void *shmem_team_ptr(shmem_team_t team, const void *dest, int pe);
+
+/* ---- Contexts ---------------------------------------------------------------------- */
+
+int shmem_ctx_create(long options, shmem_ctx_t *ctx);
+int shmem_team_create_ctx(shmem_team_t team, long options, shmem_ctx_t *ctx);
+void shmem_ctx_destroy(shmem_ctx_t ctx);
+int shmem_ctx_get_team(shmem_ctx_t ctx, shmem_team_t *team);
+void shmem_ctx_quiet(shmem_ctx_t ctx);
+void shmem_ctx_fence(shmem_ctx_t ctx);
+
+/* ---- Collectives on teams ---------------------------------------------------------- */
+
+#define RSHMEM_DECL_COLL(T, N)                                                             \
+    int shmem_##N##_broadcast(shmem_team_t team, T *dest, const T *source, size_t nelems,  \
+                              int PE_root);                                                \
+    int shmem_##N##_collect(shmem_team_t team, T *dest, const T *source, size_t nelems);   \
+    int shmem_##N##_fcollect(shmem_team_t team, T *dest, const T *source, size_t nelems);  \
+    int shmem_##N##_alltoall(shmem_team_t team, T *dest, const T *source, size_t nelems);  \
+    int shmem_##N##_alltoalls(shmem_team_t team, T *dest, const T *source, ptrdiff_t dst,  \
+                              ptrdiff_t sst, size_t nelems);
+RSHMEM_RMA_TYPES(RSHMEM_DECL_COLL)
+
+int shmem_broadcastmem(shmem_team_t team, void *dest, const void *source, size_t nelems,
+                       int PE_root);
+int shmem_collectmem(shmem_team_t team, void *dest, const void *source, size_t nelems);
+int shmem_fcollectmem(shmem_team_t team, void *dest, const void *source, size_t nelems);
+int shmem_alltoallmem(shmem_team_t team, void *dest, const void *source, size_t nelems);
+int shmem_alltoallsmem(shmem_team_t team, void *dest, const void *source, ptrdiff_t dst,
+                       ptrdiff_t sst, size_t nelems);
+
+/* Reduction types (Table "reduction types" of the specification); long double and the
+ * complex types are handled below. */
+#define RSHMEM_REDUCE_BITWISE_TYPES(X)                                                     \
+    X(unsigned char, uchar)                                                                \
+    X(unsigned short, ushort)                                                              \
+    X(unsigned int, uint)                                                                  \
+    X(unsigned long, ulong)                                                                \
+    X(unsigned long long, ulonglong)                                                       \
+    X(int8_t, int8)                                                                        \
+    X(int16_t, int16)                                                                      \
+    X(int32_t, int32)                                                                      \
+    X(int64_t, int64)                                                                      \
+    X(uint8_t, uint8)                                                                      \
+    X(uint16_t, uint16)                                                                    \
+    X(uint32_t, uint32)                                                                    \
+    X(uint64_t, uint64)                                                                    \
+    X(size_t, size)
+
+#define RSHMEM_REDUCE_MINMAX_TYPES(X)                                                      \
+    X(char, char)                                                                          \
+    X(signed char, schar)                                                                  \
+    X(short, short)                                                                        \
+    X(int, int)                                                                            \
+    X(long, long)                                                                          \
+    X(long long, longlong)                                                                 \
+    X(ptrdiff_t, ptrdiff)                                                                  \
+    X(unsigned char, uchar)                                                                \
+    X(unsigned short, ushort)                                                              \
+    X(unsigned int, uint)                                                                  \
+    X(unsigned long, ulong)                                                                \
+    X(unsigned long long, ulonglong)                                                       \
+    X(int8_t, int8)                                                                        \
+    X(int16_t, int16)                                                                      \
+    X(int32_t, int32)                                                                      \
+    X(int64_t, int64)                                                                      \
+    X(uint8_t, uint8)                                                                      \
+    X(uint16_t, uint16)                                                                    \
+    X(uint32_t, uint32)                                                                    \
+    X(uint64_t, uint64)                                                                    \
+    X(size_t, size)                                                                        \
+    X(float, float)                                                                        \
+    X(double, double)
+
+#define RSHMEM_DECL_REDUCE(T, N, OP)                                                       \
+    int shmem_##N##_##OP##_reduce(shmem_team_t team, T *dest, const T *source,             \
+                                  size_t nreduce);
+#define RSHMEM_DECL_AND(T, N) RSHMEM_DECL_REDUCE(T, N, and)
+#define RSHMEM_DECL_OR(T, N) RSHMEM_DECL_REDUCE(T, N, or)
+#define RSHMEM_DECL_XOR(T, N) RSHMEM_DECL_REDUCE(T, N, xor)
+#define RSHMEM_DECL_MAX(T, N) RSHMEM_DECL_REDUCE(T, N, max)
+#define RSHMEM_DECL_MIN(T, N) RSHMEM_DECL_REDUCE(T, N, min)
+#define RSHMEM_DECL_SUM(T, N) RSHMEM_DECL_REDUCE(T, N, sum)
+#define RSHMEM_DECL_PROD(T, N) RSHMEM_DECL_REDUCE(T, N, prod)
+RSHMEM_REDUCE_BITWISE_TYPES(RSHMEM_DECL_AND)
+RSHMEM_REDUCE_BITWISE_TYPES(RSHMEM_DECL_OR)
+RSHMEM_REDUCE_BITWISE_TYPES(RSHMEM_DECL_XOR)
+RSHMEM_REDUCE_MINMAX_TYPES(RSHMEM_DECL_MAX)
+RSHMEM_REDUCE_MINMAX_TYPES(RSHMEM_DECL_MIN)
+RSHMEM_REDUCE_MINMAX_TYPES(RSHMEM_DECL_SUM)
+RSHMEM_REDUCE_MINMAX_TYPES(RSHMEM_DECL_PROD)
+
+/* OpenSHMEM 1.6 prefix sums. */
+#define RSHMEM_DECL_SCAN(T, N)                                                             \
+    int shmem_##N##_sum_inscan(shmem_team_t team, T *dest, const T *source, size_t nelems); \
+    int shmem_##N##_sum_exscan(shmem_team_t team, T *dest, const T *source, size_t nelems);
+RSHMEM_REDUCE_MINMAX_TYPES(RSHMEM_DECL_SCAN)
+
+#ifndef __cplusplus
+/* Complex reductions (C only: C++ has no _Complex). */
+int shmem_complexf_sum_reduce(shmem_team_t team, float _Complex *dest,
+                              const float _Complex *source, size_t nreduce);
+int shmem_complexd_sum_reduce(shmem_team_t team, double _Complex *dest,
+                              const double _Complex *source, size_t nreduce);
+int shmem_complexf_prod_reduce(shmem_team_t team, float _Complex *dest,
+                               const float _Complex *source, size_t nreduce);
+int shmem_complexd_prod_reduce(shmem_team_t team, double _Complex *dest,
+                               const double _Complex *source, size_t nreduce);
+#endif
+
+/* ---- Deprecated active-set collectives (pSync/pWrk accepted, not used) ------------- */
+
+void shmem_barrier(int PE_start, int logPE_stride, int PE_size, long *pSync);
+void shmem_sync(int PE_start, int logPE_stride, int PE_size, long *pSync);
+
+#define RSHMEM_DECL_ACTIVE_DATA(S)                                                         \
+    void shmem_broadcast##S(void *dest, const void *source, size_t nelems, int PE_root,    \
+                            int PE_start, int logPE_stride, int PE_size, long *pSync);     \
+    void shmem_collect##S(void *dest, const void *source, size_t nelems, int PE_start,     \
+                          int logPE_stride, int PE_size, long *pSync);                     \
+    void shmem_fcollect##S(void *dest, const void *source, size_t nelems, int PE_start,    \
+                           int logPE_stride, int PE_size, long *pSync);                    \
+    void shmem_alltoall##S(void *dest, const void *source, size_t nelems, int PE_start,    \
+                           int logPE_stride, int PE_size, long *pSync);                    \
+    void shmem_alltoalls##S(void *dest, const void *source, ptrdiff_t dst, ptrdiff_t sst,  \
+                            size_t nelems, int PE_start, int logPE_stride, int PE_size,    \
+                            long *pSync);
+RSHMEM_DECL_ACTIVE_DATA(32)
+RSHMEM_DECL_ACTIVE_DATA(64)
+
+#define RSHMEM_DECL_TO_ALL(T, N, OP)                                                       \
+    void shmem_##N##_##OP##_to_all(T *dest, const T *source, int nreduce, int PE_start,    \
+                                   int logPE_stride, int PE_size, T *pWrk, long *pSync);
+#define RSHMEM_TO_ALL_INT(X, OP)                                                           \
+    X(short, short, OP) X(int, int, OP) X(long, long, OP) X(long long, longlong, OP)
+#define RSHMEM_TO_ALL_REAL(X, OP) RSHMEM_TO_ALL_INT(X, OP) X(float, float, OP) X(double, double, OP)
+RSHMEM_TO_ALL_INT(RSHMEM_DECL_TO_ALL, and)
+RSHMEM_TO_ALL_INT(RSHMEM_DECL_TO_ALL, or)
+RSHMEM_TO_ALL_INT(RSHMEM_DECL_TO_ALL, xor)
+RSHMEM_TO_ALL_REAL(RSHMEM_DECL_TO_ALL, max)
+RSHMEM_TO_ALL_REAL(RSHMEM_DECL_TO_ALL, min)
+RSHMEM_TO_ALL_REAL(RSHMEM_DECL_TO_ALL, sum)
+RSHMEM_TO_ALL_REAL(RSHMEM_DECL_TO_ALL, prod)
+#ifndef __cplusplus
+RSHMEM_DECL_TO_ALL(float _Complex, complexf, sum)
+RSHMEM_DECL_TO_ALL(double _Complex, complexd, sum)
+RSHMEM_DECL_TO_ALL(float _Complex, complexf, prod)
+RSHMEM_DECL_TO_ALL(double _Complex, complexd, prod)
+#endif
+
+/* ---- long double reductions ---------------------------------------------------------
+ * The library (Rust) has no long double arithmetic: it gathers the members' elements and
+ * calls back into these inline combiners (rshmem_*_reduce_cb are internal entry points). */
+typedef void (*rshmem_combine_fn)(void *acc, const void *in, size_t n);
+int rshmem_team_reduce_cb(shmem_team_t team, void *dest, const void *source, size_t nreduce,
+                          size_t esize, rshmem_combine_fn combine);
+void rshmem_active_reduce_cb(void *dest, const void *source, int nreduce, int PE_start,
+                             int logPE_stride, int PE_size, long *pSync, size_t esize,
+                             rshmem_combine_fn combine);
+
+#define RSHMEM_LD_OP(OP, EXPR)                                                             \
+    static inline void rshmem_ld_##OP(void *acc, const void *in, size_t n) {              \
+        long double *a = (long double *)acc;                                               \
+        const long double *b = (const long double *)in;                                    \
+        size_t i;                                                                          \
+        for (i = 0; i < n; i++)                                                            \
+            a[i] = (EXPR);                                                                 \
+    }                                                                                      \
+    static inline int shmem_longdouble_##OP##_reduce(shmem_team_t team, long double *dest, \
+                                                     const long double *source,           \
+                                                     size_t nreduce) {                     \
+        return rshmem_team_reduce_cb(team, dest, source, nreduce, sizeof(long double),     \
+                                     rshmem_ld_##OP);                                      \
+    }                                                                                      \
+    static inline void shmem_longdouble_##OP##_to_all(                                     \
+        long double *dest, const long double *source, int nreduce, int PE_start,           \
+        int logPE_stride, int PE_size, long double *pWrk, long *pSync) {                   \
+        (void)pWrk;                                                                        \
+        rshmem_active_reduce_cb(dest, source, nreduce, PE_start, logPE_stride, PE_size,    \
+                                pSync, sizeof(long double), rshmem_ld_##OP);               \
+    }
+RSHMEM_LD_OP(max, b[i] > a[i] ? b[i] : a[i])
+RSHMEM_LD_OP(min, b[i] < a[i] ? b[i] : a[i])
+RSHMEM_LD_OP(sum, a[i] + b[i])
+RSHMEM_LD_OP(prod, a[i] * b[i])
+
+/* ---- Locks ------------------------------------------------------------------------- */
 
 void shmem_set_lock(long *lock);
 int shmem_test_lock(long *lock);
@@ -461,6 +798,101 @@ void shmem_udcflush_line(void *dest);
 #define shmem_test_some_vector(ivars, nelems, indices, status, cmp, cmp_values)            \
     RSHMEM_GENERIC_P2P(ivars, test_some_vector)(ivars, nelems, indices, status, cmp,       \
                                                  cmp_values)
+
+/* Collectives. */
+#define shmem_broadcast(team, dest, source, nelems, PE_root)                               \
+    RSHMEM_GENERIC_RMA(dest, broadcast)(team, dest, source, nelems, PE_root)
+#define shmem_collect(team, dest, source, nelems)                                          \
+    RSHMEM_GENERIC_RMA(dest, collect)(team, dest, source, nelems)
+#define shmem_fcollect(team, dest, source, nelems)                                         \
+    RSHMEM_GENERIC_RMA(dest, fcollect)(team, dest, source, nelems)
+#define shmem_alltoall(team, dest, source, nelems)                                         \
+    RSHMEM_GENERIC_RMA(dest, alltoall)(team, dest, source, nelems)
+#define shmem_alltoalls(team, dest, source, dst, sst, nelems)                              \
+    RSHMEM_GENERIC_RMA(dest, alltoalls)(team, dest, source, dst, sst, nelems)
+
+#define RSHMEM_GENERIC_REDUCE_BITWISE(ptr, op)                                             \
+    _Generic(*(ptr),                                                                       \
+        unsigned char: shmem_uchar_##op,                                                   \
+        unsigned short: shmem_ushort_##op,                                                 \
+        unsigned int: shmem_uint_##op,                                                     \
+        unsigned long: shmem_ulong_##op,                                                   \
+        unsigned long long: shmem_ulonglong_##op,                                          \
+        signed char: shmem_int8_##op,                                                      \
+        short: shmem_int16_##op,                                                           \
+        int: shmem_int32_##op,                                                             \
+        long: shmem_int64_##op)
+
+#define RSHMEM_GENERIC_REDUCE_MINMAX(ptr, op)                                              \
+    _Generic(*(ptr),                                                                       \
+        char: shmem_char_##op,                                                             \
+        signed char: shmem_schar_##op,                                                     \
+        short: shmem_short_##op,                                                           \
+        int: shmem_int_##op,                                                               \
+        long: shmem_long_##op,                                                             \
+        long long: shmem_longlong_##op,                                                    \
+        unsigned char: shmem_uchar_##op,                                                   \
+        unsigned short: shmem_ushort_##op,                                                 \
+        unsigned int: shmem_uint_##op,                                                     \
+        unsigned long: shmem_ulong_##op,                                                   \
+        unsigned long long: shmem_ulonglong_##op,                                          \
+        float: shmem_float_##op,                                                           \
+        double: shmem_double_##op,                                                         \
+        long double: shmem_longdouble_##op)
+
+#define RSHMEM_GENERIC_REDUCE_ARITH(ptr, op)                                               \
+    _Generic(*(ptr),                                                                       \
+        char: shmem_char_##op,                                                             \
+        signed char: shmem_schar_##op,                                                     \
+        short: shmem_short_##op,                                                           \
+        int: shmem_int_##op,                                                               \
+        long: shmem_long_##op,                                                             \
+        long long: shmem_longlong_##op,                                                    \
+        unsigned char: shmem_uchar_##op,                                                   \
+        unsigned short: shmem_ushort_##op,                                                 \
+        unsigned int: shmem_uint_##op,                                                     \
+        unsigned long: shmem_ulong_##op,                                                   \
+        unsigned long long: shmem_ulonglong_##op,                                          \
+        float: shmem_float_##op,                                                           \
+        double: shmem_double_##op,                                                         \
+        long double: shmem_longdouble_##op,                                                \
+        float _Complex: shmem_complexf_##op,                                               \
+        double _Complex: shmem_complexd_##op)
+
+#define shmem_and_reduce(team, dest, source, nreduce)                                      \
+    RSHMEM_GENERIC_REDUCE_BITWISE(dest, and_reduce)(team, dest, source, nreduce)
+#define shmem_or_reduce(team, dest, source, nreduce)                                       \
+    RSHMEM_GENERIC_REDUCE_BITWISE(dest, or_reduce)(team, dest, source, nreduce)
+#define shmem_xor_reduce(team, dest, source, nreduce)                                      \
+    RSHMEM_GENERIC_REDUCE_BITWISE(dest, xor_reduce)(team, dest, source, nreduce)
+#define shmem_max_reduce(team, dest, source, nreduce)                                      \
+    RSHMEM_GENERIC_REDUCE_MINMAX(dest, max_reduce)(team, dest, source, nreduce)
+#define shmem_min_reduce(team, dest, source, nreduce)                                      \
+    RSHMEM_GENERIC_REDUCE_MINMAX(dest, min_reduce)(team, dest, source, nreduce)
+#define shmem_sum_reduce(team, dest, source, nreduce)                                      \
+    RSHMEM_GENERIC_REDUCE_ARITH(dest, sum_reduce)(team, dest, source, nreduce)
+#define shmem_prod_reduce(team, dest, source, nreduce)                                     \
+    RSHMEM_GENERIC_REDUCE_ARITH(dest, prod_reduce)(team, dest, source, nreduce)
+
+#define RSHMEM_GENERIC_SCAN(ptr, op)                                                       \
+    _Generic(*(ptr),                                                                       \
+        char: shmem_char_##op,                                                             \
+        signed char: shmem_schar_##op,                                                     \
+        short: shmem_short_##op,                                                           \
+        int: shmem_int_##op,                                                               \
+        long: shmem_long_##op,                                                             \
+        long long: shmem_longlong_##op,                                                    \
+        unsigned char: shmem_uchar_##op,                                                   \
+        unsigned short: shmem_ushort_##op,                                                 \
+        unsigned int: shmem_uint_##op,                                                     \
+        unsigned long: shmem_ulong_##op,                                                   \
+        unsigned long long: shmem_ulonglong_##op,                                          \
+        float: shmem_float_##op,                                                           \
+        double: shmem_double_##op)
+#define shmem_sum_inscan(team, dest, source, nelems)                                       \
+    RSHMEM_GENERIC_SCAN(dest, sum_inscan)(team, dest, source, nelems)
+#define shmem_sum_exscan(team, dest, source, nelems)                                       \
+    RSHMEM_GENERIC_SCAN(dest, sum_exscan)(team, dest, source, nelems)
 
 #endif /* C11 */
 

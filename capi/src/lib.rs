@@ -25,10 +25,13 @@
 #[macro_use]
 pub mod weak;
 mod amo;
+mod coll;
+mod ctx;
 mod memory;
 mod rma;
 mod setup;
 mod sync;
+mod team;
 mod types;
 
 use rshmem_rt::rt::Runtime;

@@ -74,7 +74,7 @@ const _: () = assert!(
 
 /// C `long double` (x86_64 and aarch64 Linux: 16 bytes); only moved as bytes.
 #[repr(C, align(16))]
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 pub(crate) struct LongDouble(pub [u8; 16]);
 
 /// 128-bit element of `shmem_put128` & co.

@@ -166,6 +166,26 @@ fn memory_management() {
 }
 
 #[test]
+fn teams() {
+    suite("team.c", "team");
+}
+
+#[test]
+fn team_collectives() {
+    suite("coll.c", "coll");
+}
+
+#[test]
+fn deprecated_active_set_collectives() {
+    suite("active.c", "active");
+}
+
+#[test]
+fn contexts() {
+    suite("ctx.c", "ctx");
+}
+
+#[test]
 fn cxx_program() {
     suite("cxx.cpp", "cxx");
 }
@@ -214,6 +234,12 @@ fn every_pshmem_symbol_has_a_weak_shmem_name() {
         "put128",
         "iget64",
         "signal_wait_until",
+        "team_split_2d",
+        "int_sum_reduce",
+        "complexd_prod_to_all",
+        "broadcast64",
+        "ctx_uint64_atomic_fetch_xor_nbi",
+        "long_sum_inscan",
     ] {
         assert!(strong.contains(name), "pshmem_{name} missing");
     }

@@ -1,0 +1,755 @@
+//! Collectives on raw C addresses: the team forms (`shmem_TYPE_broadcast`, `_collect`,
+//! `_fcollect`, `_alltoall(s)`, `_OP_reduce`, the 1.6 `_sum_inscan/_exscan`, the `mem`
+//! forms) and the deprecated active-set forms (`shmem_broadcast32`, `_to_all`, ...).
+//!
+//! The runtime's `Team` collectives take `SymVec`s, which C addresses cannot be turned
+//! into; so these run their own simple algorithms over a [`Group`]: a barrier (the team's
+//! `sync`, or the active-set barrier of [`crate::team`]), every member *pulls* what it needs
+//! with `get` from the other members' symmetric source, and a closing barrier before the
+//! source may change again. Reductions combine the members' contributions in team order on
+//! every PE, so every member computes bit-identical results (floats included).
+use crate::team::{internal, lookup, Group, TeamHandle};
+use crate::types::LongDouble;
+use crate::{check, rt};
+use paste::paste;
+use rshmem_rt::rt::Runtime;
+use std::ffi::{c_char, c_double, c_float, c_int, c_long, c_longlong, c_schar, c_short};
+use std::ffi::{c_uchar, c_uint, c_ulong, c_ulonglong, c_ushort, c_void};
+use std::mem::size_of;
+
+fn get_from(rt: &Runtime, what: &'static str, dst: *mut u8, src: usize, len: usize, pe: usize) {
+    if len > 0 {
+        // SAFETY: `dst` is valid for `len` bytes (callers: a local buffer or checked range).
+        check(rt, what, unsafe { rt.get(dst, src, len, pe) })
+    }
+}
+
+fn local_range(rt: &Runtime, what: &'static str, addr: usize, len: usize) {
+    if len > 0 {
+        check(rt, what, rt.translate(addr, len));
+    }
+}
+
+fn bytes(rt: &Runtime, what: &'static str, n: usize, size: usize) -> usize {
+    n.checked_mul(size).unwrap_or_else(|| {
+        rt.abort(
+            1,
+            &format!("{what}: {n} elements of {size} bytes overflow size_t"),
+        )
+    })
+}
+
+/// Runs `f` on the team's group; -1 for an invalid team (nothing happens, as the spec asks).
+fn on_team(what: &'static str, team: TeamHandle, f: impl FnOnce(&Runtime, &Group<'_>)) -> c_int {
+    match lookup(what, team) {
+        Some(t) => {
+            f(rt(what), &t.group());
+            0
+        }
+        None => -1,
+    }
+}
+
+fn on_active(
+    what: &'static str,
+    start: c_int,
+    log_stride: c_int,
+    size: c_int,
+    psync: *const c_long,
+    f: impl FnOnce(&Runtime, &Group<'_>),
+) {
+    let rt = rt(what);
+    if psync.is_null() {
+        rt.abort(1, &format!("{what}: pSync is NULL"))
+    }
+    let g = Group::active(rt, what, start, log_stride, size);
+    f(rt, &g)
+}
+
+/// `dest[..nbytes]` on every member := `src[..nbytes]` of member `root`. The root's own
+/// `dest` is written only if `update_root` (1.5 team form; the deprecated forms leave it).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn broadcast(
+    rt: &Runtime,
+    g: &Group<'_>,
+    what: &'static str,
+    dest: usize,
+    src: usize,
+    nbytes: usize,
+    root: c_int,
+    update_root: bool,
+) {
+    if root < 0 || root as usize >= g.n() {
+        rt.abort(
+            1,
+            &format!(
+                "{what}: PE_root {root} is not a PE of the {} in the set",
+                g.n()
+            ),
+        )
+    }
+    let root = root as usize;
+    local_range(rt, what, dest, nbytes);
+    local_range(rt, what, src, nbytes);
+    g.barrier(rt, what);
+    if g.me != root {
+        get_from(rt, what, dest as *mut u8, src, nbytes, g.members[root]);
+    } else if update_root && dest != src && nbytes > 0 {
+        // SAFETY: two checked local symmetric ranges; `copy` allows overlap.
+        unsafe { core::ptr::copy(src as *const u8, dest as *mut u8, nbytes) };
+    }
+    g.barrier(rt, what);
+}
+
+/// `dest` := the members' `src[..nbytes]` in order.
+pub(crate) fn fcollect(
+    rt: &Runtime,
+    g: &Group<'_>,
+    what: &'static str,
+    dest: usize,
+    src: usize,
+    nbytes: usize,
+) {
+    local_range(rt, what, dest, bytes(rt, what, nbytes, g.n()));
+    local_range(rt, what, src, nbytes);
+    g.barrier(rt, what);
+    for (j, &p) in g.members.iter().enumerate() {
+        get_from(rt, what, (dest + j * nbytes) as *mut u8, src, nbytes, p);
+    }
+    g.barrier(rt, what);
+}
+
+/// `dest` := the members' `src[..nbytes_i]` in order (sizes may differ per member).
+pub(crate) fn collect(
+    rt: &Runtime,
+    g: &Group<'_>,
+    what: &'static str,
+    dest: usize,
+    src: usize,
+    nbytes: usize,
+) {
+    let int = internal(what);
+    local_range(rt, what, src, nbytes);
+    let mine = g.members[g.me];
+    let word = nbytes as u64;
+    for &p in g.members.iter() {
+        // SAFETY: `word` is a live local u64.
+        let r = unsafe { rt.put(int.sizes + mine * 8, &word as *const u64 as *const u8, 8, p) };
+        check(rt, what, r);
+    }
+    g.barrier(rt, what);
+    let mut off = 0usize;
+    let mut parts = Vec::with_capacity(g.n());
+    for &p in g.members.iter() {
+        // SAFETY: the internal area holds n_pes words; the values landed before the barrier.
+        let len = unsafe { ((int.sizes + p * 8) as *const u64).read_volatile() } as usize;
+        parts.push((off, len, p));
+        off += len;
+    }
+    local_range(rt, what, dest, off);
+    for (o, len, p) in parts {
+        get_from(rt, what, (dest + o) as *mut u8, src, len, p);
+    }
+    g.barrier(rt, what);
+}
+
+/// Block `j` of `src` (`nbytes` each) goes to member `j`, landing as block `me` of `dest`.
+pub(crate) fn alltoall(
+    rt: &Runtime,
+    g: &Group<'_>,
+    what: &'static str,
+    dest: usize,
+    src: usize,
+    nbytes: usize,
+) {
+    let total = bytes(rt, what, nbytes, g.n());
+    local_range(rt, what, dest, total);
+    local_range(rt, what, src, total);
+    g.barrier(rt, what);
+    for (j, &p) in g.members.iter().enumerate() {
+        get_from(
+            rt,
+            what,
+            (dest + j * nbytes) as *mut u8,
+            src + g.me * nbytes,
+            nbytes,
+            p,
+        );
+    }
+    g.barrier(rt, what);
+}
+
+/// Strided `alltoall`: member `i`'s `dest[dst * (j * nelems + k)]` := member `j`'s
+/// `src[sst * (i * nelems + k)]`, `k < nelems`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn alltoalls(
+    rt: &Runtime,
+    g: &Group<'_>,
+    what: &'static str,
+    dest: usize,
+    src: usize,
+    dst: isize,
+    sst: isize,
+    nelems: usize,
+    esize: usize,
+) {
+    if dst < 1 || sst < 1 {
+        rt.abort(
+            1,
+            &format!("{what}: strides dst={dst} sst={sst} must be at least 1"),
+        )
+    }
+    let (dst, sst) = (dst as usize, sst as usize);
+    g.barrier(rt, what);
+    if nelems > 0 {
+        for (j, &p) in g.members.iter().enumerate() {
+            let d = dest + j * nelems * dst * esize;
+            let s = src + g.me * nelems * sst * esize;
+            // SAFETY: the destination elements are symmetric local memory (checked by the
+            // runtime's translation of `d` as a local address is not done by iget: check).
+            local_range(rt, what, d, ((nelems - 1) * dst + 1) * esize);
+            let r = unsafe { rt.iget(d as *mut u8, s, dst, sst, esize, nelems, p) };
+            check(rt, what, r);
+        }
+    }
+    g.barrier(rt, what);
+}
+
+/// Reduction operators.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum ROp {
+    And,
+    Or,
+    Xor,
+    Max,
+    Min,
+    Sum,
+    Prod,
+}
+
+/// Element types that can be combined.
+pub(crate) trait Arith: Copy + Default {
+    /// `a[i] = a[i] op b[i]`.
+    fn combine(op: ROp, a: &mut [Self], b: &[Self]);
+}
+
+macro_rules! int_arith {
+    ($($t:ty),*) => {$(
+        impl Arith for $t {
+            fn combine(op: ROp, a: &mut [Self], b: &[Self]) {
+                let it = a.iter_mut().zip(b);
+                match op {
+                    ROp::And => it.for_each(|(x, y)| *x &= *y),
+                    ROp::Or => it.for_each(|(x, y)| *x |= *y),
+                    ROp::Xor => it.for_each(|(x, y)| *x ^= *y),
+                    ROp::Max => it.for_each(|(x, y)| *x = (*x).max(*y)),
+                    ROp::Min => it.for_each(|(x, y)| *x = (*x).min(*y)),
+                    ROp::Sum => it.for_each(|(x, y)| *x = x.wrapping_add(*y)),
+                    ROp::Prod => it.for_each(|(x, y)| *x = x.wrapping_mul(*y)),
+                }
+            }
+        }
+    )*};
+}
+int_arith!(i8, i16, i32, i64, u8, u16, u32, u64, isize, usize);
+
+macro_rules! float_arith {
+    ($($t:ty),*) => {$(
+        impl Arith for $t {
+            fn combine(op: ROp, a: &mut [Self], b: &[Self]) {
+                let it = a.iter_mut().zip(b);
+                match op {
+                    ROp::Max => it.for_each(|(x, y)| if *y > *x { *x = *y }),
+                    ROp::Min => it.for_each(|(x, y)| if *y < *x { *x = *y }),
+                    ROp::Sum => it.for_each(|(x, y)| *x += *y),
+                    ROp::Prod => it.for_each(|(x, y)| *x *= *y),
+                    ROp::And | ROp::Or | ROp::Xor => unreachable!("no bitwise float reductions"),
+                }
+            }
+        }
+    )*};
+}
+float_arith!(f32, f64);
+
+/// C `float _Complex` / `double _Complex`.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Cx<F> {
+    re: F,
+    im: F,
+}
+
+macro_rules! complex_arith {
+    ($($t:ty),*) => {$(
+        impl Arith for Cx<$t> {
+            fn combine(op: ROp, a: &mut [Self], b: &[Self]) {
+                let it = a.iter_mut().zip(b);
+                match op {
+                    ROp::Sum => it.for_each(|(x, y)| {
+                        x.re += y.re;
+                        x.im += y.im;
+                    }),
+                    ROp::Prod => it.for_each(|(x, y)| {
+                        *x = Cx {
+                            re: x.re * y.re - x.im * y.im,
+                            im: x.re * y.im + x.im * y.re,
+                        }
+                    }),
+                    _ => unreachable!("complex reductions are sum and prod"),
+                }
+            }
+        }
+    )*};
+}
+complex_arith!(f32, f64);
+
+/// Gathers the members' `src[..n]` in team order (all of them, or the first `upto`) and
+/// folds them with `combine`; writes the result to `dest` after every member has read.
+#[allow(clippy::too_many_arguments)]
+fn fold<T: Copy + Default>(
+    rt: &Runtime,
+    g: &Group<'_>,
+    what: &'static str,
+    dest: usize,
+    src: usize,
+    n: usize,
+    upto: usize,
+    mut combine: impl FnMut(&mut [T], &[T]),
+) {
+    let len = bytes(rt, what, n, size_of::<T>());
+    local_range(rt, what, dest, len);
+    local_range(rt, what, src, len);
+    g.barrier(rt, what);
+    let mut acc = vec![T::default(); n];
+    if upto > 0 {
+        get_from(
+            rt,
+            what,
+            acc.as_mut_ptr() as *mut u8,
+            src,
+            len,
+            g.members[0],
+        );
+        let mut tmp = vec![T::default(); n];
+        for &p in &g.members[1..upto] {
+            get_from(rt, what, tmp.as_mut_ptr() as *mut u8, src, len, p);
+            combine(&mut acc, &tmp);
+        }
+    }
+    g.barrier(rt, what);
+    if len > 0 {
+        // SAFETY: `dest` is a checked local range of `len` bytes; `acc` is a private buffer.
+        unsafe { core::ptr::copy_nonoverlapping(acc.as_ptr() as *const u8, dest as *mut u8, len) };
+    }
+}
+
+fn reduce<T: Arith>(
+    rt: &Runtime,
+    g: &Group<'_>,
+    what: &'static str,
+    op: ROp,
+    dest: usize,
+    src: usize,
+    n: usize,
+) {
+    fold::<T>(rt, g, what, dest, src, n, g.n(), |a, b| {
+        T::combine(op, a, b)
+    })
+}
+
+fn scan<T: Arith>(
+    rt: &Runtime,
+    g: &Group<'_>,
+    what: &'static str,
+    inclusive: bool,
+    dest: usize,
+    src: usize,
+    n: usize,
+) {
+    let upto = if inclusive { g.me + 1 } else { g.me };
+    fold::<T>(rt, g, what, dest, src, n, upto, |a, b| {
+        T::combine(ROp::Sum, a, b)
+    })
+}
+
+/// Combiner of the header's inline `long double` reductions: `acc[i] op= in[i]`, `n`.
+pub type Combine = unsafe extern "C" fn(acc: *mut c_void, input: *const c_void, n: usize);
+
+fn ld_combine(cb: Combine) -> impl FnMut(&mut [LongDouble], &[LongDouble]) {
+    // SAFETY: the callback reads/writes `n` long doubles of the two live buffers.
+    move |a, b| unsafe {
+        cb(
+            a.as_mut_ptr() as *mut c_void,
+            b.as_ptr() as *const c_void,
+            a.len(),
+        )
+    }
+}
+
+fn check_esize(rt: &Runtime, what: &'static str, esize: usize) {
+    if esize != size_of::<LongDouble>() {
+        rt.abort(
+            1,
+            &format!("{what}: element size {esize}; only long double (16) is supported"),
+        )
+    }
+}
+
+/// Team reduction with a C combiner (the header's `shmem_longdouble_OP_reduce`).
+#[no_mangle]
+pub unsafe extern "C" fn rshmem_team_reduce_cb(
+    team: TeamHandle,
+    dest: *mut c_void,
+    source: *const c_void,
+    nreduce: usize,
+    esize: usize,
+    combine: Combine,
+) -> c_int {
+    const W: &str = "shmem_longdouble_reduce";
+    on_team(W, team, |rt, g| {
+        check_esize(rt, W, esize);
+        fold::<LongDouble>(
+            rt,
+            g,
+            W,
+            dest as usize,
+            source as usize,
+            nreduce,
+            g.n(),
+            ld_combine(combine),
+        )
+    })
+}
+
+/// Active-set reduction with a C combiner (the header's `shmem_longdouble_OP_to_all`).
+#[allow(clippy::too_many_arguments)]
+#[no_mangle]
+pub unsafe extern "C" fn rshmem_active_reduce_cb(
+    dest: *mut c_void,
+    source: *const c_void,
+    nreduce: c_int,
+    start: c_int,
+    log_stride: c_int,
+    size: c_int,
+    psync: *const c_long,
+    esize: usize,
+    combine: Combine,
+) {
+    const W: &str = "shmem_longdouble_to_all";
+    on_active(W, start, log_stride, size, psync, |rt, g| {
+        check_esize(rt, W, esize);
+        fold::<LongDouble>(
+            rt,
+            g,
+            W,
+            dest as usize,
+            source as usize,
+            nreduce.max(0) as usize,
+            g.n(),
+            ld_combine(combine),
+        )
+    })
+}
+
+// ---- Team forms: broadcast, collect, fcollect, alltoall(s) ---------------------------
+
+macro_rules! team_data {
+    ($($n:ident: $t:ty),* $(,)?) => {$(
+        paste! {
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $n _broadcast>](team: TeamHandle, dest: *mut $t, source: *const $t, nelems: usize, root: c_int) -> c_int {
+                const W: &str = concat!("shmem_", stringify!($n), "_broadcast");
+                on_team(W, team, |rt, g| broadcast(rt, g, W, dest as usize, source as usize, bytes(rt, W, nelems, size_of::<$t>()), root, true))
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $n _collect>](team: TeamHandle, dest: *mut $t, source: *const $t, nelems: usize) -> c_int {
+                const W: &str = concat!("shmem_", stringify!($n), "_collect");
+                on_team(W, team, |rt, g| collect(rt, g, W, dest as usize, source as usize, bytes(rt, W, nelems, size_of::<$t>())))
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $n _fcollect>](team: TeamHandle, dest: *mut $t, source: *const $t, nelems: usize) -> c_int {
+                const W: &str = concat!("shmem_", stringify!($n), "_fcollect");
+                on_team(W, team, |rt, g| fcollect(rt, g, W, dest as usize, source as usize, bytes(rt, W, nelems, size_of::<$t>())))
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $n _alltoall>](team: TeamHandle, dest: *mut $t, source: *const $t, nelems: usize) -> c_int {
+                const W: &str = concat!("shmem_", stringify!($n), "_alltoall");
+                on_team(W, team, |rt, g| alltoall(rt, g, W, dest as usize, source as usize, bytes(rt, W, nelems, size_of::<$t>())))
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $n _alltoalls>](team: TeamHandle, dest: *mut $t, source: *const $t, dst: isize, sst: isize, nelems: usize) -> c_int {
+                const W: &str = concat!("shmem_", stringify!($n), "_alltoalls");
+                on_team(W, team, |rt, g| alltoalls(rt, g, W, dest as usize, source as usize, dst, sst, nelems, size_of::<$t>()))
+            }
+            weak!([<$n _broadcast>], [<$n _collect>], [<$n _fcollect>], [<$n _alltoall>], [<$n _alltoalls>]);
+        }
+    )*};
+}
+
+team_data!(
+    float: c_float,
+    double: c_double,
+    longdouble: LongDouble,
+    char: c_char,
+    schar: c_schar,
+    short: c_short,
+    int: c_int,
+    long: c_long,
+    longlong: c_longlong,
+    uchar: c_uchar,
+    ushort: c_ushort,
+    uint: c_uint,
+    ulong: c_ulong,
+    ulonglong: c_ulonglong,
+    int8: i8,
+    int16: i16,
+    int32: i32,
+    int64: i64,
+    uint8: u8,
+    uint16: u16,
+    uint32: u32,
+    uint64: u64,
+    size: usize,
+    ptrdiff: isize,
+);
+
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_broadcastmem(
+    team: TeamHandle,
+    dest: *mut c_void,
+    source: *const c_void,
+    nelems: usize,
+    root: c_int,
+) -> c_int {
+    const W: &str = "shmem_broadcastmem";
+    on_team(W, team, |rt, g| {
+        broadcast(rt, g, W, dest as usize, source as usize, nelems, root, true)
+    })
+}
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_collectmem(
+    team: TeamHandle,
+    dest: *mut c_void,
+    source: *const c_void,
+    nelems: usize,
+) -> c_int {
+    const W: &str = "shmem_collectmem";
+    on_team(W, team, |rt, g| {
+        collect(rt, g, W, dest as usize, source as usize, nelems)
+    })
+}
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_fcollectmem(
+    team: TeamHandle,
+    dest: *mut c_void,
+    source: *const c_void,
+    nelems: usize,
+) -> c_int {
+    const W: &str = "shmem_fcollectmem";
+    on_team(W, team, |rt, g| {
+        fcollect(rt, g, W, dest as usize, source as usize, nelems)
+    })
+}
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_alltoallmem(
+    team: TeamHandle,
+    dest: *mut c_void,
+    source: *const c_void,
+    nelems: usize,
+) -> c_int {
+    const W: &str = "shmem_alltoallmem";
+    on_team(W, team, |rt, g| {
+        alltoall(rt, g, W, dest as usize, source as usize, nelems)
+    })
+}
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_alltoallsmem(
+    team: TeamHandle,
+    dest: *mut c_void,
+    source: *const c_void,
+    dst: isize,
+    sst: isize,
+    nelems: usize,
+) -> c_int {
+    const W: &str = "shmem_alltoallsmem";
+    on_team(W, team, |rt, g| {
+        alltoalls(
+            rt,
+            g,
+            W,
+            dest as usize,
+            source as usize,
+            dst,
+            sst,
+            nelems,
+            1,
+        )
+    })
+}
+weak!(
+    broadcastmem,
+    collectmem,
+    fcollectmem,
+    alltoallmem,
+    alltoallsmem
+);
+
+// ---- Team reductions and scans -------------------------------------------------------
+
+macro_rules! team_reduce {
+    ($op:ident, $rop:ident; $($n:ident: $t:ty),* $(,)?) => {$(
+        paste! {
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $n _ $op _reduce>](team: TeamHandle, dest: *mut $t, source: *const $t, nreduce: usize) -> c_int {
+                const W: &str = concat!("shmem_", stringify!($n), "_", stringify!($op), "_reduce");
+                on_team(W, team, |rt, g| reduce::<$t>(rt, g, W, ROp::$rop, dest as usize, source as usize, nreduce))
+            }
+            weak!([<$n _ $op _reduce>]);
+        }
+    )*};
+}
+
+macro_rules! bitwise_types {
+    ($m:ident, $($args:tt)*) => {
+        $m!($($args)*
+            uchar: c_uchar, ushort: c_ushort, uint: c_uint, ulong: c_ulong,
+            ulonglong: c_ulonglong, int8: i8, int16: i16, int32: i32, int64: i64,
+            uint8: u8, uint16: u16, uint32: u32, uint64: u64, size: usize,
+        );
+    };
+}
+
+macro_rules! minmax_types {
+    ($m:ident, $($args:tt)*) => {
+        $m!($($args)*
+            char: c_char, schar: c_schar, short: c_short, int: c_int, long: c_long,
+            longlong: c_longlong, ptrdiff: isize, uchar: c_uchar, ushort: c_ushort,
+            uint: c_uint, ulong: c_ulong, ulonglong: c_ulonglong, int8: i8, int16: i16,
+            int32: i32, int64: i64, uint8: u8, uint16: u16, uint32: u32, uint64: u64,
+            size: usize, float: c_float, double: c_double,
+        );
+    };
+}
+
+bitwise_types!(team_reduce, and, And;);
+bitwise_types!(team_reduce, or, Or;);
+bitwise_types!(team_reduce, xor, Xor;);
+minmax_types!(team_reduce, max, Max;);
+minmax_types!(team_reduce, min, Min;);
+minmax_types!(team_reduce, sum, Sum;);
+minmax_types!(team_reduce, prod, Prod;);
+team_reduce!(sum, Sum; complexf: Cx<f32>, complexd: Cx<f64>);
+team_reduce!(prod, Prod; complexf: Cx<f32>, complexd: Cx<f64>);
+
+macro_rules! team_scan {
+    ($($n:ident: $t:ty),* $(,)?) => {$(
+        paste! {
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $n _sum_inscan>](team: TeamHandle, dest: *mut $t, source: *const $t, nelems: usize) -> c_int {
+                const W: &str = concat!("shmem_", stringify!($n), "_sum_inscan");
+                on_team(W, team, |rt, g| scan::<$t>(rt, g, W, true, dest as usize, source as usize, nelems))
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $n _sum_exscan>](team: TeamHandle, dest: *mut $t, source: *const $t, nelems: usize) -> c_int {
+                const W: &str = concat!("shmem_", stringify!($n), "_sum_exscan");
+                on_team(W, team, |rt, g| scan::<$t>(rt, g, W, false, dest as usize, source as usize, nelems))
+            }
+            weak!([<$n _sum_inscan>], [<$n _sum_exscan>]);
+        }
+    )*};
+}
+minmax_types!(team_scan,);
+
+// ---- Deprecated active-set forms -----------------------------------------------------
+
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_barrier(
+    start: c_int,
+    log_stride: c_int,
+    size: c_int,
+    psync: *mut c_long,
+) {
+    const W: &str = "shmem_barrier";
+    on_active(W, start, log_stride, size, psync, |rt, g| g.barrier(rt, W))
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_sync(
+    start: c_int,
+    log_stride: c_int,
+    size: c_int,
+    psync: *mut c_long,
+) {
+    const W: &str = "shmem_sync";
+    on_active(W, start, log_stride, size, psync, |rt, g| g.barrier(rt, W))
+}
+
+weak!(barrier, sync);
+
+macro_rules! active_data {
+    ($($bits:literal),*) => {$(
+        paste! {
+            #[allow(clippy::too_many_arguments)]
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_broadcast $bits>](dest: *mut c_void, source: *const c_void, nelems: usize, root: c_int, start: c_int, log_stride: c_int, size: c_int, psync: *mut c_long) {
+                const W: &str = concat!("shmem_broadcast", $bits);
+                on_active(W, start, log_stride, size, psync, |rt, g| broadcast(rt, g, W, dest as usize, source as usize, bytes(rt, W, nelems, $bits / 8), root, false))
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_collect $bits>](dest: *mut c_void, source: *const c_void, nelems: usize, start: c_int, log_stride: c_int, size: c_int, psync: *mut c_long) {
+                const W: &str = concat!("shmem_collect", $bits);
+                on_active(W, start, log_stride, size, psync, |rt, g| collect(rt, g, W, dest as usize, source as usize, bytes(rt, W, nelems, $bits / 8)))
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_fcollect $bits>](dest: *mut c_void, source: *const c_void, nelems: usize, start: c_int, log_stride: c_int, size: c_int, psync: *mut c_long) {
+                const W: &str = concat!("shmem_fcollect", $bits);
+                on_active(W, start, log_stride, size, psync, |rt, g| fcollect(rt, g, W, dest as usize, source as usize, bytes(rt, W, nelems, $bits / 8)))
+            }
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_alltoall $bits>](dest: *mut c_void, source: *const c_void, nelems: usize, start: c_int, log_stride: c_int, size: c_int, psync: *mut c_long) {
+                const W: &str = concat!("shmem_alltoall", $bits);
+                on_active(W, start, log_stride, size, psync, |rt, g| alltoall(rt, g, W, dest as usize, source as usize, bytes(rt, W, nelems, $bits / 8)))
+            }
+            #[allow(clippy::too_many_arguments)]
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_alltoalls $bits>](dest: *mut c_void, source: *const c_void, dst: isize, sst: isize, nelems: usize, start: c_int, log_stride: c_int, size: c_int, psync: *mut c_long) {
+                const W: &str = concat!("shmem_alltoalls", $bits);
+                on_active(W, start, log_stride, size, psync, |rt, g| alltoalls(rt, g, W, dest as usize, source as usize, dst, sst, nelems, $bits / 8))
+            }
+            weak!([<broadcast $bits>], [<collect $bits>], [<fcollect $bits>], [<alltoall $bits>], [<alltoalls $bits>]);
+        }
+    )*};
+}
+active_data!(32, 64);
+
+macro_rules! active_reduce {
+    ($op:ident, $rop:ident; $($n:ident: $t:ty),* $(,)?) => {$(
+        paste! {
+            #[allow(clippy::too_many_arguments)]
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $n _ $op _to_all>](dest: *mut $t, source: *const $t, nreduce: c_int, start: c_int, log_stride: c_int, size: c_int, _pwrk: *mut $t, psync: *mut c_long) {
+                const W: &str = concat!("shmem_", stringify!($n), "_", stringify!($op), "_to_all");
+                on_active(W, start, log_stride, size, psync, |rt, g| {
+                    if nreduce < 0 {
+                        rt.abort(1, &format!("{W}: negative nreduce {nreduce}"))
+                    }
+                    reduce::<$t>(rt, g, W, ROp::$rop, dest as usize, source as usize, nreduce as usize)
+                })
+            }
+            weak!([<$n _ $op _to_all>]);
+        }
+    )*};
+}
+
+macro_rules! int_to_all_types {
+    ($m:ident, $($args:tt)*) => {
+        $m!($($args)* short: c_short, int: c_int, long: c_long, longlong: c_longlong,);
+    };
+}
+int_to_all_types!(active_reduce, and, And;);
+int_to_all_types!(active_reduce, or, Or;);
+int_to_all_types!(active_reduce, xor, Xor;);
+int_to_all_types!(active_reduce, max, Max; float: c_float, double: c_double,);
+int_to_all_types!(active_reduce, min, Min; float: c_float, double: c_double,);
+int_to_all_types!(active_reduce, sum, Sum; float: c_float, double: c_double, complexf: Cx<f32>, complexd: Cx<f64>,);
+int_to_all_types!(active_reduce, prod, Prod; float: c_float, double: c_double, complexf: Cx<f32>, complexd: Cx<f64>,);
