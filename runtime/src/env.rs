@@ -71,7 +71,67 @@ pub const VARS: &[VarDoc] = &[
     VarDoc {
         name: "RSHMEM_BOOTSTRAP_TIMEOUT",
         default: "60",
-        doc: "seconds to wait for the PMI server (PMI_PORT) before failing",
+        doc: "seconds allowed for connecting to the launcher and the bootstrap handshake",
+    },
+    VarDoc {
+        name: "RSHMEM_BOOTSTRAP",
+        default: "auto",
+        doc: "force the bootstrap: pmix, pmi2, pmi1 or singleton",
+    },
+    VarDoc {
+        name: "RSHMEM_TRANSPORT",
+        default: "auto",
+        doc: "auto (shm within a node, verbs between nodes), shm, or verbs (every peer)",
+    },
+    VarDoc {
+        name: "RSHMEM_DEVICE",
+        default: "(first active)",
+        doc: "RDMA device and port, name[:port]",
+    },
+    VarDoc {
+        name: "RSHMEM_GID_INDEX",
+        default: "(RoCE v2 IPv4)",
+        doc: "GID table index instead of the RoCE v2 IPv4-mapped GID",
+    },
+    VarDoc {
+        name: "RSHMEM_VERBS_SIGNAL_EVERY",
+        default: "16",
+        doc: "verbs: signal at least every N work requests (1 = every one)",
+    },
+    VarDoc {
+        name: "RSHMEM_VERBS_INLINE",
+        default: "(device max)",
+        doc: "verbs: largest inline put in bytes (0 disables inline)",
+    },
+    VarDoc {
+        name: "RSHMEM_VERBS_QUIET",
+        default: "write",
+        doc: "verbs: quiet flushes with a zero-length write, or `read`",
+    },
+    VarDoc {
+        name: "RSHMEM_BARRIER_ALGORITHM",
+        default: "auto",
+        doc: "barrier algorithm: dissemination",
+    },
+    VarDoc {
+        name: "RSHMEM_BCAST_ALGORITHM",
+        default: "auto",
+        doc: "broadcast algorithm: binomial, scatter-allgather",
+    },
+    VarDoc {
+        name: "RSHMEM_REDUCE_ALGORITHM",
+        default: "auto",
+        doc: "reduction algorithm: recursive-doubling, ring",
+    },
+    VarDoc {
+        name: "RSHMEM_COLLECT_ALGORITHM",
+        default: "auto",
+        doc: "collect algorithm: ring, recursive-doubling",
+    },
+    VarDoc {
+        name: "RSHMEM_ALLTOALL_ALGORITHM",
+        default: "auto",
+        doc: "alltoall algorithm: pairwise",
     },
 ];
 
