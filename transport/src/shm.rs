@@ -245,10 +245,38 @@ impl Drop for ShmRegion {
 /// happens between a page-aligned symmetric buffer and a `Vec` from malloc (16 bytes past a
 /// page). For that case we copy with unaligned 16-byte SSE2 loads and stores instead.
 ///
+/// A naturally aligned 1/2/4/8-byte destination gets exactly one store of that width (and an
+/// aligned source one load): `memmove` writes an 8-byte copy as two overlapping stores of the
+/// same bytes, and a PE preempted between them re-stores the old value long after the target
+/// saw it, overwrote it and moved on (seen as a `shmem_p` flag "coming back" under
+/// oversubscription). One store also means `p`/`g` of a word are never torn.
+///
 /// # Safety
 /// `src` valid for `len` bytes of reads, `dst` for `len` bytes of writes.
 #[inline(always)]
 pub unsafe fn copy_bytes(dst: *mut u8, src: *const u8, len: usize) {
+    macro_rules! word {
+        ($t:ty) => {
+            if (dst as usize) % len == 0 && (src as usize) % len == 0 {
+                // SAFETY: both ranges are valid for `len == size_of::<$t>()` bytes and
+                // naturally aligned; volatile keeps it one access of that width.
+                unsafe {
+                    core::ptr::write_volatile(
+                        dst as *mut $t,
+                        core::ptr::read_volatile(src as *const $t),
+                    )
+                };
+                return;
+            }
+        };
+    }
+    match len {
+        1 => word!(u8),
+        2 => word!(u16),
+        4 => word!(u32),
+        8 => word!(u64),
+        _ => {}
+    }
     #[cfg(target_arch = "x86_64")]
     {
         let skew = (dst as usize).wrapping_sub(src as usize) & 4095;
@@ -413,6 +441,9 @@ mod tests {
         for &len in &[
             0usize,
             1,
+            2,
+            4,
+            8,
             63,
             2047,
             2048,
@@ -421,7 +452,15 @@ mod tests {
             1 << 20,
             (1 << 20) + 1,
         ] {
-            for &(so, dof) in &[(0usize, 0usize), (0, 16), (3, 0), (16, 1), (5, 67)] {
+            for &(so, dof) in &[
+                (0usize, 0usize),
+                (0, 16),
+                (8, 8),
+                (3, 0),
+                (16, 1),
+                (5, 67),
+                (1, 9),
+            ] {
                 dst.fill(0);
                 // SAFETY: both ranges lie inside the vectors.
                 unsafe { copy_bytes(dst.as_mut_ptr().add(dof), src.as_ptr().add(so), len) };

@@ -1448,7 +1448,7 @@ impl Endpoint for VerbsEndpoint {
     unsafe fn put(&self, dst: RemoteAddr, src: *const u8, len: usize) {
         if let Some(d) = self.mapped(dst) {
             // SAFETY: the caller's contract; `d` is the same range in the peer's mapping.
-            unsafe { core::ptr::copy_nonoverlapping(src, d, len) };
+            unsafe { crate::shm::copy_bytes(d, src, len) };
             return;
         }
         self.ctx
@@ -1458,7 +1458,7 @@ impl Endpoint for VerbsEndpoint {
     unsafe fn put_nbi(&self, dst: RemoteAddr, src: *const u8, len: usize) {
         if let Some(d) = self.mapped(dst) {
             // SAFETY: as `put`.
-            unsafe { core::ptr::copy_nonoverlapping(src, d, len) };
+            unsafe { crate::shm::copy_bytes(d, src, len) };
             return;
         }
         self.ctx
@@ -1468,7 +1468,7 @@ impl Endpoint for VerbsEndpoint {
     unsafe fn get(&self, dst: *mut u8, src: RemoteAddr, len: usize) {
         if let Some(s) = self.mapped(src) {
             // SAFETY: as `put`.
-            unsafe { core::ptr::copy_nonoverlapping(s, dst, len) };
+            unsafe { crate::shm::copy_bytes(dst, s, len) };
             return;
         }
         self.ctx
@@ -1478,7 +1478,7 @@ impl Endpoint for VerbsEndpoint {
     unsafe fn get_nbi(&self, dst: *mut u8, src: RemoteAddr, len: usize) {
         if let Some(s) = self.mapped(src) {
             // SAFETY: as `put`.
-            unsafe { core::ptr::copy_nonoverlapping(s, dst, len) };
+            unsafe { crate::shm::copy_bytes(dst, s, len) };
             return;
         }
         self.ctx
