@@ -19,7 +19,9 @@ enum State {
     Uninit,
     /// The leaked handle (also published in [`SHMEM`] for the team routines, which need
     /// `Team<'static>`); rebuilt into a `Box` and dropped by `shmem_finalize`.
-    Live(&'static Shmem),
+    /// The count of initialization calls not yet matched by `shmem_finalize` (1.6: each
+    /// init is matched by a finalize; the last one finalizes).
+    Live(&'static Shmem, usize),
     Finalized,
 }
 
@@ -46,20 +48,25 @@ unsafe impl Send for Holder {}
 
 static STATE: Mutex<Holder> = Mutex::new(Holder(State::Uninit));
 
-/// Initializes; `Err` with the message on failure. Repeated calls while initialized are
-/// no-ops (OpenSHMEM 1.6).
+/// Initializes; `Err` with the message on failure. Repeated calls while initialized only
+/// count (OpenSHMEM 1.6): the matching number of `shmem_finalize` calls finalizes.
 fn init_impl(what: &str) -> Result<(), String> {
     let mut st = STATE.lock();
     match st.0 {
-        State::Live(_) => Ok(()),
+        State::Live(s, n) => {
+            st.0 = State::Live(s, n + 1);
+            Ok(())
+        }
         State::Finalized => Err(format!(
             "{what}: rshmem cannot be initialized again after shmem_finalize in the same process"
         )),
-        State::Uninit => match rshmem_rt::init() {
+        State::Uninit => match rshmem_rt::init_with(rshmem_rt::InitOptions {
+            symmetric_statics: true,
+        }) {
             Ok(s) => {
                 let s: &'static Shmem = Box::leak(Box::new(s));
                 SHMEM.store(s as *const Shmem as *mut Shmem, Ordering::Release);
-                st.0 = State::Live(s);
+                st.0 = State::Live(s, 1);
                 if let Err(e) = crate::team::init_hook(s) {
                     return Err(format!("{what} failed: {e}"));
                 }
@@ -111,7 +118,7 @@ pub unsafe extern "C" fn pshmem_query_thread(provided: *mut c_int) {
 #[no_mangle]
 pub unsafe extern "C" fn pshmem_query_initialized(initialized: *mut c_int) {
     if !initialized.is_null() {
-        let live = matches!(STATE.lock().0, State::Live(_));
+        let live = matches!(STATE.lock().0, State::Live(..));
         // SAFETY: valid out pointer per the contract.
         unsafe { *initialized = live as c_int };
     }
@@ -122,7 +129,15 @@ pub extern "C" fn pshmem_finalize() {
     let s = {
         let mut st = STATE.lock();
         match std::mem::replace(&mut st.0, State::Finalized) {
-            State::Live(s) => s,
+            State::Live(s, 1) => s,
+            State::Live(s, n) => {
+                // Not the last finalize of the nested inits: a barrier, as finalize is
+                // collective, but the library stays initialized.
+                st.0 = State::Live(s, n - 1);
+                drop(st);
+                s.barrier_all();
+                return;
+            }
             other => {
                 // Finalize without init, or twice: nothing to do.
                 st.0 = other;

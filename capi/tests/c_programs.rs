@@ -136,6 +136,14 @@ fn setup_and_query() {
 }
 
 #[test]
+fn globals_and_statics_are_symmetric() {
+    suite("globals.c", "globals");
+    // Linked statically, the runtime's own statics live in the program's data too.
+    let exe = compile("globals.c", &["-rshmem-static"]);
+    run(&exe, "globals", 2);
+}
+
+#[test]
 fn rma() {
     suite("rma.c", "rma");
 }

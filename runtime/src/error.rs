@@ -120,6 +120,9 @@ pub enum Error {
     /// `init` called while already initialized, or a call before `init`.
     #[error("{0}")]
     State(&'static str),
+    /// The program's global and static variables could not be made symmetric.
+    #[error("{0}")]
+    ProgramData(String),
     /// An invalid argument of a team or collective call (the team is not created / the
     /// collective does not run, on every PE alike).
     #[error("{call}: invalid {arg} = {value}: {reason}")]

@@ -43,12 +43,15 @@ pub mod lock;
 #[doc(hidden)]
 pub mod rt;
 #[doc(hidden)]
+pub mod statics;
+#[doc(hidden)]
 pub mod sync;
 
 pub use api::{LockGuard, Shmem, SignalOp, SymBox, SymInt, SymLock, SymRef, SymVec};
 pub use bytemuck::Pod;
 pub use error::{Error, Result};
 pub use rshmem_collectives::{Complex, Op, Reducible};
+pub use rt::InitOptions;
 pub use team::{ComplexPart, Team, TeamConfig};
 pub use wait::Cmp;
 
@@ -76,6 +79,19 @@ static GLOBAL: AtomicPtr<rt::Runtime> = AtomicPtr::new(core::ptr::null_mut());
 /// }
 /// ```
 pub fn init() -> Result<Shmem> {
+    init_with(InitOptions::default())
+}
+
+/// [`init`] with options (every PE must pass the same). `symmetric_statics` makes the
+/// program's global and static variables symmetric, as the C API does for C programs:
+///
+/// ```no_run
+/// static mut COUNTER: u64 = 0;
+/// let shmem = rshmem::init_with(rshmem::InitOptions { symmetric_statics: true })?;
+/// // `COUNTER` now has a copy on every PE that RMA and atomics can reach.
+/// # Ok::<(), rshmem::Error>(())
+/// ```
+pub fn init_with(opts: InitOptions) -> Result<Shmem> {
     let placeholder = core::ptr::dangling_mut::<rt::Runtime>();
     if GLOBAL
         .compare_exchange(
@@ -90,7 +106,7 @@ pub fn init() -> Result<Shmem> {
             "rshmem is already initialized in this process: call init() once and share the handle",
         ));
     }
-    match rt::Runtime::init() {
+    match rt::Runtime::init_with(opts) {
         Ok(rt) => {
             let rt = Box::new(rt);
             GLOBAL.store(

@@ -18,7 +18,8 @@ use rshmem_transport::{AmoOp, AmoWord, Endpoint, RemoteAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// Most symmetric segments a job has (heap; later the C program's data/bss, …).
+/// Most symmetric segments a job has (0: the heap; 1: the program's data and bss when
+/// [`InitOptions::symmetric_statics`] is set).
 pub const MAX_SEGS: usize = 4;
 /// Bytes at the start of segment 0 reserved for the runtime's own symmetric state
 /// (synchronization slots, debug checks); backed lazily like the heap.
@@ -146,9 +147,19 @@ fn setup_verbs(
     npes: usize,
     base: usize,
     seg_len: usize,
+    data: Option<(usize, usize)>,
 ) -> Result<VerbsCtx> {
     let spec = DeviceSpec::from_env()?;
-    let ctx = VerbsCtx::open(&spec, me, npes, base, seg_len, INTERNAL_BYTES, verbs_abort)?;
+    let ctx = VerbsCtx::open(
+        &spec,
+        me,
+        npes,
+        base,
+        seg_len,
+        INTERNAL_BYTES,
+        data,
+        verbs_abort,
+    )?;
     bootstrap::put(kvs, "rshmem-verbs", &ctx.record())?;
     kvs.barrier()?;
     let recs = (0..npes)
@@ -195,17 +206,61 @@ fn shm_name(job: &str, pe: usize) -> String {
 
 const PAGE: usize = 4096;
 
+/// Options of [`Runtime::init_with`] (and `rshmem::init_with`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct InitOptions {
+    /// Make the program's global and static variables (the executable's data and bss)
+    /// symmetric, as OpenSHMEM requires of C programs: they become segment 1, remapped in
+    /// place onto a shared-memory object (see `statics.rs`). Every PE must run the same
+    /// executable.
+    pub symmetric_statics: bool,
+}
+
 impl Runtime {
     /// Initializes this PE: bootstrap, heap, peers' mappings. Collective over the job.
     pub fn init() -> Result<Self> {
+        Self::init_with(InitOptions::default())
+    }
+
+    /// [`Runtime::init`] with options; every PE must pass the same ones.
+    pub fn init_with(opts: InitOptions) -> Result<Self> {
         let cfg = Config::from_env()?;
         let mut kvs = bootstrap::from_env()?;
         let (me, npes) = (kvs.rank(), kvs.size());
         let heap_len = cfg.symmetric_size.div_ceil(PAGE) * PAGE;
         let seg_len = INTERNAL_BYTES + heap_len;
         let mut region = ShmRegion::create(&shm_name(kvs.job_id(), me), seg_len)?;
+        // The program's globals: remapped in place onto an object of their own.
+        let mut data_region = match opts.symmetric_statics {
+            false => None,
+            true => match crate::statics::program_data() {
+                None => None,
+                Some(d) => {
+                    // SAFETY: `program_data` returns the executable's own page-aligned,
+                    // mapped, writable data; init runs before the program shares globals
+                    // with other threads (OpenSHMEM: shmem_init comes first).
+                    let r = unsafe {
+                        ShmRegion::create_over(
+                            &shm_name(kvs.job_id(), me),
+                            d.start as *mut u8,
+                            d.len,
+                            d.file_part,
+                        )
+                    };
+                    Some(r.map_err(|e| {
+                        Error::ProgramData(format!(
+                            "the program's global and static variables ({} bytes at {:#x}) could not be made symmetric: {e}",
+                            d.len, d.start
+                        ))
+                    })?)
+                }
+            },
+        };
+        let (dname, dlen) = data_region
+            .as_ref()
+            .map_or(("-".to_string(), 0), |r| (r.name().to_string(), r.len()));
         let host = hostname();
-        let record = format!("{host}\n{}\n{seg_len}", region.name());
+        let record = format!("{host}\n{}\n{seg_len}\n{dname}\n{dlen}", region.name());
         bootstrap::put(&mut *kvs, "rshmem-seg", record.as_bytes())?;
         kvs.barrier()?;
         let mapping = kvs.process_mapping().filter(|m| m.len() == npes);
@@ -214,16 +269,21 @@ impl Runtime {
         for pe in 0..npes {
             let raw = bootstrap::get(&mut *kvs, pe, "rshmem-seg")?;
             let text = String::from_utf8_lossy(&raw).into_owned();
-            let mut it = text.splitn(3, '\n');
-            let (phost, pname, plen) = (
-                it.next().unwrap_or(""),
-                it.next().unwrap_or(""),
-                it.next().unwrap_or(""),
-            );
-            let plen: usize = plen.parse().map_err(|_| Error::Bootstrap {
+            let mut it = text.splitn(5, '\n');
+            let mut field = || it.next().unwrap_or("");
+            let (phost, pname, plen, pdname, pdlen) = (field(), field(), field(), field(), field());
+            let corrupt = || Error::Bootstrap {
                 protocol: kvs.protocol(),
                 msg: format!("corrupt segment record of PE {pe}: {text:?}"),
-            })?;
+            };
+            let plen: usize = plen.parse().map_err(|_| corrupt())?;
+            let pdlen: usize = pdlen.parse().map_err(|_| corrupt())?;
+            if pdlen != dlen {
+                return Err(Error::ProgramData(format!(
+                    "PE {pe}'s global and static variables span {pdlen} bytes but PE {me}'s span {dlen}: \
+                     globals are symmetric only when every PE runs the same executable"
+                )));
+            }
             if plen != seg_len {
                 return Err(Error::InvalidEnv {
                     var: "SHMEM_SYMMETRIC_SIZE",
@@ -244,11 +304,17 @@ impl Runtime {
                     why: "RSHMEM_TRANSPORT=shm".into(),
                 });
             }
-            recs.push((phost.to_string(), pname.to_string(), same_node));
+            recs.push((
+                phost.to_string(),
+                pname.to_string(),
+                pdname.to_string(),
+                same_node,
+            ));
         }
-        let use_verbs = mode == Mode::Verbs || (mode == Mode::Auto && recs.iter().any(|r| !r.2));
+        let use_verbs = mode == Mode::Verbs || (mode == Mode::Auto && recs.iter().any(|r| !r.3));
+        let data = data_region.as_ref().map(|r| (r.base() as usize, r.len()));
         let verbs = if use_verbs {
-            match setup_verbs(&mut *kvs, me, npes, region.base() as usize, seg_len) {
+            match setup_verbs(&mut *kvs, me, npes, region.base() as usize, seg_len, data) {
                 Ok(v) => Some(Arc::new(v)),
                 Err(e) => {
                     // Never leave the other PEs waiting in a barrier.
@@ -261,29 +327,40 @@ impl Runtime {
         };
         let mut regions = Vec::new();
         let mut peers = Vec::with_capacity(npes);
-        for (pe, (phost, pname, same_node)) in recs.into_iter().enumerate() {
+        for (pe, (phost, pname, pdname, same_node)) in recs.into_iter().enumerate() {
             // Shared-memory mapping for put/get: every same-node peer unless verbs is forced.
+            // (segment 0, segment 1 or 0 when the program's globals are not symmetric)
             let local = if !same_node || mode == Mode::Verbs {
                 None
             } else if pe == me {
-                Some(region.base() as usize)
+                Some((region.base() as usize, data.map_or(0, |d| d.0)))
             } else {
                 let r = ShmRegion::attach(&pname, seg_len)?;
                 let b = r.base() as usize;
                 regions.push(r);
-                Some(b)
+                let d = if dlen > 0 {
+                    let r = ShmRegion::attach(&pdname, dlen)?;
+                    let d = r.base() as usize;
+                    regions.push(r);
+                    d
+                } else {
+                    0
+                };
+                Some((b, d))
             };
-            let (base, path) = match (&verbs, local) {
+            let (base, dbase, path) = match (&verbs, local) {
                 (Some(v), local) => {
-                    let rb = v.remote_base(pe);
-                    let ep = VerbsEndpoint::new(v.clone(), pe, local.map(|m| (rb, m)));
-                    (rb, Path::Verbs(ep))
+                    let (rb, rd) = (v.remote_base(pe), v.remote_data_base(pe));
+                    let maps = local.map(|(m, md)| [(rb, seg_len, m), (rd, dlen, md)]);
+                    let ep = VerbsEndpoint::new(v.clone(), pe, maps);
+                    (rb, rd, Path::Verbs(ep))
                 }
-                (None, Some(b)) => (b, Path::Shm(ShmEndpoint)),
+                (None, Some((b, d))) => (b, d, Path::Shm(ShmEndpoint)),
                 (None, None) => unreachable!("remote peers without verbs were refused above"),
             };
             let mut bases = [0; MAX_SEGS];
             bases[0] = base;
+            bases[1] = dbase;
             peers.push(Peer {
                 bases,
                 keys: [0; MAX_SEGS],
@@ -299,6 +376,16 @@ impl Runtime {
         regions.push(region);
         let mut segs = [Segment::default(); MAX_SEGS];
         segs[0] = Segment { base, len: seg_len };
+        let mut nsegs = 1;
+        if let Some(mut r) = data_region.take() {
+            r.unlink();
+            segs[1] = Segment {
+                base: r.base() as usize,
+                len: r.len(),
+            };
+            nsegs = 2;
+            regions.push(r);
+        }
         // SHMEM_TEAM_SHARED: the PEs whose memory is mapped here (shmem_ptr works).
         let shared: Vec<usize> = (0..npes)
             .filter(|&pe| match &peers[pe].path {
@@ -312,7 +399,7 @@ impl Runtime {
             npes,
             cfg,
             segs,
-            nsegs: 1,
+            nsegs,
             peers: peers.into_boxed_slice(),
             heap_base: base + INTERNAL_BYTES,
             heap: Mutex::new(HeapAllocator::new(heap_len)),

@@ -34,10 +34,21 @@ pub enum ShmError {
         /// What to do about it.
         hint: &'static str,
     },
+    /// A range to map over is not page-aligned or empty.
+    #[error("cannot map shared memory over {len} bytes at {addr:#x}: the range must be page-aligned and not empty")]
+    BadRange {
+        /// Start of the range.
+        addr: usize,
+        /// Its length.
+        len: usize,
+    },
     /// The object's name is unusable.
     #[error("invalid shared-memory object name {0:?}: it must start with '/', have no other '/' and no NUL")]
     BadName(String),
 }
+
+/// The page size that mappings are made of.
+pub const PAGE: usize = 4096;
 
 /// Alignment of every mapping's base address (2 MiB: a huge page).
 pub const SEGMENT_ALIGN: usize = 2 << 20;
@@ -50,6 +61,9 @@ pub struct ShmRegion {
     name: String,
     owner: bool,
     unlinked: bool,
+    /// Mapped over memory the program already had ([`ShmRegion::create_over`]): the
+    /// mapping must outlive the region, so drop only unlinks.
+    fixed: bool,
 }
 
 // SAFETY: the region is plain memory shared between processes; all racing accesses to it
@@ -140,6 +154,116 @@ impl ShmRegion {
             name: name.to_string(),
             owner,
             unlinked: false,
+            fixed: false,
+        })
+    }
+
+    /// Creates (exclusively, mode 0600) an object of `len` bytes holding the current
+    /// contents of `[addr, addr+len)` and maps it `MAP_SHARED | MAP_FIXED` over that range,
+    /// so the same virtual addresses now live in an object other processes can map (the C
+    /// API makes the program's data and bss symmetric this way).
+    ///
+    /// Only pages worth copying are written: the first `file_part` bytes (initialized data,
+    /// which may not be resident yet but is not zero) always, the rest (bss) only where a
+    /// page is resident and not all zero; the object is sparse elsewhere, so a large,
+    /// untouched static array costs nothing.
+    ///
+    /// Dropping the region unlinks the name but keeps the mapping: the variables stay valid
+    /// for the rest of the process.
+    ///
+    /// # Safety
+    /// `addr` and `len` are page-aligned and the range is mapped readable and writable
+    /// memory of this process. Nothing may write to the range while this runs (other
+    /// threads included): such a write could be lost.
+    pub unsafe fn create_over(
+        name: &str,
+        addr: *mut u8,
+        len: usize,
+        file_part: usize,
+    ) -> Result<Self, ShmError> {
+        let c = cname(name)?;
+        if !(addr as usize).is_multiple_of(PAGE) || !len.is_multiple_of(PAGE) || len == 0 {
+            return Err(ShmError::BadRange {
+                addr: addr as usize,
+                len,
+            });
+        }
+        let pages = len / PAGE;
+        let mut resident = vec![0u8; pages];
+        // SAFETY: the range is mapped (contract); `resident` has one byte per page.
+        if unsafe { libc::mincore(addr as *mut libc::c_void, len, resident.as_mut_ptr()) } != 0 {
+            // Unknown residency: copy every page.
+            resident.fill(1);
+        }
+        // SAFETY: `c` is a valid NUL-terminated string.
+        let fd = unsafe {
+            libc::shm_open(
+                c.as_ptr(),
+                libc::O_RDWR | libc::O_CREAT | libc::O_EXCL,
+                0o600,
+            )
+        };
+        if fd < 0 {
+            return Err(sys_err("shm_open", name, len));
+        }
+        let fail = |what: &'static str| {
+            let e = sys_err(what, name, len);
+            // SAFETY: closing and unlinking what we created.
+            unsafe {
+                libc::close(fd);
+                libc::shm_unlink(c.as_ptr());
+            }
+            Err(e)
+        };
+        // SAFETY: `fd` is the descriptor we just opened.
+        if unsafe { libc::ftruncate(fd, len as libc::off_t) } != 0 {
+            return fail("ftruncate");
+        }
+        for (i, &res) in resident.iter().enumerate() {
+            let off = i * PAGE;
+            // SAFETY: the page lies inside the caller's readable range.
+            let page = unsafe { core::slice::from_raw_parts(addr.add(off), PAGE) };
+            let copy = off < file_part || (res & 1 == 1 && page.iter().any(|&b| b != 0));
+            if !copy {
+                continue;
+            }
+            // SAFETY: `page` is PAGE readable bytes; `fd` is open for writing.
+            let n = unsafe {
+                libc::pwrite(
+                    fd,
+                    page.as_ptr() as *const libc::c_void,
+                    PAGE,
+                    off as libc::off_t,
+                )
+            };
+            if n != PAGE as isize {
+                return fail("pwrite");
+            }
+        }
+        // SAFETY: replaces the caller's mapping of exactly this range (contract) by the
+        // object, which now holds the same bytes.
+        let p = unsafe {
+            libc::mmap(
+                addr as *mut libc::c_void,
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_FIXED,
+                fd,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return fail("mmap (over the program's data)");
+        }
+        // SAFETY: the mapping keeps the object alive.
+        unsafe { libc::close(fd) };
+        Ok(Self {
+            base: addr,
+            len,
+            name: name.to_string(),
+            owner: true,
+            unlinked: false,
+            fixed: true,
         })
     }
 
@@ -232,6 +356,9 @@ impl ShmRegion {
 impl Drop for ShmRegion {
     fn drop(&mut self) {
         self.unlink();
+        if self.fixed {
+            return;
+        }
         // SAFETY: unmapping exactly the region we mapped; nothing refers to it any more
         // (the runtime drops regions only at finalize, after its last barrier).
         unsafe { libc::munmap(self.base as *mut libc::c_void, self.len) };
@@ -419,6 +546,71 @@ mod tests {
             )
         };
         assert_eq!(cas, 0);
+    }
+
+    #[test]
+    fn create_over_keeps_contents_shares_and_stays_sparse() {
+        use std::os::unix::fs::MetadataExt;
+        let pages = 16;
+        let len = pages * PAGE;
+        // SAFETY: a fresh anonymous mapping of our own.
+        let addr = unsafe {
+            libc::mmap(
+                core::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        } as *mut u8;
+        assert_ne!(addr as *mut libc::c_void, libc::MAP_FAILED);
+        // SAFETY: all inside the mapping. Page 0 is "initialized data"; page 5 a touched
+        // bss page; page 7 touched but zero; the rest never touched.
+        unsafe {
+            for i in 0..PAGE {
+                *addr.add(i) = (i % 251) as u8 + 1;
+            }
+            *addr.add(5 * PAGE + 17) = 0xab;
+            core::ptr::write_volatile(addr.add(7 * PAGE), 0);
+        }
+        let name = unique("over");
+        // SAFETY: page-aligned range of our own mapping; no other thread touches it.
+        let r = unsafe { ShmRegion::create_over(&name, addr, len, PAGE) }.unwrap();
+        assert_eq!(r.base(), addr);
+        // Only the two pages with data were written (checked before reading
+        // the rest: a read fault on a tmpfs hole allocates a page) into the object.
+        let blocks = std::fs::metadata(format!("/dev/shm{name}"))
+            .unwrap()
+            .blocks();
+        assert_eq!(blocks * 512, 2 * PAGE as u64, "object should hold 2 pages");
+        // SAFETY: still mapped (now by the object).
+        let view = unsafe { core::slice::from_raw_parts(addr, len) };
+        assert!((0..PAGE).all(|i| view[i] == (i % 251) as u8 + 1));
+        assert_eq!(view[5 * PAGE + 17], 0xab);
+        assert_eq!(view.iter().filter(|&&b| b != 0).count(), PAGE + 1);
+        // Another mapping of the object sees our stores and we see its stores.
+        let other = ShmRegion::attach(&name, len).unwrap();
+        // SAFETY: both mappings are live and `len` long.
+        unsafe {
+            assert_eq!(*other.base().add(5 * PAGE + 17), 0xab);
+            *addr.add(9 * PAGE) = 7;
+            assert_eq!(core::ptr::read_volatile(other.base().add(9 * PAGE)), 7);
+            *other.base().add(3) = 99;
+            assert_eq!(core::ptr::read_volatile(addr.add(3)), 99);
+        }
+        drop(other);
+        drop(r);
+        assert!(!std::path::Path::new(&format!("/dev/shm{name}")).exists());
+        // Dropping the region kept the mapping: the memory is still there.
+        // SAFETY: still mapped; then unmapped by us, its owner.
+        unsafe {
+            assert_eq!(core::ptr::read_volatile(addr.add(5 * PAGE + 17)), 0xab);
+            libc::munmap(addr as *mut libc::c_void, len);
+        }
+        // SAFETY: misaligned on purpose; rejected before anything is touched.
+        let bad = unsafe { ShmRegion::create_over(&unique("bad"), addr.wrapping_add(1), PAGE, 0) };
+        assert!(matches!(bad, Err(ShmError::BadRange { .. })));
     }
 
     #[test]

@@ -6,7 +6,7 @@ int main(void) {
     int provided = -1;
     CHECK(shmem_init_thread(SHMEM_THREAD_MULTIPLE, &provided) == 0, "init_thread failed");
     CHECK(provided == SHMEM_THREAD_MULTIPLE, "provided %d", provided);
-    shmem_init(); /* repeated init while initialized: no-op (1.6) */
+    shmem_init(); /* repeated init while initialized: counted (1.6) */
     int q = -1;
     shmem_query_thread(&q);
     CHECK(q == SHMEM_THREAD_MULTIPLE, "query_thread %d", q);
@@ -56,7 +56,12 @@ int main(void) {
 
     if (me == 0)
         printf("setup: ok on %d PEs (%s, OpenSHMEM %d.%d)\n", n, name, major, minor);
-    shmem_finalize();
+    shmem_finalize(); /* matches the second init: still initialized (1.6) */
+    shmem_query_initialized(&inited);
+    CHECK(inited == 1, "initialized after 2 inits and 1 finalize: %d", inited);
+    CHECK(shmem_my_pe() == me, "still usable");
+    shmem_barrier_all();
+    shmem_finalize(); /* matches the first: finalized */
     shmem_query_initialized(&inited);
     if (inited != 0) {
         fprintf(stderr, "FAIL: initialized after finalize\n");

@@ -170,6 +170,8 @@ struct Qp {
 struct Remote {
     base: u64,
     rkeys: Vec<u32>,
+    /// The peer's segment 1 (the program's globals): base, length, rkey; length 0 if none.
+    data: (u64, usize, u32),
 }
 
 /// A pending copy out of the bounce buffer (get through the bounce buffer).
@@ -214,6 +216,8 @@ struct State {
     seg_base: usize,
     seg_len: usize,
     mrs: Vec<*mut ibv_mr>,
+    /// Segment 1 (the program's globals), registered whole: base, length, MR.
+    data: Option<(usize, usize, *mut ibv_mr)>,
     bounce: *mut u8,
     bounce_mr: *mut ibv_mr,
     /// Next free byte of the bounce ring (in `[SCRATCH, BOUNCE_LEN)`).
@@ -639,6 +643,7 @@ impl VerbsCtx {
         seg_base: usize,
         seg_len: usize,
         in_use: usize,
+        data: Option<(usize, usize)>,
         abort: fn(&str) -> !,
     ) -> Result<Self, VerbsError> {
         // SAFETY: see `mod setup`; the segment [seg_base, seg_base+seg_len) is mapped by the
@@ -676,6 +681,10 @@ impl VerbsCtx {
                 ));
             }
             let bounce_mr = setup::reg(dev.pd, bounce as usize, BOUNCE_LEN)?;
+            let data = match data {
+                Some((b, l)) => Some((b, l, setup::reg(dev.pd, b, l)?)),
+                None => None,
+            };
             let mut psn = [0u8; 4];
             let _ = getrandom::getrandom(&mut psn);
             // Tuning knobs (benchmarks): RSHMEM_VERBS_INLINE=0 never sends inline (N caps
@@ -718,6 +727,7 @@ impl VerbsCtx {
                     seg_base,
                     seg_len,
                     mrs: Vec::new(),
+                    data,
                     bounce: bounce as *mut u8,
                     bounce_mr,
                     bounce_head: SCRATCH,
@@ -752,6 +762,13 @@ impl VerbsCtx {
         v.extend_from_slice(&st.dev.gid);
         v.extend_from_slice(&st.psn.to_le_bytes());
         v.extend_from_slice(&(st.seg_base as u64).to_le_bytes());
+        let (db, dl, dk) = st.data.map_or((0, 0, 0), |(b, l, mr)| {
+            // SAFETY: `mr` is a live MR.
+            (b as u64, l as u64, unsafe { (*mr).rkey })
+        });
+        v.extend_from_slice(&db.to_le_bytes());
+        v.extend_from_slice(&dl.to_le_bytes());
+        v.extend_from_slice(&dk.to_le_bytes());
         v.extend_from_slice(&(st.qps.len() as u32).to_le_bytes());
         for q in &st.qps {
             // SAFETY: `q.qp` is a live QP created in `open`.
@@ -773,6 +790,7 @@ impl VerbsCtx {
             let gid: [u8; 16] = r.take()?;
             let psn = r.u32()?;
             let base = r.u64()?;
+            let data = (r.u64()?, r.u64()? as usize, r.u32()?);
             let n = r.u32()? as usize;
             if n != records.len() {
                 return err(format!(
@@ -785,6 +803,7 @@ impl VerbsCtx {
                 qpns.push(r.u32()?);
             }
             st.remote[pe].base = base;
+            st.remote[pe].data = data;
             st.set_keys(pe, r.0)?;
             let mtu = mtu.min(st.dev.mtu);
             // SAFETY: see `mod setup`; the QPs are live.
@@ -829,6 +848,12 @@ impl VerbsCtx {
     /// Base address of `pe`'s segment 0 in its own address space (after [`VerbsCtx::connect`]).
     pub fn remote_base(&self, pe: usize) -> usize {
         self.lock().remote[pe].base as usize
+    }
+
+    /// Base address of `pe`'s segment 1 (its program globals) in its own address space, or
+    /// 0 when it has none.
+    pub fn remote_data_base(&self, pe: usize) -> usize {
+        self.lock().remote[pe].data.0 as usize
     }
 
     /// Completes every operation issued to every peer.
@@ -898,8 +923,10 @@ impl State {
     fn rkey(&self, pe: usize, raddr: u64, len: usize) -> (u32, usize) {
         let r = &self.remote[pe];
         let off = raddr.wrapping_sub(r.base) as usize;
+        let doff = raddr.wrapping_sub(r.data.0) as usize;
         match r.rkeys.get(off / CHUNK) {
             Some(&k) if off < self.seg_len => (k, (CHUNK - off % CHUNK).min(self.seg_len - off)),
+            _ if doff < r.data.1 => (r.data.2, r.data.1 - doff),
             _ => self.fail(format!(
                 "address {raddr:#x} (+{len} bytes) on PE {pe} is outside its registered memory \
                  ({} bytes registered from {:#x})",
@@ -912,6 +939,13 @@ impl State {
     /// lkey and bytes left in its chunk when `addr` is in our registered segment.
     #[inline]
     fn lkey(&self, addr: usize) -> Option<(u32, usize)> {
+        if let Some((b, l, mr)) = self.data {
+            let off = addr.wrapping_sub(b);
+            if off < l {
+                // SAFETY: `mr` is a live MR.
+                return Some((unsafe { (*mr).lkey }, l - off));
+            }
+        }
         let off = addr.wrapping_sub(self.seg_base);
         let mr = *self.mrs.get(off / CHUNK)?;
         if off >= self.seg_len {
@@ -1401,6 +1435,9 @@ impl Drop for State {
                 ibv_dereg_mr(mr);
             }
             ibv_dereg_mr(self.bounce_mr);
+            if let Some((_, _, mr)) = self.data {
+                ibv_dereg_mr(mr);
+            }
             libc::munmap(self.bounce as *mut c_void, BOUNCE_LEN);
             ibv_destroy_cq(self.dev.cq);
             ibv_dealloc_pd(self.dev.pd);
@@ -1418,13 +1455,14 @@ impl Drop for State {
 pub struct VerbsEndpoint {
     ctx: Arc<VerbsCtx>,
     pe: usize,
-    /// (peer's segment base as a remote address, the same segment mapped here).
-    map: Option<(usize, usize)>,
+    /// Per segment: (the peer's segment base as a remote address, its length, the same
+    /// segment mapped here); a length of 0 is no segment.
+    map: Option<[(usize, usize, usize); 2]>,
 }
 
 impl VerbsEndpoint {
     /// The endpoint for `pe`; `map` as described on the type.
-    pub fn new(ctx: Arc<VerbsCtx>, pe: usize, map: Option<(usize, usize)>) -> Self {
+    pub fn new(ctx: Arc<VerbsCtx>, pe: usize, map: Option<[(usize, usize, usize); 2]>) -> Self {
         Self { ctx, pe, map }
     }
 
@@ -1434,13 +1472,17 @@ impl VerbsEndpoint {
     }
 
     /// The address in this process of the peer's remote address `r`, when mapped.
+    #[inline]
     pub fn mapped_addr(&self, r: RemoteAddr) -> Option<usize> {
-        self.map.map(|(rb, mb)| r.addr - rb + mb)
+        self.map?
+            .iter()
+            .find(|(rb, len, _)| r.addr.wrapping_sub(*rb) < *len)
+            .map(|(rb, _, mb)| r.addr - rb + mb)
     }
 
     #[inline]
     fn mapped(&self, r: RemoteAddr) -> Option<*mut u8> {
-        self.map.map(|(rb, mb)| (r.addr - rb + mb) as *mut u8)
+        self.mapped_addr(r).map(|a| a as *mut u8)
     }
 }
 
