@@ -306,3 +306,55 @@ fn headers_compile_strictly() {
         );
     }
 }
+
+/// The C suite under MPICH's `mpiexec.hydra -n 4` (PMI-1 over `PMI_FD`): the same
+/// binaries, another launcher. Skipped with a notice without mpich, unless `CI` is set.
+#[test]
+fn c_suite_under_hydra() {
+    let found = std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|d| d.join("mpiexec.hydra").is_file())
+    });
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "mpiexec.hydra is not installed but CI is set: install mpich"
+        );
+        eprintln!("SKIPPED c_suite_under_hydra: mpiexec.hydra not found (install mpich)");
+        return;
+    }
+    for (file, name) in [
+        ("globals.c", "globals"),
+        ("rma.c", "rma"),
+        ("amo.c", "amo"),
+        ("signal.c", "signal"),
+        ("wait.c", "wait"),
+        ("lock.c", "lock"),
+        ("coll.c", "coll"),
+        ("team.c", "team"),
+        ("ctx.c", "ctx"),
+    ] {
+        let exe = compile(file, &[]);
+        let mut cmd = Command::new("timeout");
+        cmd.args(["-k", "3", "90", "mpiexec.hydra", "-n", "4"])
+            .arg(&exe);
+        for v in [
+            "PMI_FD",
+            "PMI_RANK",
+            "PMI_SIZE",
+            "PMI_PORT",
+            "PMI_ID",
+            "RSHMEM_BOOTSTRAP",
+        ] {
+            cmd.env_remove(v);
+        }
+        let out = cmd.output().expect("run mpiexec.hydra");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let want = format!("{name}: ok on 4 PEs");
+        assert!(
+            out.status.success() && stdout.contains(&want),
+            "{file} under mpiexec.hydra -n 4: {}, no '{want}'?\nstdout:\n{stdout}\nstderr:\n{stderr}",
+            out.status
+        );
+    }
+}
