@@ -680,6 +680,11 @@ impl Runtime {
                 ep.get_nbi(dest.add(i * dst * size), s, size)
             });
         }
+        // Blocking: the elements must be in `dest` on return. Shared-memory gets are
+        // complete already; RDMA READs are not until their completions are reaped.
+        if let Path::Verbs(ep) = &self.peers[pe].path {
+            ep.quiet();
+        }
         Ok(())
     }
 
