@@ -174,7 +174,7 @@ fn gather() -> Info {
             rshmem::SPEC_MINOR
         ),
         shm: shm_status(),
-        verbs: rshmem_transport::verbs::list_devices().map_err(|e| e.to_string()),
+        verbs: rshmem_transport::verbs::list_devices().map_err(|e| e.0),
         pmix: rshmem::bootstrap::pmix::probe().map_err(|e| e.to_string()),
         detected,
         forced_bootstrap: std::env::var("RSHMEM_BOOTSTRAP")

@@ -533,7 +533,12 @@ mod setup {
         let mut n: c_int = 0;
         let list = ibv_get_device_list(&mut n);
         if list.is_null() {
-            return err(format!("ibv_get_device_list failed: {}", errno()));
+            let e = errno();
+            return err(if e.raw_os_error() == Some(libc::ENOSYS) {
+                "ibv_get_device_list: the kernel offers no RDMA verbs (ENOSYS: no RDMA driver or ib_uverbs loaded)".to_string()
+            } else {
+                format!("ibv_get_device_list failed: {e}")
+            });
         }
         let mut out = Vec::new();
         for i in 0..n.max(0) as usize {
