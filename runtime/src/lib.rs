@@ -57,6 +57,8 @@ pub use wait::Cmp;
 
 use std::sync::atomic::{AtomicPtr, Ordering};
 
+/// Version of rshmem (the workspace version).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Major version of the OpenSHMEM specification implemented.
 pub const SPEC_MAJOR: u32 = 1;
 /// Minor version of the OpenSHMEM specification implemented.

@@ -173,6 +173,43 @@ impl Api {
     }
 }
 
+/// Whether libpmix can be loaded with every symbol the client needs (without connecting
+/// to a server): `Ok` with the library's version string (`PMIx_Get_version`), else why
+/// not. For `rshmem-info`; loads the library like [`Pmix::init`] would.
+pub fn probe() -> Result<String> {
+    Api::load()?;
+    let mut errs = Vec::new();
+    for lib in LIBS {
+        let name = CString::new(*lib).expect("no NUL");
+        // SAFETY: dlopen of a library `Api::load` has just loaded (a reference count).
+        let handle = unsafe { libc::dlopen(name.as_ptr(), libc::RTLD_NOW | libc::RTLD_GLOBAL) };
+        if handle.is_null() {
+            errs.push(dlerror());
+            continue;
+        }
+        let sym = CString::new("PMIx_Get_version").expect("no NUL");
+        // SAFETY: live handle, valid C string.
+        let p = unsafe { libc::dlsym(handle, sym.as_ptr()) };
+        if p.is_null() {
+            return Ok(format!("{lib}, version unknown"));
+        }
+        // SAFETY: `const char *PMIx_Get_version(void)` in every PMIx.
+        let f = unsafe {
+            std::mem::transmute::<*mut c_void, unsafe extern "C" fn() -> *const c_char>(p)
+        };
+        // SAFETY: returns a static NUL-terminated string (or NULL).
+        let v = unsafe { f() };
+        let v = if v.is_null() {
+            "version unknown".into()
+        } else {
+            // SAFETY: non-null static string.
+            unsafe { CStr::from_ptr(v) }.to_string_lossy().into_owned()
+        };
+        return Ok(format!("{lib}, {v}"));
+    }
+    Err(perr(errs.join("; ")))
+}
+
 /// A PMIx client.
 pub struct Pmix {
     api: Api,

@@ -232,6 +232,49 @@ struct State {
     abort: fn(&str) -> !,
 }
 
+/// One port of an RDMA device, as `ibv_query_port` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortInfo {
+    /// Port number (from 1).
+    pub port: u8,
+    /// `DOWN`, `INIT`, `ARMED`, `ACTIVE`, ... (`unknown` if the query failed).
+    pub state: &'static str,
+    /// `InfiniBand`, `Ethernet` (RoCE, iWARP) or `unspecified`.
+    pub link_layer: &'static str,
+    /// Active MTU in bytes (0 if unknown).
+    pub active_mtu: u32,
+    /// LID (InfiniBand; 0 on Ethernet).
+    pub lid: u16,
+    /// Why the port could not be queried.
+    pub error: Option<String>,
+}
+
+/// An RDMA device and its ports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// Device name (`ibv_devices`), e.g. `mlx5_0`, `rxe0`.
+    pub name: String,
+    /// Its physical ports.
+    pub ports: Vec<PortInfo>,
+    /// Why the device could not be opened or queried.
+    pub error: Option<String>,
+}
+
+/// Lists the RDMA devices libibverbs finds, with each port's state and link layer. No
+/// device is an empty list, not an error; `Err` means libibverbs could not list devices at
+/// all (no verbs support in the kernel). Opens each device briefly; needs no SHMEM job.
+///
+/// ```
+/// match rshmem_transport::verbs::list_devices() {
+///     Ok(devs) => println!("{} RDMA device(s)", devs.len()),
+///     Err(e) => println!("no verbs: {e}"),
+/// }
+/// ```
+pub fn list_devices() -> Result<Vec<DeviceInfo>, VerbsError> {
+    // SAFETY: `setup::list` only uses pointers libibverbs returned and frees them.
+    unsafe { setup::list() }
+}
+
 /// The verbs state of one PE, shared by its endpoints. All operations serialize on one
 /// mutex (the QPs, the CQ and the bounce buffer are shared).
 pub struct VerbsCtx {
@@ -486,6 +529,72 @@ mod setup {
             dest_rd_atom: da.max_qp_rd_atom.clamp(1, 16) as u8,
             atomic_cap,
         })
+    }
+
+    /// Every device with every port's attributes, for `rshmem-info`. `Err` only when
+    /// libibverbs cannot list devices at all (no verbs support in the kernel).
+    pub(super) unsafe fn list() -> Result<Vec<DeviceInfo>, VerbsError> {
+        let mut n: c_int = 0;
+        let list = ibv_get_device_list(&mut n);
+        if list.is_null() {
+            let e = errno();
+            return err(if e.raw_os_error() == Some(libc::ENOSYS) {
+                "ibv_get_device_list: the kernel offers no RDMA verbs (ENOSYS: no RDMA driver or ib_uverbs loaded)".to_string()
+            } else {
+                format!("ibv_get_device_list failed: {e}")
+            });
+        }
+        let mut out = Vec::new();
+        for i in 0..n.max(0) as usize {
+            let d = *list.add(i);
+            let name = CStr::from_ptr(ibv_get_device_name(d))
+                .to_string_lossy()
+                .into_owned();
+            let mut info = DeviceInfo {
+                name,
+                ports: Vec::new(),
+                error: None,
+            };
+            let ctx = ibv_open_device(d);
+            if ctx.is_null() {
+                info.error = Some(format!("ibv_open_device failed: {}", errno()));
+                out.push(info);
+                continue;
+            }
+            let mut da: ibv_device_attr = zeroed();
+            if ibv_query_device(ctx, &mut da) != 0 {
+                info.error = Some(format!("ibv_query_device failed: {}", errno()));
+            } else {
+                for p in 1..=da.phys_port_cnt {
+                    info.ports.push(match query_port(ctx, p) {
+                        Some(pa) => PortInfo {
+                            port: p,
+                            state: port_state_name(pa.state),
+                            link_layer: match pa.link_layer {
+                                1 => "InfiniBand",
+                                2 => "Ethernet",
+                                _ => "unspecified",
+                            },
+                            active_mtu: mtu_bytes(pa.active_mtu),
+                            lid: pa.lid,
+                            error: None,
+                        },
+                        None => PortInfo {
+                            port: p,
+                            state: "unknown",
+                            link_layer: "unknown",
+                            active_mtu: 0,
+                            lid: 0,
+                            error: Some(format!("ibv_query_port failed: {}", errno())),
+                        },
+                    });
+                }
+            }
+            ibv_close_device(ctx);
+            out.push(info);
+        }
+        ibv_free_device_list(list);
+        Ok(out)
     }
 
     /// An RC QP on `dev`; returns it and its inline size.

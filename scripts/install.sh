@@ -1,0 +1,123 @@
+#!/bin/sh
+# Builds rshmem and installs it under a prefix:
+#
+#   scripts/install.sh --prefix DIR [--release | --debug] [--no-build]
+#
+#   DIR/bin/      rshmemrun, oshrun, rshmem-info, rshmemcc, rshmemc++, oshcc, oshc++
+#   DIR/lib/      librshmem.so, librshmem.a, pkgconfig/rshmem.pc
+#   DIR/include/  shmem.h, shmemx.h
+#
+# --release (default) or --debug picks the cargo profile; --no-build installs what is
+# already in target/<profile> (it must be there). CARGO_TARGET_DIR is honoured; DESTDIR
+# stages the files under $DESTDIR$DIR (the pkg-config file still says DIR); CARGO names
+# the cargo to run (default: cargo from PATH).
+set -eu
+
+prog=install.sh
+usage() {
+    echo "usage: scripts/install.sh --prefix DIR [--release | --debug] [--no-build]"
+}
+die() {
+    echo "$prog: $*" >&2
+    usage >&2
+    exit 2
+}
+
+prefix=
+profile=release
+build=1
+while [ $# -gt 0 ]; do
+    case $1 in
+        --prefix)
+            [ $# -ge 2 ] && [ -n "$2" ] || die "--prefix needs a directory"
+            prefix=$2
+            shift 2
+            ;;
+        --prefix=*)
+            prefix=${1#--prefix=}
+            [ -n "$prefix" ] || die "--prefix needs a directory"
+            shift
+            ;;
+        --release) profile=release; shift ;;
+        --debug) profile=debug; shift ;;
+        --no-build) build=0; shift ;;
+        -h | --help) usage; exit 0 ;;
+        *) die "unknown argument '$1'" ;;
+    esac
+done
+[ -n "$prefix" ] || die "missing --prefix DIR"
+case $prefix in
+    /*) ;;
+    *) prefix=$(pwd)/$prefix ;;
+esac
+# Normalize a trailing slash away (but keep "/").
+while [ "$prefix" != / ] && [ "${prefix%/}" != "$prefix" ]; do prefix=${prefix%/}; done
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+target=${CARGO_TARGET_DIR:-$root/target}
+case $target in
+    /*) ;;
+    *) target=$root/$target ;;
+esac
+out=$target/$profile
+
+if [ $build = 1 ]; then
+    flag=
+    [ $profile = release ] && flag=--release
+    cargo=${CARGO:-cargo}
+    echo "$prog: $cargo build $flag -p rshmem-capi -p rshmem-launcher"
+    (cd "$root" && "$cargo" build $flag -p rshmem-capi -p rshmem-launcher) ||
+        { echo "$prog: cargo build failed" >&2; exit 1; }
+fi
+for f in librshmem.so librshmem.a rshmemrun oshrun rshmem-info; do
+    [ -f "$out/$f" ] || { echo "$prog: $out/$f missing (build first, or drop --no-build)" >&2; exit 1; }
+done
+
+# The workspace version ([workspace.package] version = "x.y.z").
+version=$(awk '
+    /^\[/ { sect = $0 }
+    sect == "[workspace.package]" && $1 == "version" { gsub(/[" ]/, "", $3); print $3; exit }
+' "$root/Cargo.toml")
+[ -n "$version" ] || { echo "$prog: no version in $root/Cargo.toml" >&2; exit 1; }
+
+dest=${DESTDIR:-}$prefix
+bin=$dest/bin
+lib=$dest/lib
+inc=$dest/include
+pc=$lib/pkgconfig
+mkdir -p "$bin" "$lib" "$inc" "$pc" || { echo "$prog: cannot create directories under $dest" >&2; exit 1; }
+
+install -m 755 "$out/rshmemrun" "$out/oshrun" "$out/rshmem-info" "$bin/"
+install -m 755 "$root/capi/rshmemcc" "$root/capi/rshmemc++" "$bin/"
+# The wrapper picks the language by its name (*c++ is C++).
+for alias in oshcc oshc++; do
+    rm -f "$bin/$alias"
+    ln -s rshmemcc "$bin/$alias"
+done
+install -m 755 "$out/librshmem.so" "$lib/"
+install -m 644 "$out/librshmem.a" "$lib/"
+install -m 644 "$root/capi/include/shmem.h" "$root/capi/include/shmemx.h" "$inc/"
+
+# librshmem.a built with the verbs transport needs libibverbs when linked statically.
+private_extra=
+if nm "$out/librshmem.a" 2>/dev/null | grep -q ' U ibv_'; then
+    private_extra=' -libverbs'
+fi
+{
+    echo "# rshmem $version, installed by scripts/install.sh"
+    sed -e "/^#/d" \
+    -e "s|@PREFIX@|$prefix|g" \
+    -e "s|@LIBDIR@|$prefix/lib|g" \
+    -e "s|@INCLUDEDIR@|$prefix/include|g" \
+    -e "s|@VERSION@|$version|g" \
+    -e "/^Libs.private:/s|\$|$private_extra|" \
+    "$root/capi/rshmem.pc.in"
+} >"$pc/rshmem.pc"
+if grep -q '@[A-Z]*@' "$pc/rshmem.pc"; then
+    echo "$prog: unfilled placeholder in $pc/rshmem.pc" >&2
+    exit 1
+fi
+
+echo "$prog: installed rshmem $version ($profile) in $dest"
+echo "  compile: $prefix/bin/oshcc prog.c -o prog   (or: pkg-config --cflags --libs rshmem with PKG_CONFIG_PATH=$prefix/lib/pkgconfig)"
+echo "  run:     $prefix/bin/oshrun -n 4 ./prog"
