@@ -1,6 +1,7 @@
 /*
  * shmem.h -- the OpenSHMEM 1.5 C API of rshmem, with the 1.6 additions
- * shmem_query_initialized, ibput/ibget, signal_add/signal_set and pe_quiet.
+ * shmem_query_initialized, ibput/ibget, signal_add/signal_set, pe_quiet and the
+ * (hint-only) communication sessions.
  *
  * Link with -lrshmem (the rshmemcc / rshmemc++ wrappers do it). Every shmem_ routine is
  * also exported as pshmem_ (profiling interface); the shmem_ names are weak.
@@ -480,6 +481,16 @@ int shmem_ctx_get_team(shmem_ctx_t ctx, shmem_team_t *team);
 void shmem_ctx_quiet(shmem_ctx_t ctx);
 void shmem_ctx_fence(shmem_ctx_t ctx);
 void shmem_ctx_pe_quiet(shmem_ctx_t ctx, const int *target_pes, size_t npes);
+
+/* 1.6 communication sessions: hints only (accepted, no effect on rshmem). */
+typedef struct {
+    size_t total_ops;
+} shmem_ctx_session_config_t;
+#define SHMEM_CTX_SESSION_BATCH (1L << 0)
+#define SHMEM_CTX_SESSION_TOTAL_OPS (1L << 0)
+void shmem_ctx_session_start(shmem_ctx_t ctx, long options,
+                             const shmem_ctx_session_config_t *config, long config_mask);
+void shmem_ctx_session_stop(shmem_ctx_t ctx);
 
 /* ---- Collectives on teams ---------------------------------------------------------- */
 

@@ -192,7 +192,50 @@ pub unsafe extern "C" fn pshmem_ctx_signal_set(
     signal_update(W, sig_addr, signal, false, ctx_pe(W, ctx, pe))
 }
 
+/// `shmem_ctx_session_config_t` (1.6).
+#[repr(C)]
+pub struct SessionConfig {
+    pub total_ops: usize,
+}
+
+/// `shmem_ctx_session_start` (1.6): sessions are performance hints that never change the
+/// semantics; the runtime has nothing to batch, so after checking the context (and a
+/// non-NULL `config` when `config_mask` asks for one of its fields) this does nothing.
+/// `SHMEM_CTX_INVALID` is a no-op, as the specification says.
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_ctx_session_start(
+    ctx: CtxHandle,
+    _options: c_long,
+    config: *const SessionConfig,
+    config_mask: c_long,
+) {
+    const W: &str = "shmem_ctx_session_start";
+    let rt = rt(W);
+    if ctx.is_null() {
+        return;
+    }
+    ctx_pe(W, ctx, 0);
+    if config_mask != 0 && config.is_null() {
+        rt.abort(
+            1,
+            &format!("{W}: config is NULL but config_mask is {config_mask:#x}"),
+        )
+    }
+}
+
+/// `shmem_ctx_session_stop` (1.6): ends the (hint-only) session; no effect.
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_ctx_session_stop(ctx: CtxHandle) {
+    const W: &str = "shmem_ctx_session_stop";
+    rt(W);
+    if !ctx.is_null() {
+        ctx_pe(W, ctx, 0);
+    }
+}
+
 weak!(
+    ctx_session_start,
+    ctx_session_stop,
     ctx_create,
     team_create_ctx,
     ctx_destroy,

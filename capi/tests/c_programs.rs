@@ -300,6 +300,8 @@ fn every_pshmem_symbol_has_a_weak_shmem_name() {
         "ctx_signal_set",
         "pe_quiet",
         "ctx_pe_quiet",
+        "ctx_session_start",
+        "ctx_session_stop",
     ] {
         assert!(strong.contains(name), "pshmem_{name} missing");
     }

@@ -3,8 +3,8 @@
  * with several strides and block sizes, checking every element that arrived AND that the
  * gaps between blocks (and past the last one) kept their sentinel; signal_set/signal_add
  * (+ ctx forms) observed by the target through shmem_signal_wait_until/signal_fetch;
- * pe_quiet / ctx_pe_quiet completing nbi puts before a signal. Ring: every PE writes into
- * its right neighbour and checks what its left neighbour wrote. */
+ * pe_quiet / ctx_pe_quiet completing nbi puts before a signal; hint-only sessions.
+ * Ring: every PE writes into its right neighbour and checks what its left neighbour wrote. */
 #include "check.h"
 #include <string.h>
 
@@ -317,6 +317,31 @@ static void test_pe_quiet(void) {
     shmem_free(data);
 }
 
+/* Sessions are hints: a batch of nbi AMOs/puts inside a session behaves as without one. */
+static void test_session(void) {
+    long *cnt = shmem_calloc(2, sizeof(long));
+    CHECK(cnt != NULL, "calloc");
+    shmem_barrier_all();
+    shmem_ctx_session_config_t cfg = {.total_ops = 2 * (size_t)npes};
+    shmem_ctx_session_start(g_ctx, SHMEM_CTX_SESSION_BATCH, &cfg, SHMEM_CTX_SESSION_TOTAL_OPS);
+    shmem_ctx_session_start(g_ctx, 0, NULL, 0); /* combining: defaults, no config */
+    for (int pe = 0; pe < npes; pe++) {
+        shmem_ctx_long_atomic_add(g_ctx, &cnt[0], me + 1, pe);
+        long v = me;
+        shmem_ctx_long_put_nbi(g_ctx, &cnt[1], &v, 1, right);
+    }
+    shmem_ctx_session_stop(g_ctx);
+    shmem_ctx_session_stop(g_ctx); /* stopping twice has no effect */
+    shmem_ctx_session_start(SHMEM_CTX_INVALID, SHMEM_CTX_SESSION_BATCH, NULL, 0); /* no-op */
+    shmem_ctx_session_stop(SHMEM_CTX_INVALID);
+    shmem_ctx_quiet(g_ctx);
+    shmem_barrier_all();
+    CHECK(cnt[0] == (long)npes * (npes + 1) / 2, "session AMO total %ld", cnt[0]);
+    CHECK(cnt[1] == left, "session put %ld", cnt[1]);
+    shmem_barrier_all();
+    shmem_free(cnt);
+}
+
 int main(void) {
     shmem_init();
     me = shmem_my_pe();
@@ -335,6 +360,7 @@ int main(void) {
     test_ib();
     test_signal();
     test_pe_quiet();
+    test_session();
 
     shmem_ctx_destroy(g_rctx);
     shmem_ctx_destroy(g_ctx);
