@@ -1,11 +1,13 @@
 /*
- * shmem.h -- the OpenSHMEM 1.5 C API of rshmem (with the 1.6 shmem_query_initialized).
+ * shmem.h -- the OpenSHMEM 1.5 C API of rshmem, with the 1.6 additions
+ * shmem_query_initialized, ibput/ibget, signal_add/signal_set, pe_quiet and the
+ * (hint-only) communication sessions.
  *
  * Link with -lrshmem (the rshmemcc / rshmemc++ wrappers do it). Every shmem_ routine is
  * also exported as pshmem_ (profiling interface); the shmem_ names are weak.
  *
  * Not yet provided: symmetric global/static variables (only shmem_malloc'ed memory is
- * symmetric so far), C11 generic names for the ctx forms, 1.6 ibput/ibget/pe_quiet.
+ * symmetric so far), C11 generic names for the ctx forms.
  */
 #ifndef RSHMEM_SHMEM_H
 #define RSHMEM_SHMEM_H
@@ -187,6 +189,10 @@ void shmem_free(void *ptr);
                           size_t nelems, int pe);                                          \
     void shmem_##N##_iget(T *dest, const T *source, ptrdiff_t dst, ptrdiff_t sst,          \
                           size_t nelems, int pe);                                          \
+    void shmem_##N##_ibput(T *dest, const T *source, ptrdiff_t dst, ptrdiff_t sst,         \
+                           size_t bsize, size_t nblocks, int pe);                          \
+    void shmem_##N##_ibget(T *dest, const T *source, ptrdiff_t dst, ptrdiff_t sst,         \
+                           size_t bsize, size_t nblocks, int pe);                          \
     void shmem_##N##_put_signal(T *dest, const T *source, size_t nelems,                   \
                                 uint64_t *sig_addr, uint64_t signal, int sig_op, int pe);  \
     void shmem_##N##_put_signal_nbi(T *dest, const T *source, size_t nelems,               \
@@ -219,6 +225,10 @@ static inline long double shmem_longdouble_g(const long double *source, int pe) 
                        size_t nelems, int pe);                                             \
     void shmem_iget##S(void *dest, const void *source, ptrdiff_t dst, ptrdiff_t sst,       \
                        size_t nelems, int pe);                                             \
+    void shmem_ibput##S(void *dest, const void *source, ptrdiff_t dst, ptrdiff_t sst,      \
+                        size_t bsize, size_t nblocks, int pe);                             \
+    void shmem_ibget##S(void *dest, const void *source, ptrdiff_t dst, ptrdiff_t sst,      \
+                        size_t bsize, size_t nblocks, int pe);                             \
     void shmem_put##S##_signal(void *dest, const void *source, size_t nelems,              \
                                uint64_t *sig_addr, uint64_t signal, int sig_op, int pe);   \
     void shmem_put##S##_signal_nbi(void *dest, const void *source, size_t nelems,          \
@@ -252,6 +262,10 @@ void shmem_putmem_signal_nbi(void *dest, const void *source, size_t nelems,
                               ptrdiff_t sst, size_t nelems, int pe);                       \
     void shmem_ctx_##N##_iget(shmem_ctx_t ctx, T *dest, const T *source, ptrdiff_t dst,    \
                               ptrdiff_t sst, size_t nelems, int pe);                       \
+    void shmem_ctx_##N##_ibput(shmem_ctx_t ctx, T *dest, const T *source, ptrdiff_t dst,   \
+                               ptrdiff_t sst, size_t bsize, size_t nblocks, int pe);       \
+    void shmem_ctx_##N##_ibget(shmem_ctx_t ctx, T *dest, const T *source, ptrdiff_t dst,   \
+                               ptrdiff_t sst, size_t bsize, size_t nblocks, int pe);       \
     void shmem_ctx_##N##_put_signal(shmem_ctx_t ctx, T *dest, const T *source,             \
                                     size_t nelems, uint64_t *sig_addr, uint64_t signal,    \
                                     int sig_op, int pe);                                   \
@@ -289,6 +303,12 @@ static inline long double shmem_ctx_longdouble_g(shmem_ctx_t ctx, const long dou
                            ptrdiff_t sst, size_t nelems, int pe);                          \
     void shmem_ctx_iget##S(shmem_ctx_t ctx, void *dest, const void *source, ptrdiff_t dst, \
                            ptrdiff_t sst, size_t nelems, int pe);                          \
+    void shmem_ctx_ibput##S(shmem_ctx_t ctx, void *dest, const void *source,               \
+                            ptrdiff_t dst, ptrdiff_t sst, size_t bsize, size_t nblocks,    \
+                            int pe);                                                       \
+    void shmem_ctx_ibget##S(shmem_ctx_t ctx, void *dest, const void *source,               \
+                            ptrdiff_t dst, ptrdiff_t sst, size_t bsize, size_t nblocks,    \
+                            int pe);                                                       \
     void shmem_ctx_put##S##_signal(shmem_ctx_t ctx, void *dest, const void *source,        \
                                    size_t nelems, uint64_t *sig_addr, uint64_t signal,     \
                                    int sig_op, int pe);                                    \
@@ -315,6 +335,11 @@ void shmem_ctx_putmem_signal_nbi(shmem_ctx_t ctx, void *dest, const void *source
 
 uint64_t shmem_signal_fetch(const uint64_t *sig_addr);
 uint64_t shmem_signal_wait_until(uint64_t *sig_addr, int cmp, uint64_t cmp_value);
+/* 1.6: atomic update of a remote signal word. */
+void shmem_signal_add(uint64_t *sig_addr, uint64_t signal, int pe);
+void shmem_signal_set(uint64_t *sig_addr, uint64_t signal, int pe);
+void shmem_ctx_signal_add(shmem_ctx_t ctx, uint64_t *sig_addr, uint64_t signal, int pe);
+void shmem_ctx_signal_set(shmem_ctx_t ctx, uint64_t *sig_addr, uint64_t signal, int pe);
 
 /* ---- Atomic memory operations ------------------------------------------------------ */
 
@@ -424,6 +449,9 @@ RSHMEM_P2P_TYPES(RSHMEM_DECL_P2P)
 
 void shmem_fence(void);
 void shmem_quiet(void);
+/* 1.6: completion of the operations to the npes PEs at target_pes (not read when npes is
+ * 0); implemented as a full quiet. */
+void shmem_pe_quiet(const int *target_pes, size_t npes);
 void shmem_barrier_all(void);
 void shmem_sync_all(void);
 
@@ -452,6 +480,17 @@ void shmem_ctx_destroy(shmem_ctx_t ctx);
 int shmem_ctx_get_team(shmem_ctx_t ctx, shmem_team_t *team);
 void shmem_ctx_quiet(shmem_ctx_t ctx);
 void shmem_ctx_fence(shmem_ctx_t ctx);
+void shmem_ctx_pe_quiet(shmem_ctx_t ctx, const int *target_pes, size_t npes);
+
+/* 1.6 communication sessions: hints only (accepted, no effect on rshmem). */
+typedef struct {
+    size_t total_ops;
+} shmem_ctx_session_config_t;
+#define SHMEM_CTX_SESSION_BATCH (1L << 0)
+#define SHMEM_CTX_SESSION_TOTAL_OPS (1L << 0)
+void shmem_ctx_session_start(shmem_ctx_t ctx, long options,
+                             const shmem_ctx_session_config_t *config, long config_mask);
+void shmem_ctx_session_stop(shmem_ctx_t ctx);
 
 /* ---- Collectives on teams ---------------------------------------------------------- */
 
@@ -689,6 +728,10 @@ void shmem_udcflush_line(void *dest);
     RSHMEM_GENERIC_RMA(dest, iput)(dest, source, dst, sst, nelems, pe)
 #define shmem_iget(dest, source, dst, sst, nelems, pe)                                     \
     RSHMEM_GENERIC_RMA(dest, iget)(dest, source, dst, sst, nelems, pe)
+#define shmem_ibput(dest, source, dst, sst, bsize, nblocks, pe)                            \
+    RSHMEM_GENERIC_RMA(dest, ibput)(dest, source, dst, sst, bsize, nblocks, pe)
+#define shmem_ibget(dest, source, dst, sst, bsize, nblocks, pe)                            \
+    RSHMEM_GENERIC_RMA(dest, ibget)(dest, source, dst, sst, bsize, nblocks, pe)
 #define shmem_put_signal(dest, source, nelems, sig_addr, signal, sig_op, pe)               \
     RSHMEM_GENERIC_RMA(dest, put_signal)(dest, source, nelems, sig_addr, signal, sig_op, pe)
 #define shmem_put_signal_nbi(dest, source, nelems, sig_addr, signal, sig_op, pe)           \

@@ -8,7 +8,7 @@
 //! asks for the context's own), never weaker. `SHMEM_CTX_PRIVATE`, `_SERIALIZED` and
 //! `_NOSTORE` are accepted and do not change anything.
 use crate::amo::amo;
-use crate::rma::{get, iget, iput, put, put_signal};
+use crate::rma::{get, ibget, ibput, iget, iput, put, put_signal, signal_update};
 use crate::team::{lookup, TeamHandle, TEAM_WORLD};
 use crate::types::{Bits128, LongDouble};
 use crate::{fail, rt};
@@ -159,13 +159,92 @@ pub extern "C" fn pshmem_ctx_fence(ctx: CtxHandle) {
     rt("shmem_ctx_fence").fence()
 }
 
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_ctx_pe_quiet(
+    ctx: CtxHandle,
+    target_pes: *const c_int,
+    npes: usize,
+) {
+    const W: &str = "shmem_ctx_pe_quiet";
+    ctx_pe(W, ctx, 0);
+    unsafe { crate::setup::pe_quiet(W, target_pes, npes, |p| ctx_pe(W, ctx, p)) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_ctx_signal_add(
+    ctx: CtxHandle,
+    sig_addr: *mut u64,
+    signal: u64,
+    pe: c_int,
+) {
+    const W: &str = "shmem_ctx_signal_add";
+    signal_update(W, sig_addr, signal, true, ctx_pe(W, ctx, pe))
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_ctx_signal_set(
+    ctx: CtxHandle,
+    sig_addr: *mut u64,
+    signal: u64,
+    pe: c_int,
+) {
+    const W: &str = "shmem_ctx_signal_set";
+    signal_update(W, sig_addr, signal, false, ctx_pe(W, ctx, pe))
+}
+
+/// `shmem_ctx_session_config_t` (1.6).
+#[repr(C)]
+pub struct SessionConfig {
+    pub total_ops: usize,
+}
+
+/// `shmem_ctx_session_start` (1.6): sessions are performance hints that never change the
+/// semantics; the runtime has nothing to batch, so after checking the context (and a
+/// non-NULL `config` when `config_mask` asks for one of its fields) this does nothing.
+/// `SHMEM_CTX_INVALID` is a no-op, as the specification says.
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_ctx_session_start(
+    ctx: CtxHandle,
+    _options: c_long,
+    config: *const SessionConfig,
+    config_mask: c_long,
+) {
+    const W: &str = "shmem_ctx_session_start";
+    let rt = rt(W);
+    if ctx.is_null() {
+        return;
+    }
+    ctx_pe(W, ctx, 0);
+    if config_mask != 0 && config.is_null() {
+        rt.abort(
+            1,
+            &format!("{W}: config is NULL but config_mask is {config_mask:#x}"),
+        )
+    }
+}
+
+/// `shmem_ctx_session_stop` (1.6): ends the (hint-only) session; no effect.
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_ctx_session_stop(ctx: CtxHandle) {
+    const W: &str = "shmem_ctx_session_stop";
+    rt(W);
+    if !ctx.is_null() {
+        ctx_pe(W, ctx, 0);
+    }
+}
+
 weak!(
+    ctx_session_start,
+    ctx_session_stop,
     ctx_create,
     team_create_ctx,
     ctx_destroy,
     ctx_get_team,
     ctx_quiet,
-    ctx_fence
+    ctx_fence,
+    ctx_pe_quiet,
+    ctx_signal_add,
+    ctx_signal_set
 );
 
 // ---- RMA -----------------------------------------------------------------------------
@@ -222,11 +301,33 @@ macro_rules! ctx_rma_shapes {
     };
 }
 
+/// The ctx forms of the 1.6 block-strided routines for element type `$t`.
+macro_rules! ctx_ib_shapes {
+    ($t:ty, $ibput:ident, $ibget:ident) => {
+        paste! {
+            #[allow(clippy::too_many_arguments)]
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ctx_ $ibput>](ctx: CtxHandle, dest: *mut $t, source: *const $t, dst: isize, sst: isize, bsize: usize, nblocks: usize, pe: c_int) {
+                const W: &str = concat!("shmem_ctx_", stringify!($ibput));
+                unsafe { ibput(W, dest as usize, source as *const u8, dst, sst, bsize, nblocks, size_of::<$t>(), ctx_pe(W, ctx, pe)) }
+            }
+            #[allow(clippy::too_many_arguments)]
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ctx_ $ibget>](ctx: CtxHandle, dest: *mut $t, source: *const $t, dst: isize, sst: isize, bsize: usize, nblocks: usize, pe: c_int) {
+                const W: &str = concat!("shmem_ctx_", stringify!($ibget));
+                unsafe { ibget(W, dest as *mut u8, source as usize, dst, sst, bsize, nblocks, size_of::<$t>(), ctx_pe(W, ctx, pe)) }
+            }
+            weak!([<ctx_ $ibput>], [<ctx_ $ibget>]);
+        }
+    };
+}
+
 macro_rules! ctx_rma_typed {
     ($($n:ident: $t:ty),* $(,)?) => {$(
         paste! {
             ctx_rma_shapes!($t, [<$n _put>], [<$n _get>], [<$n _put_nbi>], [<$n _get_nbi>],
                 [<$n _iput>], [<$n _iget>], [<$n _put_signal>], [<$n _put_signal_nbi>]);
+            ctx_ib_shapes!($t, [<$n _ibput>], [<$n _ibget>]);
         }
     )*};
 }
@@ -259,6 +360,7 @@ macro_rules! ctx_rma_sized {
         paste! {
             ctx_rma_shapes!($t, [<put $bits>], [<get $bits>], [<put $bits _nbi>], [<get $bits _nbi>],
                 [<iput $bits>], [<iget $bits>], [<put $bits _signal>], [<put $bits _signal_nbi>]);
+            ctx_ib_shapes!($t, [<ibput $bits>], [<ibget $bits>]);
         }
     )*};
 }

@@ -121,6 +121,113 @@ pub(crate) unsafe fn iget(
     check(rt, what, r)
 }
 
+/// A stride of the block-strided routines (1.6 `ibput`/`ibget`): at least 1 element.
+fn block_stride(rt: &rshmem_rt::rt::Runtime, what: &'static str, s: isize) -> usize {
+    if s < 1 {
+        rt.abort(
+            1,
+            &format!("{what}: stride {s}; block strides count elements and must be >= 1"),
+        )
+    }
+    s as usize
+}
+
+/// The byte geometry of `nblocks` blocks of `bsize` elements of `size` bytes, `dst`/`sst`
+/// elements apart: (block bytes, dest step, source step, dest span, source span), or abort
+/// if it overflows the address space. `nblocks` and `bsize` are non-zero.
+#[allow(clippy::type_complexity)]
+fn block_geometry(
+    rt: &rshmem_rt::rt::Runtime,
+    what: &'static str,
+    dst: usize,
+    sst: usize,
+    bsize: usize,
+    nblocks: usize,
+    size: usize,
+) -> (usize, usize, usize, usize, usize) {
+    let blk = bytes(rt, what, bsize, size);
+    let dstep = bytes(rt, what, dst, size);
+    let sstep = bytes(rt, what, sst, size);
+    let span = |step: usize| {
+        (nblocks - 1)
+            .checked_mul(step)
+            .and_then(|x| x.checked_add(blk))
+    };
+    match (span(dstep), span(sstep)) {
+        (Some(d), Some(s)) => (blk, dstep, sstep, d, s),
+        _ => rt.abort(
+            1,
+            &format!(
+                "{what}: {nblocks} blocks of {bsize} elements of {size} bytes at strides \
+                 {dst}/{sst} overflow the address space"
+            ),
+        ),
+    }
+}
+
+/// Block-strided put (`shmem_TYPE_ibput`): block `i` (`bsize` contiguous elements) goes
+/// from `src + i*sst` to `dest + i*dst` on `pe` (strides and sizes in elements). The whole
+/// destination span is checked before anything is sent; returns when `src` may be reused.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) unsafe fn ibput(
+    what: &'static str,
+    dest: usize,
+    src: *const u8,
+    dst: isize,
+    sst: isize,
+    bsize: usize,
+    nblocks: usize,
+    size: usize,
+    pe: c_int,
+) {
+    let rt = rt(what);
+    let pe = pe_of(rt, what, pe);
+    let (dst, sst) = (block_stride(rt, what, dst), block_stride(rt, what, sst));
+    if bsize == 0 || nblocks == 0 {
+        return check(rt, what, rt.check_pe(pe));
+    }
+    let (blk, dstep, sstep, dspan, _) = block_geometry(rt, what, dst, sst, bsize, nblocks, size);
+    check(rt, what, rt.remote(dest, dspan, pe).map(|_| ()));
+    for i in 0..nblocks {
+        // SAFETY: source block `i` lies in the caller's source array (contract); the
+        // destination block is inside the span checked above.
+        let r = unsafe { rt.put(dest + i * dstep, src.add(i * sstep), blk, pe) };
+        check(rt, what, r)
+    }
+}
+
+/// Block-strided get (`shmem_TYPE_ibget`), the mirror of [`ibput`]: block `i` comes from
+/// `src + i*sst` on `pe` to local `dest + i*dst`; returns when `dest` holds the data.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) unsafe fn ibget(
+    what: &'static str,
+    dest: *mut u8,
+    src: usize,
+    dst: isize,
+    sst: isize,
+    bsize: usize,
+    nblocks: usize,
+    size: usize,
+    pe: c_int,
+) {
+    let rt = rt(what);
+    let pe = pe_of(rt, what, pe);
+    let (dst, sst) = (block_stride(rt, what, dst), block_stride(rt, what, sst));
+    if bsize == 0 || nblocks == 0 {
+        return check(rt, what, rt.check_pe(pe));
+    }
+    let (blk, dstep, sstep, _, sspan) = block_geometry(rt, what, dst, sst, bsize, nblocks, size);
+    check(rt, what, rt.remote(src, sspan, pe).map(|_| ()));
+    for i in 0..nblocks {
+        // SAFETY: destination block `i` lies in the caller's dest array (contract); the
+        // source block is inside the span checked above.
+        let r = unsafe { rt.get(dest.add(i * dstep), src + i * sstep, blk, pe) };
+        check(rt, what, r)
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(crate) unsafe fn put_signal(
@@ -193,12 +300,33 @@ macro_rules! rma_shapes {
     };
 }
 
+/// Defines the 1.6 block-strided routines for element type `$t`, given their names without
+/// the `pshmem_` prefix.
+macro_rules! ib_shapes {
+    ($t:ty, $ibput:ident, $ibget:ident) => {
+        paste! {
+            #[allow(clippy::too_many_arguments)]
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $ibput>](dest: *mut $t, source: *const $t, dst: isize, sst: isize, bsize: usize, nblocks: usize, pe: c_int) {
+                unsafe { ibput(concat!("shmem_", stringify!($ibput)), dest as usize, source as *const u8, dst, sst, bsize, nblocks, size_of::<$t>(), pe) }
+            }
+            #[allow(clippy::too_many_arguments)]
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $ibget>](dest: *mut $t, source: *const $t, dst: isize, sst: isize, bsize: usize, nblocks: usize, pe: c_int) {
+                unsafe { ibget(concat!("shmem_", stringify!($ibget)), dest as *mut u8, source as usize, dst, sst, bsize, nblocks, size_of::<$t>(), pe) }
+            }
+            weak!($ibput, $ibget);
+        }
+    };
+}
+
 /// `shmem_TYPE_{put,get,…}` for each `(TYPENAME, type)`.
 macro_rules! rma_typed {
     ($($n:ident: $t:ty),* $(,)?) => {$(
         paste! {
             rma_shapes!($t, [<$n _put>], [<$n _get>], [<$n _put_nbi>], [<$n _get_nbi>],
                 [<$n _iput>], [<$n _iget>], [<$n _put_signal>], [<$n _put_signal_nbi>]);
+            ib_shapes!($t, [<$n _ibput>], [<$n _ibget>]);
         }
     )*};
 }
@@ -231,6 +359,7 @@ macro_rules! rma_sized {
         paste! {
             rma_shapes!($t, [<put $bits>], [<get $bits>], [<put $bits _nbi>], [<get $bits _nbi>],
                 [<iput $bits>], [<iget $bits>], [<put $bits _signal>], [<put $bits _signal_nbi>]);
+            ib_shapes!($t, [<ibput $bits>], [<ibget $bits>]);
         }
     )*};
 }
@@ -440,4 +569,28 @@ pub unsafe extern "C" fn pshmem_signal_wait_until(
     }
 }
 
-weak!(signal_fetch, signal_wait_until);
+/// `shmem_signal_add` / `_set`: one atomic update of the signal word at `sig` on `pe`.
+#[inline(always)]
+pub(crate) fn signal_update(what: &'static str, sig: *mut u64, signal: u64, add: bool, pe: c_int) {
+    let rt = rt(what);
+    let pe = pe_of(rt, what, pe);
+    let op = if add {
+        rshmem_transport::AmoOp::FetchAdd
+    } else {
+        rshmem_transport::AmoOp::Set
+    };
+    // `amo` checks the PE, the alignment and that the word is symmetric.
+    check(rt, what, rt.amo::<u64>(sig as usize, op, signal, 0, pe));
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_signal_add(sig_addr: *mut u64, signal: u64, pe: c_int) {
+    signal_update("shmem_signal_add", sig_addr, signal, true, pe)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_signal_set(sig_addr: *mut u64, signal: u64, pe: c_int) {
+    signal_update("shmem_signal_set", sig_addr, signal, false, pe)
+}
+
+weak!(signal_fetch, signal_wait_until, signal_add, signal_set);

@@ -194,6 +194,54 @@ fn contexts() {
 }
 
 #[test]
+fn openshmem_1_6_additions() {
+    suite("v16.c", "v16");
+}
+
+/// Misuse of the 1.6 routines (`tests/c/v16_errors.c <case>`) ends the job with a failing
+/// status and the runtime's message naming the routine.
+#[test]
+fn openshmem_1_6_errors_abort_naming_the_routine() {
+    let exe = compile("v16_errors.c", &[]);
+    let launcher = built().join("rshmemrun");
+    for (case, needle) in [
+        ("ibput-stride0", "shmem_int_ibput: stride 0"),
+        ("ibget-negative-stride", "shmem_ibget32: stride -1"),
+        ("ibput-pe", "shmem_ctx_long_ibput: PE 2 is out of range"),
+        ("ibget-span", "shmem_int_ibget: address"),
+        ("ibput-symmetric", "shmem_int_ibput: address"),
+        (
+            "ibput-bsize",
+            "shmem_int_ibput: 18446744073709551615 elements",
+        ),
+        ("signal-add-pe", "shmem_signal_add: PE -1 is out of range"),
+        ("signal-set-symmetric", "shmem_signal_set: address"),
+        ("pe-quiet-pe", "shmem_pe_quiet: PE 2 is out of range"),
+        (
+            "ctx-pe-quiet-null",
+            "shmem_ctx_pe_quiet: target_pes is NULL",
+        ),
+    ] {
+        let out = Command::new(&launcher)
+            .args(["-n", "2", "--timeout", "60"])
+            .arg(&exe)
+            .arg(case)
+            .output()
+            .expect("run rshmemrun");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && !stdout.contains("not caught"),
+            "{case}: the misuse was not caught\nstdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+        assert!(
+            stderr.contains(needle),
+            "{case}: no '{needle}' on stderr:\n{stderr}"
+        );
+    }
+}
+
+#[test]
 fn cxx_program() {
     suite("cxx.cpp", "cxx");
 }
@@ -248,6 +296,20 @@ fn every_pshmem_symbol_has_a_weak_shmem_name() {
         "broadcast64",
         "ctx_uint64_atomic_fetch_xor_nbi",
         "long_sum_inscan",
+        "longdouble_ibput",
+        "ptrdiff_ibget",
+        "ibput128",
+        "ibget8",
+        "ctx_uint64_ibput",
+        "ctx_ibget128",
+        "signal_add",
+        "signal_set",
+        "ctx_signal_add",
+        "ctx_signal_set",
+        "pe_quiet",
+        "ctx_pe_quiet",
+        "ctx_session_start",
+        "ctx_session_stop",
     ] {
         assert!(strong.contains(name), "pshmem_{name} missing");
     }
@@ -262,6 +324,8 @@ fn headers_compile_strictly() {
         &c,
         "#include <shmem.h>\n#include <shmemx.h>\n\
          int main(void) { long *x = shmem_malloc(sizeof *x); shmem_p(x, 1L, 0);\n\
+         shmem_ibput(x, x, 1, 1, 1, 1, 0); shmem_ibget(x, x, 1, 1, 1, 1, 0);\n\
+         int pe = 0; shmem_pe_quiet(&pe, 1);\n\
          shmem_wait_until(x, SHMEM_CMP_EQ, 1L); return (int)shmem_atomic_fetch(x, 0) - 1; }\n",
     )
     .unwrap();
@@ -270,6 +334,8 @@ fn headers_compile_strictly() {
         &cpp,
         "#include <shmem.h>\n#include <shmemx.h>\n\
          int main() { long *x = static_cast<long *>(shmem_malloc(sizeof *x));\n\
+         shmem_long_ibput(x, x, 1, 1, 1, 1, 0); int pe = 0; shmem_pe_quiet(&pe, 1);\n\
+         shmem_signal_add(reinterpret_cast<uint64_t *>(x), 1, 0);\n\
          shmem_long_p(x, 1L, 0); return static_cast<int>(shmem_long_g(x, 0)) - 1; }\n",
     )
     .unwrap();
