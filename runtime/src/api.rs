@@ -17,7 +17,9 @@ use std::mem::size_of;
 /// # Ok::<(), rshmem::Error>(())
 /// ```
 pub struct Shmem {
-    pub(crate) rt: Box<Runtime>,
+    /// Freed by `drop` after finalize; left allocated when dropped by a panic, so the exit
+    /// hook can still ask the other PEs to exit (the process is ending anyway).
+    pub(crate) rt: core::mem::ManuallyDrop<Box<Runtime>>,
 }
 
 /// How `put_signal` updates the signal word (`SHMEM_SIGNAL_SET` / `SHMEM_SIGNAL_ADD`).
@@ -288,6 +290,9 @@ impl Drop for Shmem {
         crate::release_global(&self.rt);
         if !std::thread::panicking() {
             self.rt.finalize();
+            // SAFETY: dropped exactly once, here; nothing refers to the runtime any more
+            // (finalize disarmed the exit hook, release_global cleared the global).
+            unsafe { core::mem::ManuallyDrop::drop(&mut self.rt) };
         }
     }
 }

@@ -115,7 +115,10 @@ pub fn init_with(opts: InitOptions) -> Result<Shmem> {
                 &*rt as *const rt::Runtime as *mut rt::Runtime,
                 Ordering::Release,
             );
-            Ok(Shmem { rt })
+            rt.arm_exit();
+            Ok(Shmem {
+                rt: core::mem::ManuallyDrop::new(rt),
+            })
         }
         Err(e) => {
             GLOBAL.store(core::ptr::null_mut(), Ordering::Release);

@@ -15,8 +15,97 @@ use rshmem_collectives::{ActiveSet, SyncOps, BARRIER_SLOTS};
 use rshmem_transport::shm::{ShmEndpoint, ShmRegion, SEGMENT_ALIGN};
 use rshmem_transport::verbs::{DeviceSpec, VerbsCtx, VerbsEndpoint};
 use rshmem_transport::{AmoOp, AmoWord, Endpoint, RemoteAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// This PE's exit-request word ([`slots::EXIT`]), 0 when no runtime is armed; read on the
+/// yield path of every wait ([`check_exit_request`]).
+static EXIT_WORD: AtomicUsize = AtomicUsize::new(0);
+/// The runtime that exit requests and the exit hook use; set by [`Runtime::arm_exit`] once
+/// the runtime has its final address, cleared by finalize.
+static EXIT_RT: AtomicPtr<Runtime> = AtomicPtr::new(core::ptr::null_mut());
+/// Set once this PE is leaving (finalizing, exiting, or asking the others to exit): it then
+/// neither sends nor obeys exit requests.
+static LEAVING: AtomicBool = AtomicBool::new(false);
+/// How long a PE asking the others to exit waits for their acknowledgements before it falls
+/// back to the bootstrap's abort.
+const EXIT_ACK_WAIT: Duration = Duration::from_secs(1);
+/// After the last acknowledgement, how long the requester waits before it exits itself.
+const EXIT_GRACE: Duration = Duration::from_millis(100);
+
+/// Called on the yield path of every wait: if a peer asked this PE to exit (it called
+/// `global_exit`, or exited with a non-zero status), acknowledge and exit with that status.
+#[inline]
+pub(crate) fn check_exit_request() {
+    let a = EXIT_WORD.load(Ordering::Relaxed);
+    if a != 0 {
+        // SAFETY: `a` is our own exit slot, an aligned u64 in our segment 0, mapped while
+        // the runtime is armed (disarm clears EXIT_WORD before anything is unmapped).
+        let v = unsafe { &*(a as *const AtomicU64) }.load(Ordering::Acquire);
+        if v != 0 {
+            obey_exit(v);
+        }
+    }
+}
+
+#[cold]
+fn obey_exit(v: u64) {
+    if LEAVING.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let requester = ((v >> 32) & 0x7fff_ffff) as usize;
+    let status = v as u32 as i32;
+    let rt = EXIT_RT.load(Ordering::Acquire);
+    if !rt.is_null() {
+        // SAFETY: EXIT_RT points at the live runtime (cleared before it is freed).
+        let rt = unsafe { &*rt };
+        let ack = rt.slot_addr(slots::EXIT_ACK);
+        let _ = rt.amo::<u64>(ack, AmoOp::FetchAdd, 1, 0, requester);
+        rt.quiet();
+    }
+    flush_stdio();
+    // SAFETY: exit runs the atexit handlers (C stdio is flushed) and ends the process.
+    unsafe { libc::exit(status) }
+}
+
+fn flush_stdio() {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+}
+
+/// glibc's `on_exit`: a PE that exits with a non-zero status while the runtime is live asks
+/// the others to exit with the same status.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+extern "C" fn on_process_exit(status: libc::c_int, _arg: *mut libc::c_void) {
+    if status == 0 {
+        return;
+    }
+    let rt = EXIT_RT.load(Ordering::Acquire);
+    if !rt.is_null() && !LEAVING.load(Ordering::Acquire) {
+        // SAFETY: as in `obey_exit`.
+        let rt = unsafe { &*rt };
+        flush_stdio();
+        if rt.npes > 1 {
+            use std::io::Write;
+            let line = format!(
+                "rshmem: PE {} exited with status {status} without shmem_finalize; the other PEs exit with it\n",
+                rt.me
+            );
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        }
+        let _ = rt.request_exit(status);
+    }
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+extern "C" {
+    fn on_exit(
+        f: extern "C" fn(libc::c_int, *mut libc::c_void),
+        arg: *mut libc::c_void,
+    ) -> libc::c_int;
+}
 
 /// Most symmetric segments a job has (0: the heap; 1: the program's data and bss when
 /// [`InitOptions::symmetric_statics`] is set).
@@ -31,8 +120,13 @@ mod slots {
     pub const BARRIER: usize = 0;
     /// SHMEM_DEBUG argument check: PE 0 publishes its arguments here (4 × u64).
     pub const DEBUG: usize = 64 * 8;
+    /// Exit request from a peer (see "Failures" in ARCHITECTURE.md): 0, or
+    /// `1 << 63 | requester << 32 | status as u32`.
+    pub const EXIT: usize = DEBUG + 4 * 8;
+    /// Peers that obeyed this PE's exit request (u64 counter).
+    pub const EXIT_ACK: usize = EXIT + 8;
     /// First byte free for later users (collectives, teams).
-    pub const _FREE: usize = DEBUG + 4 * 8;
+    pub const _FREE: usize = EXIT_ACK + 8;
 }
 
 /// First byte of the internal area after the runtime's fixed slots: from here on it is
@@ -467,9 +561,69 @@ impl Runtime {
         }
     }
 
+    /// Makes this runtime (at its final address) the one exit requests and the exit hook
+    /// use; called once by `rshmem::init_with` after boxing it.
+    pub(crate) fn arm_exit(&self) {
+        LEAVING.store(false, Ordering::Release);
+        EXIT_RT.store(self as *const Self as *mut Self, Ordering::Release);
+        EXIT_WORD.store(self.slot_addr(slots::EXIT), Ordering::Release);
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        {
+            static HOOK: std::sync::Once = std::sync::Once::new();
+            // SAFETY: registers a function with the right signature; it only touches the
+            // statics above.
+            HOOK.call_once(|| unsafe {
+                on_exit(on_process_exit, core::ptr::null_mut());
+            });
+        }
+    }
+
+    /// Stops using this runtime for exit requests (finalize).
+    fn disarm_exit(&self) {
+        LEAVING.store(true, Ordering::Release);
+        EXIT_WORD.store(0, Ordering::Release);
+        let _ = EXIT_RT.compare_exchange(
+            self as *const Self as *mut Self,
+            core::ptr::null_mut(),
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        );
+    }
+
+    /// Asks every other PE to exit with `status` (a store into their exit slot, which they
+    /// check whenever a wait yields) and waits up to a second for their acknowledgements.
+    /// `true` when all acknowledged: they are exiting with `status`, so the launcher sees
+    /// that status from every PE (srun reports the worst one, Hydra the signal it killed
+    /// survivors with). A PE that is computing, not waiting, does not answer; then `false`.
+    pub fn request_exit(&self, status: i32) -> bool {
+        if self.npes == 1 || LEAVING.swap(true, Ordering::AcqRel) {
+            return self.npes == 1;
+        }
+        let v = 1u64 << 63 | (self.me as u64) << 32 | status as u32 as u64;
+        let slot = self.slot_addr(slots::EXIT);
+        for pe in (0..self.npes).filter(|&pe| pe != self.me) {
+            let _ = self.amo::<u64>(slot, AmoOp::Set, v, 0, pe);
+        }
+        self.quiet();
+        // SAFETY: our own aligned ack counter in segment 0.
+        let acks = unsafe { &*(self.slot_addr(slots::EXIT_ACK) as *const AtomicU64) };
+        let deadline = Instant::now() + EXIT_ACK_WAIT;
+        while acks.load(Ordering::Acquire) < self.npes as u64 - 1 {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // They acknowledge just before they exit: leave them time to be gone, so a launcher
+        // that kills the survivors of a failed PE (Hydra: SIGKILL) finds none.
+        std::thread::sleep(EXIT_GRACE);
+        true
+    }
+
     /// Leaves the job: barrier, bootstrap finalize, unmap everything.
     pub fn finalize(&self) {
         self.barrier_all();
+        self.disarm_exit();
         let _ = self.kvs.lock().finalize();
         self.regions.lock().clear();
     }
@@ -796,6 +950,14 @@ impl Runtime {
         {
             use std::io::Write;
             let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        }
+        // First ask the other PEs to exit with `code` themselves, so every launcher reports
+        // `code`; the bootstrap's abort (which some launchers turn into SIGKILL for all,
+        // this PE included) only if some PE does not answer.
+        if self.request_exit(code) {
+            flush_stdio();
+            // SAFETY: ends the process; the hook sees LEAVING and does nothing.
+            unsafe { libc::exit(code) }
         }
         self.kvs.lock().abort(code)
     }

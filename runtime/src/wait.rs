@@ -93,6 +93,7 @@ impl Backoff {
             self.n += 1;
             core::hint::spin_loop();
         } else {
+            crate::rt::check_exit_request();
             std::thread::yield_now();
         }
     }

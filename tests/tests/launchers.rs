@@ -6,7 +6,10 @@
 //! machine may have 2 cores and srun waits for CPUs).
 //!
 //! Also: a bootstrap that cannot reach its server fails within `RSHMEM_BOOTSTRAP_TIMEOUT`
-//! naming the protocol and the address.
+//! naming the protocol and the address; and under every launcher (rshmemrun, Hydra, srun
+//! with pmi2 and pmix, mpirun) a PE that is SIGKILLed, exits with status 3, or calls
+//! `global_exit(7)` ends the job within 2 s of the event, with the right status, a message
+//! naming the PE, and no process or `/dev/shm` object left.
 use rshmem_tests::harness::{notice, shm_objects, workspace_bin};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -200,6 +203,7 @@ fn program(bin: &str) -> PathBuf {
         "amo" => PathBuf::from(env!("CARGO_BIN_EXE_amo")),
         "signal" => PathBuf::from(env!("CARGO_BIN_EXE_signal")),
         "lock" => PathBuf::from(env!("CARGO_BIN_EXE_lock")),
+        "fail" => PathBuf::from(env!("CARGO_BIN_EXE_fail")),
         other => workspace_bin(other),
     }
 }
@@ -360,4 +364,202 @@ fn forced_protocols_that_cannot_work_say_so() {
     );
     assert!(r.out.status.success(), "{}", r.show());
     assert!(r.stdout().contains("rma: PE 0 of 1 OK"), "{}", r.show());
+}
+
+/// The launchers of the failure tests.
+#[derive(Clone, Copy, Debug)]
+enum L {
+    Rshmemrun,
+    Hydra,
+    Mpirun,
+    Srun(&'static str),
+}
+
+/// What a failure test expects: the statuses the launcher may report and the text that
+/// names the failed PE (3 of 4) in its output.
+fn expect(l: L, mode: &str) -> (&'static [i32], String) {
+    let ours = "rshmem: PE 3".to_string();
+    match (l, mode) {
+        (L::Rshmemrun, "sigkill") => (&[137], "PE 3 (pid".into()),
+        // Hydra names a PID, and not necessarily the killed one (it reports the first
+        // process it reaps after killing the rest): only its verdict can be checked.
+        (L::Hydra, "sigkill") => (&[9], "EXIT CODE: 9".into()),
+        (L::Mpirun, "sigkill") => (&[137], "rank 3".into()),
+        // srun terminates the survivors with SIGTERM and reports the worst status.
+        (L::Srun(_), "sigkill") => (&[137, 143], "task 3".into()),
+        // Hydra kills whatever is left the moment one PE exits non-zero (SIGKILL, or SIGHUP
+        // from its proxy) and reports that signal's number when a PE was still on its way
+        // out, so its status is not always the PE's: usually 3 / 7, sometimes 9 or 1.
+        (L::Hydra, "exit") => (&[3, 9, 1], ours),
+        (L::Hydra, "global-exit") => (&[7, 9, 1], ours),
+        (_, "exit") => (&[3], ours),
+        (_, "global-exit") => (&[7], ours),
+        _ => unreachable!("mode {mode}"),
+    }
+}
+
+fn unix_ms() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
+}
+
+fn failure(test: &str, l: L, mode: &str) {
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let np = NP.to_string();
+    let mpi_arg;
+    let (launcher, env): (Vec<&str>, Vec<(&str, &str)>) = match l {
+        L::Rshmemrun => {
+            let r = rshmemrun_path();
+            (vec![leak(r), "-n", &np], vec![])
+        }
+        L::Hydra => {
+            if !available(test, &["mpiexec.hydra"], "apt-get install mpich") {
+                return;
+            }
+            (vec!["mpiexec.hydra", "-n", &np], vec![])
+        }
+        L::Mpirun => {
+            if !available(
+                test,
+                &["mpirun.openmpi"],
+                "apt-get install openmpi-bin libpmix2",
+            ) {
+                return;
+            }
+            (
+                vec!["mpirun.openmpi", "--oversubscribe", "-np", &np],
+                vec![
+                    ("OMPI_ALLOW_RUN_AS_ROOT", "1"),
+                    ("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"),
+                    ("OMPI_MCA_oob_tcp_if_include", "lo"),
+                    ("OMPI_MCA_btl_tcp_if_include", "lo"),
+                    ("OMPI_MCA_rmaps_base_oversubscribe", "1"),
+                ],
+            )
+        }
+        L::Srun(mpi) => {
+            if !slurm(test) {
+                return;
+            }
+            mpi_arg = format!("--mpi={mpi}");
+            (
+                vec![
+                    "srun",
+                    "--immediate=10",
+                    "--kill-on-bad-exit=1",
+                    &mpi_arg,
+                    "-n",
+                    &np,
+                ],
+                vec![],
+            )
+        }
+    };
+    let args: &[&str] = match mode {
+        "sigkill" => &["sigkill", "3"],
+        "exit" => &["exit", "3"],
+        _ => &["global-exit", "7"],
+    };
+    let r = run(&launcher, &program("fail"), args, &env);
+    let end = unix_ms();
+    let (codes, names) = expect(l, mode);
+    let code = r.out.status.code().unwrap_or(-1);
+    assert!(
+        codes.contains(&code),
+        "{l:?} {mode}: status {code}, expected one of {codes:?}\n{}",
+        r.show()
+    );
+    let out = r.stdout();
+    let event: u128 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("EVENT_MS "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no EVENT_MS line\n{}", r.show()));
+    assert!(
+        end.saturating_sub(event) < 2000,
+        "{l:?} {mode}: the job ended {} ms after the event (limit 2000)\n{}",
+        end.saturating_sub(event),
+        r.show()
+    );
+    let all = format!("{out}{}", r.stderr());
+    assert!(
+        all.contains(&names),
+        "{l:?} {mode}: no {names:?} naming the failed PE\n{}",
+        r.show()
+    );
+    // No process left (give a launcher that returns before its daemon reaped them 2 s).
+    let pids: Vec<u32> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("PID "))
+        .filter_map(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .collect();
+    assert_eq!(pids.len(), NP, "expected {NP} PID lines\n{}", r.show());
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let alive: Vec<u32> = pids
+            .iter()
+            .copied()
+            .filter(|p| {
+                std::fs::read_to_string(format!("/proc/{p}/stat"))
+                    .is_ok_and(|s| !s.contains(") Z "))
+            })
+            .collect();
+        if alive.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{l:?} {mode}: PEs still alive: {alive:?}\n{}",
+            r.show()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let jobs: Vec<String> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("JOB "))
+        .map(|j| format!("rshmem-{}-", j.trim()))
+        .collect();
+    assert_eq!(jobs.len(), 1, "PE 0 names its job\n{}", r.show());
+    let left: Vec<String> = shm_objects()
+        .into_iter()
+        .filter(|n| jobs.iter().any(|p| n.starts_with(p)))
+        .collect();
+    assert!(left.is_empty(), "left in /dev/shm: {left:?}\n{}", r.show());
+}
+
+fn rshmemrun_path() -> String {
+    workspace_bin("rshmemrun").display().to_string()
+}
+
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+macro_rules! failure_tests {
+    ($($name:ident: $l:expr, $mode:literal;)*) => {$(
+        #[test]
+        fn $name() {
+            failure(stringify!($name), $l, $mode);
+        }
+    )*};
+}
+
+failure_tests! {
+    fail_rshmemrun_sigkill: L::Rshmemrun, "sigkill";
+    fail_rshmemrun_exit: L::Rshmemrun, "exit";
+    fail_rshmemrun_global_exit: L::Rshmemrun, "global-exit";
+    fail_hydra_sigkill: L::Hydra, "sigkill";
+    fail_hydra_exit: L::Hydra, "exit";
+    fail_hydra_global_exit: L::Hydra, "global-exit";
+    fail_mpirun_sigkill: L::Mpirun, "sigkill";
+    fail_mpirun_exit: L::Mpirun, "exit";
+    fail_mpirun_global_exit: L::Mpirun, "global-exit";
+    fail_srun_pmi2_sigkill: L::Srun("pmi2"), "sigkill";
+    fail_srun_pmi2_exit: L::Srun("pmi2"), "exit";
+    fail_srun_pmi2_global_exit: L::Srun("pmi2"), "global-exit";
+    fail_srun_pmix_sigkill: L::Srun("pmix"), "sigkill";
+    fail_srun_pmix_exit: L::Srun("pmix"), "exit";
+    fail_srun_pmix_global_exit: L::Srun("pmix"), "global-exit";
 }

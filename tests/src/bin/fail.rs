@@ -13,6 +13,12 @@
 //! - `debug-alloc`: every PE allocates a different size (run with SHMEM_DEBUG=1).
 //! - `global-exit CODE`: after a barrier, the last PE calls `global_exit(CODE)` while the
 //!   others wait in a barrier.
+//! - `exit CODE`: after a barrier, the last PE exits with status CODE (no finalize) while the
+//!   others wait in a barrier.
+//!
+//! In every mode that fails, each PE first prints `PID <pe> <pid>`, and the failing PE
+//! prints `EVENT_MS <unix time in ms>` just before it fails, so a test can
+//! tell how long the launcher took to end the job after that.
 use rshmem::{Cmp, Error};
 use rshmem_tests::pe;
 
@@ -35,6 +41,7 @@ fn main() {
             if me == victim {
                 std::thread::sleep(std::time::Duration::from_millis(100));
                 pe::say(&format!("SIGKILL now: PE {me}"));
+                event();
                 pe::sigkill_self();
             } else if me % 2 == 0 {
                 shmem.barrier_all();
@@ -125,11 +132,25 @@ fn main() {
             shmem.barrier_all();
         }
         "global-exit" => {
+            pe::say(&format!("PID {me} {}", std::process::id()));
             let code: i32 = args.get(1).map(|a| a.parse().expect("CODE")).unwrap_or(7);
             shmem.barrier_all();
             if me == n - 1 {
                 pe::say(&format!("GLOBAL_EXIT {code} from PE {me}"));
+                event();
                 shmem.global_exit(code);
+            }
+            shmem.barrier_all();
+            panic!("PE {me}: passed a barrier PE {} never reaches", n - 1);
+        }
+        "exit" => {
+            pe::say(&format!("PID {me} {}", std::process::id()));
+            let code: i32 = args.get(1).map(|a| a.parse().expect("CODE")).unwrap_or(3);
+            shmem.barrier_all();
+            if me == n - 1 {
+                pe::say(&format!("EXIT {code} from PE {me}"));
+                event();
+                std::process::exit(code);
             }
             shmem.barrier_all();
             panic!("PE {me}: passed a barrier PE {} never reaches", n - 1);
@@ -138,4 +159,13 @@ fn main() {
     }
     shmem.barrier_all();
     pe::ok(&shmem, PROG);
+}
+
+/// Prints `EVENT_MS <now>` (Unix time in ms) and flushes.
+fn event() {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    pe::say(&format!("EVENT_MS {ms}"));
 }
