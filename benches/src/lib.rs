@@ -5,8 +5,8 @@
 //! - criterion micro-benchmarks of the in-process hot paths (`benches/*.rs`, run with
 //!   `cargo bench -p rshmem-benches`): address translation, the heap allocator, and local
 //!   put/get/atomics through the safe API on a singleton runtime (PE 0 of 1);
-//! - `rshmem-osu`, an OSU-style benchmark program run under the launcher
-//!   (`rshmemrun -n 2 target/release/rshmem-osu put_lat`).
+//! - `rshmem-bench` (also built as `rshmem-osu`, the same program), an OSU-style benchmark
+//!   program run under the launcher (`rshmemrun -n 2 target/release/rshmem-bench put_lat`).
 //!
 //! This library holds what both share: message-size lists, iteration scaling, size parsing,
 //! page-aligned buffers and the OSU-style output formatting. See `BENCHMARKS.md` at the
@@ -14,6 +14,8 @@
 #![warn(missing_docs)]
 
 use std::alloc::{alloc_zeroed, dealloc, Layout};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 /// Messages larger than this get proportionally fewer iterations (OSU's
 /// `LARGE_MESSAGE_SIZE`).
@@ -166,7 +168,7 @@ impl Drop for AlignedBuf {
     }
 }
 
-/// Output style of `rshmem-osu`.
+/// Output style of `rshmem-bench`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Style {
     /// OSU's columns: `# Size` left-aligned in 10 characters, each value right-aligned in
@@ -175,6 +177,84 @@ pub enum Style {
     /// One CSV header line, then `test,key,metric,value,iterations` rows (key: the
     /// message size, operation or PE count).
     Csv,
+    /// One JSON document: [`json_begin`], one object per row (`test`, `key`,
+    /// `iterations`, then one field per metric named as the CSV metric), [`json_end`].
+    Json,
+}
+
+/// Set once the first JSON row is printed (the next ones start with a comma).
+static JSON_ROWS: AtomicBool = AtomicBool::new(false);
+
+/// Opens the JSON document: `{"benchmark": .., "pes": .., "results": [`.
+pub fn json_begin(program: &str, pes: usize) -> String {
+    format!(
+        "{{\"benchmark\": {}, \"pes\": {pes}, \"results\": [",
+        json_string(program)
+    )
+}
+
+/// Closes the document opened by [`json_begin`] (print it with a final newline).
+pub fn json_end() -> &'static str {
+    "\n]}"
+}
+
+/// A JSON string literal.
+///
+/// ```
+/// assert_eq!(rshmem_benches::json_string("a\"b"), r#""a\"b""#);
+/// ```
+pub fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A JSON number (`null` for NaN and infinities, which JSON cannot represent).
+pub fn json_number(v: f64, precision: usize) -> String {
+    if v.is_finite() {
+        format!("{v:.precision$}")
+    } else {
+        "null".into()
+    }
+}
+
+/// One JSON result object.
+///
+/// ```
+/// let r = rshmem_benches::json_row("put_lat", "8", &["Latency (us)"], &[0.25], 3, 10);
+/// assert_eq!(r, r#"{"test": "put_lat", "key": "8", "iterations": 10, "latency_us": 0.250}"#);
+/// ```
+pub fn json_row(
+    test: &str,
+    key: &str,
+    metrics: &[&str],
+    values: &[f64],
+    precision: usize,
+    iters: usize,
+) -> String {
+    let mut s = format!(
+        "{{\"test\": {}, \"key\": {}, \"iterations\": {iters}",
+        json_string(test),
+        json_string(key)
+    );
+    for (m, v) in metrics.iter().zip(values) {
+        s.push_str(&format!(
+            ", {}: {}",
+            json_string(&csv_metric(m)),
+            json_number(*v, precision)
+        ));
+    }
+    s.push('}');
+    s
 }
 
 /// Writes one benchmark's results in the chosen [`Style`].
@@ -184,6 +264,8 @@ pub struct Report {
     metrics: Vec<&'static str>,
     precision: usize,
     key_width: usize,
+    /// `Some(start)`: print a progress line on stderr after every row.
+    progress: Option<Instant>,
 }
 
 /// Width of a value column (OSU's `FIELD_WIDTH`).
@@ -219,7 +301,14 @@ impl Report {
             metrics: metrics.to_vec(),
             precision,
             key_width,
+            progress: None,
         }
+    }
+
+    /// Also print one line on stderr per row (`test key: done, N s`), timed from now.
+    pub fn with_progress(mut self, on: bool) -> Self {
+        self.progress = on.then(Instant::now);
+        self
     }
 
     /// One result row: `key` is the first column (a message size, an operation name, a PE
@@ -244,6 +333,28 @@ impl Report {
                     );
                 }
             }
+            Style::Json => {
+                let first = !JSON_ROWS.swap(true, Ordering::Relaxed);
+                print!(
+                    "{}{}",
+                    if first { "\n  " } else { ",\n  " },
+                    json_row(
+                        self.test,
+                        key,
+                        &self.metrics,
+                        values,
+                        self.precision + 1,
+                        iters
+                    )
+                );
+            }
+        }
+        if let Some(t0) = self.progress {
+            eprintln!(
+                "[progress] {} {key}: done ({:.1} s into the test)",
+                self.test,
+                t0.elapsed().as_secs_f64()
+            );
         }
     }
 }

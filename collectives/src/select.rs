@@ -54,12 +54,22 @@ pub enum AlltoallAlgorithm {
     Pairwise,
 }
 
+// The thresholds below were measured with `rshmem-bench` on the shared-memory transport
+// of a 2-core machine (BENCHMARKS.md, "Collectives": the crossovers, the commands, and how
+// noisy and oversubscribed those measurements were).
+
 /// Broadcasts of at least this many bytes use scatter-allgather (teams of 3 or more).
+/// Measured: no consistent crossover (two rounds disagreed); left at 64 KiB.
 pub const BCAST_SCATTER_ALLGATHER_MIN_BYTES: usize = 64 << 10;
-/// Reductions of at least this many bytes use the ring (teams of 3 or more).
-pub const REDUCE_RING_MIN_BYTES: usize = 64 << 10;
-/// Collects whose total is at least this many bytes use the ring.
-pub const COLLECT_RING_MIN_BYTES: usize = 32 << 10;
+/// Reductions of at least this many bytes use the ring (teams of 2 or more). Measured:
+/// recursive doubling wins up to 64 KiB and the ring from 128 KiB at 4 PEs, and the ring
+/// from 128 KiB at 2 PEs (it reduces half the vector per PE); was 64 KiB, 3 PEs or more.
+pub const REDUCE_RING_MIN_BYTES: usize = 128 << 10;
+/// Collects whose total is at least this many bytes use the ring. Measured: recursive
+/// doubling (Bruck) was as fast or faster at every size tried (up to 4 MiB per PE, totals
+/// up to 32 MiB at 3, 4 and 8 PEs), so the ring is only chosen above that range (was
+/// 32 KiB).
+pub const COLLECT_RING_MIN_BYTES: usize = 64 << 20;
 
 /// A bad value in one of the `RSHMEM_*_ALGORITHM` variables.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -191,7 +201,7 @@ pub fn choose_bcast(o: &Overrides, nbytes: usize, n: usize) -> BcastAlgorithm {
 /// All-reduce algorithm for `nbytes` per PE over a team of `n`.
 pub fn choose_reduce(o: &Overrides, nbytes: usize, n: usize) -> ReduceAlgorithm {
     o.reduce
-        .unwrap_or(if n >= 3 && nbytes >= REDUCE_RING_MIN_BYTES {
+        .unwrap_or(if n >= 2 && nbytes >= REDUCE_RING_MIN_BYTES {
             ReduceAlgorithm::Ring
         } else {
             ReduceAlgorithm::RecursiveDoubling

@@ -431,7 +431,16 @@ fn selection_defaults_and_overrides() {
     assert_eq!(choose_bcast(&o, 1 << 20, 2), BcastAlgorithm::Binomial);
     assert_eq!(choose_reduce(&o, 8, 8), ReduceAlgorithm::RecursiveDoubling);
     assert_eq!(choose_reduce(&o, 1 << 20, 4), ReduceAlgorithm::Ring);
-    assert_eq!(choose_collect(&o, 1 << 20, 4), CollectAlgorithm::Ring);
+    assert_eq!(choose_reduce(&o, 1 << 20, 2), ReduceAlgorithm::Ring);
+    assert_eq!(
+        choose_reduce(&o, 64 << 10, 4),
+        ReduceAlgorithm::RecursiveDoubling
+    );
+    assert_eq!(
+        choose_collect(&o, 1 << 20, 4),
+        CollectAlgorithm::RecursiveDoubling
+    );
+    assert_eq!(choose_collect(&o, 64 << 20, 4), CollectAlgorithm::Ring);
     assert_eq!(choose_alltoall(&o, 8, 4), AlltoallAlgorithm::Pairwise);
     assert_eq!(choose_barrier(&o, 4), BarrierAlgorithm::Dissemination);
 

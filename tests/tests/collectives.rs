@@ -52,7 +52,7 @@ fn every_collective_2_pes() {
 
 #[test]
 fn every_collective_3_pes() {
-    // 8200 elements: 65.6 KB of u64/f64, past the 64 KiB broadcast and reduce crossovers
+    // 8200 elements: 65.6 KB of u64/f64, past the 64 KiB broadcast crossover
     check(3, "0,1,1000,8200", "all", &[]);
 }
 

@@ -10,7 +10,8 @@
 //! small dyadic numbers, so sums and products are exact whatever the order.
 //!
 //! `rshmemrun -n N coll_check [SIZES [TEAMS]]`   (SIZES: comma-separated element counts,
-//! default `0,1,1000,17000`; 17000 elements of 4 or 8 bytes cross the 64 KiB crossovers;
+//! default `0,1,1000,17000`; 17000 elements of 4 or 8 bytes cross the 64 KiB broadcast
+//! crossover, of 8 bytes the 128 KiB reduce one;
 //! TEAMS: comma-separated team names as printed, default `all`).
 use rshmem::{Complex, Op, Pod, Reducible, Shmem, SymVec, Team};
 use rshmem_tests::pe;
