@@ -54,6 +54,33 @@ pub struct Cli {
     #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
     pub timeout: Option<Duration>,
 
+    /// Start the PEs on these hosts instead of this node: comma-separated
+    /// `host[:slots]`. Each host takes `slots` (default 1) consecutive PEs per
+    /// round, rounds repeat until N are placed. Each PE is started with
+    /// `LAUNCH-AGENT host env PMI_PORT=... PMI_ID=rank ... PROGRAM ARGS` and
+    /// reaches the launcher's PMI server over TCP; PEs of one host count as one
+    /// node (`PMI_process_mapping`). No CPU binding.
+    #[arg(long, value_name = "HOST[:SLOTS],...", conflicts_with = "hostfile")]
+    pub hosts: Option<String>,
+
+    /// Like `--hosts`, one host per line (`host`, `host:N` or `host slots=N`;
+    /// `#` comments).
+    #[arg(long, value_name = "FILE")]
+    pub hostfile: Option<std::path::PathBuf>,
+
+    /// Command that runs a command on a host, given the host name first
+    /// (split on spaces). With `ssh`/`rsh` the remote command is one
+    /// shell-quoted string that first changes to the current directory; with
+    /// anything else (e.g. `ip netns exec`, to test on one machine) it is
+    /// passed as separate arguments.
+    #[arg(long, value_name = "CMD", default_value = "ssh")]
+    pub launch_agent: String,
+
+    /// Address the PEs of `--hosts` connect to for PMI. Default: the local
+    /// address that routes to the first host that resolves, else 127.0.0.1.
+    #[arg(long, value_name = "ADDR")]
+    pub pmi_addr: Option<String>,
+
     /// Set VAR to VAL in the PEs' environment, or with `-x VAR` export the
     /// launcher's current value of VAR. May be repeated.
     #[arg(short = 'x', value_name = "VAR[=VAL]", value_parser = parse_export)]
@@ -134,7 +161,17 @@ fn parse_export(s: &str) -> Result<Export, String> {
 }
 
 /// Launcher options that take a separate value argument.
-const VALUE_FLAGS: &[&str] = &["-n", "--np", "--bind-to", "--timeout", "-x"];
+const VALUE_FLAGS: &[&str] = &[
+    "-n",
+    "--np",
+    "--bind-to",
+    "--timeout",
+    "-x",
+    "--hosts",
+    "--hostfile",
+    "--launch-agent",
+    "--pmi-addr",
+];
 
 /// Rewrites `-np N` / `-np=N` / `-npN` (mpirun/oshrun style) into `--np ...`
 /// so clap can parse it, and inserts `--` before PROGRAM. Only launcher

@@ -331,6 +331,79 @@ impl Job {
     }
 }
 
+/// `--hosts` / `--hostfile`: where each PE runs and how it is started.
+struct Remote {
+    hosts: Vec<crate::hosts::Host>,
+    placement: Vec<usize>,
+    agent: Vec<String>,
+    pmi_addr: String,
+}
+
+fn remote_setup(cli: &Cli, np: usize) -> Result<Option<Remote>, String> {
+    let hosts = match (&cli.hosts, &cli.hostfile) {
+        (Some(h), _) => crate::hosts::parse_hosts(h)?,
+        (None, Some(f)) => crate::hosts::read_hostfile(f)?,
+        (None, None) => return Ok(None),
+    };
+    let agent: Vec<String> = cli
+        .launch_agent
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    if agent.is_empty() {
+        return Err("--launch-agent is empty (expected e.g. ssh, or 'ip netns exec')".into());
+    }
+    let pmi_addr = cli
+        .pmi_addr
+        .clone()
+        .unwrap_or_else(|| crate::hosts::default_pmi_addr(&hosts));
+    if pmi_addr.parse::<std::net::IpAddr>().is_err() {
+        return Err(format!(
+            "--pmi-addr {pmi_addr}: not an IP address (the PEs connect to it)"
+        ));
+    }
+    Ok(Some(Remote {
+        placement: crate::hosts::place(&hosts, np),
+        hosts,
+        agent,
+        pmi_addr,
+    }))
+}
+
+/// Listens on every interface and serves each PMI connection on its own thread; returns
+/// the port.
+fn serve_tcp(
+    server: &Arc<PmiServer>,
+    socks: &Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+) -> io::Result<u16> {
+    let listener = std::net::TcpListener::bind("0.0.0.0:0")?;
+    let port = listener.local_addr()?.port();
+    let server = server.clone();
+    let socks = socks.clone();
+    thread::Builder::new()
+        .name("pmi-tcp".into())
+        .spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(s) = conn else { continue };
+                let _ = s.set_nodelay(true);
+                let (Ok(reader), Ok(keep)) = (s.try_clone(), s.try_clone()) else {
+                    continue;
+                };
+                socks.lock().unwrap_or_else(|e| e.into_inner()).push(keep);
+                let srv = server.clone();
+                let _ = thread::Builder::new()
+                    .name("pmi-tcp-conn".into())
+                    .spawn(move || {
+                        srv.serve(
+                            Connection::anonymous(shared_writer(s)),
+                            BufReader::new(reader),
+                        )
+                    });
+            }
+        })?;
+    Ok(port)
+}
+
 /// Runs the job described by `cli` and returns the launcher's exit status.
 pub fn run(cli: Cli) -> i32 {
     let np = cli.np;
@@ -365,8 +438,17 @@ pub fn run(cli: Cli) -> i32 {
         }
     }
 
-    // Binding.
-    let layout = if cli.bind_to == Some(BindTo::None) {
+    // Several hosts: placement, PMI over TCP, the launch agent.
+    let remote = match remote_setup(&cli, np) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("rshmemrun: {e}");
+            return 2;
+        }
+    };
+
+    // Binding (this node only).
+    let layout = if cli.bind_to == Some(BindTo::None) || remote.is_some() {
         None
     } else {
         match Layout::discover() {
@@ -413,10 +495,27 @@ pub fn run(cli: Cli) -> i32 {
 
     let server = {
         let tx = tx.clone();
-        Arc::new(PmiServer::new(kvsname.clone(), np, move |e| {
+        let mut s = PmiServer::new(kvsname.clone(), np, move |e| {
             let _ = tx.send(Event::Pmi(e));
-        }))
+        });
+        if let Some(r) = &remote {
+            s.set_process_mapping(crate::hosts::process_mapping(&r.placement));
+        }
+        Arc::new(s)
     };
+    // PMI over TCP for --hosts: every connection says who it is with `initack pmiid=`.
+    let tcp_socks: Arc<std::sync::Mutex<Vec<std::net::TcpStream>>> = Arc::default();
+    let pmi_port = match &remote {
+        None => None,
+        Some(r) => match serve_tcp(&server, &tcp_socks) {
+            Ok(port) => Some(format!("{}:{port}", r.pmi_addr)),
+            Err(e) => {
+                eprintln!("rshmemrun: cannot listen for PMI connections over TCP: {e}");
+                return 1;
+            }
+        },
+    };
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
 
     // SAFETY: isatty on fd 0 is always safe.
     let stdin_is_tty = unsafe { libc::isatty(0) } == 1;
@@ -442,6 +541,57 @@ pub fn run(cli: Cli) -> i32 {
 
     for (rank, binding) in bindings.iter().enumerate() {
         let spawned = (|| -> io::Result<std::process::Child> {
+            if let (Some(r), Some(port)) = (&remote, &pmi_port) {
+                let host = &r.hosts[r.placement[rank]];
+                let mut env: Vec<(String, String)> = extra_env
+                    .iter()
+                    .map(|(k, v)| (k.to_string_lossy().into(), v.to_string_lossy().into()))
+                    .collect();
+                env.extend([
+                    ("PMI_PORT".to_string(), port.clone()),
+                    ("PMI_ID".into(), rank.to_string()),
+                    ("PMI_RANK".into(), rank.to_string()),
+                    ("PMI_SIZE".into(), np.to_string()),
+                    ("PMI_JOBID".into(), kvsname.clone()),
+                    ("RSHMEM_LAUNCHER".into(), LAUNCHER_NAME.into()),
+                ]);
+                let argv = crate::hosts::agent_command(
+                    &r.agent,
+                    &host.name,
+                    &env,
+                    &program.to_string_lossy(),
+                    &cli.args,
+                    &cwd,
+                );
+                let mut cmd = Command::new(&argv[0]);
+                cmd.args(&argv[1..]).env_remove("PMI_FD");
+                if rank != 0 || stdin_is_tty {
+                    cmd.stdin(Stdio::null());
+                }
+                if cli.tag_output {
+                    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+                }
+                // SAFETY: async-signal-safe calls only, no allocation.
+                unsafe {
+                    cmd.pre_exec(move || {
+                        if libc::setpgid(0, 0) != 0 {
+                            return Err(io::Error::last_os_error());
+                        }
+                        libc::prctl(
+                            libc::PR_SET_PDEATHSIG,
+                            libc::SIGKILL as libc::c_ulong,
+                            0 as libc::c_ulong,
+                            0 as libc::c_ulong,
+                            0 as libc::c_ulong,
+                        );
+                        if libc::getppid() != my_pid {
+                            libc::raise(libc::SIGKILL);
+                        }
+                        Ok(())
+                    });
+                }
+                return cmd.spawn();
+            }
             let (ours, theirs) = UnixStream::pair()?;
             let theirs = above_stdio(OwnedFd::from(theirs))?;
             let child_fd = theirs.as_raw_fd();
@@ -710,6 +860,9 @@ pub fn run(cli: Cli) -> i32 {
     }
     // Unblock the PMI threads (e.g. one still waiting for a dead PE).
     for s in &job.pmi_socks {
+        let _ = s.shutdown(std::net::Shutdown::Both);
+    }
+    for s in tcp_socks.lock().unwrap_or_else(|e| e.into_inner()).iter() {
         let _ = s.shutdown(std::net::Shutdown::Both);
     }
     sweep_shm(Path::new("/dev/shm"), &kvsname);

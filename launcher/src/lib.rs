@@ -1,7 +1,9 @@
 //! `rshmem-launcher`: the `rshmemrun` / `oshrun` job launcher of rshmem.
 //!
-//! The launcher starts N processing elements (PEs) on the local node, serves
-//! the PMI-1 "simple" protocol to them over inherited socketpairs (`PMI_FD`),
+//! The launcher starts N processing elements (PEs) on the local node (or, with
+//! `--hosts`, on other hosts through a launch agent such as ssh, serving PMI over
+//! TCP: `PMI_PORT`), serves the PMI-1 "simple" protocol to them over inherited
+//! socketpairs (`PMI_FD`),
 //! binds them to cores or NUMA nodes with hwloc, forwards their output and
 //! signals, and turns their fate into a single exit status.
 //!
@@ -12,6 +14,7 @@
 
 pub mod bind;
 pub mod cli;
+pub mod hosts;
 pub mod job;
 pub mod output;
 pub mod pmi;

@@ -105,6 +105,8 @@ pub struct PmiServer {
     state: Mutex<State>,
     writers: Vec<Mutex<Option<SharedWriter>>>,
     on_event: EventFn,
+    /// `PMI_process_mapping`; `None`: every PE on one node.
+    mapping: Option<String>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -150,7 +152,13 @@ impl PmiServer {
             }),
             writers: (0..size).map(|_| Mutex::new(None)).collect(),
             on_event: Box::new(on_event),
+            mapping: None,
         }
+    }
+
+    /// Serves `mapping` as `PMI_process_mapping` (PEs on several nodes) instead of one node.
+    pub fn set_process_mapping(&mut self, mapping: String) {
+        self.mapping = Some(mapping);
     }
 
     /// The job's kvsname.
@@ -313,7 +321,11 @@ impl PmiServer {
                     return vec![rc_err(C, "missing_key")];
                 };
                 let value = if key == "PMI_process_mapping" {
-                    Some(format!("(vector,(0,1,{}))", self.size))
+                    Some(
+                        self.mapping
+                            .clone()
+                            .unwrap_or_else(|| format!("(vector,(0,1,{}))", self.size)),
+                    )
                 } else {
                     lock(&self.state).kvs.get(key).cloned()
                 };
