@@ -5,7 +5,7 @@
 #
 #   DIR/bin/      rshmemrun, oshrun, rshmem-info, rshmemcc, rshmemc++, oshcc, oshc++
 #   DIR/lib/      librshmem.so, librshmem.a, pkgconfig/rshmem.pc
-#   DIR/include/  shmem.h, shmemx.h
+#   DIR/include/  shmem.h, shmemx.h, pshmem.h
 #
 # --release (default) or --debug picks the cargo profile; --no-build installs what is
 # already in target/<profile> (it must be there). CARGO_TARGET_DIR is honoured; DESTDIR
@@ -96,7 +96,8 @@ for alias in oshcc oshc++; do
 done
 install -m 755 "$out/librshmem.so" "$lib/"
 install -m 644 "$out/librshmem.a" "$lib/"
-install -m 644 "$root/capi/include/shmem.h" "$root/capi/include/shmemx.h" "$inc/"
+install -m 644 "$root/capi/include/shmem.h" "$root/capi/include/shmemx.h" \
+    "$root/capi/include/pshmem.h" "$inc/"
 
 # librshmem.a built with the verbs transport needs libibverbs when linked statically.
 private_extra=

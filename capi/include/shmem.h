@@ -6,8 +6,8 @@
  * Link with -lrshmem (the rshmemcc / rshmemc++ wrappers do it). Every shmem_ routine is
  * also exported as pshmem_ (profiling interface); the shmem_ names are weak.
  *
- * Not yet provided: symmetric global/static variables (only shmem_malloc'ed memory is
- * symmetric so far), C11 generic names for the ctx forms.
+ * C11 generics accept a leading shmem_ctx_t (shmem_put(ctx, ...)); shmem_sync(team) and
+ * the deprecated (1.3) AMO names are provided too. pshmem.h declares the pshmem_ names.
  */
 #ifndef RSHMEM_SHMEM_H
 #define RSHMEM_SHMEM_H
@@ -689,6 +689,55 @@ void shmem_set_cache_line_inv(void *dest);
 void shmem_udcflush(void);
 void shmem_udcflush_line(void *dest);
 
+
+/* ---- Deprecated AMO names (OpenSHMEM 1.3; deprecated in 1.4) ----------------------------
+ * Source compatibility for older codes: inline wrappers over the shmem_TYPE_atomic_
+ * routines, for the types 1.3 had. Not marked deprecated unless RSHMEM_WARN_DEPRECATED is
+ * defined (so that -Werror builds of old codes keep building). */
+#if defined(RSHMEM_WARN_DEPRECATED) && (defined(__GNUC__) || defined(__clang__))
+#define RSHMEM_DEPRECATED(by) __attribute__((deprecated("use " #by)))
+#else
+#define RSHMEM_DEPRECATED(by)
+#endif
+
+#define RSHMEM_DEPR_AMO_STANDARD(T, N)                                                     \
+    RSHMEM_DEPRECATED(shmem_##N##_atomic_add)                                              \
+    static inline void shmem_##N##_add(T *dest, T value, int pe) {                         \
+        shmem_##N##_atomic_add(dest, value, pe);                                           \
+    }                                                                                      \
+    RSHMEM_DEPRECATED(shmem_##N##_atomic_inc)                                              \
+    static inline void shmem_##N##_inc(T *dest, int pe) { shmem_##N##_atomic_inc(dest, pe); } \
+    RSHMEM_DEPRECATED(shmem_##N##_atomic_fetch_add)                                        \
+    static inline T shmem_##N##_fadd(T *dest, T value, int pe) {                           \
+        return shmem_##N##_atomic_fetch_add(dest, value, pe);                              \
+    }                                                                                      \
+    RSHMEM_DEPRECATED(shmem_##N##_atomic_fetch_inc)                                        \
+    static inline T shmem_##N##_finc(T *dest, int pe) {                                    \
+        return shmem_##N##_atomic_fetch_inc(dest, pe);                                     \
+    }                                                                                      \
+    RSHMEM_DEPRECATED(shmem_##N##_atomic_compare_swap)                                     \
+    static inline T shmem_##N##_cswap(T *dest, T cond, T value, int pe) {                  \
+        return shmem_##N##_atomic_compare_swap(dest, cond, value, pe);                     \
+    }
+#define RSHMEM_DEPR_AMO_EXTENDED(T, N)                                                     \
+    RSHMEM_DEPRECATED(shmem_##N##_atomic_swap)                                             \
+    static inline T shmem_##N##_swap(T *dest, T value, int pe) {                           \
+        return shmem_##N##_atomic_swap(dest, value, pe);                                   \
+    }                                                                                      \
+    RSHMEM_DEPRECATED(shmem_##N##_atomic_fetch)                                            \
+    static inline T shmem_##N##_fetch(const T *source, int pe) {                           \
+        return shmem_##N##_atomic_fetch(source, pe);                                       \
+    }                                                                                      \
+    RSHMEM_DEPRECATED(shmem_##N##_atomic_set)                                              \
+    static inline void shmem_##N##_set(T *dest, T value, int pe) {                         \
+        shmem_##N##_atomic_set(dest, value, pe);                                           \
+    }
+#define RSHMEM_DEPR_AMO_TYPES(X) X(int, int) X(long, long) X(long long, longlong)
+RSHMEM_DEPR_AMO_TYPES(RSHMEM_DEPR_AMO_STANDARD)
+RSHMEM_DEPR_AMO_TYPES(RSHMEM_DEPR_AMO_EXTENDED)
+RSHMEM_DEPR_AMO_EXTENDED(float, float)
+RSHMEM_DEPR_AMO_EXTENDED(double, double)
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
@@ -716,27 +765,71 @@ void shmem_udcflush_line(void *dest);
         unsigned long: shmem_ulong_##op,                                                   \
         unsigned long long: shmem_ulonglong_##op)
 
-#define shmem_put(dest, source, nelems, pe) RSHMEM_GENERIC_RMA(dest, put)(dest, source, nelems, pe)
-#define shmem_get(dest, source, nelems, pe) RSHMEM_GENERIC_RMA(dest, get)(dest, source, nelems, pe)
-#define shmem_put_nbi(dest, source, nelems, pe)                                            \
-    RSHMEM_GENERIC_RMA(dest, put_nbi)(dest, source, nelems, pe)
-#define shmem_get_nbi(dest, source, nelems, pe)                                            \
-    RSHMEM_GENERIC_RMA(dest, get_nbi)(dest, source, nelems, pe)
-#define shmem_p(dest, value, pe) RSHMEM_GENERIC_RMA(dest, p)(dest, value, pe)
-#define shmem_g(source, pe) RSHMEM_GENERIC_RMA(source, g)(source, pe)
-#define shmem_iput(dest, source, dst, sst, nelems, pe)                                     \
-    RSHMEM_GENERIC_RMA(dest, iput)(dest, source, dst, sst, nelems, pe)
-#define shmem_iget(dest, source, dst, sst, nelems, pe)                                     \
-    RSHMEM_GENERIC_RMA(dest, iget)(dest, source, dst, sst, nelems, pe)
-#define shmem_ibput(dest, source, dst, sst, bsize, nblocks, pe)                            \
-    RSHMEM_GENERIC_RMA(dest, ibput)(dest, source, dst, sst, bsize, nblocks, pe)
-#define shmem_ibget(dest, source, dst, sst, bsize, nblocks, pe)                            \
-    RSHMEM_GENERIC_RMA(dest, ibget)(dest, source, dst, sst, bsize, nblocks, pe)
-#define shmem_put_signal(dest, source, nelems, sig_addr, signal, sig_op, pe)               \
-    RSHMEM_GENERIC_RMA(dest, put_signal)(dest, source, nelems, sig_addr, signal, sig_op, pe)
-#define shmem_put_signal_nbi(dest, source, nelems, sig_addr, signal, sig_op, pe)           \
-    RSHMEM_GENERIC_RMA(dest, put_signal_nbi)(dest, source, nelems, sig_addr, signal,       \
-                                             sig_op, pe)
+#define RSHMEM_GENERIC_RMA_CTX(ptr, op)                                                    \
+    _Generic(*(ptr),                                                                       \
+        float: shmem_ctx_float_##op,                                                       \
+        double: shmem_ctx_double_##op,                                                     \
+        long double: shmem_ctx_longdouble_##op,                                            \
+        char: shmem_ctx_char_##op,                                                         \
+        signed char: shmem_ctx_schar_##op,                                                 \
+        short: shmem_ctx_short_##op,                                                       \
+        int: shmem_ctx_int_##op,                                                           \
+        long: shmem_ctx_long_##op,                                                         \
+        long long: shmem_ctx_longlong_##op,                                                \
+        unsigned char: shmem_ctx_uchar_##op,                                               \
+        unsigned short: shmem_ctx_ushort_##op,                                             \
+        unsigned int: shmem_ctx_uint_##op,                                                 \
+        unsigned long: shmem_ctx_ulong_##op,                                               \
+        unsigned long long: shmem_ctx_ulonglong_##op)
+
+/* Context-first forms (OpenSHMEM 1.5, "C11 generic" synopses): every RMA, AMO and signal
+ * generic name also takes a leading shmem_ctx_t. The macros are variadic; the outer
+ * _Generic looks at the first argument: a shmem_ctx_t (a pointer to a struct type of its
+ * own, never confused with a data pointer) selects the shmem_ctx_TYPE_ routine, anything
+ * else the plain one. RSHMEM_TYPED_ARG is the data pointer that picks TYPE: the second
+ * argument after a context, else the first; the branch not taken only has to be a valid
+ * expression. Nothing here is evaluated but the call. (The dummy last argument keeps
+ * -pedantic quiet about an empty "...".) */
+#define RSHMEM_ARG0_(a, ...) a
+#define RSHMEM_ARG0(...) RSHMEM_ARG0_(__VA_ARGS__, rshmem_unused)
+#define RSHMEM_ARG1_(a, b, ...) b
+#define RSHMEM_ARG1(...) RSHMEM_ARG1_(__VA_ARGS__, rshmem_unused)
+#define RSHMEM_TYPED_ARG(...)                                                              \
+    _Generic((RSHMEM_ARG0(__VA_ARGS__)),                                                   \
+        shmem_ctx_t: (RSHMEM_ARG1(__VA_ARGS__)),                                           \
+        default: (RSHMEM_ARG0(__VA_ARGS__)))
+#define RSHMEM_CTX_DISPATCH(PLAIN, CTX, op, ...)                                           \
+    _Generic((RSHMEM_ARG0(__VA_ARGS__)),                                                   \
+        shmem_ctx_t: CTX(RSHMEM_TYPED_ARG(__VA_ARGS__), op),                               \
+        default: PLAIN(RSHMEM_TYPED_ARG(__VA_ARGS__), op))(__VA_ARGS__)
+
+#define RSHMEM_RMA_DISPATCH(op, ...)                                                       \
+    RSHMEM_CTX_DISPATCH(RSHMEM_GENERIC_RMA, RSHMEM_GENERIC_RMA_CTX, op, __VA_ARGS__)
+
+/* shmem_put([ctx,] dest, source, nelems, pe) and so on. */
+#define shmem_put(...) RSHMEM_RMA_DISPATCH(put, __VA_ARGS__)
+#define shmem_get(...) RSHMEM_RMA_DISPATCH(get, __VA_ARGS__)
+#define shmem_put_nbi(...) RSHMEM_RMA_DISPATCH(put_nbi, __VA_ARGS__)
+#define shmem_get_nbi(...) RSHMEM_RMA_DISPATCH(get_nbi, __VA_ARGS__)
+#define shmem_p(...) RSHMEM_RMA_DISPATCH(p, __VA_ARGS__)
+#define shmem_g(...) RSHMEM_RMA_DISPATCH(g, __VA_ARGS__)
+#define shmem_iput(...) RSHMEM_RMA_DISPATCH(iput, __VA_ARGS__)
+#define shmem_iget(...) RSHMEM_RMA_DISPATCH(iget, __VA_ARGS__)
+#define shmem_ibput(...) RSHMEM_RMA_DISPATCH(ibput, __VA_ARGS__)
+#define shmem_ibget(...) RSHMEM_RMA_DISPATCH(ibget, __VA_ARGS__)
+#define shmem_put_signal(...) RSHMEM_RMA_DISPATCH(put_signal, __VA_ARGS__)
+#define shmem_put_signal_nbi(...) RSHMEM_RMA_DISPATCH(put_signal_nbi, __VA_ARGS__)
+
+/* 1.6: shmem_signal_add/set(ctx, sig_addr, signal, pe) next to the C functions of the
+ * same names (a function-like macro does not hide the functions' addresses). */
+#define shmem_signal_add(...)                                                              \
+    _Generic((RSHMEM_ARG0(__VA_ARGS__)),                                                   \
+        shmem_ctx_t: shmem_ctx_signal_add,                                                 \
+        default: shmem_signal_add)(__VA_ARGS__)
+#define shmem_signal_set(...)                                                              \
+    _Generic((RSHMEM_ARG0(__VA_ARGS__)),                                                   \
+        shmem_ctx_t: shmem_ctx_signal_set,                                                 \
+        default: shmem_signal_set)(__VA_ARGS__)
 
 #define RSHMEM_GENERIC_AMO_STANDARD(ptr, op)                                               \
     _Generic(*(ptr),                                                                       \
@@ -766,48 +859,68 @@ void shmem_udcflush_line(void *dest);
         unsigned long: shmem_ulong_##op,                                                   \
         unsigned long long: shmem_ulonglong_##op)
 
-#define shmem_atomic_fetch(source, pe) RSHMEM_GENERIC_AMO_EXTENDED(source, atomic_fetch)(source, pe)
-#define shmem_atomic_set(dest, value, pe)                                                  \
-    RSHMEM_GENERIC_AMO_EXTENDED(dest, atomic_set)(dest, value, pe)
-#define shmem_atomic_swap(dest, value, pe)                                                 \
-    RSHMEM_GENERIC_AMO_EXTENDED(dest, atomic_swap)(dest, value, pe)
-#define shmem_atomic_fetch_nbi(fetch, source, pe)                                          \
-    RSHMEM_GENERIC_AMO_EXTENDED(source, atomic_fetch_nbi)(fetch, source, pe)
-#define shmem_atomic_swap_nbi(fetch, dest, value, pe)                                      \
-    RSHMEM_GENERIC_AMO_EXTENDED(dest, atomic_swap_nbi)(fetch, dest, value, pe)
-#define shmem_atomic_compare_swap(dest, cond, value, pe)                                   \
-    RSHMEM_GENERIC_AMO_STANDARD(dest, atomic_compare_swap)(dest, cond, value, pe)
-#define shmem_atomic_compare_swap_nbi(fetch, dest, cond, value, pe)                        \
-    RSHMEM_GENERIC_AMO_STANDARD(dest, atomic_compare_swap_nbi)(fetch, dest, cond, value, pe)
-#define shmem_atomic_fetch_inc(dest, pe)                                                   \
-    RSHMEM_GENERIC_AMO_STANDARD(dest, atomic_fetch_inc)(dest, pe)
-#define shmem_atomic_fetch_inc_nbi(fetch, dest, pe)                                        \
-    RSHMEM_GENERIC_AMO_STANDARD(dest, atomic_fetch_inc_nbi)(fetch, dest, pe)
-#define shmem_atomic_inc(dest, pe) RSHMEM_GENERIC_AMO_STANDARD(dest, atomic_inc)(dest, pe)
-#define shmem_atomic_fetch_add(dest, value, pe)                                            \
-    RSHMEM_GENERIC_AMO_STANDARD(dest, atomic_fetch_add)(dest, value, pe)
-#define shmem_atomic_fetch_add_nbi(fetch, dest, value, pe)                                 \
-    RSHMEM_GENERIC_AMO_STANDARD(dest, atomic_fetch_add_nbi)(fetch, dest, value, pe)
-#define shmem_atomic_add(dest, value, pe)                                                  \
-    RSHMEM_GENERIC_AMO_STANDARD(dest, atomic_add)(dest, value, pe)
-#define shmem_atomic_fetch_and(dest, value, pe)                                            \
-    RSHMEM_GENERIC_AMO_BITWISE(dest, atomic_fetch_and)(dest, value, pe)
-#define shmem_atomic_fetch_and_nbi(fetch, dest, value, pe)                                 \
-    RSHMEM_GENERIC_AMO_BITWISE(dest, atomic_fetch_and_nbi)(fetch, dest, value, pe)
-#define shmem_atomic_and(dest, value, pe)                                                  \
-    RSHMEM_GENERIC_AMO_BITWISE(dest, atomic_and)(dest, value, pe)
-#define shmem_atomic_fetch_or(dest, value, pe)                                             \
-    RSHMEM_GENERIC_AMO_BITWISE(dest, atomic_fetch_or)(dest, value, pe)
-#define shmem_atomic_fetch_or_nbi(fetch, dest, value, pe)                                  \
-    RSHMEM_GENERIC_AMO_BITWISE(dest, atomic_fetch_or_nbi)(fetch, dest, value, pe)
-#define shmem_atomic_or(dest, value, pe)                                                   \
-    RSHMEM_GENERIC_AMO_BITWISE(dest, atomic_or)(dest, value, pe)
-#define shmem_atomic_fetch_xor(dest, value, pe)                                            \
-    RSHMEM_GENERIC_AMO_BITWISE(dest, atomic_fetch_xor)(dest, value, pe)
-#define shmem_atomic_fetch_xor_nbi(fetch, dest, value, pe)                                 \
-    RSHMEM_GENERIC_AMO_BITWISE(dest, atomic_fetch_xor_nbi)(fetch, dest, value, pe)
-#define shmem_atomic_xor(dest, value, pe)                                                  \
-    RSHMEM_GENERIC_AMO_BITWISE(dest, atomic_xor)(dest, value, pe)
+#define RSHMEM_GENERIC_AMO_STANDARD_CTX(ptr, op)                                           \
+    _Generic(*(ptr),                                                                       \
+        int: shmem_ctx_int_##op,                                                           \
+        long: shmem_ctx_long_##op,                                                         \
+        long long: shmem_ctx_longlong_##op,                                                \
+        unsigned int: shmem_ctx_uint_##op,                                                 \
+        unsigned long: shmem_ctx_ulong_##op,                                               \
+        unsigned long long: shmem_ctx_ulonglong_##op)
+
+#define RSHMEM_GENERIC_AMO_EXTENDED_CTX(ptr, op)                                           \
+    _Generic(*(ptr),                                                                       \
+        float: shmem_ctx_float_##op,                                                       \
+        double: shmem_ctx_double_##op,                                                     \
+        int: shmem_ctx_int_##op,                                                           \
+        long: shmem_ctx_long_##op,                                                         \
+        long long: shmem_ctx_longlong_##op,                                                \
+        unsigned int: shmem_ctx_uint_##op,                                                 \
+        unsigned long: shmem_ctx_ulong_##op,                                               \
+        unsigned long long: shmem_ctx_ulonglong_##op)
+
+#define RSHMEM_GENERIC_AMO_BITWISE_CTX(ptr, op)                                            \
+    _Generic(*(ptr),                                                                       \
+        int: shmem_ctx_int32_##op,                                                         \
+        long: shmem_ctx_int64_##op,                                                        \
+        unsigned int: shmem_ctx_uint_##op,                                                 \
+        unsigned long: shmem_ctx_ulong_##op,                                               \
+        unsigned long long: shmem_ctx_ulonglong_##op)
+
+#define RSHMEM_AMO_STANDARD_DISPATCH(op, ...)                                              \
+    RSHMEM_CTX_DISPATCH(RSHMEM_GENERIC_AMO_STANDARD, RSHMEM_GENERIC_AMO_STANDARD_CTX, op,   \
+                        __VA_ARGS__)
+#define RSHMEM_AMO_EXTENDED_DISPATCH(op, ...)                                              \
+    RSHMEM_CTX_DISPATCH(RSHMEM_GENERIC_AMO_EXTENDED, RSHMEM_GENERIC_AMO_EXTENDED_CTX, op,   \
+                        __VA_ARGS__)
+#define RSHMEM_AMO_BITWISE_DISPATCH(op, ...)                                               \
+    RSHMEM_CTX_DISPATCH(RSHMEM_GENERIC_AMO_BITWISE, RSHMEM_GENERIC_AMO_BITWISE_CTX, op,     \
+                        __VA_ARGS__)
+
+/* shmem_atomic_OP([ctx,] ...): the type comes from the first pointer argument (fetch for
+ * the _nbi forms, which has the type of dest/source). */
+#define shmem_atomic_fetch(...) RSHMEM_AMO_EXTENDED_DISPATCH(atomic_fetch, __VA_ARGS__)
+#define shmem_atomic_set(...) RSHMEM_AMO_EXTENDED_DISPATCH(atomic_set, __VA_ARGS__)
+#define shmem_atomic_swap(...) RSHMEM_AMO_EXTENDED_DISPATCH(atomic_swap, __VA_ARGS__)
+#define shmem_atomic_fetch_nbi(...) RSHMEM_AMO_EXTENDED_DISPATCH(atomic_fetch_nbi, __VA_ARGS__)
+#define shmem_atomic_swap_nbi(...) RSHMEM_AMO_EXTENDED_DISPATCH(atomic_swap_nbi, __VA_ARGS__)
+#define shmem_atomic_compare_swap(...) RSHMEM_AMO_STANDARD_DISPATCH(atomic_compare_swap, __VA_ARGS__)
+#define shmem_atomic_compare_swap_nbi(...) RSHMEM_AMO_STANDARD_DISPATCH(atomic_compare_swap_nbi, __VA_ARGS__)
+#define shmem_atomic_fetch_inc(...) RSHMEM_AMO_STANDARD_DISPATCH(atomic_fetch_inc, __VA_ARGS__)
+#define shmem_atomic_fetch_inc_nbi(...) RSHMEM_AMO_STANDARD_DISPATCH(atomic_fetch_inc_nbi, __VA_ARGS__)
+#define shmem_atomic_inc(...) RSHMEM_AMO_STANDARD_DISPATCH(atomic_inc, __VA_ARGS__)
+#define shmem_atomic_fetch_add(...) RSHMEM_AMO_STANDARD_DISPATCH(atomic_fetch_add, __VA_ARGS__)
+#define shmem_atomic_fetch_add_nbi(...) RSHMEM_AMO_STANDARD_DISPATCH(atomic_fetch_add_nbi, __VA_ARGS__)
+#define shmem_atomic_add(...) RSHMEM_AMO_STANDARD_DISPATCH(atomic_add, __VA_ARGS__)
+#define shmem_atomic_fetch_and(...) RSHMEM_AMO_BITWISE_DISPATCH(atomic_fetch_and, __VA_ARGS__)
+#define shmem_atomic_fetch_and_nbi(...) RSHMEM_AMO_BITWISE_DISPATCH(atomic_fetch_and_nbi, __VA_ARGS__)
+#define shmem_atomic_and(...) RSHMEM_AMO_BITWISE_DISPATCH(atomic_and, __VA_ARGS__)
+#define shmem_atomic_fetch_or(...) RSHMEM_AMO_BITWISE_DISPATCH(atomic_fetch_or, __VA_ARGS__)
+#define shmem_atomic_fetch_or_nbi(...) RSHMEM_AMO_BITWISE_DISPATCH(atomic_fetch_or_nbi, __VA_ARGS__)
+#define shmem_atomic_or(...) RSHMEM_AMO_BITWISE_DISPATCH(atomic_or, __VA_ARGS__)
+#define shmem_atomic_fetch_xor(...) RSHMEM_AMO_BITWISE_DISPATCH(atomic_fetch_xor, __VA_ARGS__)
+#define shmem_atomic_fetch_xor_nbi(...) RSHMEM_AMO_BITWISE_DISPATCH(atomic_fetch_xor_nbi, __VA_ARGS__)
+#define shmem_atomic_xor(...) RSHMEM_AMO_BITWISE_DISPATCH(atomic_xor, __VA_ARGS__)
 
 #define RSHMEM_GENERIC_P2P(ptr, op) RSHMEM_GENERIC_AMO_STANDARD(ptr, op)
 
@@ -936,6 +1049,25 @@ void shmem_udcflush_line(void *dest);
     RSHMEM_GENERIC_SCAN(dest, sum_inscan)(team, dest, source, nelems)
 #define shmem_sum_exscan(team, dest, source, nelems)                                       \
     RSHMEM_GENERIC_SCAN(dest, sum_exscan)(team, dest, source, nelems)
+
+/* Deprecated (1.3) generic AMO names, over the atomic generics (no context forms). */
+#define shmem_add(dest, value, pe) shmem_atomic_add(dest, value, pe)
+#define shmem_inc(dest, pe) shmem_atomic_inc(dest, pe)
+#define shmem_fadd(dest, value, pe) shmem_atomic_fetch_add(dest, value, pe)
+#define shmem_finc(dest, pe) shmem_atomic_fetch_inc(dest, pe)
+#define shmem_cswap(dest, cond, value, pe) shmem_atomic_compare_swap(dest, cond, value, pe)
+#define shmem_swap(dest, value, pe) shmem_atomic_swap(dest, value, pe)
+#define shmem_fetch(source, pe) shmem_atomic_fetch(source, pe)
+#define shmem_set(dest, value, pe) shmem_atomic_set(dest, value, pe)
+
+/* shmem_sync(team) (1.5 C11 synopsis; the C/C++ name is shmem_team_sync) next to the
+ * deprecated active-set shmem_sync(PE_start, logPE_stride, PE_size, pSync): chosen by the
+ * number of arguments. (1.5 has no team form of shmem_barrier.) */
+#define RSHMEM_SYNC_SELECT_(a1, a2, a3, a4, name, ...) name
+#define shmem_sync(...)                                                                    \
+    RSHMEM_SYNC_SELECT_(__VA_ARGS__, shmem_sync, shmem_sync_takes_1_or_4_arguments,        \
+                        shmem_sync_takes_1_or_4_arguments, shmem_team_sync,                \
+                        rshmem_unused)(__VA_ARGS__)
 
 #endif /* C11 */
 

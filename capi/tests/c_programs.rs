@@ -193,6 +193,13 @@ fn contexts() {
     suite("ctx.c", "ctx");
 }
 
+/// C11 generics with a leading context, `shmem_sync(team)` next to the active-set form, the
+/// deprecated 1.3 AMO names, and `pshmem.h` (interposed ctx routines forwarding to pshmem_).
+#[test]
+fn generic_ctx_sync_and_deprecated_names() {
+    suite("generic_ctx.c", "generic_ctx");
+}
+
 #[test]
 fn openshmem_1_6_additions() {
     suite("v16.c", "v16");
@@ -315,6 +322,77 @@ fn every_pshmem_symbol_has_a_weak_shmem_name() {
     }
 }
 
+/// `pshmem.h` is what `scripts/gen-pshmem-h.sh` writes from `shmem.h`, and it declares every
+/// `pshmem_` symbol the library exports (its only other names are the inline long double
+/// routines).
+#[test]
+fn pshmem_header_is_generated_and_complete() {
+    let gen = capi_dir().join("../scripts/gen-pshmem-h.sh");
+    let out = Command::new("sh")
+        .arg(&gen)
+        .arg("-")
+        .output()
+        .expect("run scripts/gen-pshmem-h.sh");
+    assert!(out.status.success(), "gen-pshmem-h.sh failed");
+    let committed = std::fs::read(capi_dir().join("include/pshmem.h")).unwrap();
+    assert!(
+        out.stdout == committed,
+        "capi/include/pshmem.h is stale: run scripts/gen-pshmem-h.sh"
+    );
+
+    let pre = Command::new("cc")
+        .args(["-std=c11", "-E", "-P", "-x", "c", "-I"])
+        .arg(capi_dir().join("include"))
+        .arg("-")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(b"#include <pshmem.h>\n")?;
+            child.wait_with_output()
+        })
+        .expect("run cc -E");
+    assert!(pre.status.success(), "cc -E <pshmem.h> failed");
+    let text = String::from_utf8_lossy(&pre.stdout);
+    let mut declared = std::collections::BTreeSet::new();
+    for (i, _) in text.match_indices("pshmem_") {
+        let boundary = i == 0 || {
+            let c = text.as_bytes()[i - 1];
+            !(c.is_ascii_alphanumeric() || c == b'_')
+        };
+        let name: String = text[i..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if boundary {
+            declared.insert(name);
+        }
+    }
+    let nm = Command::new("nm")
+        .args(["-D", "--defined-only"])
+        .arg(built().join("librshmem.so"))
+        .output()
+        .expect("run nm (binutils)");
+    let exported: std::collections::BTreeSet<String> = String::from_utf8_lossy(&nm.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .filter(|n| n.starts_with("pshmem_"))
+        .map(str::to_string)
+        .collect();
+    let missing: Vec<_> = exported.difference(&declared).collect();
+    assert!(missing.is_empty(), "pshmem.h does not declare {missing:?}");
+    let extra: Vec<_> = declared
+        .difference(&exported)
+        .filter(|n| !n.contains("longdouble"))
+        .collect();
+    assert!(extra.is_empty(), "pshmem.h declares unexported {extra:?}");
+}
+
 #[test]
 fn headers_compile_strictly() {
     let dir = out_dir();
@@ -322,18 +400,23 @@ fn headers_compile_strictly() {
     let c = dir.join("header_check.c");
     std::fs::write(
         &c,
-        "#include <shmem.h>\n#include <shmemx.h>\n\
+        "#include <shmem.h>\n#include <shmemx.h>\n#include <pshmem.h>\n\
          int main(void) { long *x = shmem_malloc(sizeof *x); shmem_p(x, 1L, 0);\n\
          shmem_ibput(x, x, 1, 1, 1, 1, 0); shmem_ibget(x, x, 1, 1, 1, 1, 0);\n\
          int pe = 0; shmem_pe_quiet(&pe, 1);\n\
-         shmem_wait_until(x, SHMEM_CMP_EQ, 1L); return (int)shmem_atomic_fetch(x, 0) - 1; }\n",
+         shmem_wait_until(x, SHMEM_CMP_EQ, 1L);\n\
+         shmem_ctx_t c = SHMEM_CTX_DEFAULT; shmem_put(c, x, x, 1, 0); shmem_p(c, x, 2L, 0);\n\
+         shmem_atomic_add(c, x, 1L, 0); (void)shmem_atomic_fetch_inc(c, x, 0);\n\
+         shmem_long_add(x, 1, 0); shmem_inc(x, 0); (void)shmem_sync(SHMEM_TEAM_WORLD);\n\
+         pshmem_barrier_all(); return (int)shmem_atomic_fetch(c, x, 0) - 1; }\n",
     )
     .unwrap();
     let cpp = dir.join("header_check.cpp");
     std::fs::write(
         &cpp,
-        "#include <shmem.h>\n#include <shmemx.h>\n\
-         int main() { long *x = static_cast<long *>(shmem_malloc(sizeof *x));\n\
+        "#include <shmem.h>\n#include <shmemx.h>\n#include <pshmem.h>\n\
+         int main() { long *x = static_cast<long *>(pshmem_malloc(sizeof *x));\n\
+         shmem_long_add(x, 1, 0); pshmem_long_atomic_inc(x, 0);\n\
          shmem_long_ibput(x, x, 1, 1, 1, 1, 0); int pe = 0; shmem_pe_quiet(&pe, 1);\n\
          shmem_signal_add(reinterpret_cast<uint64_t *>(x), 1, 0);\n\
          shmem_long_p(x, 1L, 0); return static_cast<int>(shmem_long_g(x, 0)) - 1; }\n",
@@ -342,7 +425,7 @@ fn headers_compile_strictly() {
     let c99 = dir.join("header_check99.c");
     std::fs::write(
         &c99,
-        "#include <shmem.h>\n#include <shmemx.h>\n\
+        "#include <shmem.h>\n#include <shmemx.h>\n#include <pshmem.h>\n\
          int main(void) { long *x = shmem_malloc(sizeof *x); shmem_long_p(x, 1L, 0);\n\
          return (int)shmem_long_g(x, 0) - 1; }\n",
     )

@@ -203,6 +203,7 @@ fn installed_prefix_compiles_and_runs_programs() {
         "lib/librshmem.a",
         "include/shmem.h",
         "include/shmemx.h",
+        "include/pshmem.h",
         "lib/pkgconfig/rshmem.pc",
     ] {
         assert!(prefix.join(f).exists(), "{f} not installed");
