@@ -345,6 +345,7 @@ void pshmem_ctx_pe_quiet(shmem_ctx_t ctx, const int *target_pes, size_t npes);
 
 /* 1.6 communication sessions: hints only (accepted, no effect on rshmem). */
 #define SHMEM_CTX_SESSION_BATCH (1L << 0)
+#define SHMEM_CTX_SESSION_SAME_AMO (1L << 1)
 #define SHMEM_CTX_SESSION_TOTAL_OPS (1L << 0)
 void pshmem_ctx_session_start(shmem_ctx_t ctx, long options,
                              const shmem_ctx_session_config_t *config, long config_mask);

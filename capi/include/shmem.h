@@ -487,6 +487,7 @@ typedef struct {
     size_t total_ops;
 } shmem_ctx_session_config_t;
 #define SHMEM_CTX_SESSION_BATCH (1L << 0)
+#define SHMEM_CTX_SESSION_SAME_AMO (1L << 1)
 #define SHMEM_CTX_SESSION_TOTAL_OPS (1L << 0)
 void shmem_ctx_session_start(shmem_ctx_t ctx, long options,
                              const shmem_ctx_session_config_t *config, long config_mask);
