@@ -2,8 +2,12 @@
 //! `_fcollect`, `_alltoall(s)`, `_OP_reduce`, the 1.6 `_sum_inscan/_exscan`, the `mem`
 //! forms) and the deprecated active-set forms (`shmem_broadcast32`, `_to_all`, ...).
 //!
-//! The runtime's `Team` collectives take `SymVec`s, which C addresses cannot be turned
-//! into; so these run their own simple algorithms over a [`Group`]: a barrier (the team's
+//! Team forms whose buffers are in the symmetric heap run the runtime's algorithms through
+//! its raw-address entry points (`Team::broadcast_addr`, `fcollect_addr`, `alltoall_addr`,
+//! `reduce_addr`): the same code and algorithm choice as the Rust API. The rest (buffers in
+//! the program's globals, which the algorithms cannot address by heap offset; the
+//! deprecated active-set forms; collect, alltoalls, scans, complex and long double
+//! reductions) run simple algorithms over a [`Group`]: a barrier (the team's
 //! `sync`, or the active-set barrier of [`crate::team`]), every member *pulls* what it needs
 //! with `get` from the other members' symmetric source, and a closing barrier before the
 //! source may change again. Reductions combine the members' contributions in team order on
@@ -13,6 +17,7 @@ use crate::types::LongDouble;
 use crate::{check, rt};
 use paste::paste;
 use rshmem_rt::rt::Runtime;
+use rshmem_rt::{Op, Result, Team};
 use std::ffi::{c_char, c_double, c_float, c_int, c_long, c_longlong, c_schar, c_short};
 use std::ffi::{c_uchar, c_uint, c_ulong, c_ulonglong, c_ushort, c_void};
 use std::mem::size_of;
@@ -91,6 +96,12 @@ pub(crate) fn broadcast(
     let root = root as usize;
     local_range(rt, what, dest, nbytes);
     local_range(rt, what, src, nbytes);
+    // A team, heap buffers: the runtime's algorithms (binomial / scatter-allgather).
+    if let (true, Some(t)) = (update_root, g.team()) {
+        if check(rt, what, t.broadcast_addr(dest, src, nbytes, root)) {
+            return;
+        }
+    }
     g.barrier(rt, what);
     if g.me != root {
         get_from(rt, what, dest as *mut u8, src, nbytes, g.members[root]);
@@ -112,6 +123,11 @@ pub(crate) fn fcollect(
 ) {
     local_range(rt, what, dest, bytes(rt, what, nbytes, g.n()));
     local_range(rt, what, src, nbytes);
+    if let Some(t) = g.team() {
+        if check(rt, what, t.fcollect_addr(dest, src, nbytes)) {
+            return;
+        }
+    }
     g.barrier(rt, what);
     for (j, &p) in g.members.iter().enumerate() {
         get_from(rt, what, (dest + j * nbytes) as *mut u8, src, nbytes, p);
@@ -165,6 +181,11 @@ pub(crate) fn alltoall(
     let total = bytes(rt, what, nbytes, g.n());
     local_range(rt, what, dest, total);
     local_range(rt, what, src, total);
+    if let Some(t) = g.team() {
+        if check(rt, what, t.alltoall_addr(dest, src, nbytes)) {
+            return;
+        }
+    }
     g.barrier(rt, what);
     for (j, &p) in g.members.iter().enumerate() {
         get_from(
@@ -343,7 +364,38 @@ fn fold<T: Copy + Default>(
     }
 }
 
-fn reduce<T: Arith>(
+/// Element types whose team reductions can run the runtime's algorithms (recursive
+/// doubling, ring); the others (complex, here) always fold.
+pub(crate) trait TeamReduce: Arith {
+    /// Runs the reduction on `t`; `false` if it cannot (the caller folds).
+    fn on_team(_t: &Team<'static>, _op: ROp, _dest: usize, _src: usize, _n: usize) -> Result<bool> {
+        Ok(false)
+    }
+}
+
+macro_rules! team_reduce_fast {
+    ($($t:ty),*) => {$(
+        impl TeamReduce for $t {
+            fn on_team(t: &Team<'static>, op: ROp, dest: usize, src: usize, n: usize) -> Result<bool> {
+                let op = match op {
+                    ROp::And => Op::And,
+                    ROp::Or => Op::Or,
+                    ROp::Xor => Op::Xor,
+                    ROp::Max => Op::Max,
+                    ROp::Min => Op::Min,
+                    ROp::Sum => Op::Sum,
+                    ROp::Prod => Op::Prod,
+                };
+                t.reduce_addr::<$t>(op, dest, src, n)
+            }
+        }
+    )*};
+}
+team_reduce_fast!(i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64);
+impl TeamReduce for Cx<f32> {}
+impl TeamReduce for Cx<f64> {}
+
+fn reduce<T: TeamReduce>(
     rt: &Runtime,
     g: &Group<'_>,
     what: &'static str,
@@ -352,6 +404,14 @@ fn reduce<T: Arith>(
     src: usize,
     n: usize,
 ) {
+    if let Some(t) = g.team() {
+        let len = bytes(rt, what, n, size_of::<T>());
+        local_range(rt, what, dest, len);
+        local_range(rt, what, src, len);
+        if check(rt, what, T::on_team(t, op, dest, src, n)) {
+            return;
+        }
+    }
     fold::<T>(rt, g, what, dest, src, n, g.n(), |a, b| {
         T::combine(op, a, b)
     })

@@ -173,6 +173,11 @@ impl Group<'_> {
         self.members.len()
     }
 
+    /// The runtime team behind this group (`None` for a deprecated active set).
+    pub fn team(&self) -> Option<&Team<'static>> {
+        self.team
+    }
+
     /// Completes this PE's outstanding operations, then waits for every member.
     pub fn barrier(&self, rt: &Runtime, what: &'static str) {
         rt.quiet();

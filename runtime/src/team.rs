@@ -375,6 +375,81 @@ impl<'a> Team<'a> {
         self.sync();
     }
 
+    /// The offset in segment 0 of this PE's symmetric range `[addr, addr+len)`, or `None`
+    /// when it lies elsewhere (the program's globals): the algorithms address segment 0 by
+    /// offset.
+    fn heap_off(&self, addr: usize, len: usize) -> Option<usize> {
+        match self.rt.translate(addr, len.max(1)) {
+            Ok((0, off)) => Some(off),
+            _ => None,
+        }
+    }
+
+    /// [`Team::broadcast`] over raw local addresses (the C API). `Ok(false)`, having done
+    /// nothing, when `dest` or `src` is outside the symmetric heap, so that the caller can
+    /// use another method; symmetric addresses give every member the same answer.
+    #[doc(hidden)]
+    pub fn broadcast_addr(
+        &self,
+        dest: usize,
+        src: usize,
+        nbytes: usize,
+        root: usize,
+    ) -> Result<bool> {
+        self.check_root("broadcast", root)?;
+        let (Some(d), Some(s)) = (self.heap_off(dest, nbytes), self.heap_off(src, nbytes)) else {
+            return Ok(false);
+        };
+        let alg = choose_bcast(&self.rt.teams().overrides, nbytes, self.n_pes());
+        let ops = self.ops();
+        self.st.ctx.lock().broadcast(&ops, alg, root, d, s, nbytes);
+        Ok(true)
+    }
+
+    /// [`Team::fcollect`] over raw local addresses (`nbytes` per member); as
+    /// [`Team::broadcast_addr`].
+    #[doc(hidden)]
+    pub fn fcollect_addr(&self, dest: usize, src: usize, nbytes: usize) -> Result<bool> {
+        let total = nbytes * self.n_pes();
+        let (Some(d), Some(s)) = (self.heap_off(dest, total), self.heap_off(src, nbytes)) else {
+            return Ok(false);
+        };
+        let alg = choose_collect(&self.rt.teams().overrides, total, self.n_pes());
+        let ops = self.ops();
+        self.st.ctx.lock().fcollect(&ops, alg, d, s, nbytes);
+        Ok(true)
+    }
+
+    /// [`Team::alltoall`] over raw local addresses (`nbytes` per pair); as
+    /// [`Team::broadcast_addr`].
+    #[doc(hidden)]
+    pub fn alltoall_addr(&self, dest: usize, src: usize, nbytes: usize) -> Result<bool> {
+        let total = nbytes * self.n_pes();
+        let (Some(d), Some(s)) = (self.heap_off(dest, total), self.heap_off(src, total)) else {
+            return Ok(false);
+        };
+        let ops = self.ops();
+        self.st.ctx.lock().alltoall(&ops, d, s, nbytes);
+        Ok(true)
+    }
+
+    /// [`Team::reduce`] over raw local addresses (`n` elements of `R`); as
+    /// [`Team::broadcast_addr`].
+    #[doc(hidden)]
+    pub fn reduce_addr<R: Reducible>(
+        &self,
+        op: Op,
+        dest: usize,
+        src: usize,
+        n: usize,
+    ) -> Result<bool> {
+        let len = n * size_of::<R>();
+        let (Some(d), Some(s)) = (self.heap_off(dest, len), self.heap_off(src, len)) else {
+            return Ok(false);
+        };
+        self.reduce_raw::<R>(op, d, s, n).map(|()| true)
+    }
+
     fn check_root(&self, call: &'static str, root: usize) -> Result<()> {
         if root < self.n_pes() {
             Ok(())

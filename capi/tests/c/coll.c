@@ -136,6 +136,8 @@ static void data(shmem_team_t team) {
         is[i] = 100 * ME + i;
         id[i] = -1;
     }
+    /* 1.5: dest must be ready on every PE before any PE calls the broadcast */
+    shmem_team_sync(team);
     CHECK(shmem_int_broadcast(team, id, is, NR, root) == 0, "broadcast");
     for (int i = 0; i < NR; i++)
         CHECK(id[i] == 100 * world_of(team, root) + i, "broadcast[%d] = %d", i, id[i]);
@@ -147,6 +149,7 @@ static void data(shmem_team_t team) {
     shmem_team_sync(team);
     memset(DST, 0, 64);
     ((char *)SRC)[0] = (char)('a' + ME);
+    shmem_team_sync(team);
     CHECK(shmem_broadcastmem(team, DST, SRC, 1, 0) == 0, "broadcastmem");
     CHECK(((char *)DST)[0] == 'a' + world_of(team, 0), "broadcastmem value");
     shmem_team_sync(team);
