@@ -96,9 +96,13 @@ pub(crate) fn broadcast(
     let root = root as usize;
     local_range(rt, what, dest, nbytes);
     local_range(rt, what, src, nbytes);
-    // A team, heap buffers: the runtime's algorithms (binomial / scatter-allgather).
-    if let (true, Some(t)) = (update_root, g.team()) {
-        if check(rt, what, t.broadcast_addr(dest, src, nbytes, root)) {
+    // A team (or the whole world as an active set), heap buffers: the runtime's algorithms.
+    if let Some(t) = g.team() {
+        if check(
+            rt,
+            what,
+            t.broadcast_addr(dest, src, nbytes, root, update_root),
+        ) {
             return;
         }
     }

@@ -157,6 +157,7 @@ impl CTeam {
             members: std::borrow::Cow::Borrowed(&self.members),
             me: self.me,
             team: Some(&self.team),
+            world: None,
         }
     }
 }
@@ -166,6 +167,9 @@ pub(crate) struct Group<'a> {
     pub members: std::borrow::Cow<'a, [usize]>,
     pub me: usize,
     team: Option<&'a Team<'static>>,
+    /// An active set that is the whole world, in order: the world team runs its
+    /// collectives with the runtime's algorithms.
+    world: Option<Arc<CTeam>>,
 }
 
 impl Group<'_> {
@@ -173,9 +177,10 @@ impl Group<'_> {
         self.members.len()
     }
 
-    /// The runtime team behind this group (`None` for a deprecated active set).
+    /// The runtime team behind this group (`None` for a deprecated active set that is not
+    /// the whole world).
     pub fn team(&self) -> Option<&Team<'static>> {
-        self.team
+        self.team.or_else(|| self.world.as_deref().map(|c| &c.team))
     }
 
     /// Completes this PE's outstanding operations, then waits for every member.
@@ -219,10 +224,14 @@ impl Group<'_> {
                 ),
             )
         }
+        let world = (s == 0 && l == 0 && z == n)
+            .then(|| TEAMS.lock().0.first().cloned().flatten())
+            .flatten();
         Group {
             members: (0..z).map(|i| (s + i * stride) as usize).collect(),
             me: (off / stride) as usize,
             team: None,
+            world,
         }
     }
 }

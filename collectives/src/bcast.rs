@@ -16,21 +16,39 @@ impl CollCtx {
         src: usize,
         nbytes: usize,
     ) {
+        self.broadcast_opt(ops, alg, root, dest, src, nbytes, true)
+    }
+
+    /// [`Self::broadcast`]; with `update_root == false` the root's `dest` is left alone (the
+    /// deprecated active-set `shmem_broadcast32/64`): the root sends from `src`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn broadcast_opt<O: CollOps>(
+        &mut self,
+        ops: &O,
+        alg: BcastAlgorithm,
+        root: usize,
+        dest: usize,
+        src: usize,
+        nbytes: usize,
+        update_root: bool,
+    ) {
         let n = self.size();
         assert!(root < n, "broadcast: root {root} out of range 0..{n}");
         if nbytes == 0 {
             return;
         }
-        if self.me == root {
+        if self.me == root && update_root {
             ops.copy_local(dest, src, nbytes);
         }
         if n == 1 {
             return;
         }
+        // What this PE sends from: the root its source, the others what they received.
+        let from = if self.me == root { src } else { dest };
         match alg {
-            BcastAlgorithm::Binomial => self.bcast_binomial(ops, root, dest, nbytes),
+            BcastAlgorithm::Binomial => self.bcast_binomial(ops, root, dest, from, nbytes),
             BcastAlgorithm::ScatterAllgather => {
-                self.bcast_scatter_allgather(ops, root, dest, nbytes)
+                self.bcast_scatter_allgather(ops, root, dest, from, nbytes)
             }
         }
     }
@@ -38,7 +56,14 @@ impl CollCtx {
     /// Binomial tree over ranks relative to the root: receive once from the parent (rank
     /// with its lowest set bit cleared), then forward to children, largest subtree first.
     /// ceil(log2 n) steps; every message is the whole buffer, straight into `dest`.
-    fn bcast_binomial<O: CollOps>(&mut self, ops: &O, root: usize, dest: usize, nbytes: usize) {
+    fn bcast_binomial<O: CollOps>(
+        &mut self,
+        ops: &O,
+        root: usize,
+        dest: usize,
+        from: usize,
+        nbytes: usize,
+    ) {
         let n = self.size();
         let vr = (self.me + n - root) % n;
         let abs = |v: usize| (v + root) % n;
@@ -54,7 +79,7 @@ impl CollCtx {
         while mask > 1 {
             mask >>= 1;
             if vr + mask < n {
-                self.send_local(ops, abs(vr + mask), dest, dest, nbytes, false);
+                self.send_local(ops, abs(vr + mask), dest, from, nbytes, false);
             }
         }
     }
@@ -67,6 +92,7 @@ impl CollCtx {
         ops: &O,
         root: usize,
         dest: usize,
+        from: usize,
         nbytes: usize,
     ) {
         let n = self.size();
@@ -76,7 +102,7 @@ impl CollCtx {
         let len = |c: usize| lo(c + 1) - lo(c);
         if vr == 0 {
             for c in 1..n {
-                self.send_local(ops, abs(c), dest + lo(c), dest + lo(c), len(c), false);
+                self.send_local(ops, abs(c), dest + lo(c), from + lo(c), len(c), false);
             }
         } else {
             self.recv(ops, root);
@@ -87,7 +113,7 @@ impl CollCtx {
             // send the chunk received last step (own chunk at step 0); nobody sends to the root
             let sc = (vr + n - s) % n;
             if vr + 1 != n {
-                self.send_local(ops, right, dest + lo(sc), dest + lo(sc), len(sc), false);
+                self.send_local(ops, right, dest + lo(sc), from + lo(sc), len(sc), false);
             }
             if vr != 0 {
                 self.recv(ops, left);

@@ -149,6 +149,36 @@ fn broadcast_all_algorithms() {
     }
 }
 
+#[test]
+fn broadcast_without_updating_the_root() {
+    let max = 3000;
+    for n in 1..=6 {
+        let w = world(n, 2 * max);
+        w.run(|pe| {
+            let mut c = ctx(pe, n, 2 * max);
+            let mut case = 0u64;
+            for alg in [BcastAlgorithm::Binomial, BcastAlgorithm::ScatterAllgather] {
+                for &len in &[1usize, 8, 100, 2999] {
+                    for root in [0, n - 1] {
+                        case += 1;
+                        pe.write_local(0, &bytes(pe.me, case, len));
+                        pe.write_local(max, &vec![0xee; len]);
+                        c.barrier(pe);
+                        c.broadcast_opt(pe, alg, root, max, 0, len, false);
+                        let got = read::<u8>(pe, max, len);
+                        if pe.me == root {
+                            assert_eq!(got, vec![0xee; len], "{alg:?} n={n}: root's dest written");
+                        } else {
+                            assert_eq!(got, bytes(root, case, len), "{alg:?} n={n} len={len}");
+                        }
+                        c.barrier(pe);
+                    }
+                }
+            }
+        });
+    }
+}
+
 fn reduce_cases<T: Gen>(
     pe: &Pe,
     c: &mut CollCtx,

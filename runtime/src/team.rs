@@ -385,9 +385,10 @@ impl<'a> Team<'a> {
         }
     }
 
-    /// [`Team::broadcast`] over raw local addresses (the C API). `Ok(false)`, having done
-    /// nothing, when `dest` or `src` is outside the symmetric heap, so that the caller can
-    /// use another method; symmetric addresses give every member the same answer.
+    /// [`Team::broadcast`] over raw local addresses (the C API); the root's `dest` is
+    /// written only if `update_root` (the deprecated active-set forms leave it). `Ok(false)`,
+    /// having done nothing, when `dest` or `src` is outside the symmetric heap, so that the
+    /// caller can use another method; symmetric addresses give every member the same answer.
     #[doc(hidden)]
     pub fn broadcast_addr(
         &self,
@@ -395,6 +396,7 @@ impl<'a> Team<'a> {
         src: usize,
         nbytes: usize,
         root: usize,
+        update_root: bool,
     ) -> Result<bool> {
         self.check_root("broadcast", root)?;
         let (Some(d), Some(s)) = (self.heap_off(dest, nbytes), self.heap_off(src, nbytes)) else {
@@ -402,7 +404,10 @@ impl<'a> Team<'a> {
         };
         let alg = choose_bcast(&self.rt.teams().overrides, nbytes, self.n_pes());
         let ops = self.ops();
-        self.st.ctx.lock().broadcast(&ops, alg, root, d, s, nbytes);
+        self.st
+            .ctx
+            .lock()
+            .broadcast_opt(&ops, alg, root, d, s, nbytes, update_root);
         Ok(true)
     }
 

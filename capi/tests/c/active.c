@@ -1,6 +1,9 @@
 /* Deprecated active-set collectives: shmem_barrier, shmem_sync, broadcast32/64 (the root's
  * dest is left alone), collect32/64, fcollect32/64, alltoall32/64, alltoalls32/64 and the
- * TYPE_OP_to_all reductions, on the whole job and on the even PEs (odd PEs do not call). */
+ * TYPE_OP_to_all reductions, on the whole job and on the even PEs (odd PEs do not call).
+ * As the specification requires, every collective is entered only once its dest is ready on
+ * every PE of the set (a shmem_sync after the previous results were read): the whole-job set
+ * runs the runtime's push-based algorithms, which write other PEs' dest directly. */
 #include "check.h"
 #include <complex.h>
 #include <stdint.h>
@@ -24,32 +27,39 @@ static void run(int start, int log, int size) {
         s32[i] = 100 * ME + i;
         d32[i] = -1;
     }
+    /* dest must be ready on every PE of the set before any of them calls the broadcast */
+    shmem_sync(start, log, size, pSync);
     shmem_broadcast32(d32, s32, 4, 0, start, log, size, pSync);
     for (int i = 0; i < 4; i++)
         CHECK(d32[i] == (idx == 0 ? -1 : 100 * start + i), "broadcast32[%d] = %d", i, d32[i]);
     s64[0] = ME;
     d64[0] = -1;
+    shmem_sync(start, log, size, pSync);
     shmem_broadcast64(d64, s64, 1, size - 1, start, log, size, pSync);
     CHECK(d64[0] == (idx == size - 1 ? -1 : start + (size - 1) * stride), "broadcast64");
 
     /* collect32: idx+1 elements each */
     for (int k = 0; k <= idx; k++)
         s32[k] = 1000 * idx + k;
+    shmem_sync(start, log, size, pSync); /* dest ready everywhere */
     shmem_collect32(d32, s32, (size_t)idx + 1, start, log, size, pSync);
     int at = 0;
     for (int j = 0; j < size; j++)
         for (int k = 0; k <= j; k++, at++)
             CHECK(d32[at] == 1000 * j + k, "collect32[%d]", at);
     s64[0] = ME;
+    shmem_sync(start, log, size, pSync); /* dest ready everywhere */
     shmem_collect64(d64, s64, 1, start, log, size, pSync);
     for (int j = 0; j < size; j++)
         CHECK(d64[j] == start + j * stride, "collect64[%d]", j);
     s64[0] = 7 * ME;
+    shmem_sync(start, log, size, pSync); /* dest ready everywhere */
     shmem_fcollect64(d64, s64, 1, start, log, size, pSync);
     for (int j = 0; j < size; j++)
         CHECK(d64[j] == 7 * (start + j * stride), "fcollect64[%d]", j);
     s32[0] = ME;
     s32[1] = ME + 1;
+    shmem_sync(start, log, size, pSync); /* dest ready everywhere */
     shmem_fcollect32(d32, s32, 2, start, log, size, pSync);
     for (int j = 0; j < size; j++)
         CHECK(d32[2 * j] == start + j * stride && d32[2 * j + 1] == start + j * stride + 1,
@@ -57,11 +67,13 @@ static void run(int start, int log, int size) {
 
     for (int j = 0; j < size; j++)
         s32[j] = 100 * idx + j;
+    shmem_sync(start, log, size, pSync); /* dest ready everywhere */
     shmem_alltoall32(d32, s32, 1, start, log, size, pSync);
     for (int j = 0; j < size; j++)
         CHECK(d32[j] == 100 * j + idx, "alltoall32[%d] = %d", j, d32[j]);
     for (int j = 0; j < size; j++)
         s64[j] = 100 * idx + j;
+    shmem_sync(start, log, size, pSync); /* dest ready everywhere */
     shmem_alltoall64(d64, s64, 1, start, log, size, pSync);
     for (int j = 0; j < size; j++)
         CHECK(d64[j] == 100 * j + idx, "alltoall64[%d]", j);
@@ -69,9 +81,11 @@ static void run(int start, int log, int size) {
         s64[x] = 100 * idx + x;
         d64[x] = -1;
     }
+    shmem_sync(start, log, size, pSync); /* dest ready everywhere */
     shmem_alltoalls64(d64, s64, 2, 2, 1, start, log, size, pSync);
     for (int j = 0; j < size; j++)
         CHECK(d64[2 * j] == 100 * j + 2 * idx && d64[2 * j + 1] == -1, "alltoalls64[%d]", j);
+    shmem_sync(start, log, size, pSync); /* dest ready everywhere */
     shmem_alltoalls32(d32, s32, 1, 1, 1, start, log, size, pSync);
     for (int j = 0; j < size; j++)
         CHECK(d32[j] == 100 * j + idx, "alltoalls32[%d]", j);
@@ -115,6 +129,7 @@ static void run(int start, int log, int size) {
     REAL_OPS(long double, longdouble)
     double _Complex *zs = (double _Complex *)s64, *zd = (double _Complex *)d64;
     zs[0] = ME + 1.0 * I;
+    shmem_sync(start, log, size, pSync); /* dest ready everywhere */
     shmem_complexd_sum_to_all(zd, zs, 1, start, log, size, (double _Complex *)pWrkL, pSync);
     double _Complex want = 0;
     for (int j = 0; j < size; j++)
@@ -122,6 +137,7 @@ static void run(int start, int log, int size) {
     CHECK(zd[0] == want, "complexd_sum_to_all");
     /* in place */
     s64[0] = 1;
+    shmem_sync(start, log, size, pSync); /* dest ready everywhere */
     shmem_long_sum_to_all((long *)s64, (long *)s64, 1, start, log, size, pWrkL, pSync);
     CHECK(s64[0] == size, "in-place sum_to_all %ld", (long)s64[0]);
     shmem_barrier(start, log, size, pSync);
