@@ -1,24 +1,30 @@
 #!/usr/bin/env bash
 # The MPI bootstrap (cargo feature `mpi`) against both MPIs of Debian: builds the mpi_hello
-# example once with MPICH (MPICC=mpicc.mpich, target/mpi-mpich) and once with Open MPI
-# (MPICC=mpicc.openmpi, target/mpi-openmpi), then runs it with 4 PEs under each MPI's
-# launcher:
+# example once with MPICH (MPICC=mpicc.mpich) and once with Open MPI (MPICC=mpicc.openmpi),
+# lints it, and runs it with 4 PEs under each MPI's launcher:
 #   - the program initializes MPI, RSHMEM_BOOTSTRAP=mpi forces the bootstrap;
 #   - the same without RSHMEM_BOOTSTRAP (automatic selection must pick MPI because the
 #     program initialized it, although PMIx or PMI variables are set);
 #   - --shmem-first: rshmem initializes MPI itself (forced) and finalizes it;
 # and (MPICH) as a one-process MPI singleton without a launcher. Every run must exit 0,
 # print `mpi_hello: PE i of N OK` once per PE and `mpi_hello: ok on N PEs` once, and
-# report `bootstrap mpi` (SHMEM_INFO=1); afterwards no process of these binaries and no
+# report `bootstrap mpi` (SHMEM_INFO=1); afterwards no process of the binary and no
 # /dev/shm/rshmem-mpi-* object may remain.
 #
-# rsmpi's build script probes MPICC (else `mpicc`) but does not rerun when MPICC changes,
-# hence one target directory per MPI. `bash scripts/mpi-tests.sh` from anywhere.
+# One MPI per build: rsmpi's build script (mpi-sys) probes MPICC (else `mpicc`) but does not
+# rerun when MPICC changes. Instead of a target directory per MPI (a full rebuild each,
+# ~2 min of CPU), the builds share the normal target directory, so everything below
+# mpi-sys (libc, the transports, bindgen...) is reused from `cargo build`, and each MPI
+# gets its own mpi-sys through a per-package profile setting that serves only as a tag:
+# a different profile gives mpi-sys and everything above it new artifacts, and a new run
+# of its build script with that MPICC. `ldd` then checks which MPI the binary links.
+# `bash scripts/mpi-tests.sh` from anywhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 NP=4
 JOB_SECS=60
+BIN=${CARGO_TARGET_DIR:-target}/debug/mpi_hello
 failures=0
 
 fail() {
@@ -26,24 +32,23 @@ fail() {
   failures=$((failures + 1))
 }
 
-build() { # name mpicc
-  local name=$1 mpicc=$2 t0
+build() { # name mpicc tag
+  local name=$1 mpicc=$2 tag=$3 t0
   if ! command -v "$mpicc" >/dev/null; then
     echo "mpi-tests: $mpicc not found (apt-get install mpich libmpich-dev openmpi-bin libopenmpi-dev)"
     exit 1
   fi
   t0=$(date +%s)
-  MPICC=$mpicc CARGO_TARGET_DIR=target/mpi-$name \
-    cargo build -q -p rshmem-examples --features mpi --bin mpi_hello
-  MPICC=$mpicc CARGO_TARGET_DIR=target/mpi-$name \
-    cargo clippy -q -p rshmem -p rshmem-examples --features mpi -- -D warnings
+  local cfg=(--config "profile.dev.package.mpi-sys.debug=$tag")
+  MPICC=$mpicc cargo build -q "${cfg[@]}" -p rshmem-examples --features mpi --bin mpi_hello
+  MPICC=$mpicc cargo clippy -q "${cfg[@]}" -p rshmem -p rshmem-examples --features mpi -- -D warnings
   echo "mpi-tests: built and linted with $mpicc in $(($(date +%s) - t0)) s"
   # The binary must link the MPI it was built for.
   local lib
-  lib=$(ldd "target/mpi-$name/debug/mpi_hello" | grep -oE 'lib(mpich|mpi)\.so[.0-9]*' | head -1)
+  lib=$(ldd "$BIN" | grep -oE 'lib(mpich|mpi)\.so[.0-9]*' | head -1)
   case "$name:$lib" in
-    mpich:libmpich.so*|openmpi:libmpi.so*) echo "mpi-tests: target/mpi-$name/debug/mpi_hello links $lib" ;;
-    *) fail "target/mpi-$name/debug/mpi_hello links '${lib:-no MPI}', not $name" ;;
+    mpich:libmpich.so*|openmpi:libmpi.so*) echo "mpi-tests: $BIN links $lib" ;;
+    *) fail "$BIN links '${lib:-no MPI}', not $name"; exit 1 ;;
   esac
 }
 
@@ -74,9 +79,9 @@ run() {
   fi
 }
 
-leftovers() { # name
+leftovers() {
   local procs shm
-  procs=$(pgrep -af "target/mpi-$1/debug/mpi_hello" || true)
+  procs=$(pgrep -af "$BIN" || true)
   [ -z "$procs" ] || fail "processes left behind: $procs"
   shm=$(ls /dev/shm 2>/dev/null | grep '^rshmem-mpi-' || true)
   if [ -n "$shm" ]; then
@@ -88,18 +93,18 @@ leftovers() { # name
 unset RSHMEM_BOOTSTRAP SHMEM_INFO PMI_FD PMI_PORT PMI_ID PMI_RANK PMI_SIZE PMI_JOBID
 
 echo "=== MPICH (mpicc.mpich, mpiexec.hydra)"
-build mpich mpicc.mpich
-bin=target/mpi-mpich/debug/mpi_hello
+build mpich mpicc.mpich 1
+bin=$BIN
 hydra=(mpiexec.hydra -n "$NP")
 run "mpich: forced" "$NP" RSHMEM_BOOTSTRAP=mpi "${hydra[@]}" "$bin"
 run "mpich: automatic (PMI_FD set, MPI initialized)" "$NP" "${hydra[@]}" "$bin"
 run "mpich: --shmem-first" "$NP" RSHMEM_BOOTSTRAP=mpi "${hydra[@]}" "$bin" --shmem-first
 run "mpich: singleton, no launcher" 1 "$bin"
-leftovers mpich
+leftovers
 
 echo "=== Open MPI (mpicc.openmpi, mpirun.openmpi)"
-build openmpi mpicc.openmpi
-bin=target/mpi-openmpi/debug/mpi_hello
+build openmpi mpicc.openmpi 0
+bin=$BIN
 ompi=(OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
       OMPI_MCA_oob_tcp_if_include=lo OMPI_MCA_btl_tcp_if_include=lo
       OMPI_MCA_rmaps_base_oversubscribe=1
@@ -107,7 +112,7 @@ ompi=(OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 run "openmpi: forced" "$NP" RSHMEM_BOOTSTRAP=mpi "${ompi[@]}" "$bin"
 run "openmpi: automatic (PMIx set, MPI initialized)" "$NP" "${ompi[@]}" "$bin"
 run "openmpi: --shmem-first" "$NP" RSHMEM_BOOTSTRAP=mpi "${ompi[@]}" "$bin" --shmem-first
-leftovers openmpi
+leftovers
 
 if [ "$failures" -gt 0 ]; then
   echo "mpi-tests: $failures failure(s)"
