@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, build, unit and multi-PE
-# integration tests (through rshmemrun and MPICH's mpiexec.hydra).
+# integration tests (through rshmemrun and MPICH's mpiexec.hydra), the MPI bootstrap built
+# against MPICH and Open MPI (scripts/mpi-tests.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
@@ -14,6 +15,10 @@ step "cargo build"
 cargo build --workspace --all-targets
 step "cargo test"
 cargo test --workspace --no-fail-fast
+if [ "${RSHMEM_SKIP_MPI:-0}" != 1 ]; then
+  step "MPI bootstrap (feature mpi) with MPICH and Open MPI (RSHMEM_SKIP_MPI=1 skips)"
+  bash scripts/mpi-tests.sh
+fi
 if [ "${RSHMEM_SKIP_VERBS:-0}" != 1 ]; then
   step "verbs transport on Soft-RoCE (qemu VM; RSHMEM_SKIP_VERBS=1 skips)"
   bash scripts/verbs-tests.sh

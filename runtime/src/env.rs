@@ -76,7 +76,7 @@ pub const VARS: &[VarDoc] = &[
     VarDoc {
         name: "RSHMEM_BOOTSTRAP",
         default: "auto",
-        doc: "force the bootstrap: pmix, pmi2, pmi1 or singleton",
+        doc: "force the bootstrap: pmix, pmi2, pmi1, mpi (feature mpi) or singleton",
     },
     VarDoc {
         name: "RSHMEM_TRANSPORT",

@@ -336,7 +336,8 @@ fn forced_protocols_that_cannot_work_say_so() {
         ("pmi2", "PMI_FD is not set"),
         ("pmix", "(pmix)"),
         ("pmi1", "neither PMI_FD nor PMI_PORT"),
-        ("nonsense", "not one of pmix, pmi2, pmi1, singleton"),
+        ("mpi", "cargo feature `mpi`"),
+        ("nonsense", "not one of pmix, pmi2, pmi1, mpi, singleton"),
     ] {
         let r = run(
             &[],

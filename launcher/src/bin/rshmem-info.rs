@@ -255,6 +255,15 @@ fn text(i: &Info) -> String {
             let _ = writeln!(w, "  PMIx:      not available ({e})");
         }
     }
+    let _ = writeln!(
+        w,
+        "  MPI:       {}",
+        if rshmem::bootstrap::MPI_COMPILED {
+            "compiled in (used when the program has initialized MPI)"
+        } else {
+            "a cargo feature of programs (rshmem/mpi); this build has none"
+        }
+    );
     let _ = writeln!(w, "  singleton: supported (no launcher)");
     let _ = writeln!(w, "  this process: {}", i.detected);
     if let Some(f) = &i.forced_bootstrap {
@@ -330,6 +339,7 @@ fn to_json(i: &Info) -> Value {
             "pmi1": {"available": true},
             "pmi2": {"available": true},
             "pmix": res(&i.pmix),
+            "mpi": {"available": rshmem::bootstrap::MPI_COMPILED},
             "singleton": {"available": true},
             "detected": i.detected,
             "forced": i.forced_bootstrap,

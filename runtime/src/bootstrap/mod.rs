@@ -8,12 +8,16 @@
 //!   `mpiexec.hydra`);
 //! - [`pmi1`]: the PMI-1 "simple" wire protocol over an inherited `PMI_FD` (rshmemrun,
 //!   `mpiexec.hydra`, `srun --mpi=pmi2`) or over TCP to `PMI_PORT` (`mpiexec.hydra -pmi-port`);
+//! - [`mpi`] (cargo feature `mpi`): `MPI_COMM_WORLD` of a program that uses MPI too;
 //! - [`singleton`]: no launcher, the program is PE 0 of 1.
 //!
-//! [`from_env`] picks one (see there); `RSHMEM_BOOTSTRAP=pmix|pmi2|pmi1|singleton` forces it.
+//! [`from_env`] picks one (see there); `RSHMEM_BOOTSTRAP=pmix|pmi2|pmi1|mpi|singleton`
+//! forces it.
 //!
 //! Values of any length are hex-encoded and split over as many keys as the server's
 //! `vallen_max` requires.
+#[cfg(feature = "mpi")]
+pub mod mpi;
 pub mod pmi1;
 pub mod pmi2;
 pub mod pmix;
@@ -165,12 +169,51 @@ fn pmi_auto() -> Result<Box<dyn Kvs>> {
     Ok(Box::new(pmi1::Pmi1::connect_from_env()?))
 }
 
-/// Chooses the bootstrap. `RSHMEM_BOOTSTRAP=pmix|pmi2|pmi1|singleton` forces one (a forced
-/// protocol that cannot work is an error naming it). Otherwise: PMIx (`PMIX_RANK` +
-/// `PMIX_SERVER_URI*`) → PMI (`PMI_FD` + `PMI_JOBID` (Slurm): PMI-2, falling back to PMI-1 if the server declines it;
-/// `PMI_FD` alone (Hydra, rshmemrun) or
-/// `PMI_PORT`+`PMI_ID`: PMI-1) → singleton. An Open MPI or multi-task Slurm environment
-/// without a usable key-value store is an error rather than N singletons.
+/// Whether this build has the MPI bootstrap (cargo feature `mpi`).
+pub const MPI_COMPILED: bool = cfg!(feature = "mpi");
+
+/// Whether automatic selection uses MPI: the feature is on and the program has already
+/// initialized MPI (`MPI_Initialized`, and not `MPI_Finalized`).
+fn mpi_usable() -> bool {
+    #[cfg(feature = "mpi")]
+    {
+        mpi::program_initialized_mpi()
+    }
+    #[cfg(not(feature = "mpi"))]
+    {
+        false
+    }
+}
+
+fn mpi_init() -> Result<Box<dyn Kvs>> {
+    #[cfg(feature = "mpi")]
+    {
+        Ok(Box::new(mpi::Mpi::init()?))
+    }
+    #[cfg(not(feature = "mpi"))]
+    {
+        Err(Error::Bootstrap {
+            protocol: "mpi",
+            msg: "RSHMEM_BOOTSTRAP=mpi: this build has no MPI bootstrap (build rshmem with the cargo feature `mpi`)".into(),
+        })
+    }
+}
+
+/// Chooses the bootstrap. `RSHMEM_BOOTSTRAP=pmix|pmi2|pmi1|mpi|singleton` forces one (a
+/// forced protocol that cannot work is an error naming it; forced `mpi` initializes MPI if
+/// the program has not, and then also finalizes it). Otherwise:
+/// - MPI, in a build with the cargo feature `mpi`, when the program has already
+///   initialized MPI (`MPI_Initialized` and not `MPI_Finalized`): its MPI library is the
+///   launcher's client already, and PMI over an inherited `PMI_FD` does not take a second
+///   client (measured with MPICH under Hydra: rshmem's PMI-1 finalize closed the fd MPICH
+///   needs in `MPI_Finalize`). rshmem never initializes MPI on its own guess;
+/// - PMIx (`PMIX_RANK` + `PMIX_SERVER_URI*`);
+/// - PMI (`PMI_FD` + `PMI_JOBID` (Slurm): PMI-2, falling back to PMI-1 if the server
+///   declines it; `PMI_FD` alone (Hydra, rshmemrun) or `PMI_PORT`+`PMI_ID`: PMI-1);
+/// - singleton.
+///
+/// An Open MPI or multi-task Slurm environment without a usable key-value store is an
+/// error rather than N singletons.
 pub fn from_env() -> Result<Box<dyn Kvs>> {
     let forced = std::env::var("RSHMEM_BOOTSTRAP")
         .ok()
@@ -195,20 +238,22 @@ pub fn from_env() -> Result<Box<dyn Kvs>> {
             return Ok(Box::new(pmi1::Pmi1::connect_from_env()?));
         }
         Some("singleton") => return Ok(Box::new(singleton::Singleton::new())),
-        Some("mpi") => {
-            return Err(bad(
-                "mpi",
-                "RSHMEM_BOOTSTRAP=mpi: this build has no MPI bootstrap (cargo feature `mpi`)"
-                    .into(),
-            ))
-        }
+        Some("mpi") => return mpi_init(),
         Some(other) => {
             return Err(bad(
                 "auto",
-                format!("RSHMEM_BOOTSTRAP={other:?} is not one of pmix, pmi2, pmi1, singleton"),
+                format!(
+                    "RSHMEM_BOOTSTRAP={other:?} is not one of pmix, pmi2, pmi1, mpi, singleton"
+                ),
             ))
         }
         None => {}
+    }
+    // A program that has initialized MPI: its MPI library is already the launcher's client
+    // (under Hydra it owns PMI_FD, and a second PMI client on that fd broke MPI_Finalize),
+    // so rshmem joins the job through MPI.
+    if mpi_usable() {
+        return mpi_init();
     }
     let names: Vec<String> = std::env::vars_os()
         .filter_map(|(k, _)| k.into_string().ok())
