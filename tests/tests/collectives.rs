@@ -1,6 +1,7 @@
 //! Teams and collectives in real multi-PE jobs (`src/bin/coll_check.rs`,
 //! `coll_barrier.rs`, `coll_teams.rs`): every collective on every team shape against a
-//! sequential reference, at 1, 2, 3, 4 and 8 PEs; both sides of every algorithm crossover
+//! sequential reference, at 1, 2, 3, 4 and 8 PEs, for i32, u64, f64 and complex f64, every
+//! other type at 3 PEs, sizes 0 to 4 MiB; both sides of every algorithm crossover
 //! (by size and forced through `RSHMEM_*_ALGORITHM`); 10,000 back-to-back barriers at 8
 //! PEs; the team API, its argument checks and running out of team space.
 use rshmem_tests::harness::job;
@@ -22,7 +23,13 @@ const ALL_TEAMS: [&str; 8] = [
 ];
 
 fn check(np: usize, sizes: &str, teams: &str, env: &[(&str, &str)]) {
-    let mut j = job(CHECK, np).args([sizes, teams]).timeout_secs(60);
+    check_types(np, sizes, teams, "basic", env, 60);
+}
+
+fn check_types(np: usize, sizes: &str, teams: &str, types: &str, env: &[(&str, &str)], secs: u64) {
+    let mut j = job(CHECK, np)
+        .args([sizes, teams, types])
+        .timeout_secs(secs);
     for (k, v) in env {
         j = j.env(k, v);
     }
@@ -38,6 +45,20 @@ fn check(np: usize, sizes: &str, teams: &str, env: &[(&str, &str)]) {
     for (line, t) in ran.iter().zip(want) {
         assert!(line.starts_with(&format!("{t} ")), "{line:?} vs {t}\n{r}");
     }
+}
+
+/// Every other type (i8, i16, i64, u8, u16, u32, f32) on every team shape.
+#[test]
+fn every_type_3_pes() {
+    check_types(3, "0,1,1000", "all", "all", &[], 120);
+}
+
+/// 4 MiB messages: 524288 u64 / f64 (2 MiB of i32) per PE, every collective, both
+/// algorithm families of broadcast and reduce chosen by size.
+#[test]
+fn four_mib_messages() {
+    check_types(2, "524288", "world", "basic", &[], 300);
+    check_types(4, "524288", "world,2d-rows", "basic", &[], 300);
 }
 
 #[test]

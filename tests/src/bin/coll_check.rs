@@ -9,10 +9,11 @@
 //! function of world PE, index and round) and compares. Values of floating types are
 //! small dyadic numbers, so sums and products are exact whatever the order.
 //!
-//! `rshmemrun -n N coll_check [SIZES [TEAMS]]`   (SIZES: comma-separated element counts,
+//! `rshmemrun -n N coll_check [SIZES [TEAMS [TYPES]]]`   (SIZES: comma-separated element counts,
 //! default `0,1,1000,17000`; 17000 elements of 4 or 8 bytes cross the 64 KiB broadcast
 //! crossover, of 8 bytes the 128 KiB reduce one;
-//! TEAMS: comma-separated team names as printed, default `all`).
+//! TEAMS: comma-separated team names as printed, default `all`; TYPES: `all` adds i8, i16,
+//! i64, u8, u16, u32 and f32).
 use rshmem::{Complex, Op, Pod, Reducible, Shmem, SymVec, Team};
 use rshmem_tests::pe;
 use std::fmt::Debug;
@@ -36,6 +37,33 @@ impl Elem for u64 {
     const NAME: &'static str = "u64";
     fn gen(pe: usize, i: usize, round: usize) -> Self {
         pe::word(pe, 1, round, i)
+    }
+}
+
+/// The other integer types (`TYPES` = `all`): words of the same generator, truncated.
+macro_rules! int_elem {
+    ($($t:ty, $stream:expr;)*) => {$(
+        impl Elem for $t {
+            const NAME: &'static str = stringify!($t);
+            fn gen(pe: usize, i: usize, round: usize) -> Self {
+                pe::word(pe, $stream, round, i) as $t
+            }
+        }
+    )*};
+}
+int_elem! {
+    i8, 4;
+    i16, 5;
+    i64, 6;
+    u8, 7;
+    u16, 8;
+    u32, 9;
+}
+
+impl Elem for f32 {
+    const NAME: &'static str = "f32";
+    fn gen(pe: usize, i: usize, round: usize) -> Self {
+        DYADIC[(pe::word(pe, 10, round, i) % 6) as usize] as f32
     }
 }
 
@@ -289,6 +317,15 @@ fn run_team(shmem: &Shmem, name: &str, team: Option<&Team>, sizes: &[usize], buf
             run_type::<u64>(&mut c, t, &bufs.u, n);
             run_type::<f64>(&mut c, t, &bufs.f, n);
             run_complex(&mut c, t, &bufs.f, n.min(bufs.max_n / 2));
+            if let Some(x) = &bufs.extra {
+                run_type::<i8>(&mut c, t, &x.i8, n);
+                run_type::<i16>(&mut c, t, &x.i16, n);
+                run_type::<i64>(&mut c, t, &x.i64, n);
+                run_type::<u8>(&mut c, t, &x.u8, n);
+                run_type::<u16>(&mut c, t, &x.u16, n);
+                run_type::<u32>(&mut c, t, &x.u32, n);
+                run_type::<f32>(&mut c, t, &x.f32, n);
+            }
         }
         t.barrier();
     }
@@ -308,6 +345,18 @@ struct AllBufs<'s> {
     max_n: usize,
     /// Team names to run (`all`: every one).
     teams: Vec<String>,
+    /// The other types, with `TYPES` = `all`.
+    extra: Option<Extra<'s>>,
+}
+
+struct Extra<'s> {
+    i8: Bufs<'s, i8>,
+    i16: Bufs<'s, i16>,
+    i64: Bufs<'s, i64>,
+    u8: Bufs<'s, u8>,
+    u16: Bufs<'s, u16>,
+    u32: Bufs<'s, u32>,
+    f32: Bufs<'s, f32>,
 }
 
 fn main() {
@@ -330,6 +379,15 @@ fn main() {
             .split(',')
             .map(str::to_string)
             .collect(),
+        extra: (std::env::args().nth(3).as_deref() == Some("all")).then(|| Extra {
+            i8: alloc(&shmem, max_n),
+            i16: alloc(&shmem, max_n),
+            i64: alloc(&shmem, max_n),
+            u8: alloc(&shmem, max_n),
+            u16: alloc(&shmem, max_n),
+            u32: alloc(&shmem, max_n),
+            f32: alloc(&shmem, max_n),
+        }),
     };
     let n = shmem.n_pes();
     let world = shmem.team_world();
