@@ -1,4 +1,5 @@
-//! The core programs (RMA, atomics, signal, locks) under MPICH's `mpiexec.hydra`, in both
+//! The core programs (RMA, atomics, signal, locks, barriers, collectives) and the examples
+//! under MPICH's `mpiexec.hydra`, in both
 //! PMI modes: `PMI_FD` (default) and `PMI_PORT` (`-pmi-port`). Skipped with a notice when
 //! mpiexec.hydra is missing, unless `CI` is set (then missing mpich is a failure).
 use rshmem_tests::harness::{hydra_available, job, Launcher};
@@ -37,4 +38,28 @@ hydra_tests! {
     hydra_pmi_port_atomics: "amo", "amo", ["all"], true;
     hydra_pmi_port_signal: "signal", "signal", [], true;
     hydra_pmi_port_locks: "lock", "lock", ["500"], true;
+    hydra_pmi_fd_barrier: "barrier", "barrier", ["500"], false;
+    hydra_pmi_fd_collectives: "coll_check", "coll_check", ["0,1,1000", "all"], false;
+}
+
+/// The examples under Hydra, their own verdicts checked.
+#[test]
+fn hydra_examples() {
+    if !hydra_available("hydra_examples") {
+        return;
+    }
+    for (prog, args, verdict) in [
+        ("hello", vec![], format!("PE 3 of {NP}")),
+        ("ring", vec!["3"], format!("ring: OK, {NP} PEs, 3 laps")),
+        ("histogram", vec!["20000", "8"], "histogram: OK".to_string()),
+        ("pi", vec!["200000"], format!("(800000 darts on {NP} PEs")),
+    ] {
+        let r = job(rshmem_tests::harness::workspace_bin(prog), NP)
+            .args(args)
+            .launcher(Launcher::Hydra { pmi_port: false })
+            .timeout_secs(40)
+            .run();
+        r.assert_ok();
+        r.assert_stdout_contains(&[&verdict]);
+    }
 }

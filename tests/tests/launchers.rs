@@ -1,4 +1,5 @@
-//! The core programs (RMA, atomics, signal, locks) and the `hello` example under the HPC
+//! The core programs (RMA, atomics, signal, locks, barriers, every collective on every team)
+//! and every example (hello, ring, histogram, pi) under the HPC
 //! launchers: a one-node Slurm started by `scripts/slurm-up.sh` (idempotent) with
 //! `srun --mpi=pmi2 -n 4` and `srun --mpi=pmix -n 4`, and Open MPI's `mpirun.openmpi -np 4`
 //! (PMIx). Every launch is bounded by `srun --immediate=10` and `timeout`. A missing launcher
@@ -172,6 +173,17 @@ fn run(launcher: &[&str], program: &Path, args: &[&str], env: &[(&str, &str)]) -
 fn check(r: &Ran, prog: &str) {
     assert!(r.out.status.success(), "job failed\n{}", r.show());
     let text = r.stdout();
+    // The examples print their own verdicts.
+    let verdict = match prog {
+        "ring" => Some(format!("ring: OK, {NP} PEs, 3 laps")),
+        "histogram" => Some("histogram: OK".to_string()),
+        "pi" => Some(format!("(800000 darts on {NP} PEs")),
+        _ => None,
+    };
+    if let Some(v) = verdict {
+        assert!(text.contains(&v), "no {v:?}\n{}", r.show());
+        return;
+    }
     for pe in 0..NP {
         let want = if prog == "hello" {
             format!("PE {pe} of {NP}")
@@ -204,6 +216,8 @@ fn program(bin: &str) -> PathBuf {
         "signal" => PathBuf::from(env!("CARGO_BIN_EXE_signal")),
         "lock" => PathBuf::from(env!("CARGO_BIN_EXE_lock")),
         "fail" => PathBuf::from(env!("CARGO_BIN_EXE_fail")),
+        "barrier" => PathBuf::from(env!("CARGO_BIN_EXE_barrier")),
+        "coll_check" => PathBuf::from(env!("CARGO_BIN_EXE_coll_check")),
         other => workspace_bin(other),
     }
 }
@@ -286,16 +300,31 @@ launcher_tests! {
     srun_pmi2_signal: srun "pmi2", "signal", [];
     srun_pmi2_locks: srun "pmi2", "lock", ["500"];
     srun_pmi2_hello: srun "pmi2", "hello", [];
+    srun_pmi2_ring: srun "pmi2", "ring", ["3"];
+    srun_pmi2_histogram: srun "pmi2", "histogram", ["20000", "8"];
+    srun_pmi2_pi: srun "pmi2", "pi", ["200000"];
+    srun_pmi2_barrier: srun "pmi2", "barrier", ["500"];
+    srun_pmi2_collectives: srun "pmi2", "coll_check", ["0,1,1000", "all"];
     srun_pmix_rma: srun "pmix", "rma", [];
     srun_pmix_atomics: srun "pmix", "amo", ["all"];
     srun_pmix_signal: srun "pmix", "signal", [];
     srun_pmix_locks: srun "pmix", "lock", ["500"];
     srun_pmix_hello: srun "pmix", "hello", [];
+    srun_pmix_ring: srun "pmix", "ring", ["3"];
+    srun_pmix_histogram: srun "pmix", "histogram", ["20000", "8"];
+    srun_pmix_pi: srun "pmix", "pi", ["200000"];
+    srun_pmix_barrier: srun "pmix", "barrier", ["500"];
+    srun_pmix_collectives: srun "pmix", "coll_check", ["0,1,1000", "all"];
     mpirun_rma: mpirun, "rma", [];
     mpirun_atomics: mpirun, "amo", ["all"];
     mpirun_signal: mpirun, "signal", [];
     mpirun_locks: mpirun, "lock", ["500"];
     mpirun_hello: mpirun, "hello", [];
+    mpirun_ring: mpirun, "ring", ["3"];
+    mpirun_histogram: mpirun, "histogram", ["20000", "8"];
+    mpirun_pi: mpirun, "pi", ["200000"];
+    mpirun_barrier: mpirun, "barrier", ["500"];
+    mpirun_collectives: mpirun, "coll_check", ["0,1,1000", "all"];
 }
 
 /// `RSHMEM_BOOTSTRAP=pmi1` with nothing listening at `PMI_PORT`: fails within the 2 s
