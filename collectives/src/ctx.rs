@@ -30,6 +30,10 @@ pub const MIN_SCRATCH_BYTES: usize = 4096;
 /// Alignment of the pieces algorithms carve out of scratch (bytes).
 pub(crate) const PORT_ALIGN: usize = 16;
 
+/// Largest all-reduce (bytes) that takes the small path: recursive doubling through a
+/// reserved, double-buffered part of scratch, without clear-to-send grants.
+pub const SMALL_REDUCE_BYTES: usize = 128;
+
 /// One PE's collective state for one team: the team mapping, where the team's signal slots
 /// and scratch live (the same on every member), and the local counters of the protocol.
 ///
@@ -48,6 +52,10 @@ pub struct CollCtx {
     recvd: Vec<u64>,
     /// Grants waited for, per receiver.
     granted: Vec<u64>,
+    /// Start of the small-reduce area (two buffers of `rounds` ports), 0 if there is none.
+    pub(crate) small_base: usize,
+    /// Small all-reduces so far: their parity picks the buffer.
+    pub(crate) small_calls: u64,
 }
 
 impl CollCtx {
@@ -88,6 +96,14 @@ impl CollCtx {
             "CollCtx::new: scratch of {scratch_len} bytes, need at least {}",
             Self::min_scratch(set.size)
         );
+        // The small-reduce area comes off the end of scratch when what remains is still
+        // enough for everything else.
+        let area = 2 * Self::small_ports(set.size) * SMALL_REDUCE_BYTES;
+        let (scratch_len, small_base) = if scratch_len >= Self::min_scratch(set.size) + area {
+            (scratch_len - area, scratch + scratch_len - area)
+        } else {
+            (scratch_len, 0)
+        };
         Self {
             set,
             me,
@@ -97,7 +113,14 @@ impl CollCtx {
             barrier_epoch: 0,
             recvd: vec![0; set.size],
             granted: vec![0; set.size],
+            small_base,
+            small_calls: 0,
         }
+    }
+
+    /// Ports of one small-reduce buffer: one per recursive-doubling round plus the fold.
+    pub(crate) const fn small_ports(n: usize) -> usize {
+        (usize::BITS - 1 - n.leading_zeros()) as usize + 1
     }
 
     /// The team mapping.

@@ -28,7 +28,7 @@ mod scan;
 pub mod select;
 mod types;
 
-pub use ctx::{CollCtx, MIN_SCRATCH_BYTES};
+pub use ctx::{CollCtx, MIN_SCRATCH_BYTES, SMALL_REDUCE_BYTES};
 pub use ops::CollOps;
 pub use select::{
     choose_alltoall, choose_barrier, choose_bcast, choose_collect, choose_reduce,

@@ -1,6 +1,6 @@
 //! All-reduce: recursive doubling and ring (reduce-scatter + allgather).
 
-use crate::ctx::floor_log2;
+use crate::ctx::{floor_log2, SMALL_REDUCE_BYTES};
 use crate::types::{as_bytes, as_bytes_mut};
 use crate::{CollCtx, CollOps, Op, ReduceAlgorithm, Reducible};
 use std::mem::size_of;
@@ -29,6 +29,23 @@ impl CollCtx {
         );
         let n = self.size();
         let esz = size_of::<T>();
+        if alg == ReduceAlgorithm::RecursiveDoubling
+            && nelems > 0
+            && nelems * esz <= SMALL_REDUCE_BYTES
+            && self.small_base != 0
+        {
+            let mut acc = vec![T::default(); nelems];
+            let mut tmp = Vec::new();
+            ops.read_local(src, as_bytes_mut(&mut acc));
+            let parity = (self.small_calls % 2) as usize;
+            self.small_calls += 1;
+            let ports = Self::small_ports(n);
+            let base = self.small_base + parity * ports * SMALL_REDUCE_BYTES;
+            self.rd_segment_with(ops, op, dest, &mut acc, &mut tmp, |k| {
+                (base + k * SMALL_REDUCE_BYTES, false)
+            });
+            return;
+        }
         let (ports, per_port_factor) = match alg {
             ReduceAlgorithm::RecursiveDoubling => (floor_log2(n) + 1, 1),
             ReduceAlgorithm::Ring => (2, n),
@@ -79,14 +96,34 @@ impl CollCtx {
         acc: &mut [T],
         tmp: &mut Vec<T>,
     ) {
+        let port = self.port_bytes(floor_log2(self.size()) + 1);
+        let sb = self.scratch;
+        self.rd_segment_with(ops, op, dest, acc, tmp, move |k| (sb + k * port, true));
+    }
+
+    /// Recursive doubling with the scratch port of round `k` (`logp` for the fold) at
+    /// `port(k).0`; `port(k).1`: whether that buffer is reused from call to call and so
+    /// needs clear-to-send grants. The small path (`false`) alternates between two buffers
+    /// instead: a member that writes buffer `c % 2` for call `c + 2` has finished call
+    /// `c + 1`, which needed this PE's data of call `c + 1`, which this PE sends only after
+    /// it finished reading the buffer in call `c` (an all-reduce completes nowhere before
+    /// every member contributed).
+    fn rd_segment_with<T: Reducible, O: CollOps>(
+        &mut self,
+        ops: &O,
+        op: Op,
+        dest: usize,
+        acc: &mut [T],
+        tmp: &mut Vec<T>,
+        port: impl Fn(usize) -> (usize, bool),
+    ) {
         let n = self.size();
         let me = self.me;
         let logp = floor_log2(n);
         let p = 1usize << logp;
         let r = n - p;
-        let port = self.port_bytes(logp + 1);
-        let sb = self.scratch;
-        let port_at = move |k: usize| sb + k * port;
+        let port_at = |k: usize| port(k).0;
+        let granted = port(0).1;
         let fold = logp;
         let real = |v: usize| if v < r { 2 * v + 1 } else { v + r };
         let newrank = if me < 2 * r {
@@ -95,17 +132,17 @@ impl CollCtx {
             Some(me - r)
         };
         // grants for everything this segment will receive in scratch
-        if me < 2 * r && me % 2 == 1 {
+        if granted && me < 2 * r && me % 2 == 1 {
             self.grant(ops, me - 1);
         }
-        if let Some(v) = newrank {
+        if let (true, Some(v)) = (granted, newrank) {
             for k in 0..logp {
                 self.grant(ops, real(v ^ (1 << k)));
             }
         }
         let Some(v) = newrank else {
             // folded-away member: contribute, then receive the result in dest
-            self.send(ops, me + 1, port_at(fold), as_bytes(acc), true);
+            self.send(ops, me + 1, port_at(fold), as_bytes(acc), granted);
             self.recv(ops, me + 1);
             return;
         };
@@ -115,7 +152,7 @@ impl CollCtx {
         }
         for k in 0..logp {
             let partner = real(v ^ (1 << k));
-            self.send(ops, partner, port_at(k), as_bytes(acc), true);
+            self.send(ops, partner, port_at(k), as_bytes(acc), granted);
             self.recv(ops, partner);
             Self::fold_in(ops, op, port_at(k), acc, tmp);
         }

@@ -216,6 +216,59 @@ fn reduce_cases<T: Gen>(
     }
 }
 
+/// The small all-reduce path has no clear-to-send grants: hundreds of back-to-back calls
+/// with no barrier in between (fast members run ahead into the next call), interleaved with
+/// grant-based collectives (a large reduction, a scan) on the same scratch.
+#[test]
+fn small_reductions_back_to_back() {
+    let max = 40_000;
+    for n in 1..=8 {
+        let w = world(n, 2 * max);
+        w.run(|pe| {
+            let mut c = ctx(pe, n, 2 * max);
+            for round in 0..300u64 {
+                let len = 1 + (round as usize % 16);
+                let mine: Vec<u64> = data(pe.me, round, Op::Sum, len);
+                pe.write_local(0, as_bytes(&mine));
+                c.reduce::<u64, _>(pe, ReduceAlgorithm::RecursiveDoubling, Op::Sum, max, 0, len);
+                let mut want: Vec<u64> = data(0, round, Op::Sum, len);
+                for j in 1..n {
+                    u64::combine(Op::Sum, &mut want, &data::<u64>(j, round, Op::Sum, len));
+                }
+                check_elems(
+                    &format!("small n={n} round={round}"),
+                    &read::<u64>(pe, max, len),
+                    &want,
+                );
+                if round % 50 == 49 {
+                    // grant-based users of scratch in between
+                    let big = 3000;
+                    let mine: Vec<u64> = data(pe.me, round + 1000, Op::Max, big);
+                    pe.write_local(0, as_bytes(&mine));
+                    c.reduce::<u64, _>(
+                        pe,
+                        ReduceAlgorithm::RecursiveDoubling,
+                        Op::Max,
+                        max,
+                        0,
+                        big,
+                    );
+                    let mut want: Vec<u64> = data(0, round + 1000, Op::Max, big);
+                    for j in 1..n {
+                        u64::combine(
+                            Op::Max,
+                            &mut want,
+                            &data::<u64>(j, round + 1000, Op::Max, big),
+                        );
+                    }
+                    check_elems("large in between", &read::<u64>(pe, max, big), &want);
+                    c.barrier(pe);
+                }
+            }
+        });
+    }
+}
+
 #[test]
 fn reductions_all_types_ops_algorithms() {
     let max = 40_000;

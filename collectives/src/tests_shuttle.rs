@@ -55,28 +55,29 @@ const N: usize = 3;
 const MEM: usize = 256;
 
 fn run(f: impl Fn(Pe, CollCtx) + Send + Sync + 'static) {
+    run_with(N, MIN_SCRATCH_BYTES, f)
+}
+
+/// `n` PEs with `scratch` bytes of scratch each.
+fn run_with(n: usize, scratch: usize, f: impl Fn(Pe, CollCtx) + Send + Sync + 'static) {
     let w = Arc::new(World {
-        mem: (0..N)
-            .map(|_| {
-                (0..MEM + MIN_SCRATCH_BYTES)
-                    .map(|_| AtomicU8::new(0))
-                    .collect()
-            })
+        mem: (0..n)
+            .map(|_| (0..MEM + scratch).map(|_| AtomicU8::new(0)).collect())
             .collect(),
-        sig: (0..N)
+        sig: (0..n)
             .map(|_| {
-                (0..CollCtx::signal_slots(N))
+                (0..CollCtx::signal_slots(n))
                     .map(|_| AtomicU64::new(0))
                     .collect()
             })
             .collect(),
     });
     let f = Arc::new(f);
-    let hs: Vec<_> = (0..N)
+    let hs: Vec<_> = (0..n)
         .map(|me| {
             let (w, f) = (w.clone(), f.clone());
             shuttle::thread::spawn(move || {
-                let c = CollCtx::new(ActiveSet::world(N), me, 0, MEM, MIN_SCRATCH_BYTES);
+                let c = CollCtx::new(ActiveSet::world(n), me, 0, MEM, scratch);
                 f(Pe { me, w }, c)
             })
         })
@@ -143,4 +144,38 @@ fn shuttle_reduce_handshakes() {
         1000,
         3,
     );
+}
+
+/// The small all-reduce path (no grants, two alternating buffers): back-to-back calls with
+/// no barrier, at 2 and 3 PEs (3: with the fold of a non-power of two).
+#[test]
+fn shuttle_small_reduce_without_grants() {
+    for n in [2usize, 3] {
+        shuttle::check_pct(
+            move || {
+                let scratch = MIN_SCRATCH_BYTES + 2 * 2 * 128;
+                run_with(n, scratch, move |pe, mut c| {
+                    for k in 0..5usize {
+                        let v: [u16; 2] = [(pe.me + 10 * k) as u16, (k + 1) as u16];
+                        pe.write_local(0, as_bytes(&v));
+                        c.reduce::<u16, _>(
+                            &pe,
+                            ReduceAlgorithm::RecursiveDoubling,
+                            Op::Sum,
+                            16,
+                            0,
+                            2,
+                        );
+                        let mut got = [0u16; 2];
+                        pe.read_local(16, as_bytes_mut(&mut got));
+                        let sum_me: usize = (0..n).sum();
+                        let want = [(sum_me + n * 10 * k) as u16, (n * (k + 1)) as u16];
+                        assert_eq!(got, want, "n={n} call {k}");
+                    }
+                })
+            },
+            2000,
+            3,
+        );
+    }
 }
