@@ -57,10 +57,8 @@ fn init_impl(what: &str) -> Result<(), String> {
             st.0 = State::Live(s, n + 1);
             Ok(())
         }
-        State::Finalized => Err(format!(
-            "{what}: rshmem cannot be initialized again after shmem_finalize in the same process"
-        )),
-        State::Uninit => match rshmem_rt::init_with(rshmem_rt::InitOptions {
+        // First init, or a re-initialization after the last finalize (1.6).
+        State::Uninit | State::Finalized => match rshmem_rt::init_with(rshmem_rt::InitOptions {
             symmetric_statics: true,
         }) {
             Ok(s) => {

@@ -144,6 +144,11 @@ fn globals_and_statics_are_symmetric() {
 }
 
 #[test]
+fn reinitialization_after_finalize() {
+    suite("reinit.c", "reinit");
+}
+
+#[test]
 fn rma() {
     suite("rma.c", "rma");
 }
@@ -473,6 +478,7 @@ fn c_suite_under_hydra() {
     }
     for (file, name) in [
         ("globals.c", "globals"),
+        ("reinit.c", "reinit"),
         ("rma.c", "rma"),
         ("amo.c", "amo"),
         ("signal.c", "signal"),

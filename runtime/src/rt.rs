@@ -80,6 +80,8 @@ fn flush_stdio() {
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 extern "C" fn on_process_exit(status: libc::c_int, _arg: *mut libc::c_void) {
     if status == 0 {
+        // A finalized runtime's launcher connection, kept for a re-init: leave cleanly.
+        bootstrap::finalize_parked();
         return;
     }
     let rt = EXIT_RT.load(Ordering::Acquire);
@@ -319,7 +321,11 @@ impl Runtime {
     /// [`Runtime::init`] with options; every PE must pass the same ones.
     pub fn init_with(opts: InitOptions) -> Result<Self> {
         let cfg = Config::from_env()?;
-        let mut kvs = bootstrap::from_env()?;
+        // A re-initialization after finalize reuses the launcher connection.
+        let mut kvs = match bootstrap::unpark() {
+            Some(k) => k,
+            None => bootstrap::from_env()?,
+        };
         let (me, npes) = (kvs.rank(), kvs.size());
         let heap_len = cfg.symmetric_size.div_ceil(PAGE) * PAGE;
         let seg_len = INTERNAL_BYTES + heap_len;
@@ -624,7 +630,14 @@ impl Runtime {
     pub fn finalize(&self) {
         self.barrier_all();
         self.disarm_exit();
-        let _ = self.kvs.lock().finalize();
+        let mut kvs = std::mem::replace(&mut *self.kvs.lock(), Box::new(bootstrap::Closed));
+        // Keep the launcher connection for a re-initialization (1.6) and finalize it at
+        // exit, where the exit hook can; MPI's belongs to the program: finalize now.
+        if cfg!(all(target_os = "linux", target_env = "gnu")) && kvs.protocol() != "mpi" {
+            bootstrap::park(kvs);
+        } else {
+            let _ = kvs.finalize();
+        }
         self.regions.lock().clear();
     }
 

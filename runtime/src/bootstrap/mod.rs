@@ -25,6 +25,82 @@ pub mod singleton;
 pub mod wire;
 
 use crate::error::{Error, Result};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// How many times this process re-initialized after a finalize (OpenSHMEM 1.6 allows it):
+/// keys of generation g > 0 carry a `.g` suffix, so no key is ever put twice.
+static GENERATION: AtomicUsize = AtomicUsize::new(0);
+
+/// The launcher connection of a finalized runtime, kept open for a re-initialization and
+/// finalized when the process exits ([`finalize_parked`]).
+static PARKED: parking_lot::Mutex<Option<Box<dyn Kvs>>> = parking_lot::Mutex::new(None);
+
+/// Keeps `kvs` for a later re-initialization instead of finalizing it now.
+pub fn park(kvs: Box<dyn Kvs>) {
+    *PARKED.lock() = Some(kvs);
+}
+
+/// The parked connection, if any, for a re-initialization (the next key generation).
+pub fn unpark() -> Option<Box<dyn Kvs>> {
+    let k = PARKED.lock().take();
+    if k.is_some() {
+        GENERATION.fetch_add(1, Ordering::AcqRel);
+    }
+    k
+}
+
+/// Finalizes the parked connection (at process exit).
+pub fn finalize_parked() {
+    if let Some(mut k) = PARKED.lock().take() {
+        let _ = k.finalize();
+    }
+}
+
+fn keyed(key: &str) -> String {
+    match GENERATION.load(Ordering::Acquire) {
+        0 => key.to_string(),
+        g => format!("{key}.{g}"),
+    }
+}
+
+/// Stands in for the connection of a finalized runtime: every call fails.
+pub struct Closed;
+
+impl Kvs for Closed {
+    fn protocol(&self) -> &'static str {
+        "closed"
+    }
+    fn rank(&self) -> usize {
+        0
+    }
+    fn size(&self) -> usize {
+        1
+    }
+    fn job_id(&self) -> &str {
+        "closed"
+    }
+    fn maxes(&self) -> (usize, usize) {
+        (64, 64)
+    }
+    fn put_raw(&mut self, _key: &str, _value: &str) -> Result<()> {
+        Err(Error::State("rshmem is finalized"))
+    }
+    fn get_raw(&mut self, _key: &str) -> Result<Option<String>> {
+        Err(Error::State("rshmem is finalized"))
+    }
+    fn barrier(&mut self) -> Result<()> {
+        Err(Error::State("rshmem is finalized"))
+    }
+    fn process_mapping(&mut self) -> Option<Vec<usize>> {
+        None
+    }
+    fn abort(&mut self, code: i32) -> ! {
+        std::process::exit(code)
+    }
+    fn finalize(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
 
 /// A key-value store with a barrier, as a launcher provides.
 pub trait Kvs: Send {
@@ -57,6 +133,7 @@ pub fn put(kvs: &mut dyn Kvs, key: &str, value: &[u8]) -> Result<()> {
     let (keymax, valmax) = kvs.maxes();
     let chunk = (valmax.saturating_sub(2) / 2).max(1);
     let rank = kvs.rank();
+    let key = keyed(key);
     let base = format!("{key}-{rank}");
     if base.len() + 12 > keymax {
         return Err(Error::Bootstrap {
@@ -78,6 +155,7 @@ pub fn put(kvs: &mut dyn Kvs, key: &str, value: &[u8]) -> Result<()> {
 
 /// Reads the binary value `rank` stored under `key` (after a barrier).
 pub fn get(kvs: &mut dyn Kvs, rank: usize, key: &str) -> Result<Vec<u8>> {
+    let key = keyed(key);
     let base = format!("{key}-{rank}");
     let missing = |kvs: &dyn Kvs, k: &str| Error::Bootstrap {
         protocol: kvs.protocol(),
