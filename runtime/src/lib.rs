@@ -137,7 +137,9 @@ pub(crate) fn release_global(rt: &rt::Runtime) {
 }
 
 #[doc(hidden)]
-/// The runtime of the live [`Shmem`] handle, if any (for the C API).
+/// The runtime of the live [`Shmem`] handle, if any (for the C API). Inlined into every C
+/// entry point: one atomic load and two compares.
+#[inline]
 pub fn global_runtime() -> Option<&'static rt::Runtime> {
     let p = GLOBAL.load(Ordering::Acquire);
     if p.is_null() || p == core::ptr::dangling_mut() {
