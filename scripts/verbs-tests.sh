@@ -14,7 +14,7 @@ if [ "${1:-}" != "--in-vm" ]; then
     cargo build -q -p rshmem-launcher -p rshmem-tests -p rshmem-examples -p rshmem-capi || exit 1
     # C programs of the conformance suite, built here, run in the VM over verbs.
     mkdir -p target/debug/verbs-c
-    for c in globals rma amo signal v16; do
+    for c in setup globals reinit rma amo signal wait lock memory coll active team ctx generic_ctx v16; do
         sh capi/rshmemcc -std=c11 -O1 capi/tests/c/$c.c -o target/debug/verbs-c/$c || exit 1
     done
     exec scripts/verbs-vm/run.sh -t "${VERBS_TESTS_TIMEOUT:-1200}" -- bash "$PWD/scripts/verbs-tests.sh" --in-vm
@@ -65,7 +65,7 @@ case_ "memlock too low" fail "ibv_reg_mr.*ulimit -l" \
     bash -c "ulimit -l 64 && exec timeout 120 $RUN -n 2 $B/hello"
 case_ "exhausted heap" ok "exhausted heap reported: symmetric heap exhausted" \
     -- env SHMEM_SYMMETRIC_SIZE=16M timeout 200 $RUN -n 2 $B/verbs_rma exhaust
-for c in globals rma amo signal v16; do
+for c in setup globals reinit rma amo signal wait lock memory coll active team ctx generic_ctx v16; do
     case_ "C $c.c 2 PEs" ok "$c: ok on 2 PEs" -- timeout 400 $RUN -n 2 $B/verbs-c/$c
 done
 rm -f "$log"

@@ -461,7 +461,7 @@ fn headers_compile_strictly() {
     }
 }
 
-/// The C suite under MPICH's `mpiexec.hydra -n 4` (PMI-1 over `PMI_FD`): the same
+/// The whole C suite under MPICH's `mpiexec.hydra -n 4` (PMI-1 over `PMI_FD`): the same
 /// binaries, another launcher. Skipped with a notice without mpich, unless `CI` is set.
 #[test]
 fn c_suite_under_hydra() {
@@ -477,6 +477,7 @@ fn c_suite_under_hydra() {
         return;
     }
     for (file, name) in [
+        ("setup.c", "setup"),
         ("globals.c", "globals"),
         ("reinit.c", "reinit"),
         ("rma.c", "rma"),
@@ -484,9 +485,14 @@ fn c_suite_under_hydra() {
         ("signal.c", "signal"),
         ("wait.c", "wait"),
         ("lock.c", "lock"),
+        ("memory.c", "memory"),
         ("coll.c", "coll"),
+        ("active.c", "active"),
         ("team.c", "team"),
         ("ctx.c", "ctx"),
+        ("generic_ctx.c", "generic_ctx"),
+        ("v16.c", "v16"),
+        ("cxx.cpp", "cxx"),
     ] {
         let exe = compile(file, &[]);
         let mut cmd = Command::new("timeout");

@@ -80,7 +80,15 @@ fn flush_stdio() {
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 extern "C" fn on_process_exit(status: libc::c_int, _arg: *mut libc::c_void) {
     if status == 0 {
-        // A finalized runtime's launcher connection, kept for a re-init: leave cleanly.
+        // A program that exits normally without finalizing (the deprecated `start_pes`
+        // has no finalize at all) is finalized implicitly: a barrier with the other PEs,
+        // which do the same, then the launcher connection (kept for a re-init by an
+        // explicit finalize too) is closed cleanly.
+        let rt = EXIT_RT.load(Ordering::Acquire);
+        if !rt.is_null() && !LEAVING.load(Ordering::Acquire) {
+            // SAFETY: as in `obey_exit`; the runtime stays allocated (exit frees nothing).
+            unsafe { &*rt }.finalize();
+        }
         bootstrap::finalize_parked();
         return;
     }
