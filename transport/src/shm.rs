@@ -99,32 +99,38 @@ fn sys_err(what: &'static str, name: &str, size: usize) -> ShmError {
     }
 }
 
+/// Creates the object `c` (exclusively, mode 0600) of `len` zero bytes; returns its fd.
+fn create_object(c: &CString, name: &str, len: usize) -> Result<libc::c_int, ShmError> {
+    // SAFETY: `c` is a valid NUL-terminated string.
+    let fd = unsafe {
+        libc::shm_open(
+            c.as_ptr(),
+            libc::O_RDWR | libc::O_CREAT | libc::O_EXCL,
+            0o600,
+        )
+    };
+    if fd < 0 {
+        return Err(sys_err("shm_open", name, len));
+    }
+    // SAFETY: `fd` is the descriptor we just opened.
+    if unsafe { libc::ftruncate(fd, len as libc::off_t) } != 0 {
+        let e = sys_err("ftruncate", name, len);
+        // SAFETY: closing and unlinking what we created.
+        unsafe {
+            libc::close(fd);
+            libc::shm_unlink(c.as_ptr());
+        }
+        return Err(e);
+    }
+    Ok(fd)
+}
+
 impl ShmRegion {
     /// Creates (exclusively, mode 0600) and maps an object of `len` bytes, zero-filled and
     /// backed lazily.
     pub fn create(name: &str, len: usize) -> Result<Self, ShmError> {
         let c = cname(name)?;
-        // SAFETY: `c` is a valid NUL-terminated string.
-        let fd = unsafe {
-            libc::shm_open(
-                c.as_ptr(),
-                libc::O_RDWR | libc::O_CREAT | libc::O_EXCL,
-                0o600,
-            )
-        };
-        if fd < 0 {
-            return Err(sys_err("shm_open", name, len));
-        }
-        // SAFETY: `fd` is the descriptor we just opened.
-        if unsafe { libc::ftruncate(fd, len as libc::off_t) } != 0 {
-            let e = sys_err("ftruncate", name, len);
-            // SAFETY: closing and unlinking what we created.
-            unsafe {
-                libc::close(fd);
-                libc::shm_unlink(c.as_ptr());
-            }
-            return Err(e);
-        }
+        let fd = create_object(&c, name, len)?;
         let r = Self::map(fd, name, len, true);
         if r.is_err() {
             // SAFETY: unlinking the object we created.
@@ -195,17 +201,7 @@ impl ShmRegion {
             // Unknown residency: copy every page.
             resident.fill(1);
         }
-        // SAFETY: `c` is a valid NUL-terminated string.
-        let fd = unsafe {
-            libc::shm_open(
-                c.as_ptr(),
-                libc::O_RDWR | libc::O_CREAT | libc::O_EXCL,
-                0o600,
-            )
-        };
-        if fd < 0 {
-            return Err(sys_err("shm_open", name, len));
-        }
+        let fd = create_object(&c, name, len)?;
         let fail = |what: &'static str| {
             let e = sys_err(what, name, len);
             // SAFETY: closing and unlinking what we created.
@@ -215,10 +211,6 @@ impl ShmRegion {
             }
             Err(e)
         };
-        // SAFETY: `fd` is the descriptor we just opened.
-        if unsafe { libc::ftruncate(fd, len as libc::off_t) } != 0 {
-            return fail("ftruncate");
-        }
         for (i, &res) in resident.iter().enumerate() {
             let off = i * PAGE;
             // SAFETY: the page lies inside the caller's readable range.
