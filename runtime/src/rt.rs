@@ -523,6 +523,18 @@ impl Runtime {
     }
 
     fn print_info(&self) {
+        // Everything this PE prints goes out in one write, so that the lines of PEs that
+        // print at the same time do not interleave mid-line.
+        let mut out = String::new();
+        self.info_text(&mut out);
+        if !out.is_empty() {
+            use std::io::Write;
+            let _ = std::io::stderr().lock().write_all(out.as_bytes());
+        }
+    }
+
+    fn info_text(&self, out: &mut String) {
+        use std::fmt::Write as _;
         if self.cfg.info {
             if let Some(v) = &self.verbs {
                 let per_peer: Vec<String> = self
@@ -535,7 +547,8 @@ impl Runtime {
                         Path::Verbs(_) => format!("{pe}=verbs"),
                     })
                     .collect();
-                eprintln!(
+                let _ = writeln!(
+                    out,
                     "rshmem: PE {}: transport per peer: {}; device: {}",
                     self.me,
                     per_peer.join(" "),
@@ -547,7 +560,8 @@ impl Runtime {
             return;
         }
         if self.cfg.version || self.cfg.info {
-            eprintln!(
+            let _ = writeln!(
+                out,
                 "rshmem {} (OpenSHMEM {}.{})",
                 env!("CARGO_PKG_VERSION"),
                 crate::SPEC_MAJOR,
@@ -555,7 +569,8 @@ impl Runtime {
             );
         }
         if self.cfg.info {
-            eprintln!(
+            let _ = writeln!(
+                out,
                 "rshmem: {} PEs, bootstrap {}, transport {}",
                 self.npes,
                 self.kvs.lock().protocol(),
@@ -567,7 +582,8 @@ impl Runtime {
             );
             for v in crate::env::VARS {
                 let val = std::env::var(v.name).unwrap_or_else(|_| "(unset)".into());
-                eprintln!(
+                let _ = writeln!(
+                    out,
                     "  {:<26} = {:<12} default {:<6} {}",
                     v.name, val, v.default, v.doc
                 );
