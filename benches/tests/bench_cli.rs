@@ -145,3 +145,30 @@ fn osu_formats_and_old_name() {
     assert!(out.trim_end().ends_with("]}"), "{out}");
     assert_eq!(out.matches("\"test\": \"barrier_lat\"").count(), 1, "{out}");
 }
+
+/// `--peer` picks PE 0's partner in the point-to-point tests; a PE outside the job is a
+/// usage error that names the valid range.
+#[test]
+fn peer_option() {
+    let Some(launcher) = rshmemrun() else {
+        eprintln!("peer_option: not run: no rshmemrun next to {BENCH}");
+        return;
+    };
+    let out = run(
+        Some(3),
+        BENCH,
+        &["put_lat", "--iters", "20", "--max-size", "8", "--peer", "2"],
+    );
+    assert!(out.contains("PE 0 -> PE 2"), "{out}");
+    let bad = Command::new(launcher)
+        .args(["-n", "2", BENCH, "put_lat", "--peer", "5"])
+        .output()
+        .expect("run rshmemrun");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr)
+            .contains("--peer 5: the partner of PE 0 must be one of PEs 1..=1"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}

@@ -40,6 +40,8 @@ hydra_tests! {
     hydra_pmi_port_locks: "lock", "lock", ["500"], true;
     hydra_pmi_fd_barrier: "barrier", "barrier", ["500"], false;
     hydra_pmi_fd_collectives: "coll_check", "coll_check", ["0,1,1000", "all"], false;
+    hydra_pmi_fd_teams: "coll_teams", "coll_teams", ["100"], false;
+    hydra_pmi_fd_team_barriers: "coll_barrier", "coll_barrier", ["2000"], false;
 }
 
 /// The examples under Hydra, their own verdicts checked.

@@ -218,6 +218,8 @@ fn program(bin: &str) -> PathBuf {
         "fail" => PathBuf::from(env!("CARGO_BIN_EXE_fail")),
         "barrier" => PathBuf::from(env!("CARGO_BIN_EXE_barrier")),
         "coll_check" => PathBuf::from(env!("CARGO_BIN_EXE_coll_check")),
+        "coll_teams" => PathBuf::from(env!("CARGO_BIN_EXE_coll_teams")),
+        "coll_barrier" => PathBuf::from(env!("CARGO_BIN_EXE_coll_barrier")),
         other => workspace_bin(other),
     }
 }
@@ -305,6 +307,8 @@ launcher_tests! {
     srun_pmi2_pi: srun "pmi2", "pi", ["200000"];
     srun_pmi2_barrier: srun "pmi2", "barrier", ["500"];
     srun_pmi2_collectives: srun "pmi2", "coll_check", ["0,1,1000", "all"];
+    srun_pmi2_teams: srun "pmi2", "coll_teams", ["100"];
+    srun_pmi2_team_barriers: srun "pmi2", "coll_barrier", ["2000"];
     srun_pmix_rma: srun "pmix", "rma", [];
     srun_pmix_atomics: srun "pmix", "amo", ["all"];
     srun_pmix_signal: srun "pmix", "signal", [];
@@ -315,6 +319,8 @@ launcher_tests! {
     srun_pmix_pi: srun "pmix", "pi", ["200000"];
     srun_pmix_barrier: srun "pmix", "barrier", ["500"];
     srun_pmix_collectives: srun "pmix", "coll_check", ["0,1,1000", "all"];
+    srun_pmix_teams: srun "pmix", "coll_teams", ["100"];
+    srun_pmix_team_barriers: srun "pmix", "coll_barrier", ["2000"];
     mpirun_rma: mpirun, "rma", [];
     mpirun_atomics: mpirun, "amo", ["all"];
     mpirun_signal: mpirun, "signal", [];
@@ -325,6 +331,8 @@ launcher_tests! {
     mpirun_pi: mpirun, "pi", ["200000"];
     mpirun_barrier: mpirun, "barrier", ["500"];
     mpirun_collectives: mpirun, "coll_check", ["0,1,1000", "all"];
+    mpirun_teams: mpirun, "coll_teams", ["100"];
+    mpirun_team_barriers: mpirun, "coll_barrier", ["2000"];
 }
 
 /// `RSHMEM_BOOTSTRAP=pmi1` with nothing listening at `PMI_PORT`: fails within the 2 s

@@ -141,6 +141,11 @@ struct Args {
     /// 4 KiB..~512 KiB hit 4K aliasing on AMD Zen 3 (see BENCHMARKS.md).
     #[arg(long, default_value_t = 0, value_parser = parse_size)]
     local_offset: usize,
+    /// The partner of PE 0 in the point-to-point tests (put/get latency and bandwidth,
+    /// message rate, atomics): e.g. a PE on another node or socket. Default 1. The other
+    /// PEs only take part in the barriers.
+    #[arg(long, value_name = "PE")]
+    peer: Option<usize>,
 }
 
 fn window_parser(s: &str) -> Result<usize, String> {
@@ -1165,6 +1170,21 @@ pub fn main() {
     };
     let test = args.test;
     let progress = args.progress || std::io::stderr().is_terminal();
+    let peer = match args.peer {
+        None => usize::from(npes > 1),
+        Some(p) if p > 0 && p < npes => p,
+        Some(p) => {
+            if me == 0 {
+                // One write: other PEs' exit messages must not split the line.
+                let line = format!(
+                    "rshmem-bench: --peer {p}: the partner of PE 0 must be one of PEs 1..={} of this {npes}-PE job\n",
+                    npes.saturating_sub(1)
+                );
+                let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
+            }
+            std::process::exit(2)
+        }
+    };
     let ctx = Ctx {
         shmem: &shmem,
         args,
@@ -1172,7 +1192,7 @@ pub fn main() {
         progress,
         me,
         npes,
-        peer: if npes > 1 { 1 } else { 0 },
+        peer,
     };
     if me == 0 && style == Style::Csv {
         println!("{}", csv_header());
