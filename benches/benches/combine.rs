@@ -22,7 +22,12 @@ fn combine(c: &mut Criterion) {
     bench::<f64>(c, "f64_sum", Op::Sum, 1.0);
     bench::<i64>(c, "i64_sum", Op::Sum, 1);
     bench::<u32>(c, "u32_max", Op::Max, 7);
-    bench::<Complex<f64>>(c, "complex_f64_prod", Op::Prod, Complex { re: 1.0, im: 0.0 });
+    bench::<Complex<f64>>(
+        c,
+        "complex_f64_prod",
+        Op::Prod,
+        Complex { re: 1.0, im: 0.0 },
+    );
 }
 
 criterion_group!(benches, combine);
