@@ -63,6 +63,13 @@ case_ "wrong port" fail "rxe0 has 1 port\(s\), no port 2" \
 case_ "memlock too low" fail "ibv_reg_mr.*ulimit -l" \
     -- setpriv --bounding-set=-ipc_lock --inh-caps=-ipc_lock \
     bash -c "ulimit -l 64 && exec timeout 120 $RUN -n 2 $B/hello"
+# Two pretend nodes on this machine (--hosts with a local launch agent): PEs of one node
+# use shared memory (and the NIC for atomics), PEs of different nodes RDMA (auto mode).
+AGENT="--launch-agent $PWD/scripts/local-agent.sh --pmi-addr 127.0.0.1"
+case_ "mixed nodes: per-peer transports" ok "PE 0: transport per peer: 0=shm\+verbs-amo 1=shm\+verbs-amo 2=verbs 3=verbs" \
+    -- env -u RSHMEM_TRANSPORT SHMEM_INFO=1 timeout 200 $RUN -n 4 --hosts nodeA:2,nodeB:2 $AGENT $B/hello
+case_ "mixed nodes: verbs_rma 4 PEs (2 x 2)" ok "PE 3 of 4 OK" \
+    -- env -u RSHMEM_TRANSPORT timeout 500 $RUN -n 4 --hosts nodeA:2,nodeB:2 $AGENT $B/verbs_rma
 case_ "exhausted heap" ok "exhausted heap reported: symmetric heap exhausted" \
     -- env SHMEM_SYMMETRIC_SIZE=16M timeout 200 $RUN -n 2 $B/verbs_rma exhaust
 for c in setup globals reinit rma amo signal wait lock memory coll active team ctx generic_ctx v16; do
