@@ -29,28 +29,17 @@ impl CollCtx {
         );
         let n = self.size();
         let esz = size_of::<T>();
-        if alg == ReduceAlgorithm::RecursiveDoubling
-            && nelems > 0
-            && nelems * esz <= SMALL_REDUCE_BYTES
-            && self.small_base != 0
-        {
-            let mut acc = vec![T::default(); nelems];
-            let mut tmp = Vec::new();
-            ops.read_local(src, as_bytes_mut(&mut acc));
-            let parity = (self.small_calls % 2) as usize;
-            self.small_calls += 1;
-            let ports = Self::small_ports(n);
-            let base = self.small_base + parity * ports * SMALL_REDUCE_BYTES;
-            self.rd_segment_with(ops, op, dest, &mut acc, &mut tmp, |k| {
-                (base + k * SMALL_REDUCE_BYTES, false)
-            });
-            return;
-        }
         let (ports, per_port_factor) = match alg {
             ReduceAlgorithm::RecursiveDoubling => (floor_log2(n) + 1, 1),
             ReduceAlgorithm::Ring => (2, n),
         };
         let seg = (self.port_bytes(ports) / esz).max(1) * per_port_factor;
+        // One segment of at most SMALL_REDUCE_BYTES: the grant-free path.
+        let small = alg == ReduceAlgorithm::RecursiveDoubling
+            && nelems > 0
+            && nelems * esz <= SMALL_REDUCE_BYTES
+            && nelems <= seg
+            && self.small_base != 0;
         let mut acc: Vec<T> = Vec::new();
         let mut tmp: Vec<T> = Vec::new();
         let mut start = 0;
@@ -61,6 +50,9 @@ impl CollCtx {
             ops.read_local(src + start * esz, as_bytes_mut(&mut acc));
             let d = dest + start * esz;
             match alg {
+                ReduceAlgorithm::RecursiveDoubling if small => {
+                    self.rd_small(ops, op, d, &mut acc, &mut tmp)
+                }
                 ReduceAlgorithm::RecursiveDoubling => {
                     self.rd_segment(ops, op, d, &mut acc, &mut tmp)
                 }
@@ -99,6 +91,24 @@ impl CollCtx {
         let port = self.port_bytes(floor_log2(self.size()) + 1);
         let sb = self.scratch;
         self.rd_segment_with(ops, op, dest, acc, tmp, move |k| (sb + k * port, true));
+    }
+
+    /// Recursive doubling through the small-reduce area: the buffer of this call's parity,
+    /// no grants (see [`Self::rd_segment_with`]).
+    fn rd_small<T: Reducible, O: CollOps>(
+        &mut self,
+        ops: &O,
+        op: Op,
+        dest: usize,
+        acc: &mut [T],
+        tmp: &mut Vec<T>,
+    ) {
+        let parity = (self.small_calls % 2) as usize;
+        self.small_calls += 1;
+        let base = self.small_base + parity * Self::small_ports(self.size()) * SMALL_REDUCE_BYTES;
+        self.rd_segment_with(ops, op, dest, acc, tmp, |k| {
+            (base + k * SMALL_REDUCE_BYTES, false)
+        });
     }
 
     /// Recursive doubling with the scratch port of round `k` (`logp` for the fold) at
