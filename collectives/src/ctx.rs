@@ -56,6 +56,12 @@ pub struct CollCtx {
     pub(crate) small_base: usize,
     /// Small all-reduces so far: their parity picks the buffer.
     pub(crate) small_calls: u64,
+    /// Pairwise mode ([`CollCtx::pairwise`]): the key (world PE) of each member of the
+    /// current set, which numbers slots and counters; empty for a team context, whose
+    /// keys are the member indices.
+    keys: Vec<usize>,
+    /// Data (and clear-to-send) slots: the team size, or the world size in pairwise mode.
+    nslots: usize,
 }
 
 impl CollCtx {
@@ -115,6 +121,80 @@ impl CollCtx {
             granted: vec![0; set.size],
             small_base,
             small_calls: 0,
+            keys: Vec::new(),
+            nslots: set.size,
+        }
+    }
+
+    /// A context shared by every *active set* (the deprecated `PE_start, logPE_stride,
+    /// PE_size` collectives) over a world of `world_n` PEs, whose slots and scratch are laid
+    /// out as for a team of `world_n` ([`signal_slots`](Self::signal_slots)`(world_n)`
+    /// slots): before each collective, [`enter`](Self::enter) names the set.
+    ///
+    /// Slots and counters are keyed by world PE instead of member index: slot `p` counts
+    /// what world PE `p` sent (or granted) to this PE over *all* sets. Every counter still
+    /// has one writer and only grows, and two PEs run their common collectives in the same
+    /// order (the spec requires it of overlapping active sets), so the sequence of
+    /// messages between any two PEs is the same on both sides whatever sets they went
+    /// through. Scratch is free at the start of every call (each call consumes all it
+    /// receives there, and a writer needs a grant issued in the same call), so the sets
+    /// can share it. The barrier is a dissemination barrier of zero-byte messages on the
+    /// data counters (the epoch-counted barrier slots cannot be shared), and there is no
+    /// small-reduce area (its parity argument needs a fixed set).
+    pub fn pairwise(world_n: usize, sig_base: usize, scratch: usize, scratch_len: usize) -> Self {
+        assert!(
+            scratch_len >= Self::min_scratch(world_n),
+            "CollCtx::pairwise: scratch of {scratch_len} bytes, need at least {}",
+            Self::min_scratch(world_n)
+        );
+        Self {
+            set: ActiveSet::world(1),
+            me: 0,
+            sig_base,
+            scratch,
+            scratch_len,
+            barrier_epoch: 0,
+            recvd: vec![0; world_n],
+            granted: vec![0; world_n],
+            small_base: 0,
+            small_calls: 0,
+            keys: vec![0],
+            nslots: world_n,
+        }
+    }
+
+    /// Pairwise mode: the next collectives run over the set whose member `i` is world PE
+    /// `members[i]` (addressed through the ops as index `i`); this PE is member `me`.
+    ///
+    /// Panics on a team context, or if a member is outside the world.
+    pub fn enter(&mut self, members: &[usize], me: usize) {
+        assert!(
+            !self.keys.is_empty(),
+            "CollCtx::enter: not a pairwise context"
+        );
+        assert!(
+            me < members.len(),
+            "CollCtx::enter: member {me} of {}",
+            members.len()
+        );
+        assert!(
+            members.iter().all(|&p| p < self.nslots),
+            "CollCtx::enter: a member is outside the world of {}",
+            self.nslots
+        );
+        self.keys.clear();
+        self.keys.extend_from_slice(members);
+        self.set = ActiveSet::world(members.len());
+        self.me = me;
+    }
+
+    /// Slot and counter index of member `j`.
+    #[inline]
+    fn key(&self, j: usize) -> usize {
+        if self.keys.is_empty() {
+            j
+        } else {
+            self.keys[j]
         }
     }
 
@@ -142,22 +222,33 @@ impl CollCtx {
     /// Does not complete outstanding puts: callers that need `barrier` rather than `sync`
     /// semantics quiet first.
     pub fn barrier<O: CollOps>(&mut self, ops: &O) {
-        self.barrier_epoch += 1;
-        dissemination_barrier(ops, self.set, self.sig_base, self.barrier_epoch);
+        if self.keys.is_empty() {
+            self.barrier_epoch += 1;
+            dissemination_barrier(ops, self.set, self.sig_base, self.barrier_epoch);
+            return;
+        }
+        // pairwise: the same rounds, as zero-byte messages on the data counters
+        let mut d = 1;
+        while d < self.size() {
+            ops.signal_add(self.set.pe(self.ahead(d)), self.data_slot(self.me), 1);
+            self.recv(ops, self.behind(d));
+            d <<= 1;
+        }
     }
 
     fn data_slot(&self, sender: usize) -> usize {
-        self.sig_base + BARRIER_SLOTS + sender
+        self.sig_base + BARRIER_SLOTS + self.key(sender)
     }
 
     fn cts_slot(&self, grantor: usize) -> usize {
-        self.sig_base + BARRIER_SLOTS + self.set.size + grantor
+        self.sig_base + BARRIER_SLOTS + self.nslots + self.key(grantor)
     }
 
     /// Waits for a grant from member `j` before writing into its scratch.
     fn await_grant<O: CollOps>(&mut self, ops: &O, j: usize) {
-        self.granted[j] += 1;
-        ops.wait_ge(self.cts_slot(j), self.granted[j]);
+        let k = self.key(j);
+        self.granted[k] += 1;
+        ops.wait_ge(self.cts_slot(j), self.granted[k]);
     }
 
     /// Allows member `j` to write one more message into this PE's scratch.
@@ -199,8 +290,9 @@ impl CollCtx {
 
     /// Waits for the next message from member `j`.
     pub(crate) fn recv<O: CollOps>(&mut self, ops: &O, j: usize) {
-        self.recvd[j] += 1;
-        ops.wait_ge(self.data_slot(j), self.recvd[j]);
+        let k = self.key(j);
+        self.recvd[k] += 1;
+        ops.wait_ge(self.data_slot(j), self.recvd[k]);
     }
 
     /// Splits scratch into `ports` equal, aligned pieces; returns the size of one.

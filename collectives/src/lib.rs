@@ -42,6 +42,8 @@ mod sim;
 #[cfg(test)]
 mod tests_coll;
 #[cfg(test)]
+mod tests_pairwise;
+#[cfg(test)]
 mod tests_shuttle;
 
 /// A set of PEs: `size` PEs starting at world PE `start`, every `stride`-th.
