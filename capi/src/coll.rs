@@ -2,13 +2,13 @@
 //! `_fcollect`, `_alltoall(s)`, `_OP_reduce`, the 1.6 `_sum_inscan/_exscan`, the `mem`
 //! forms) and the deprecated active-set forms (`shmem_broadcast32`, `_to_all`, ...).
 //!
-//! Team forms whose buffers are in the symmetric heap run the runtime's algorithms through
-//! its raw-address entry points (`Team::broadcast_addr`, `fcollect_addr`, `alltoall_addr`,
-//! `reduce_addr`): the same code and algorithm choice as the Rust API. The rest (buffers in
-//! the program's globals, which the algorithms cannot address by heap offset; the
-//! deprecated active-set forms; collect, alltoalls, scans, complex and long double
-//! reductions) run simple algorithms over a [`Group`]: a barrier (the team's
-//! `sync`, or the active-set barrier of [`crate::team`]), every member *pulls* what it needs
+//! Team and active-set forms whose buffers are in the symmetric heap run the runtime's
+//! algorithms through its raw-address entry points (`Team::broadcast_addr`,
+//! `fcollect_addr`, `collect_addr`, `alltoall_addr`, `reduce_addr`): the same code and
+//! algorithm choice as the Rust API (an active set runs on the runtime's shared active-set
+//! context, see [`crate::team`]). The rest (buffers in the program's globals, which the
+//! algorithms cannot address by heap offset; alltoalls, scans, long double reductions) run simple algorithms over a [`Group`]: a barrier (the team's or active
+//! set's `sync`), every member *pulls* what it needs
 //! with `get` from the other members' symmetric source, and a closing barrier before the
 //! source may change again. Reductions combine the members' contributions in team order on
 //! every PE, so every member computes bit-identical results (floats included).
@@ -97,14 +97,13 @@ pub(crate) fn broadcast(
     local_range(rt, what, dest, nbytes);
     local_range(rt, what, src, nbytes);
     // A team (or the whole world as an active set), heap buffers: the runtime's algorithms.
-    if let Some(t) = g.team() {
-        if check(
-            rt,
-            what,
-            t.broadcast_addr(dest, src, nbytes, root, update_root),
-        ) {
-            return;
-        }
+    if check(
+        rt,
+        what,
+        g.team()
+            .broadcast_addr(dest, src, nbytes, root, update_root),
+    ) {
+        return;
     }
     g.barrier(rt, what);
     if g.me != root {
@@ -127,10 +126,8 @@ pub(crate) fn fcollect(
 ) {
     local_range(rt, what, dest, bytes(rt, what, nbytes, g.n()));
     local_range(rt, what, src, nbytes);
-    if let Some(t) = g.team() {
-        if check(rt, what, t.fcollect_addr(dest, src, nbytes)) {
-            return;
-        }
+    if check(rt, what, g.team().fcollect_addr(dest, src, nbytes)) {
+        return;
     }
     g.barrier(rt, what);
     for (j, &p) in g.members.iter().enumerate() {
@@ -148,8 +145,12 @@ pub(crate) fn collect(
     src: usize,
     nbytes: usize,
 ) {
-    let int = internal(what);
     local_range(rt, what, src, nbytes);
+    if let Some(total) = check(rt, what, g.team().collect_addr(dest, src, nbytes)) {
+        local_range(rt, what, dest, total);
+        return;
+    }
+    let int = internal(what);
     let mine = g.members[g.me];
     let word = nbytes as u64;
     for &p in g.members.iter() {
@@ -185,10 +186,8 @@ pub(crate) fn alltoall(
     let total = bytes(rt, what, nbytes, g.n());
     local_range(rt, what, dest, total);
     local_range(rt, what, src, total);
-    if let Some(t) = g.team() {
-        if check(rt, what, t.alltoall_addr(dest, src, nbytes)) {
-            return;
-        }
+    if check(rt, what, g.team().alltoall_addr(dest, src, nbytes)) {
+        return;
     }
     g.barrier(rt, what);
     for (j, &p) in g.members.iter().enumerate() {
@@ -368,8 +367,8 @@ fn fold<T: Copy + Default>(
     }
 }
 
-/// Element types whose team reductions can run the runtime's algorithms (recursive
-/// doubling, ring); the others (complex, here) always fold.
+/// Element types whose team reductions can run the runtime's algorithms (all of them but
+/// `long double`, which always folds).
 pub(crate) trait TeamReduce: Arith {
     /// Runs the reduction on `t`; `false` if it cannot (the caller folds).
     fn on_team(_t: &Team<'static>, _op: ROp, _dest: usize, _src: usize, _n: usize) -> Result<bool> {
@@ -396,8 +395,23 @@ macro_rules! team_reduce_fast {
     )*};
 }
 team_reduce_fast!(i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64);
-impl TeamReduce for Cx<f32> {}
-impl TeamReduce for Cx<f64> {}
+macro_rules! team_reduce_complex {
+    ($($f:ty),*) => {$(
+        impl TeamReduce for Cx<$f> {
+            fn on_team(t: &Team<'static>, op: ROp, dest: usize, src: usize, n: usize) -> Result<bool> {
+                // `Cx<F>` and `Complex<F>` are both `repr(C)` {re, im}; sum and prod are
+                // the only operators the spec defines on complex types.
+                let op = match op {
+                    ROp::Sum => Op::Sum,
+                    ROp::Prod => Op::Prod,
+                    _ => return Ok(false),
+                };
+                t.reduce_addr::<rshmem_rt::Complex<$f>>(op, dest, src, n)
+            }
+        }
+    )*};
+}
+team_reduce_complex!(f32, f64);
 
 fn reduce<T: TeamReduce>(
     rt: &Runtime,
@@ -408,13 +422,11 @@ fn reduce<T: TeamReduce>(
     src: usize,
     n: usize,
 ) {
-    if let Some(t) = g.team() {
-        let len = bytes(rt, what, n, size_of::<T>());
-        local_range(rt, what, dest, len);
-        local_range(rt, what, src, len);
-        if check(rt, what, T::on_team(t, op, dest, src, n)) {
-            return;
-        }
+    let len = bytes(rt, what, n, size_of::<T>());
+    local_range(rt, what, dest, len);
+    local_range(rt, what, src, len);
+    if check(rt, what, T::on_team(g.team(), op, dest, src, n)) {
+        return;
     }
     fold::<T>(rt, g, what, dest, src, n, g.n(), |a, b| {
         T::combine(op, a, b)

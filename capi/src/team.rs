@@ -6,14 +6,14 @@
 //! member list the C collectives address PEs with.
 //!
 //! The deprecated active-set collectives are called only by the members of the active set,
-//! so they cannot create a team (a split is collective over the parent): they run on an
-//! [`Group`] whose synchronization is a pairwise-counter barrier over the `arrive` words of
-//! the library's internal symmetric area ([`Internal`]), allocated at `shmem_init`.
+//! so they cannot create a team (a split is collective over the parent): a whole-world set
+//! runs on the world team, any other on the runtime's active-set view
+//! (`Shmem::active_set`), whose one shared context keys its counters by world PE. Both
+//! run the same algorithms as the team forms.
 use crate::{fail, rt};
 use parking_lot::Mutex;
 use rshmem_rt::rt::Runtime;
 use rshmem_rt::{Shmem, Team, TeamConfig};
-use rshmem_transport::AmoOp;
 use std::ffi::{c_int, c_long};
 use std::sync::Arc;
 
@@ -58,15 +58,12 @@ static TEAMS: Mutex<Registry> = Mutex::new(Registry(Vec::new()));
 /// The library's internal symmetric words (allocated collectively at init).
 #[derive(Clone, Copy)]
 pub(crate) struct Internal {
-    /// `n_pes` counters: `arrive[p]` counts the active-set barriers PE `p` announced here.
-    pub arrive: usize,
-    /// `n_pes` words: `sizes[p]` is PE `p`'s contribution to the current `collect`.
+    /// `n_pes` words: `sizes[p]` is PE `p`'s contribution to the current `collect` (the
+    /// form for buffers outside the heap).
     pub sizes: usize,
 }
 
 static INTERNAL: Mutex<Option<Internal>> = Mutex::new(None);
-/// Per peer: how many of its active-set barrier arrivals this PE consumed.
-static SEEN: Mutex<Vec<u64>> = Mutex::new(Vec::new());
 
 pub(crate) fn internal(what: &'static str) -> Internal {
     match *INTERNAL.lock() {
@@ -97,12 +94,8 @@ fn wrap(team: Team<'static>, config: ShmemTeamConfig, predefined: bool) -> Arc<C
 pub(crate) fn init_hook(s: &'static Shmem) -> rshmem_rt::Result<()> {
     let rt = s.runtime();
     let n = rt.n_pes();
-    let base = rt.malloc(2 * n * 8, 64, true)?;
-    *INTERNAL.lock() = Some(Internal {
-        arrive: base,
-        sizes: base + n * 8,
-    });
-    *SEEN.lock() = vec![0; n];
+    let base = rt.malloc(n * 8, 64, true)?;
+    *INTERNAL.lock() = Some(Internal { sizes: base });
     let mut reg = TEAMS.lock();
     reg.0.clear();
     reg.0
@@ -123,7 +116,6 @@ pub(crate) fn finalize_hook() {
         std::mem::forget(t);
     }
     *INTERNAL.lock() = None;
-    SEEN.lock().clear();
 }
 
 /// The team of a C handle, `None` for `SHMEM_TEAM_INVALID` or a destroyed team.
@@ -158,6 +150,7 @@ impl CTeam {
             me: self.me,
             team: Some(&self.team),
             world: None,
+            active: None,
         }
     }
 }
@@ -170,6 +163,8 @@ pub(crate) struct Group<'a> {
     /// An active set that is the whole world, in order: the world team runs its
     /// collectives with the runtime's algorithms.
     world: Option<Arc<CTeam>>,
+    /// Any other active set: the runtime's view of it, on the context all active sets share.
+    active: Option<Team<'static>>,
 }
 
 impl Group<'_> {
@@ -177,19 +172,19 @@ impl Group<'_> {
         self.members.len()
     }
 
-    /// The runtime team behind this group (`None` for a deprecated active set that is not
-    /// the whole world).
-    pub fn team(&self) -> Option<&Team<'static>> {
-        self.team.or_else(|| self.world.as_deref().map(|c| &c.team))
+    /// The runtime team behind this group: a team, the world team for a whole-world active
+    /// set, or the runtime's view of any other active set.
+    pub fn team(&self) -> &Team<'static> {
+        self.team
+            .or_else(|| self.world.as_deref().map(|c| &c.team))
+            .or(self.active.as_ref())
+            .expect("a group always has a team")
     }
 
     /// Completes this PE's outstanding operations, then waits for every member.
-    pub fn barrier(&self, rt: &Runtime, what: &'static str) {
+    pub fn barrier(&self, rt: &Runtime, _what: &'static str) {
         rt.quiet();
-        match self.team {
-            Some(t) => t.sync(),
-            None => active_sync(rt, what, &self.members, self.me),
-        }
+        self.team().sync();
     }
 
     /// The active set `PE_start + i * 2^logPE_stride`, `i < PE_size`, which must contain
@@ -227,37 +222,22 @@ impl Group<'_> {
         let world = (s == 0 && l == 0 && z == n)
             .then(|| TEAMS.lock().0.first().cloned().flatten())
             .flatten();
+        let active = match world {
+            Some(_) => None,
+            None => {
+                match crate::setup::shmem(what).active_set(s as usize, stride as usize, z as usize)
+                {
+                    Ok(t) => Some(t),
+                    Err(e) => fail(rt, what, e),
+                }
+            }
+        };
         Group {
             members: (0..z).map(|i| (s + i * stride) as usize).collect(),
             me: (off / stride) as usize,
             team: None,
             world,
-        }
-    }
-}
-
-/// Barrier over an active set: announce to every other member (+1 on `arrive[me]` there),
-/// then wait for one more arrival from each of them than consumed so far. The counters only
-/// grow, so back-to-back barriers and overlapping active sets need no reset (the members
-/// of two sets call their common collectives in the same order, as the spec requires).
-fn active_sync(rt: &Runtime, what: &'static str, members: &[usize], me: usize) {
-    let int = internal(what);
-    let my_pe = members[me];
-    for (i, &p) in members.iter().enumerate() {
-        if i != me {
-            if let Err(e) = rt.amo::<u64>(int.arrive + my_pe * 8, AmoOp::FetchAdd, 1, 0, p) {
-                fail(rt, what, e)
-            }
-        }
-    }
-    for (i, &p) in members.iter().enumerate() {
-        if i != me {
-            let want = {
-                let mut seen = SEEN.lock();
-                seen[p] += 1;
-                seen[p]
-            };
-            rt.wait_until::<u64>(int.arrive + p * 8, rshmem_rt::Cmp::Ge, want, false);
+            active,
         }
     }
 }

@@ -97,10 +97,10 @@ fn overlapping_active_sets_share_one_context() {
                     let len = if k % 2 == 0 { 2000 } else { 37 };
                     let src: Vec<i64> = (0..len).map(|i| val(pe.me, k, i)).collect();
                     pe.write_local(0, as_bytes(&src));
-                    let alg = if k % 3 == 0 {
-                        ReduceAlgorithm::Ring
-                    } else {
-                        ReduceAlgorithm::RecursiveDoubling
+                    let alg = match k % 3 {
+                        0 => ReduceAlgorithm::Ring,
+                        1 if k % 4 < 2 => ReduceAlgorithm::Rabenseifner,
+                        _ => ReduceAlgorithm::RecursiveDoubling,
                     };
                     c.reduce::<i64, _>(&ops, alg, Op::Sum, dest, 0, len);
                     let want: Vec<i64> = (0..len)

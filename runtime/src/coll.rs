@@ -16,9 +16,10 @@
 use crate::error::{Error, Result};
 use crate::rt::{Runtime, INTERNAL_BYTES, INTERNAL_FREE};
 use crate::wait::Cmp;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 use rshmem_collectives::{ActiveSet, CollCtx, CollOps, Op, Overrides, SyncOps};
 use rshmem_transport::AmoOp;
+use std::sync::Arc;
 
 /// Allocation unit of the internal area (bytes).
 pub const BLOCK: usize = 1024;
@@ -149,7 +150,9 @@ pub struct TeamState {
     pub(crate) me: usize,
     pub(crate) config: TeamConfig,
     layout: Layout,
-    pub(crate) ctx: Mutex<CollCtx>,
+    ctx: Arc<Mutex<CollCtx>>,
+    /// An active set's view of the shared pairwise context (see [`Teams::active`]).
+    pairwise: bool,
 }
 
 impl TeamState {
@@ -170,8 +173,19 @@ impl TeamState {
             me,
             config,
             layout,
-            ctx: Mutex::new(ctx),
+            ctx: Arc::new(Mutex::new(ctx)),
+            pairwise: false,
         }
+    }
+
+    /// This PE's collective state for the team, locked. For an active set, the shared
+    /// pairwise context, set to this set's members.
+    pub(crate) fn lock_ctx(&self) -> MutexGuard<'_, CollCtx> {
+        let mut c = self.ctx.lock();
+        if self.pairwise {
+            c.enter(&self.members, self.me);
+        }
+        c
     }
 
     /// Number of members.
@@ -189,8 +203,13 @@ impl TeamState {
 /// algorithm overrides.
 #[derive(Debug)]
 pub struct Teams {
-    pub(crate) world: std::sync::Arc<TeamState>,
-    pub(crate) shared: std::sync::Arc<TeamState>,
+    pub(crate) world: Arc<TeamState>,
+    pub(crate) shared: Arc<TeamState>,
+    /// The one pairwise context every deprecated active set (`PE_start`, `logPE_stride`,
+    /// `PE_size`) runs on, and where its state lives: an active set is not created
+    /// collectively, so it cannot get slots of its own; this context keys its counters by
+    /// world PE instead, which any set can share (`CollCtx::pairwise`).
+    active: (Layout, Arc<Mutex<CollCtx>>),
     space: Mutex<BlockMap>,
     pub(crate) overrides: Overrides,
 }
@@ -217,14 +236,36 @@ impl Teams {
         };
         let wl = place(npes, WORLD_SCRATCH.max(CollCtx::min_scratch(npes)));
         let sl = place(npes, TEAM_SCRATCH.max(CollCtx::min_scratch(npes)));
+        let al = place(npes, TEAM_SCRATCH.max(CollCtx::min_scratch(npes)));
         let world = TeamState::new((0..npes).collect(), me, wl, TeamConfig::default());
         let shared = TeamState::new(shared, me, sl, TeamConfig::default());
+        let actx = CollCtx::pairwise(npes, al.sig_slot, al.scratch, al.scratch_len);
         Ok(Self {
             world: world.into(),
             shared: shared.into(),
+            active: (al, Arc::new(Mutex::new(actx))),
             space: Mutex::new(map),
             overrides,
         })
+    }
+}
+
+impl Teams {
+    /// The team view of the active set `members` (world PEs, in set order), which must
+    /// contain `me_world`; it runs on the shared pairwise context.
+    pub(crate) fn active_set(&self, members: Vec<usize>, me_world: usize) -> TeamState {
+        let me = members
+            .iter()
+            .position(|&p| p == me_world)
+            .expect("Teams::active_set: PE is not a member");
+        TeamState {
+            members,
+            me,
+            config: TeamConfig::default(),
+            layout: self.active.0,
+            ctx: self.active.1.clone(),
+            pairwise: true,
+        }
     }
 }
 
@@ -375,7 +416,7 @@ impl Runtime {
         let teams = self.teams();
         let ops = TeamOps::new(self, parent);
         let base = ops.base;
-        let mut ctx = parent.ctx.lock();
+        let mut ctx = parent.lock_ctx();
         // 1. Agree on the free blocks: AND of every parent member's map.
         let stage = parent.layout.stage;
         let mine = teams.space.lock().words;
@@ -440,7 +481,7 @@ impl Runtime {
     pub(crate) fn team_destroy(&self, st: &TeamState) {
         let ops = TeamOps::new(self, st);
         self.quiet();
-        st.ctx.lock().barrier(&ops);
+        st.lock_ctx().barrier(&ops);
         // Every signal of the team addressed to this PE has landed (see the barrier's
         // rounds): the slots can be reset with plain stores, no AMO is in flight.
         let l = st.layout;

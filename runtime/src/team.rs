@@ -91,6 +91,52 @@ impl Shmem {
         }
     }
 
+    /// The deprecated *active set* `start + i * stride`, `i < size` (world PEs), as a team
+    /// handle for the C API's `shmem_barrier`, `*_to_all`, `shmem_broadcast64`, ...: no
+    /// communication, nothing to destroy. Every active set runs on one shared context
+    /// whose counters are keyed by world PE, so any set works without being created
+    /// collectively; as the spec requires, PEs in two overlapping sets must call their
+    /// common collectives in the same order. Not for splitting.
+    ///
+    /// [`Error::InvalidArgument`] when the set leaves the world or does not contain this
+    /// PE.
+    #[doc(hidden)]
+    pub fn active_set(&self, start: usize, stride: usize, size: usize) -> Result<Team<'_>> {
+        let n = self.n_pes();
+        let bad = |arg: &'static str, value: usize, reason: String| {
+            Err(Error::InvalidArgument {
+                call: "active set",
+                arg,
+                value: value as i64,
+                reason,
+            })
+        };
+        if size == 0 || stride == 0 {
+            let arg = if size == 0 { "size" } else { "stride" };
+            return bad(arg, 0, "must be at least 1".into());
+        }
+        let last = (size - 1)
+            .checked_mul(stride)
+            .and_then(|d| d.checked_add(start));
+        if !matches!(last, Some(l) if l < n) {
+            return bad("size", size, format!("the set leaves the {n} PEs"));
+        }
+        let members: Vec<usize> = (0..size).map(|i| start + i * stride).collect();
+        if !members.contains(&self.my_pe()) {
+            return bad(
+                "start",
+                start,
+                format!("PE {} is not in the set", self.my_pe()),
+            );
+        }
+        let st = self.rt.teams().active_set(members, self.my_pe());
+        Ok(Team {
+            rt: &self.rt,
+            st: Arc::new(st),
+            owned: false,
+        })
+    }
+
     /// Creates the team of parent PEs `start + i * stride` for `i < size`
     /// (`shmem_team_split_strided`). Collective over `parent`: every member calls it with
     /// the same arguments. Returns `None` on the parent PEs that are not in the new team.
@@ -359,7 +405,7 @@ impl<'a> Team<'a> {
     /// ```
     pub fn sync(&self) {
         let ops = self.ops();
-        self.st.ctx.lock().barrier(&ops);
+        self.st.lock_ctx().barrier(&ops);
     }
 
     /// Completes this PE's outstanding operations, then [`Team::sync`] (the team form of
@@ -405,8 +451,7 @@ impl<'a> Team<'a> {
         let alg = choose_bcast(&self.rt.teams().overrides, nbytes, self.n_pes());
         let ops = self.ops();
         self.st
-            .ctx
-            .lock()
+            .lock_ctx()
             .broadcast_opt(&ops, alg, root, d, s, nbytes, update_root);
         Ok(true)
     }
@@ -421,7 +466,7 @@ impl<'a> Team<'a> {
         };
         let alg = choose_collect(&self.rt.teams().overrides, total, self.n_pes());
         let ops = self.ops();
-        self.st.ctx.lock().fcollect(&ops, alg, d, s, nbytes);
+        self.st.lock_ctx().fcollect(&ops, alg, d, s, nbytes);
         Ok(true)
     }
 
@@ -434,8 +479,40 @@ impl<'a> Team<'a> {
             return Ok(false);
         };
         let ops = self.ops();
-        self.st.ctx.lock().alltoall(&ops, d, s, nbytes);
+        self.st.lock_ctx().alltoall(&ops, d, s, nbytes);
         Ok(true)
+    }
+
+    /// [`Team::collect`] over raw local addresses (`nbytes` from this member; the sizes may
+    /// differ): `Ok(Some(total bytes))`, or `Ok(None)` as in [`Team::broadcast_addr`]. The
+    /// job is ended with a message when the total runs past the end of the heap from
+    /// `dest` (the total is only known inside the collective).
+    #[doc(hidden)]
+    pub fn collect_addr(&self, dest: usize, src: usize, nbytes: usize) -> Result<Option<usize>> {
+        let (Some(d), Some(s)) = (self.heap_off(dest, 1), self.heap_off(src, nbytes)) else {
+            return Ok(None);
+        };
+        let overrides = &self.rt.teams().overrides;
+        let ops = self.ops();
+        let total = self.st.lock_ctx().collect(
+            &ops,
+            |total, nt| {
+                if self.heap_off(dest, total).is_none() {
+                    self.rt.abort(
+                        1,
+                        &format!(
+                            "collect: the members contribute {total} bytes in all, which run \
+                             past the end of the symmetric heap from dest {dest:#x}"
+                        ),
+                    );
+                }
+                choose_collect(overrides, total, nt)
+            },
+            d,
+            s,
+            nbytes,
+        );
+        Ok(Some(total))
     }
 
     /// [`Team::reduce`] over raw local addresses (`n` elements of `R`); as
@@ -493,7 +570,7 @@ impl<'a> Team<'a> {
         let nbytes = n * size_of::<T>();
         let alg = choose_bcast(&self.rt.teams().overrides, nbytes, self.n_pes());
         let ops = self.ops();
-        self.st.ctx.lock().broadcast(
+        self.st.lock_ctx().broadcast(
             &ops,
             alg,
             root,
@@ -532,7 +609,7 @@ impl<'a> Team<'a> {
         let overrides = &self.rt.teams().overrides;
         let rt = self.rt;
         let ops = self.ops();
-        let total = self.st.ctx.lock().collect(
+        let total = self.st.lock_ctx().collect(
             &ops,
             |total, nt| {
                 if total > cap {
@@ -582,7 +659,7 @@ impl<'a> Team<'a> {
             self.n_pes(),
         );
         let ops = self.ops();
-        self.st.ctx.lock().fcollect(
+        self.st.lock_ctx().fcollect(
             &ops,
             alg,
             sym_off(self.rt, dest),
@@ -613,7 +690,7 @@ impl<'a> Team<'a> {
         need(src, n * self.n_pes())?;
         need(dest, n * self.n_pes())?;
         let ops = self.ops();
-        self.st.ctx.lock().alltoall(
+        self.st.lock_ctx().alltoall(
             &ops,
             sym_off(self.rt, dest),
             sym_off(self.rt, src),
@@ -644,8 +721,7 @@ impl<'a> Team<'a> {
         );
         let ops = self.ops();
         self.st
-            .ctx
-            .lock()
+            .lock_ctx()
             .reduce::<R, _>(&ops, alg, op, dest, src, nelems);
         Ok(())
     }
@@ -719,7 +795,7 @@ impl<'a> Team<'a> {
         need(dest, n)?;
         need(src, n)?;
         let ops = self.ops();
-        self.st.ctx.lock().scan_sum::<T, _>(
+        self.st.lock_ctx().scan_sum::<T, _>(
             &ops,
             inclusive,
             sym_off(self.rt, dest),

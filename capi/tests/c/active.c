@@ -143,6 +143,40 @@ static void run(int start, int log, int size) {
     shmem_barrier(start, log, size, pSync);
 }
 
+/* Large messages (several scratch segments per call) on three overlapping sets in turn:
+ * sum_to_all of BIG longs and broadcast64 of BIG words; a PE in both sets calls them in
+ * the same order as the others, as the spec requires. */
+#define BIG 20000
+static long pWrkBig[BIG / 2 + 1 + SHMEM_REDUCE_MIN_WRKDATA_SIZE];
+static long pSyncA[SHMEM_REDUCE_SYNC_SIZE], pSyncB[SHMEM_REDUCE_SYNC_SIZE],
+    pSyncC[SHMEM_REDUCE_SYNC_SIZE];
+
+static void big(int start, int log, int size, long *ps, long *s, long *d, int iter) {
+    int stride = 1 << log;
+    for (int i = 0; i < BIG; i++)
+        s[i] = (long)ME * 1000003 + i * 7 + iter;
+    shmem_long_sum_to_all(d, s, BIG, start, log, size, pWrkBig, ps);
+    for (int i = 0; i < BIG; i++) {
+        long want = 0;
+        for (int j = 0; j < size; j++)
+            want += (long)(start + j * stride) * 1000003 + i * 7 + iter;
+        if (d[i] != want) {
+            CHECK(0, "big sum_to_all set %d/%d/%d iter %d [%d] = %ld want %ld", start, log,
+                  size, iter, i, d[i], want);
+        }
+    }
+    shmem_sync(start, log, size, ps); /* everyone read d before it is written again */
+    int root = iter % size;
+    shmem_broadcast64(d, s, BIG, root, start, log, size, ps);
+    int me = (ME - start) / stride;
+    if (me != root)
+        for (int i = 0; i < BIG; i++)
+            if (d[i] != (long)(start + root * stride) * 1000003 + i * 7 + iter) {
+                CHECK(0, "big broadcast64 set %d/%d/%d iter %d [%d]", start, log, size, iter, i);
+            }
+    shmem_sync(start, log, size, ps);
+}
+
 int main(void) {
     shmem_init();
     ME = shmem_my_pe();
@@ -167,6 +201,24 @@ int main(void) {
             for (int k = 0; k < 4; k++)
                 shmem_malloc(64 * sizeof(int64_t));
     }
+    /* overlapping sets in turn, large messages */
+    for (int i = 0; i < SHMEM_REDUCE_SYNC_SIZE; i++)
+        pSyncA[i] = pSyncB[i] = pSyncC[i] = SHMEM_SYNC_VALUE;
+    long *bs = shmem_malloc(3 * BIG * sizeof(long)), *bd = shmem_malloc(3 * BIG * sizeof(long));
+    if (npes >= 2) {
+        int h = npes / 2;
+        for (int it = 0; it < 6; it++) {
+            if (ME % 2 == 0)
+                big(0, 1, nev, pSyncA, bs, bd, it);
+            if (ME >= h)
+                big(h, 0, npes - h, pSyncB, bs + BIG, bd + BIG, it);
+            /* all but PE 0: its members' indices collide with the evens' on purpose */
+            if (npes >= 3 && ME >= 1)
+                big(1, 0, npes - 1, pSyncC, bs + 2 * BIG, bd + 2 * BIG, it);
+        }
+    }
+    shmem_free(bs);
+    shmem_free(bd);
     /* back-to-back barriers on overlapping sets */
     for (int i = 0; i < 20; i++) {
         shmem_barrier(0, 0, npes, pSync);
