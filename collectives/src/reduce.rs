@@ -1,6 +1,7 @@
-//! All-reduce: recursive doubling and ring (reduce-scatter + allgather).
+//! All-reduce: recursive doubling, ring (reduce-scatter + allgather) and Rabenseifner
+//! (reduce-scatter by recursive halving + allgather by recursive doubling).
 
-use crate::ctx::{floor_log2, SMALL_REDUCE_BYTES};
+use crate::ctx::{floor_log2, PORT_ALIGN, SMALL_REDUCE_BYTES};
 use crate::types::{as_bytes, as_bytes_mut};
 use crate::{CollCtx, CollOps, Op, ReduceAlgorithm, Reducible};
 use std::mem::size_of;
@@ -29,11 +30,11 @@ impl CollCtx {
         );
         let n = self.size();
         let esz = size_of::<T>();
-        let (ports, per_port_factor) = match alg {
-            ReduceAlgorithm::RecursiveDoubling => (floor_log2(n) + 1, 1),
-            ReduceAlgorithm::Ring => (2, n),
+        let seg = match alg {
+            ReduceAlgorithm::RecursiveDoubling => (self.port_bytes(floor_log2(n) + 1) / esz).max(1),
+            ReduceAlgorithm::Ring => (self.port_bytes(2) / esz).max(1) * n,
+            ReduceAlgorithm::Rabenseifner => self.rab_seg(esz),
         };
-        let seg = (self.port_bytes(ports) / esz).max(1) * per_port_factor;
         // One segment of at most SMALL_REDUCE_BYTES: the grant-free path.
         let small = alg == ReduceAlgorithm::RecursiveDoubling
             && nelems > 0
@@ -57,6 +58,7 @@ impl CollCtx {
                     self.rd_segment(ops, op, d, &mut acc, &mut tmp)
                 }
                 ReduceAlgorithm::Ring => self.ring_segment(ops, op, d, &mut acc, &mut tmp),
+                ReduceAlgorithm::Rabenseifner => self.rab_segment(ops, op, d, &mut acc, &mut tmp),
             }
             start += m;
         }
@@ -216,4 +218,134 @@ impl CollCtx {
             self.recv(ops, left);
         }
     }
+
+    /// Elements per Rabenseifner segment: the largest `m` whose [`rab_layout`] fits in
+    /// scratch (at least 1).
+    pub(crate) fn rab_seg(&self, esz: usize) -> usize {
+        let n = self.size();
+        let logp = floor_log2(n);
+        let fold = n != 1 << logp;
+        // rab_layout(m) <= m * esz * (1 + fold) + logp * (esz + PORT_ALIGN) + fold * PORT_ALIGN
+        let fixed = logp * (esz + PORT_ALIGN) + if fold { PORT_ALIGN } else { 0 };
+        let m = (self.scratch_len.saturating_sub(fixed) / (esz * (1 + fold as usize))).max(1);
+        debug_assert!(rab_layout(m, esz, logp, fold).1 <= self.scratch_len);
+        m
+    }
+
+    /// Rabenseifner's all-reduce on one segment of `m` elements. With p the largest power
+    /// of two <= n and r = n - p, the first 2r members pair up as in recursive doubling:
+    /// each even one sends its whole segment to its odd neighbour (scratch, fold port),
+    /// which combines it in and joins the core of p members; at the end the odd one sends
+    /// the result straight into the even one's `dest`. In the core (virtual rank v), the
+    /// segment is cut into p chunks (chunk c: elements `c * m / p .. (c + 1) * m / p`);
+    ///
+    /// - reduce-scatter by recursive halving: in round k (k = 0..log2 p) this PE's region
+    ///   of p / 2^k chunks is halved; it keeps the half its bit `p / 2^(k+1)` selects and
+    ///   sends the other half to partner `v ^ p / 2^(k+1)` (scratch port k, granted at the
+    ///   start of the segment), then folds in what the partner sent for its half. After
+    ///   the last round it holds the total of chunk v;
+    /// - allgather by recursive doubling straight into `dest`: in round k it sends its
+    ///   aligned block of 2^k chunks to `v ^ 2^k` and receives the neighbouring block.
+    ///
+    /// Each chunk's total is computed on exactly one member and only copied from there, so
+    /// every member gets bitwise the same result whatever the operator (no reliance on
+    /// `combine` being commutative bit for bit). Per PE: about 2m elements moved and m
+    /// combined in 2 log2 p steps (ring: the same bytes in 2 (n - 1) steps; recursive
+    /// doubling: m log2 p of each in log2 p steps).
+    fn rab_segment<T: Reducible, O: CollOps>(
+        &mut self,
+        ops: &O,
+        op: Op,
+        dest: usize,
+        acc: &mut [T],
+        tmp: &mut Vec<T>,
+    ) {
+        let n = self.size();
+        let me = self.me;
+        let m = acc.len();
+        let esz = size_of::<T>();
+        let logp = floor_log2(n);
+        let p = 1usize << logp;
+        let r = n - p;
+        let (offs, _) = rab_layout(m, esz, logp, r > 0);
+        let sb = self.scratch;
+        let port_at = |k: usize| sb + offs[k];
+        let fold = logp;
+        let real = |v: usize| if v < r { 2 * v + 1 } else { v + r };
+        let newrank = if me < 2 * r {
+            (me % 2 == 1).then_some(me / 2)
+        } else {
+            Some(me - r)
+        };
+        // grants for everything this segment will receive in scratch
+        if me < 2 * r && me % 2 == 1 {
+            self.grant(ops, me - 1);
+        }
+        if let Some(v) = newrank {
+            for k in 0..logp {
+                self.grant(ops, real(v ^ (p >> (k + 1))));
+            }
+        }
+        let Some(v) = newrank else {
+            // folded-away member: contribute, then receive the result in dest
+            self.send(ops, me + 1, port_at(fold), as_bytes(acc), true);
+            self.recv(ops, me + 1);
+            return;
+        };
+        if me < 2 * r {
+            self.recv(ops, me - 1);
+            Self::fold_in(ops, op, port_at(fold), acc, tmp);
+        }
+        let lo = |c: usize| c * m / p;
+        // reduce-scatter: this PE's region is chunks a..a + 2h
+        let mut a = 0;
+        for k in 0..logp {
+            let h = p >> (k + 1);
+            let partner = real(v ^ h);
+            let (keep, give) = if v & h == 0 { (a, a + h) } else { (a + h, a) };
+            self.send(
+                ops,
+                partner,
+                port_at(k),
+                as_bytes(&acc[lo(give)..lo(give + h)]),
+                true,
+            );
+            self.recv(ops, partner);
+            Self::fold_in(ops, op, port_at(k), &mut acc[lo(keep)..lo(keep + h)], tmp);
+            a = keep;
+        }
+        debug_assert_eq!(a, v);
+        // allgather: this PE holds chunks b..b + d, b = v rounded down to a multiple of d
+        let at = |c: usize| dest + lo(c) * esz;
+        ops.write_local(at(v), as_bytes(&acc[lo(v)..lo(v + 1)]));
+        for k in 0..logp {
+            let d = 1usize << k;
+            let b = v & !(d - 1);
+            self.send_local(ops, real(v ^ d), at(b), at(b), at(b + d) - at(b), false);
+            self.recv(ops, real(v ^ d));
+        }
+        if me < 2 * r {
+            self.send_local(ops, me - 1, dest, dest, size_of_val(acc), false);
+        }
+    }
+}
+
+/// Scratch layout of a Rabenseifner segment of `m` elements of `esz` bytes over a core of
+/// 2^`logp` members: the port of reduce-scatter round k at `offs[k]` (relative to scratch),
+/// sized for ceil(m / 2^(k+1)) elements, the most a half-region of that round holds
+/// (`lo(c + h) - lo(c) <= ceil(h * m / p)`); with `fold`, the fold port (m elements) at
+/// `offs[logp]`. Returns the offsets and the total bytes.
+fn rab_layout(m: usize, esz: usize, logp: usize, fold: bool) -> (Vec<usize>, usize) {
+    let align = |b: usize| b.div_ceil(PORT_ALIGN) * PORT_ALIGN;
+    let mut offs = Vec::with_capacity(logp + 1);
+    let mut off = 0;
+    for k in 0..logp {
+        offs.push(off);
+        off += align(m.div_ceil(1 << (k + 1)) * esz);
+    }
+    offs.push(off);
+    if fold {
+        off += align(m * esz);
+    }
+    (offs, off)
 }

@@ -5,7 +5,7 @@
 //! |---|---|
 //! | `RSHMEM_BARRIER_ALGORITHM` | `auto`, `dissemination` |
 //! | `RSHMEM_BCAST_ALGORITHM` | `auto`, `binomial`, `scatter-allgather` |
-//! | `RSHMEM_REDUCE_ALGORITHM` | `auto`, `recursive-doubling`, `ring` |
+//! | `RSHMEM_REDUCE_ALGORITHM` | `auto`, `recursive-doubling`, `ring`, `rabenseifner` |
 //! | `RSHMEM_COLLECT_ALGORITHM` | `auto`, `recursive-doubling`, `ring` |
 //! | `RSHMEM_ALLTOALL_ALGORITHM` | `auto`, `pairwise` |
 //!
@@ -34,8 +34,13 @@ pub enum BcastAlgorithm {
 pub enum ReduceAlgorithm {
     /// Recursive doubling: log2 n exchanges of the whole vector. Small vectors.
     RecursiveDoubling,
-    /// Ring reduce-scatter + ring allgather. Large vectors.
+    /// Ring reduce-scatter + ring allgather: 2 (n - 1) steps of m / n. Large vectors.
     Ring,
+    /// Rabenseifner: reduce-scatter by recursive halving + allgather by recursive
+    /// doubling, 2 log2 p steps moving about 2m in all (p: the largest power of two
+    /// <= n; the other n - p members fold into a partner first and get the result back
+    /// from it). Large vectors.
+    Rabenseifner,
 }
 
 /// Collect / fcollect algorithms.
@@ -131,8 +136,8 @@ impl Named for BcastAlgorithm {
 }
 impl Named for ReduceAlgorithm {
     const VAR: &'static str = "RSHMEM_REDUCE_ALGORITHM";
-    const NAMES: &'static [&'static str] = &["recursive-doubling", "ring"];
-    const VALUES: &'static [Self] = &[Self::RecursiveDoubling, Self::Ring];
+    const NAMES: &'static [&'static str] = &["recursive-doubling", "ring", "rabenseifner"];
+    const VALUES: &'static [Self] = &[Self::RecursiveDoubling, Self::Ring, Self::Rabenseifner];
 }
 impl Named for CollectAlgorithm {
     const VAR: &'static str = "RSHMEM_COLLECT_ALGORITHM";

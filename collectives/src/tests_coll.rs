@@ -113,6 +113,11 @@ fn check_elems<T: Gen>(what: &str, got: &[T], want: &[T]) {
 }
 
 const SIZES: [usize; 7] = [0, 1, 3, 8, 100, 1001, 5000];
+const REDUCE_ALGORITHMS: [ReduceAlgorithm; 3] = [
+    ReduceAlgorithm::RecursiveDoubling,
+    ReduceAlgorithm::Ring,
+    ReduceAlgorithm::Rabenseifner,
+];
 const SMALL: [usize; 5] = [0, 1, 3, 100, 301];
 
 #[test]
@@ -188,7 +193,7 @@ fn reduce_cases<T: Gen>(
     sizes: &[usize],
 ) {
     let esz = size_of::<T>();
-    for alg in [ReduceAlgorithm::RecursiveDoubling, ReduceAlgorithm::Ring] {
+    for alg in REDUCE_ALGORITHMS {
         for op in Op::ALL.into_iter().filter(|&op| T::supports(op)) {
             for &len in sizes {
                 if len * esz > max_bytes {
@@ -288,6 +293,190 @@ fn reductions_all_types_ops_algorithms() {
             reduce_cases::<Complex<f32>>(pe, &mut c, n, &mut case, max, &SMALL);
             reduce_cases::<Complex<f64>>(pe, &mut c, n, &mut case, max, &SMALL);
         });
+    }
+}
+
+fn want_reduce<T: Gen>(n: usize, case: u64, op: Op, len: usize) -> Vec<T> {
+    let mut want: Vec<T> = data(0, case, op, len);
+    for j in 1..n {
+        T::combine(op, &mut want, &data::<T>(j, case, op, len));
+    }
+    want
+}
+
+/// Rabenseifner around its segment length (one element short of a segment, exactly one,
+/// one more, several plus a remainder not divisible by n), with the test's minimum scratch
+/// and with a larger, unaligned one (other segment lengths and port offsets).
+#[test]
+fn rabenseifner_segment_boundaries() {
+    fn cases<T: Gen>(pe: &Pe, c: &mut CollCtx, n: usize, case: &mut u64, max: usize) {
+        let seg = c.rab_seg(size_of::<T>());
+        let mut sizes = vec![seg - 1, seg, seg + 1, 3 * seg + 2 * n + 1, n - 1, n + 1];
+        sizes.retain(|&len| len * size_of::<T>() <= max);
+        assert!(
+            sizes.contains(&(seg + 1)),
+            "segment of {seg} too large for the test"
+        );
+        for op in [Op::Sum, Op::Max, Op::Prod]
+            .into_iter()
+            .filter(|&op| T::supports(op))
+        {
+            for &len in &sizes {
+                *case += 1;
+                pe.write_local(0, as_bytes(&data::<T>(pe.me, *case, op, len)));
+                let dest = if (*case).is_multiple_of(2) { 0 } else { max };
+                c.reduce::<T, _>(pe, ReduceAlgorithm::Rabenseifner, op, dest, 0, len);
+                let what = format!(
+                    "{} {op:?} n={n} len={len} seg={seg}",
+                    std::any::type_name::<T>()
+                );
+                check_elems(
+                    &what,
+                    &read::<T>(pe, dest, len),
+                    &want_reduce(n, *case, op, len),
+                );
+                c.barrier(pe);
+            }
+        }
+    }
+    let max = 60_000;
+    for scratch in [SCRATCH, 3 * SCRATCH + 40] {
+        for n in 1..=8 {
+            let w = World::new(n, 2 * max + scratch, CollCtx::signal_slots(n));
+            w.run(|pe| {
+                let mut c = CollCtx::new(ActiveSet::world(n), pe.me, 0, 2 * max, scratch);
+                let mut case = 0;
+                cases::<u8>(pe, &mut c, n, &mut case, max);
+                cases::<i32>(pe, &mut c, n, &mut case, max);
+                cases::<f64>(pe, &mut c, n, &mut case, max);
+                cases::<Complex<f64>>(pe, &mut c, n, &mut case, max);
+            });
+        }
+    }
+}
+
+/// Rabenseifner calls back to back, with no barrier in between (fast members run ahead
+/// into the next call; every call has a fresh destination), interleaved with the other
+/// reductions (the scratch is large enough for the grant-free small path), a scan, a
+/// broadcast and a collect on the same context.
+#[test]
+fn rabenseifner_back_to_back_and_interleaved() {
+    let region = 24_000;
+    let calls = 64;
+    let mem = region * (calls + 1);
+    for n in 1..=8 {
+        let scratch = 2 * SCRATCH;
+        let w = World::new(n, mem + scratch, CollCtx::signal_slots(n));
+        w.run(|pe| {
+            let mut c = CollCtx::new(ActiveSet::world(n), pe.me, 0, mem, scratch);
+            assert_ne!(c.small_base, 0, "no small-reduce area");
+            for k in 0..calls {
+                let case = k as u64;
+                let dest = region * (k + 1);
+                let reduce = |c: &mut CollCtx, alg: ReduceAlgorithm, op: Op, len: usize| {
+                    pe.write_local(0, as_bytes(&data::<i64>(pe.me, case, op, len)));
+                    c.reduce::<i64, _>(pe, alg, op, dest, 0, len);
+                    let what = format!("call {k}: {alg:?} {op:?} n={n} len={len}");
+                    check_elems(
+                        &what,
+                        &read::<i64>(pe, dest, len),
+                        &want_reduce(n, case, op, len),
+                    );
+                };
+                match k % 8 {
+                    // Rabenseifner: several segments, one, less than a chunk per member
+                    0 | 3 | 6 => {
+                        let len = [2_900, 333, 1, 5, 1_001][k % 5];
+                        let op = [Op::Sum, Op::Xor, Op::Min][k % 3];
+                        reduce(&mut c, ReduceAlgorithm::Rabenseifner, op, len);
+                    }
+                    1 => reduce(&mut c, ReduceAlgorithm::RecursiveDoubling, Op::Sum, 3),
+                    2 => reduce(&mut c, ReduceAlgorithm::Ring, Op::Prod, 700),
+                    4 => reduce(&mut c, ReduceAlgorithm::RecursiveDoubling, Op::Max, 900),
+                    5 => {
+                        pe.write_local(0, as_bytes(&data::<i64>(pe.me, case, Op::Sum, 50)));
+                        c.scan_sum::<i64, _>(pe, true, dest, 0, 50);
+                        let mut want = vec![0i64; 50];
+                        for j in 0..=pe.me {
+                            i64::combine(Op::Sum, &mut want, &data::<i64>(j, case, Op::Sum, 50));
+                        }
+                        assert_eq!(read::<i64>(pe, dest, 50), want, "call {k}: scan");
+                    }
+                    _ => {
+                        if k % 16 == 7 {
+                            let root = k % n;
+                            pe.write_local(0, &bytes(pe.me, case, 2000));
+                            c.broadcast(pe, BcastAlgorithm::ScatterAllgather, root, dest, 0, 2000);
+                            assert_eq!(read::<u8>(pe, dest, 2000), bytes(root, case, 2000));
+                        } else {
+                            pe.write_local(0, &bytes(pe.me, case, 7 * pe.me));
+                            let total =
+                                c.collect(pe, |_, _| CollectAlgorithm::Ring, dest, 0, 7 * pe.me);
+                            let want: Vec<u8> =
+                                (0..n).flat_map(|j| bytes(j, case, 7 * j)).collect();
+                            assert_eq!(read::<u8>(pe, dest, total), want, "call {k}: collect");
+                        }
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// Every member gets bitwise the same floats, whatever the order of combination would
+/// give: sums of wildly different magnitudes (rounding depends on the order) and max/min
+/// over signed zeros (`max(0.0, -0.0)` depends on the operand order). Checked for the
+/// algorithms that compute each total on one member (ring, Rabenseifner).
+#[test]
+fn rabenseifner_and_ring_results_bitwise_identical() {
+    fn gen(pe: usize, i: usize, op: Op) -> f64 {
+        let h = hash(pe as u64, i as u64, 77);
+        match op {
+            Op::Max | Op::Min => {
+                if h.is_multiple_of(2) {
+                    0.0
+                } else {
+                    -0.0
+                }
+            }
+            _ => (h % 1000) as f64 * [1e-9, 1.0, 1e9, -1e9][(h >> 20) as usize % 4] / 7.0,
+        }
+    }
+    let len = 1_234;
+    for n in 2..=8 {
+        for alg in [ReduceAlgorithm::Ring, ReduceAlgorithm::Rabenseifner] {
+            for op in [Op::Sum, Op::Prod, Op::Max, Op::Min] {
+                let w = world(n, 2 * 8 * len);
+                let out = std::sync::Mutex::new(vec![Vec::new(); n]);
+                w.run(|pe| {
+                    let mut c = ctx(pe, n, 2 * 8 * len);
+                    let mine: Vec<f64> = (0..len).map(|i| gen(pe.me, i, op)).collect();
+                    pe.write_local(0, as_bytes(&mine));
+                    c.reduce::<f64, _>(pe, alg, op, 8 * len, 0, len);
+                    out.lock().unwrap()[pe.me] = read::<f64>(pe, 8 * len, len);
+                });
+                let out = out.into_inner().unwrap();
+                for (j, got) in out.iter().enumerate() {
+                    for (i, (g, g0)) in got.iter().zip(&out[0]).enumerate() {
+                        assert_eq!(
+                            g.to_bits(),
+                            g0.to_bits(),
+                            "{alg:?} {op:?} n={n}: element {i} differs on PE {j} and PE 0"
+                        );
+                    }
+                    if op == Op::Sum {
+                        for (i, g) in got.iter().enumerate() {
+                            let want: f64 = (0..n).map(|p| gen(p, i, op)).sum();
+                            let scale: f64 = (0..n).map(|p| gen(p, i, op).abs()).sum();
+                            assert!(
+                                (g - want).abs() <= 1e-12 * scale,
+                                "{alg:?} n={n}: element {i}: {g} vs {want}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -456,10 +645,10 @@ fn interleaved_disjoint_sets() {
                 0 => {
                     let src = data::<i64>(ti, case, Op::Sum, 300);
                     pe.write_local(0, as_bytes(&src));
-                    let alg = if k % 8 == 0 {
-                        ReduceAlgorithm::Ring
-                    } else {
-                        ReduceAlgorithm::RecursiveDoubling
+                    let alg = match k % 12 {
+                        0 => ReduceAlgorithm::Ring,
+                        4 => ReduceAlgorithm::Rabenseifner,
+                        _ => ReduceAlgorithm::RecursiveDoubling,
                     };
                     team.reduce::<i64, _>(pe, alg, Op::Sum, dest, 0, 300);
                     let mut want = vec![0i64; 300];
@@ -541,13 +730,15 @@ fn selection_defaults_and_overrides() {
     assert_eq!(choose_reduce(&o, 1, 2), ReduceAlgorithm::Ring);
     assert_eq!(o.collect, None);
     assert_eq!(o.barrier, None);
+    let o = Overrides::from_lookup(env(&[("RSHMEM_REDUCE_ALGORITHM", " Rabenseifner ")])).unwrap();
+    assert_eq!(choose_reduce(&o, 8, 3), ReduceAlgorithm::Rabenseifner);
 
-    let e =
-        Overrides::from_lookup(env(&[("RSHMEM_REDUCE_ALGORITHM", "rabenseifner")])).unwrap_err();
+    let e = Overrides::from_lookup(env(&[("RSHMEM_REDUCE_ALGORITHM", "rabenseifer")])).unwrap_err();
     assert_eq!(e.var, "RSHMEM_REDUCE_ALGORITHM");
     let msg = e.to_string();
     assert!(
-        msg.contains("rabenseifner") && msg.contains("recursive-doubling") && msg.contains("ring"),
+        msg.contains("\"rabenseifer\"")
+            && msg.contains("auto, recursive-doubling, ring, rabenseifner"),
         "{msg}"
     );
 }
@@ -576,10 +767,7 @@ mod props {
     }
 
     fn alg() -> impl Strategy<Value = ReduceAlgorithm> {
-        prop_oneof![
-            Just(ReduceAlgorithm::RecursiveDoubling),
-            Just(ReduceAlgorithm::Ring)
-        ]
+        proptest::sample::select(REDUCE_ALGORITHMS.to_vec())
     }
 
     proptest! {

@@ -114,6 +114,7 @@ fn shuttle_reduce_handshakes() {
                 for (k, alg) in [
                     ReduceAlgorithm::RecursiveDoubling,
                     ReduceAlgorithm::Ring,
+                    ReduceAlgorithm::Rabenseifner,
                     ReduceAlgorithm::RecursiveDoubling,
                 ]
                 .into_iter()
@@ -175,6 +176,34 @@ fn shuttle_small_reduce_without_grants() {
                 })
             },
             2000,
+            3,
+        );
+    }
+}
+
+/// Rabenseifner back to back with no barrier, at 4 PEs (power of two) and 5 (one member
+/// folded into a partner): scratch ports re-granted per call, the allgather and the fold
+/// result written straight into `dest`, which is the same for every call.
+#[test]
+fn shuttle_rabenseifner_back_to_back() {
+    for n in [4usize, 5] {
+        shuttle::check_pct(
+            move || {
+                run_with(n, MIN_SCRATCH_BYTES, move |pe, mut c| {
+                    for k in 0..3usize {
+                        let v: Vec<u16> = (0..5).map(|i| (pe.me * 7 + i + 20 * k) as u16).collect();
+                        pe.write_local(0, as_bytes(&v));
+                        c.reduce::<u16, _>(&pe, ReduceAlgorithm::Rabenseifner, Op::Sum, 16, 0, 5);
+                        let mut got = [0u16; 5];
+                        pe.read_local(16, as_bytes_mut(&mut got));
+                        let want: Vec<u16> = (0..5)
+                            .map(|i| (0..n).map(|j| (j * 7 + i + 20 * k) as u16).sum())
+                            .collect();
+                        assert_eq!(got.to_vec(), want, "n={n} call {k}");
+                    }
+                })
+            },
+            300,
             3,
         );
     }
