@@ -19,7 +19,11 @@
 #   perftest: ib_write_lat -s 8, ib_read_lat -s 8, ib_atomic_lat (FETCH_AND_ADD),
 #             ib_write_bw -s 1048576 (server and client in the guest, client -> 10.77.0.1)
 #   rshmem (RSHMEM_TRANSPORT=verbs rshmemrun -n 2 rshmem-osu, PE 0 -> PE 1):
-#             put_lat 8 B (put + quiet), get_lat 8 B, atomic_lat fetch_add, put_bw 1 MiB,
+#             put_lat 8 B (put + quiet), get_lat 8 B, atomic_lat fetch_add, each as a mean
+#             and with --typical (median of per-operation times, perftest's t_typical),
+#             pingpong_lat (8-byte p + wait_until, half a round trip: ib_write_lat's
+#             definition), put_bw 1 MiB from private memory and --symmetric-src (registered,
+#             zero-copy),
 #             msg_rate 8 B three ways: default (selective signaling + inline),
 #             RSHMEM_VERBS_SIGNAL_EVERY=1 (every WR signaled), and
 #             RSHMEM_VERBS_SIGNAL_EVERY=1 RSHMEM_VERBS_INLINE=0 (signaled, not inline)
@@ -122,7 +126,13 @@ rshmem_set() {  # rshmem_set LABEL DIR
     osu "$l" "$d" put_lat '^put_lat,8,latency_us' -- put_lat --min-size 8 --max-size 8 --iters "$n"
     osu "$l" "$d" get_lat '^get_lat,8,latency_us' -- get_lat --min-size 8 --max-size 8 --iters "$n"
     osu "$l" "$d" amo_lat '^atomic_lat,fetch_add,latency_us' -- atomic_lat --iters "$n"
+    osu "$l" "$d" put_lat_t '^put_lat,8,latency_us' -- put_lat --min-size 8 --max-size 8 --iters "$n" --typical
+    osu "$l" "$d" get_lat_t '^get_lat,8,latency_us' -- get_lat --min-size 8 --max-size 8 --iters "$n" --typical
+    osu "$l" "$d" amo_lat_t '^atomic_lat,fetch_add,latency_us' -- atomic_lat --iters "$n" --typical
+    osu "$l" "$d" pp_lat '^pingpong_lat,8,latency_us' -- pingpong_lat --iters "$n"
+    osu "$l" "$d" pp_lat_t '^pingpong_lat,8,latency_us' -- pingpong_lat --iters "$n" --typical
     osu "$l" "$d" put_bw '^put_bw,1048576,bandwidth_MB_s' -- put_bw --min-size 1M --max-size 1M --iters 1024 --warmup 256 --window 16
+    osu "$l" "$d" put_bw_sym '^put_bw,1048576,bandwidth_MB_s' -- put_bw --min-size 1M --max-size 1M --iters 1024 --warmup 256 --window 16 --symmetric-src
     osu "$l" "$d" mr_sel '^msg_rate,8,messages_s' -- msg_rate --iters $((2 * n)) --window 64
     osu "$l" "$d" mr_sig '^msg_rate,8,messages_s' RSHMEM_VERBS_SIGNAL_EVERY=1 -- msg_rate --iters $((2 * n)) --window 64
     osu "$l" "$d" mr_sig_noinl '^msg_rate,8,messages_s' RSHMEM_VERBS_SIGNAL_EVERY=1 RSHMEM_VERBS_INLINE=0 -- msg_rate --iters $((2 * n)) --window 64
@@ -164,13 +174,20 @@ table() {  # table LABEL
     echo
     echo "| measure | rshmem | perftest | ratio | target | |"
     echo "|---|---:|---:|---:|---|---|"
-    row "put 8 B + quiet (us) / ib_write_lat" "$(med "${R[$l/put_lat]}")" "$wl" lat 1.15
-    row "get 8 B (us) / ib_read_lat" "$(med "${R[$l/get_lat]}")" "$rl" lat 1.15
-    row "fetch_add (us) / ib_atomic_lat FADD" "$(med "${R[$l/amo_lat]}")" "$al" lat 1.15
-    row "put + quiet / ib_write_lat t_avg" "$(med "${R[$l/put_lat]}")" "$(med "${R[write_lat_avg]}")" lat 1.15
-    row "get / ib_read_lat t_avg" "$(med "${R[$l/get_lat]}")" "$(med "${R[read_lat_avg]}")" lat 1.15
-    row "fetch_add / ib_atomic_lat t_avg" "$(med "${R[$l/amo_lat]}")" "$(med "${R[atomic_lat_avg]}")" lat 1.15
-    row "put_bw 1 MiB (MB/s) / ib_write_bw" "$(med "${R[$l/put_bw]}")" "$bw" bw 0.9
+    echo "| *same statistic and definition as perftest (median of per-operation times)* | | | | | |"
+    row "ping-pong 8 B typ / ib_write_lat typ" "$(med "${R[$l/pp_lat_t]}")" "$wl" lat 1.15
+    row "get 8 B typ / ib_read_lat typ" "$(med "${R[$l/get_lat_t]}")" "$rl" lat 1.15
+    row "fetch_add typ / ib_atomic_lat typ" "$(med "${R[$l/amo_lat_t]}")" "$al" lat 1.15
+    echo "| *means against perftest's t_avg* | | | | | |"
+    row "ping-pong mean / ib_write_lat t_avg" "$(med "${R[$l/pp_lat]}")" "$(med "${R[write_lat_avg]}")" lat 1.15
+    row "get mean / ib_read_lat t_avg" "$(med "${R[$l/get_lat]}")" "$(med "${R[read_lat_avg]}")" lat 1.15
+    row "fetch_add mean / ib_atomic_lat t_avg" "$(med "${R[$l/amo_lat]}")" "$(med "${R[atomic_lat_avg]}")" lat 1.15
+    echo "| *put + quiet (a full round trip) against ib_write_lat (half of one)* | | | | | |"
+    row "put+quiet typ / ib_write_lat typ" "$(med "${R[$l/put_lat_t]}")" "$wl" lat 1.15
+    row "put+quiet mean / ib_write_lat t_avg" "$(med "${R[$l/put_lat]}")" "$(med "${R[write_lat_avg]}")" lat 1.15
+    echo "| *bandwidth (MB/s)* | | | | | |"
+    row "put_bw 1 MiB sym src / ib_write_bw" "$(med "${R[$l/put_bw_sym]}")" "$bw" bw 0.9
+    row "put_bw 1 MiB private src / ib_write_bw" "$(med "${R[$l/put_bw]}")" "$bw" bw 0.9
     row "msg rate 8 B: selective / every-sig" "$(med "${R[$l/mr_sel]}")" "$(med "${R[$l/mr_sig]}")" mr 2
     row "msg rate 8 B: selective / sig+no-inl" "$(med "${R[$l/mr_sel]}")" "$(med "${R[$l/mr_sig_noinl]}")" mr 2
 }
@@ -178,7 +195,7 @@ echo
 echo "== raw values per run (perftest latencies: t_typical and t_avg us; ib_write_bw: BW average MiB/s)"
 for k in write_lat write_lat_avg read_lat read_lat_avg atomic_lat atomic_lat_avg write_bw; do printf '  %-22s %s\n' "$k" "${R[$k]}"; done
 for l in new ${BASE:+base}; do
-    for k in put_lat get_lat amo_lat put_bw mr_sel mr_sig mr_sig_noinl; do
+    for k in put_lat get_lat amo_lat put_lat_t get_lat_t amo_lat_t pp_lat pp_lat_t put_bw put_bw_sym mr_sel mr_sig mr_sig_noinl; do
         printf '  %-22s %s\n' "$l/$k" "${R[$l/$k]:-}"
     done
 done

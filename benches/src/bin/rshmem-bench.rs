@@ -29,7 +29,7 @@
 //! number of bytes per size), at least 10; bandwidth tests (put_bw, get_bw, put_bibw,
 //! msg_rate, memcpy_bw) scale only above 64 KiB, and run at least 2 windows.
 use clap::{Parser, ValueEnum};
-use rshmem::{Op, Shmem, SymVec};
+use rshmem::{Cmp, Op, Shmem, SymVec};
 use rshmem_benches::{
     bw_ops, csv_header, json_begin, json_end, parse_size, scaled_iters, sizes, AlignedBuf, Report,
     Style,
@@ -57,6 +57,10 @@ enum Test {
     /// 64-bit AMO latency: fetch_add, fetch, swap, compare_swap, add, inc (us)
     #[value(name = "atomic_lat", alias = "atomic-lat")]
     AtomicLat,
+    /// 8-byte p / wait_until ping-pong between PE 0 and its partner, half the round trip
+    /// (us): what perftest's ib_write_lat measures
+    #[value(name = "pingpong_lat", alias = "pingpong-lat")]
+    PingpongLat,
     /// put_nbi + quiet latency, 1 B to 4 MiB (us)
     #[value(name = "put_nbi_lat", alias = "put-nbi-lat")]
     PutNbiLat,
@@ -146,6 +150,16 @@ struct Args {
     /// PEs only take part in the barriers.
     #[arg(long, value_name = "PE")]
     peer: Option<usize>,
+    /// put_lat, get_lat and atomic_lat: time every operation on its own and report the
+    /// median (perftest's `t_typical`) instead of the mean, which stalls inflate (under
+    /// emulation a few ms-long stalls dominate a mean of 50 us operations).
+    #[arg(long)]
+    typical: bool,
+    /// put_bw: take the source from the symmetric heap instead of private memory (on
+    /// verbs it is registered, so large puts go zero-copy instead of through the bounce
+    /// buffer, as `ib_write_bw`'s registered buffers do).
+    #[arg(long)]
+    symmetric_src: bool,
 }
 
 fn window_parser(s: &str) -> Result<usize, String> {
@@ -264,11 +278,49 @@ fn usecs(t: Instant, ops: usize) -> f64 {
     t.elapsed().as_secs_f64() * 1e6 / ops as f64
 }
 
+/// Times `n` calls of `op` (given the iteration number): the mean in us, or with
+/// `--typical` the median of the calls timed one by one. `fin` runs once after the loop,
+/// inside the mean's timing (the closing quiet of non-fetching operations).
+fn time_each(
+    ctx: &Ctx,
+    n: usize,
+    mut op: impl FnMut(u64) -> rshmem::Result<()>,
+    fin: impl FnOnce(),
+) -> rshmem::Result<f64> {
+    if !ctx.args.typical {
+        let t = Instant::now();
+        for i in 0..n as u64 {
+            op(i)?;
+        }
+        fin();
+        return Ok(usecs(t, n));
+    }
+    let mut v = vec![0f64; n.max(1)];
+    for (i, slot) in v.iter_mut().enumerate().take(n) {
+        let t = Instant::now();
+        op(i as u64)?;
+        *slot = t.elapsed().as_secs_f64() * 1e6;
+    }
+    fin();
+    v.sort_by(f64::total_cmp);
+    Ok(v[v.len() / 2])
+}
+
+/// "mean over" or "median of" for the notes.
+fn stat_name(ctx: &Ctx) -> &'static str {
+    if ctx.args.typical {
+        "median (typical) of"
+    } else {
+        "mean over"
+    }
+}
+
 fn lat_notes(ctx: &Ctx, what: &str, iters: usize, warmup: usize) -> Vec<String> {
     vec![
         ctx.pair_note(),
         format!(
-            "{what}; mean over {iters} iterations (<= 8 KiB; scaled by 8 KiB/size above), {warmup} warm-up"
+            "{what}; {} {iters} iterations (<= 8 KiB; scaled by 8 KiB/size above), {warmup} warm-up",
+            stat_name(ctx)
         ),
     ]
 }
@@ -296,12 +348,17 @@ fn put_lat(ctx: &Ctx) -> rshmem::Result<()> {
                 dst.put(ctx.peer, 0, black_box(s))?;
                 ctx.shmem.quiet();
             }
-            let t = Instant::now();
-            for _ in 0..n {
-                dst.put(ctx.peer, 0, black_box(s))?;
-                ctx.shmem.quiet();
-            }
-            rep.row(&size.to_string(), &[usecs(t, n)], n);
+            let us = time_each(
+                ctx,
+                n,
+                |_| {
+                    dst.put(ctx.peer, 0, black_box(s))?;
+                    ctx.shmem.quiet();
+                    Ok(())
+                },
+                || (),
+            )?;
+            rep.row(&size.to_string(), &[us], n);
         }
         ctx.shmem.barrier_all();
     }
@@ -344,11 +401,8 @@ fn get_lat(ctx: &Ctx) -> rshmem::Result<()> {
             for _ in 0..w {
                 src.get(ctx.peer, 0, black_box(&mut *d))?;
             }
-            let t = Instant::now();
-            for _ in 0..n {
-                src.get(ctx.peer, 0, black_box(&mut *d))?;
-            }
-            rep.row(&size.to_string(), &[usecs(t, n)], n);
+            let us = time_each(ctx, n, |_| src.get(ctx.peer, 0, black_box(&mut *d)), || ())?;
+            rep.row(&size.to_string(), &[us], n);
         }
         ctx.shmem.barrier_all();
     }
@@ -418,20 +472,41 @@ fn put_bw(ctx: &Ctx) -> rshmem::Result<()> {
     let rep = ctx.report(
         "put_bw",
         "Put Bandwidth Test",
-        &bw_notes(ctx, "put_nbi x window, then quiet", iters, warmup),
+        &bw_notes(
+            ctx,
+            if ctx.args.symmetric_src {
+                "put_nbi x window from a symmetric source, then quiet"
+            } else {
+                "put_nbi x window, then quiet"
+            },
+            iters,
+            warmup,
+        ),
         "Size",
         &["Bandwidth (MB/s)"],
         2,
     );
     let dst = ctx.sym_buf(max)?;
     let src = ctx.local_buf(max, 0x33);
+    let sym_src = if ctx.args.symmetric_src {
+        let v = ctx.shmem.alloc_slice_aligned::<u8>(max.max(1), 4096)?;
+        v.write_slice(0, src.as_slice())?;
+        Some(v)
+    } else {
+        None
+    };
+    // SAFETY: nothing writes `sym_src` while the slice lives (no PE puts to it).
+    let src_bytes: &[u8] = match &sym_src {
+        Some(v) => unsafe { v.as_slice() },
+        None => src.as_slice(),
+    };
     let window = ctx.args.window;
     for &size in &sizes {
         ctx.shmem.barrier_all();
         if let Some(rep) = &rep {
             let wins = windows(iters, size, window);
             let warm = windows(warmup, size, window).min(wins);
-            let (ops, secs) = put_windows(ctx, &dst, &src.as_slice()[..size], wins, warm)?;
+            let (ops, secs) = put_windows(ctx, &dst, &src_bytes[..size], wins, warm)?;
             rep.row(&size.to_string(), &[(size * ops) as f64 / secs / 1e6], ops);
         }
         ctx.shmem.barrier_all();
@@ -522,7 +597,7 @@ fn atomic_lat(ctx: &Ctx) -> rshmem::Result<()> {
         "Atomic Operation Latency Test (64-bit)",
         &[
             ctx.pair_note(),
-            format!("mean over {iters} operations, {warmup} warm-up; non-fetching ops: one quiet after the loop, inside the timing"),
+            format!("{} {iters} operations, {warmup} warm-up; non-fetching ops: one quiet after the loop, inside the timing", stat_name(ctx)),
         ],
         "Operation",
         &["Latency (us)", "Million ops/s"],
@@ -542,13 +617,16 @@ fn atomic_lat(ctx: &Ctx) -> rshmem::Result<()> {
                 }
                 w.swap(pe, 0)?;
                 ctx.shmem.quiet();
-                let t = Instant::now();
                 let mut acc = 0u64;
-                for $i in 0..iters as u64 {
-                    acc = acc.wrapping_add($call);
-                }
-                ctx.shmem.quiet();
-                let us = usecs(t, iters);
+                let us = time_each(
+                    ctx,
+                    iters,
+                    |$i| {
+                        acc = acc.wrapping_add($call);
+                        Ok(())
+                    },
+                    || ctx.shmem.quiet(),
+                )?;
                 black_box(acc);
                 rep.row($name, &[us, 1.0 / us], iters);
             }};
@@ -573,6 +651,76 @@ fn atomic_lat(ctx: &Ctx) -> rshmem::Result<()> {
             w.inc(pe)?;
             0
         });
+    }
+    ctx.shmem.barrier_all();
+    Ok(())
+}
+
+/// PE 0 writes `i` into its partner's word with `p` and waits until its own word holds
+/// `i`; the partner waits for `i` and answers the same way. Half a round trip per
+/// iteration, as `ib_write_lat` reports (the write and the polling of memory for it, no
+/// completion); the other PEs only take part in the barriers.
+fn pingpong_lat(ctx: &Ctx) -> rshmem::Result<()> {
+    let iters = ctx.iters(100_000);
+    let warmup = ctx.warmup(iters);
+    let rep = ctx.report(
+        "pingpong_lat",
+        "Put Ping-Pong Latency Test (8-byte p, wait_until)",
+        &[
+            ctx.pair_note(),
+            format!(
+                "half the round trip; {} {iters} round trips, {warmup} warm-up",
+                stat_name(ctx)
+            ),
+        ],
+        "Size",
+        &["Latency (us)"],
+        3,
+    );
+    let word = ctx.shmem.alloc(0u64)?;
+    ctx.shmem.barrier_all();
+    let other = match ctx.me {
+        0 => Some(ctx.peer),
+        m if m == ctx.peer => Some(0),
+        _ => None,
+    };
+    if let (Some(other), true) = (other, ctx.npes > 1) {
+        let w = &*word;
+        let ping = ctx.me == 0;
+        let round = |i: u64| -> rshmem::Result<()> {
+            if ping {
+                w.p(other, i)?;
+                w.wait_until(Cmp::Eq, i);
+            } else {
+                w.wait_until(Cmp::Eq, i);
+                w.p(other, i)?;
+            }
+            Ok(())
+        };
+        for i in 1..=warmup as u64 {
+            round(i)?;
+        }
+        let base = warmup as u64 + 1;
+        if let Some(rep) = &rep {
+            let us = time_each(ctx, iters, |i| round(base + i), || ())?;
+            rep.row("8", &[us / 2.0], iters);
+        } else {
+            for i in 0..iters as u64 {
+                round(base + i)?;
+            }
+        }
+        // the last value arrived on both sides
+        let last = base + iters as u64 - 1;
+        if w.read() != last {
+            eprintln!(
+                "rshmem-bench: pingpong_lat: PE {} holds {} instead of {last}",
+                ctx.me,
+                w.read()
+            );
+            std::process::exit(1);
+        }
+    } else if let Some(rep) = &rep {
+        rep.row("8", &[0.0], 0);
     }
     ctx.shmem.barrier_all();
     Ok(())
@@ -1099,6 +1247,7 @@ fn run(ctx: &Ctx, test: Test) -> rshmem::Result<()> {
         Test::PutBw => put_bw(ctx),
         Test::MsgRate => msg_rate(ctx),
         Test::AtomicLat => atomic_lat(ctx),
+        Test::PingpongLat => pingpong_lat(ctx),
         Test::PutNbiLat => nbi_lat(ctx, false),
         Test::GetNbiLat => nbi_lat(ctx, true),
         Test::GetBw => get_bw(ctx),
@@ -1140,6 +1289,7 @@ fn run(ctx: &Ctx, test: Test) -> rshmem::Result<()> {
                 Test::MemcpyBw,
                 Test::MsgRate,
                 Test::AtomicLat,
+                Test::PingpongLat,
                 Test::BarrierLat,
                 Test::BcastLat,
                 Test::ReduceLat,
