@@ -318,6 +318,60 @@ fn mtu_bytes(m: u32) -> u32 {
 /// SAFETY (whole module): each function is called with pointers obtained from libibverbs
 /// in this module and still alive; structs passed to libibverbs are zero-initialized C
 /// structs (all-zero is a valid value for each of them) of the sizes the library expects.
+/// The address vector of a connection (`ibv_qp_attr::ah_attr`, set at RTR). RoCE
+/// (`eth`): always a GRH with the peer's GID and our source GID index, the LID unused.
+/// InfiniBand: LID routing within the subnet (`dlid`, no GRH).
+fn address(eth: bool, port: u8, gid_index: u8, dlid: u16, dgid: [u8; 16]) -> ibv_ah_attr {
+    // SAFETY: a plain C struct, all-zero is its "unset" state.
+    let mut ah: ibv_ah_attr = unsafe { core::mem::zeroed() };
+    ah.port_num = port;
+    if eth {
+        ah.is_global = 1;
+        ah.grh.dgid = ibv_gid { raw: dgid };
+        ah.grh.sgid_index = gid_index;
+        ah.grh.hop_limit = 64;
+    } else {
+        ah.dlid = dlid;
+    }
+    ah
+}
+
+/// An InfiniBand port is only addressable once a subnet manager gave it a LID.
+fn check_lid(eth: bool, lid: u16) -> Result<(), String> {
+    if !eth && lid == 0 {
+        return Err("the InfiniBand port has LID 0: no subnet manager has configured it (start \
+                    opensm on the fabric, or pick another port with RSHMEM_DEVICE=name:port)"
+            .into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod address_tests {
+    use super::*;
+
+    #[test]
+    fn roce_uses_the_gid() {
+        let gid = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 77, 0, 2];
+        let ah = address(true, 1, 3, 0, gid);
+        assert_eq!(ah.is_global, 1);
+        // SAFETY: reading the union the function wrote.
+        assert_eq!(unsafe { ah.grh.dgid.raw }, gid);
+        assert_eq!((ah.grh.sgid_index, ah.grh.hop_limit, ah.port_num), (3, 64, 1));
+        assert_eq!(ah.dlid, 0);
+    }
+
+    #[test]
+    fn infiniband_routes_by_lid() {
+        let ah = address(false, 2, 0, 0x1a, [0; 16]);
+        assert_eq!((ah.is_global, ah.dlid, ah.port_num), (0, 0x1a, 2));
+        assert!(check_lid(false, 0x1a).is_ok());
+        assert!(check_lid(true, 0).is_ok());
+        let e = check_lid(false, 0).unwrap_err();
+        assert!(e.contains("LID 0") && e.contains("subnet manager"), "{e}");
+    }
+}
+
 mod setup {
     use super::*;
 
@@ -482,6 +536,9 @@ mod setup {
             "HCA"
         };
         let eth = pa.link_layer == 2; // IBV_LINK_LAYER_ETHERNET (not bound by rdma-sys)
+        if let Err(e) = check_lid(eth, pa.lid) {
+            return fail(e);
+        }
         let gid_index = match spec.gid_index {
             Some(i) if i as i32 >= pa.gid_tbl_len || i > 255 => {
                 return fail(format!(
@@ -674,15 +731,7 @@ mod setup {
         a.rq_psn = rpsn;
         a.max_dest_rd_atomic = dev.dest_rd_atom;
         a.min_rnr_timer = 12;
-        a.ah_attr.port_num = dev.port;
-        a.ah_attr.dlid = dlid;
-        if dev.eth {
-            // RoCE: always a GRH with the peer's GID and our source GID index.
-            a.ah_attr.is_global = 1;
-            a.ah_attr.grh.dgid = ibv_gid { raw: dgid };
-            a.ah_attr.grh.sgid_index = dev.gid_index;
-            a.ah_attr.grh.hop_limit = 64;
-        }
+        a.ah_attr = address(dev.eth, dev.port, dev.gid_index, dlid, dgid);
         let m = ibv_qp_attr_mask::IBV_QP_STATE
             | ibv_qp_attr_mask::IBV_QP_AV
             | ibv_qp_attr_mask::IBV_QP_PATH_MTU

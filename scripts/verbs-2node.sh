@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The verbs transport between two machines: two Soft-RoCE VMs (scripts/verbs-vm/run.sh
+# --peer), each with rxe0 on a virtio NIC, joined by a qemu UDP socket on the host. Node A
+# (10.78.0.1) runs rshmemrun --hosts nodeA:N,nodeB:N with scripts/verbs-vm/share-agent.sh
+# as the launch agent; node B (10.78.0.2) runs share-agentd.sh, which starts node B's PEs.
+# PMI-1 goes over TCP on that link, RDMA over RoCE v2 on it: a real two-node job, with
+# shared memory between the PEs of one node and verbs between nodes (auto mode).
+#
+#   scripts/verbs-2node.sh            # build (debug), boot both VMs, run every case
+#   scripts/verbs-2node.sh --node-a DIR   (internal: the part on node A)
+#
+# Exit status: 0 when every case passed; 1 otherwise (each failure is listed).
+set -u
+cd "$(dirname "$0")/.."
+B=target/debug
+
+if [ "${1:-}" != "--node-a" ]; then
+    cargo build -q -p rshmem-launcher -p rshmem-tests -p rshmem-examples -p rshmem-capi || exit 1
+    mkdir -p $B/verbs-c
+    for c in amo coll; do
+        sh capi/rshmemcc -std=c11 -O1 capi/tests/c/$c.c -o $B/verbs-c/$c || exit 1
+    done
+    share=$(mktemp -d /tmp/rshmem-2node.XXXXXX)
+    mkdir -p "$share/nodeB"
+    T=${VERBS_2NODE_TIMEOUT:-1500}
+    scripts/verbs-vm/run.sh -t $((T + 60)) --peer 17101:17100:10.78.0.2 -w "$share" \
+        -- bash "$PWD/scripts/verbs-vm/share-agentd.sh" "$share/nodeB" > "$share/nodeB.log" 2>&1 &
+    bpid=$!
+    scripts/verbs-vm/run.sh -t "$T" --peer 17100:17101:10.78.0.1 -w "$share" \
+        -- bash "$PWD/scripts/verbs-2node.sh" --node-a "$share"
+    rc=$?
+    touch "$share/nodeB/stop"
+    wait $bpid
+    brc=$?
+    echo "== node B: exit $brc; its log:"
+    sed 's/^/    /' "$share/nodeB.log" | tail -20
+    rm -rf "$share"
+    [ $rc -eq 0 ] && [ $brc -eq 0 ] || exit 1
+    exit 0
+fi
+
+# ---------------------------------------------------------------- on node A
+share=$2
+RUN="$B/rshmemrun"
+export RSHMEM_AGENT_DIR=$share RSHMEM_AGENT_LOCAL=nodeA
+unset RSHMEM_TRANSPORT
+fails=()
+passed=0
+log=$(mktemp)
+echo "== node A: waiting for node B's agent"
+for _ in $(seq 600); do [ -e "$share/nodeB/ready" ] && break; sleep 0.5; done
+[ -e "$share/nodeB/ready" ] || { echo "node B never came up"; exit 1; }
+
+# case NAME EXPECT(ok|fail) GREP-PATTERN -- COMMAND...
+case_() {
+    local name=$1 expect=$2 pat=$3; shift 4
+    local t0=$SECONDS
+    "$@" >"$log" 2>&1
+    local rc=$?
+    local good=1
+    if [ "$expect" = ok ] && [ $rc -ne 0 ]; then good=0; fi
+    if [ "$expect" = fail ] && { [ $rc -eq 0 ] || [ $rc -eq 124 ]; }; then good=0; fi
+    if [ -n "$pat" ] && ! grep -qE "$pat" "$log"; then good=0; fi
+    if [ $good = 1 ]; then
+        echo "PASS $name (rc $rc, $((SECONDS - t0)) s)"
+        passed=$((passed + 1))
+    else
+        echo "FAIL $name (rc $rc, $((SECONDS - t0)) s); output:"
+        sed 's/^/    /' "$log" | tail -40
+        fails+=("$name")
+    fi
+}
+
+AG=(--launch-agent "$PWD/scripts/verbs-vm/share-agent.sh" --pmi-addr 10.78.0.1)
+H11=(--hosts nodeA:1,nodeB:1 "${AG[@]}")
+H22=(--hosts nodeA:2,nodeB:2 "${AG[@]}")
+echo "== two nodes: $(hostname) 10.78.0.1 and node B 10.78.0.2, rxe0 each ($(nproc) vCPUs here)"
+case_ "2 nodes: transports and device per peer" ok "PE 0: transport per peer: 0=[a-z+-]+ 1=verbs; device: verbs rxe0" \
+    -- env SHMEM_INFO=1 timeout 300 $RUN -n 2 "${H11[@]}" $B/hello
+case_ "2 nodes: verbs_rma 2 PEs (1 + 1)" ok "PE 1 of 2 OK" \
+    -- timeout 600 $RUN -n 2 "${H11[@]}" $B/verbs_rma
+case_ "2 nodes: verbs_rma 4 PEs (2 + 2, shm within a node)" ok "PE 3 of 4 OK" \
+    -- timeout 900 $RUN -n 4 "${H22[@]}" $B/verbs_rma
+case_ "2 nodes: C amo.c 4 PEs (2 + 2)" ok "amo: ok on 4 PEs" \
+    -- timeout 600 $RUN -n 4 "${H22[@]}" $B/verbs-c/amo
+case_ "2 nodes: C coll.c 4 PEs (2 + 2)" ok "coll: ok on 4 PEs" \
+    -- timeout 600 $RUN -n 4 "${H22[@]}" $B/verbs-c/coll
+rm -f "$log"
+echo "two nodes: $passed passed, ${#fails[@]} failed"
+if [ ${#fails[@]} -ne 0 ]; then
+    echo "== ${#fails[@]} FAILED: ${fails[*]}"
+    exit 1
+fi
+echo "== all two-node verbs tests passed"
