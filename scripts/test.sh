@@ -22,6 +22,8 @@ fi
 if [ "${RSHMEM_SKIP_VERBS:-0}" != 1 ]; then
   step "verbs transport on Soft-RoCE (qemu VM; RSHMEM_SKIP_VERBS=1 skips)"
   bash scripts/verbs-tests.sh
+  step "verbs between two nodes: two Soft-RoCE VMs on a UDP link (RSHMEM_SKIP_VERBS=1 skips)"
+  bash scripts/verbs-2node.sh
 fi
 step "leftovers"
 left=$(ls /dev/shm 2>/dev/null | grep '^rshmem-' || true)

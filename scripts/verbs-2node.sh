@@ -85,6 +85,36 @@ case_ "2 nodes: C amo.c 4 PEs (2 + 2)" ok "amo: ok on 4 PEs" \
     -- timeout 600 $RUN -n 4 "${H22[@]}" $B/verbs-c/amo
 case_ "2 nodes: C coll.c 4 PEs (2 + 2)" ok "coll: ok on 4 PEs" \
     -- timeout 600 $RUN -n 4 "${H22[@]}" $B/verbs-c/coll
+# Teardown across nodes: PE 3 (on node B) SIGKILLs itself while the others wait in a barrier
+# or in wait_until; the job must end with 137 and leave no PE on either node.
+teardown() {
+    local out rc t0=$SECONDS
+    out=$(mktemp)
+    timeout 300 $RUN -n 4 "${H22[@]}" $B/fail sigkill 3 >"$out" 2>&1
+    rc=$?
+    cat "$out"
+    echo "job exit $rc after $((SECONDS - t0)) s"
+    [ $rc -eq 137 ] || { rm -f "$out"; return 1; }
+    sleep 1
+    local p left=0
+    for p in $(awk '/^PID [01] / {print $3}' "$out"); do
+        [ -e "/proc/$p" ] && { echo "node A: PE pid $p survived"; left=1; }
+    done
+    rm -f "$out"
+    # node B: every job the agent handed over has ended (its status file is written last)
+    for _ in $(seq 100); do
+        local busy=0 f
+        for f in "$share"/nodeB/*.run; do [ -e "${f%.run}.rc" ] || busy=1; done
+        [ $busy = 0 ] && break
+        sleep 0.3
+    done
+    for f in "$share"/nodeB/*.run; do
+        [ -e "${f%.run}.rc" ] || { echo "node B: job $(basename "$f") still running"; left=1; }
+    done
+    return $left
+}
+case_ "2 nodes: a PE SIGKILLed on node B ends the job, nothing left on either node" ok \
+    "job exit 137" -- teardown
 rm -f "$log"
 echo "two nodes: $passed passed, ${#fails[@]} failed"
 if [ ${#fails[@]} -ne 0 ]; then

@@ -232,10 +232,13 @@ fn transport_mode() -> Result<Mode> {
     }
 }
 
-/// Errors on the verbs hot path end the job (installed in the transport at init).
+/// Errors on the verbs hot path end the job (installed in the transport at init). The
+/// transport calls it with its state locked, so this must not touch the transport (the
+/// cooperative exit of [`Runtime::abort`] sends AMOs, which would wait for that lock
+/// forever): straight to the bootstrap's abort.
 fn verbs_abort(msg: &str) -> ! {
     match crate::global_runtime() {
-        Some(rt) => rt.abort(1, msg),
+        Some(rt) => rt.abort_now(1, msg),
         None => {
             eprintln!("rshmem: {msg}");
             std::process::exit(1)
@@ -980,14 +983,7 @@ impl Runtime {
 
     /// Aborts the whole job with `code` after printing `msg`.
     pub fn abort(&self, code: i32, msg: &str) -> ! {
-        // Fix (integration tests): one write for the whole line. `eprintln!` with arguments
-        // writes piece by piece to the unbuffered stderr, so the messages of several PEs
-        // aborting at once came out interleaved mid-line.
-        let line = format!("rshmem: PE {}: {msg}\n", self.me);
-        {
-            use std::io::Write;
-            let _ = std::io::stderr().lock().write_all(line.as_bytes());
-        }
+        self.abort_message(msg);
         // First ask the other PEs to exit with `code` themselves, so every launcher reports
         // `code`; the bootstrap's abort (which some launchers turn into SIGKILL for all,
         // this PE included) only if some PE does not answer.
@@ -996,6 +992,25 @@ impl Runtime {
             // SAFETY: ends the process; the hook sees LEAVING and does nothing.
             unsafe { libc::exit(code) }
         }
+        self.kvs.lock().abort(code)
+    }
+
+    /// Prints `rshmem: PE n: msg` as one write.
+    fn abort_message(&self, msg: &str) {
+        // Fix (integration tests): one write for the whole line. `eprintln!` with arguments
+        // writes piece by piece to the unbuffered stderr, so the messages of several PEs
+        // aborting at once came out interleaved mid-line.
+        let line = format!("rshmem: PE {}: {msg}\n", self.me);
+        use std::io::Write;
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    }
+
+    /// [`Runtime::abort`] without asking the other PEs to exit first: for a transport that
+    /// failed (its errors arrive with its state locked), the launcher ends the job.
+    pub fn abort_now(&self, code: i32, msg: &str) -> ! {
+        self.abort_message(msg);
+        LEAVING.store(true, Ordering::Release);
+        flush_stdio();
         self.kvs.lock().abort(code)
     }
 
