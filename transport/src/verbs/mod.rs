@@ -339,9 +339,11 @@ fn address(eth: bool, port: u8, gid_index: u8, dlid: u16, dgid: [u8; 16]) -> ibv
 /// An InfiniBand port is only addressable once a subnet manager gave it a LID.
 fn check_lid(eth: bool, lid: u16) -> Result<(), String> {
     if !eth && lid == 0 {
-        return Err("the InfiniBand port has LID 0: no subnet manager has configured it (start \
+        return Err(
+            "the InfiniBand port has LID 0: no subnet manager has configured it (start \
                     opensm on the fabric, or pick another port with RSHMEM_DEVICE=name:port)"
-            .into());
+                .into(),
+        );
     }
     Ok(())
 }
@@ -357,7 +359,10 @@ mod address_tests {
         assert_eq!(ah.is_global, 1);
         // SAFETY: reading the union the function wrote.
         assert_eq!(unsafe { ah.grh.dgid.raw }, gid);
-        assert_eq!((ah.grh.sgid_index, ah.grh.hop_limit, ah.port_num), (3, 64, 1));
+        assert_eq!(
+            (ah.grh.sgid_index, ah.grh.hop_limit, ah.port_num),
+            (3, 64, 1)
+        );
         assert_eq!(ah.dlid, 0);
     }
 
