@@ -16,8 +16,9 @@
 //! even across different collectives.
 //!
 //! Data goes either straight into the user's symmetric `dest` (broadcast, collect,
-//! alltoall, the last phase of ring reductions: OpenSHMEM requires `dest` to be ready
-//! before any PE calls), or into the receiver's symmetric *scratch*, which is reused from
+//! alltoall, the allgather phase of ring and Rabenseifner reductions, the result a
+//! reduction's fold partner sends back: OpenSHMEM requires `dest` to be ready before any
+//! PE calls), or into the receiver's symmetric *scratch*, which is reused from
 //! call to call: there the sender first waits for a clear-to-send grant that the receiver
 //! issues only once it has consumed the previous contents (reductions, scans, the size
 //! exchange of `collect`). Nothing ever polls remote memory.

@@ -66,10 +66,26 @@ pub enum AlltoallAlgorithm {
 /// Broadcasts of at least this many bytes use scatter-allgather (teams of 3 or more).
 /// Measured: no consistent crossover (two rounds disagreed); left at 64 KiB.
 pub const BCAST_SCATTER_ALLGATHER_MIN_BYTES: usize = 64 << 10;
-/// Reductions of at least this many bytes use the ring (teams of 2 or more). Measured:
-/// recursive doubling wins up to 64 KiB and the ring from 128 KiB at 4 PEs, and the ring
-/// from 128 KiB at 2 PEs (it reduces half the vector per PE); was 64 KiB, 3 PEs or more.
+/// Reductions of at least this many bytes use the ring (teams of 3 or more, unless
+/// [`REDUCE_RABENSEIFNER_MIN_BYTES`] picks Rabenseifner). Measured: recursive doubling
+/// wins up to 64 KiB and the ring from 128 KiB at 4 PEs (the earlier crossover rounds and
+/// the Rabenseifner rounds of 2026-11-26 alike); was 64 KiB.
 pub const REDUCE_RING_MIN_BYTES: usize = 128 << 10;
+/// Teams of 2: the ring from this many bytes. Measured (2026-11-26, four rounds): the ring
+/// (the same exchange as Rabenseifner at 2 PEs: half the vector each way, twice) is
+/// 1.3-3x faster than recursive doubling from 2 KiB up, recursive doubling faster at 1 KiB
+/// and below; was 128 KiB.
+pub const REDUCE_RING_MIN_BYTES_2PE: usize = 2 << 10;
+/// Teams of at least [`REDUCE_RABENSEIFNER_MIN_PES`]: Rabenseifner from this many bytes
+/// (non-powers of two only below [`REDUCE_RING_MIN_BYTES`], the ring above). Measured
+/// (2026-11-26): at 8 PEs it beats recursive doubling from 16 KiB (3 of 4 rounds; from
+/// 32 KiB in all 4) and the ring at 256 KiB-4 MiB in 17 of 20 medians; at 16 PEs from
+/// 16 KiB, tied with the ring from 128 KiB; at 12 PEs (4 members fold) it wins
+/// 32-64 KiB and loses to the ring from 128 KiB. At 3, 4 and 6 PEs it never won
+/// consistently.
+pub const REDUCE_RABENSEIFNER_MIN_BYTES: usize = 16 << 10;
+/// Smallest team for which [`choose_reduce`] picks Rabenseifner.
+pub const REDUCE_RABENSEIFNER_MIN_PES: usize = 8;
 /// Collects whose total is at least this many bytes use the ring. Measured: recursive
 /// doubling (Bruck) was as fast or faster at every size tried (up to 4 MiB per PE, totals
 /// up to 32 MiB at 3, 4 and 8 PEs), so the ring is only chosen above that range (was
@@ -204,13 +220,28 @@ pub fn choose_bcast(o: &Overrides, nbytes: usize, n: usize) -> BcastAlgorithm {
 }
 
 /// All-reduce algorithm for `nbytes` per PE over a team of `n`.
+///
+/// | team | recursive doubling | ring | Rabenseifner |
+/// |---|---|---|---|
+/// | 2 | < 2 KiB | >= 2 KiB | — |
+/// | 3-7 | < 128 KiB | >= 128 KiB | — |
+/// | >= 8, power of two | < 16 KiB | — | >= 16 KiB |
+/// | >= 8, other | < 16 KiB | >= 128 KiB | 16-128 KiB |
 pub fn choose_reduce(o: &Overrides, nbytes: usize, n: usize) -> ReduceAlgorithm {
-    o.reduce
-        .unwrap_or(if n >= 2 && nbytes >= REDUCE_RING_MIN_BYTES {
+    o.reduce.unwrap_or(
+        if n >= REDUCE_RABENSEIFNER_MIN_PES
+            && nbytes >= REDUCE_RABENSEIFNER_MIN_BYTES
+            && (n.is_power_of_two() || nbytes < REDUCE_RING_MIN_BYTES)
+        {
+            ReduceAlgorithm::Rabenseifner
+        } else if (n == 2 && nbytes >= REDUCE_RING_MIN_BYTES_2PE)
+            || (n >= 3 && nbytes >= REDUCE_RING_MIN_BYTES)
+        {
             ReduceAlgorithm::Ring
         } else {
             ReduceAlgorithm::RecursiveDoubling
-        })
+        },
+    )
 }
 
 /// Collect algorithm for a result of `total_bytes` over a team of `n` (for `collect`, the

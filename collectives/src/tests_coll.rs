@@ -708,6 +708,31 @@ fn selection_defaults_and_overrides() {
         choose_reduce(&o, 64 << 10, 4),
         ReduceAlgorithm::RecursiveDoubling
     );
+    // the crossovers of BENCHMARKS.md "Rabenseifner all-reduce (2026-11-26)"
+    use ReduceAlgorithm::{Rabenseifner as Rab, RecursiveDoubling as Rd, Ring};
+    for (nbytes, n, want) in [
+        (0, 1, Rd),
+        (1 << 20, 1, Rd),
+        (2047, 2, Rd),
+        (2048, 2, Ring),
+        (64 << 10, 2, Ring),
+        (4 << 20, 2, Ring),
+        ((128 << 10) - 1, 3, Rd),
+        (128 << 10, 3, Ring),
+        (1 << 20, 7, Ring),
+        ((16 << 10) - 1, 8, Rd),
+        (16 << 10, 8, Rab),
+        (128 << 10, 8, Rab),
+        (4 << 20, 8, Rab),
+        (16 << 10, 12, Rab),
+        ((128 << 10) - 1, 12, Rab),
+        (128 << 10, 12, Ring),
+        (8 << 10, 16, Rd),
+        (4 << 20, 16, Rab),
+        (1 << 20, 1024, Rab),
+    ] {
+        assert_eq!(choose_reduce(&o, nbytes, n), want, "{nbytes} B, {n} PEs");
+    }
     assert_eq!(
         choose_collect(&o, 1 << 20, 4),
         CollectAlgorithm::RecursiveDoubling
