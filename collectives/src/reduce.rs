@@ -10,7 +10,11 @@ impl CollCtx {
     /// All-reduce (`shmem_<type>_<op>_reduce`): `dest[i] = src_0[i] op .. op src_{n-1}[i]`
     /// for `i < nelems` on every member; `src` and `dest` are symmetric byte offsets of
     /// `T` arrays and may be the same (in place). `dest` must be ready on every member
-    /// when any member calls. Every member gets bitwise the same result.
+    /// when any member calls. Ring and Rabenseifner give every member bitwise the same
+    /// result (each element's total is computed on one member and copied); recursive
+    /// doubling does wherever `combine` is commutative bit for bit (both partners of an
+    /// exchange combine the same two vectors, in opposite orders), which float max/min
+    /// over +0.0 and -0.0 and NaN payloads are not.
     ///
     /// Messages go through scratch in segments, so any `nelems` works with a fixed scratch.
     /// Panics if `T` does not support `op`.

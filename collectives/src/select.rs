@@ -72,9 +72,9 @@ pub const BCAST_SCATTER_ALLGATHER_MIN_BYTES: usize = 64 << 10;
 /// the Rabenseifner rounds of 2026-11-26 alike); was 64 KiB.
 pub const REDUCE_RING_MIN_BYTES: usize = 128 << 10;
 /// Teams of 2: the ring from this many bytes. Measured (2026-11-26, four rounds): the ring
-/// (the same exchange as Rabenseifner at 2 PEs: half the vector each way, twice) is
-/// 1.3-3x faster than recursive doubling from 2 KiB up, recursive doubling faster at 1 KiB
-/// and below; was 128 KiB.
+/// (the same exchange as Rabenseifner at 2 PEs: half the vector each way, twice) beats
+/// recursive doubling from 2 KiB up (pooled medians 0.62-0.88 of its time at 2-64 KiB),
+/// recursive doubling is faster at 1 KiB and below; was 128 KiB.
 pub const REDUCE_RING_MIN_BYTES_2PE: usize = 2 << 10;
 /// Teams of at least [`REDUCE_RABENSEIFNER_MIN_PES`]: Rabenseifner from this many bytes
 /// (non-powers of two only below [`REDUCE_RING_MIN_BYTES`], the ring above). Measured
