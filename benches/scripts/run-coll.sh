@@ -32,7 +32,7 @@ for r in $(seq 1 "$RUNS"); do
       for a in binomial scatter-allgather; do
         one "bcast-$a" "$np" RSHMEM_BCAST_ALGORITHM=$a -- bcast_lat --max-size 4M
       done
-      for a in recursive-doubling ring; do
+      for a in recursive-doubling ring rabenseifner; do
         one "reduce-$a" "$np" RSHMEM_REDUCE_ALGORITHM=$a -- reduce_lat_i64 --max-size 4M
       done
       for a in recursive-doubling ring; do

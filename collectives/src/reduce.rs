@@ -10,11 +10,11 @@ impl CollCtx {
     /// All-reduce (`shmem_<type>_<op>_reduce`): `dest[i] = src_0[i] op .. op src_{n-1}[i]`
     /// for `i < nelems` on every member; `src` and `dest` are symmetric byte offsets of
     /// `T` arrays and may be the same (in place). `dest` must be ready on every member
-    /// when any member calls. Ring and Rabenseifner give every member bitwise the same
-    /// result (each element's total is computed on one member and copied); recursive
-    /// doubling does wherever `combine` is commutative bit for bit (both partners of an
-    /// exchange combine the same two vectors, in opposite orders), which float max/min
-    /// over +0.0 and -0.0 and NaN payloads are not.
+    /// when any member calls. Every member gets bitwise the same result, for any operator:
+    /// ring and Rabenseifner compute each element's total on one member and copy it;
+    /// in recursive doubling both partners of an exchange combine the same two vectors
+    /// with the lower-ranked one on the left (float max/min over +0.0 and -0.0, or NaN
+    /// payloads, would otherwise differ by operand order).
     ///
     /// Messages go through scratch in segments, so any `nelems` works with a fixed scratch.
     /// Panics if `T` does not support `op`.
@@ -80,6 +80,28 @@ impl CollCtx {
         tmp.resize(acc.len(), T::default());
         ops.read_local(at, as_bytes_mut(tmp));
         T::combine(op, acc, tmp);
+    }
+
+    /// [`Self::fold_in`] for an exchange whose two partners both combine: the lower-ranked
+    /// member's vector is always the left operand (`from_lower`: the message came from the
+    /// lower rank), so both compute the same bits even where `combine` is not commutative
+    /// bit for bit (float max/min over +0.0 and -0.0, NaN payloads).
+    fn fold_in_ordered<T: Reducible, O: CollOps>(
+        ops: &O,
+        op: Op,
+        at: usize,
+        acc: &mut [T],
+        tmp: &mut Vec<T>,
+        from_lower: bool,
+    ) {
+        if !from_lower {
+            return Self::fold_in(ops, op, at, acc, tmp);
+        }
+        tmp.clear();
+        tmp.resize(acc.len(), T::default());
+        ops.read_local(at, as_bytes_mut(tmp));
+        T::combine(op, tmp, acc);
+        acc.copy_from_slice(tmp);
     }
 
     /// Recursive doubling on one segment. With p the largest power of two <= n and
@@ -164,13 +186,13 @@ impl CollCtx {
         };
         if me < 2 * r {
             self.recv(ops, me - 1);
-            Self::fold_in(ops, op, port_at(fold), acc, tmp);
+            Self::fold_in_ordered(ops, op, port_at(fold), acc, tmp, true);
         }
         for k in 0..logp {
             let partner = real(v ^ (1 << k));
             self.send(ops, partner, port_at(k), as_bytes(acc), granted);
             self.recv(ops, partner);
-            Self::fold_in(ops, op, port_at(k), acc, tmp);
+            Self::fold_in_ordered(ops, op, port_at(k), acc, tmp, partner < me);
         }
         if me < 2 * r {
             self.send(ops, me - 1, dest, as_bytes(acc), false);

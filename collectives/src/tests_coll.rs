@@ -228,9 +228,11 @@ fn reduce_cases<T: Gen>(
 fn small_reductions_back_to_back() {
     let max = 40_000;
     for n in 1..=8 {
-        let w = world(n, 2 * max);
+        // twice the minimum scratch, so that the small-reduce area fits
+        let w = world(n, 2 * max + SCRATCH);
         w.run(|pe| {
-            let mut c = ctx(pe, n, 2 * max);
+            let mut c = CollCtx::new(ActiveSet::world(n), pe.me, 0, 2 * max, 2 * SCRATCH);
+            assert_ne!(c.small_base, 0, "the small-reduce area must be there");
             for round in 0..300u64 {
                 let len = 1 + (round as usize % 16);
                 let mine: Vec<u64> = data(pe.me, round, Op::Sum, len);
@@ -428,7 +430,7 @@ fn rabenseifner_back_to_back_and_interleaved() {
 /// over signed zeros (`max(0.0, -0.0)` depends on the operand order). Checked for the
 /// algorithms that compute each total on one member (ring, Rabenseifner).
 #[test]
-fn rabenseifner_and_ring_results_bitwise_identical() {
+fn reduce_results_bitwise_identical_on_every_member() {
     fn gen(pe: usize, i: usize, op: Op) -> f64 {
         let h = hash(pe as u64, i as u64, 77);
         match op {
@@ -444,7 +446,11 @@ fn rabenseifner_and_ring_results_bitwise_identical() {
     }
     let len = 1_234;
     for n in 2..=8 {
-        for alg in [ReduceAlgorithm::Ring, ReduceAlgorithm::Rabenseifner] {
+        for alg in [
+            ReduceAlgorithm::Ring,
+            ReduceAlgorithm::Rabenseifner,
+            ReduceAlgorithm::RecursiveDoubling,
+        ] {
             for op in [Op::Sum, Op::Prod, Op::Max, Op::Min] {
                 let w = world(n, 2 * 8 * len);
                 let out = std::sync::Mutex::new(vec![Vec::new(); n]);

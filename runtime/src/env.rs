@@ -121,7 +121,7 @@ pub const VARS: &[VarDoc] = &[
     VarDoc {
         name: "RSHMEM_REDUCE_ALGORITHM",
         default: "auto",
-        doc: "reduction algorithm: recursive-doubling, ring",
+        doc: "reduction algorithm: recursive-doubling, ring, rabenseifner",
     },
     VarDoc {
         name: "RSHMEM_COLLECT_ALGORITHM",
