@@ -109,6 +109,11 @@ pub const VARS: &[VarDoc] = &[
         doc: "verbs: quiet flushes with a zero-length write, or `read`",
     },
     VarDoc {
+        name: "RSHMEM_VERBS_TIMEOUT",
+        default: "18",
+        doc: "verbs ACK timeout exponent 1..31: 4.096 us * 2^N per try (18 = 1.07 s)",
+    },
+    VarDoc {
         name: "RSHMEM_BARRIER_ALGORITHM",
         default: "auto",
         doc: "barrier algorithm: dissemination",

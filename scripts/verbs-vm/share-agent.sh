@@ -24,7 +24,14 @@ pwd > "$d/$id.cwd"
 printf '%q ' "$@" > "$d/$id.tmp"
 echo >> "$d/$id.tmp"
 mv "$d/$id.tmp" "$d/$id.cmd"
-trap 'touch "$d/$id.kill"; exit 143' TERM INT HUP
+# teardown: have the remote job killed, then pass on what it printed (its error message)
+stop() {
+    touch "$d/$id.kill"
+    for _ in 1 2 3 4 5 6 7 8 9 10; do [ -e "$d/$id.rc" ] && break; sleep 0.2; done
+    cat "$d/$id.out" 2>/dev/null
+    exit 143
+}
+trap stop TERM INT HUP
 while [ ! -e "$d/$id.rc" ]; do
     sleep 0.2 &
     wait $!

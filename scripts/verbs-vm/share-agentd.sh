@@ -31,4 +31,9 @@ while [ ! -e "$d/stop" ]; do
     sleep 0.2
 done
 for p in "$d"/*.pgid; do kill -KILL -- "-$(cat "$p")" 2>/dev/null; done
+# rxe's counters (retransmissions, sequence errors, ...): what happened on the wire
+for c in /sys/class/infiniband/rxe0/ports/1/hw_counters/*; do
+    v=$(cat "$c" 2>/dev/null)
+    [ -n "$v" ] && [ "$v" != 0 ] && echo "share-agentd: rxe0 $(basename "$c") $v"
+done
 echo "share-agentd: stopped"

@@ -23,7 +23,7 @@
 //!   `RSHMEM_VERBS_QUIET=read`) and waits for everything.
 //! - **Bounce buffer**: a ring; a full ring waits only for its oldest range's request.
 //! - **Knobs** (docs/verbs-bench.md): `RSHMEM_VERBS_SIGNAL_EVERY`, `RSHMEM_VERBS_INLINE`,
-//!   `RSHMEM_VERBS_QUIET`.
+//!   `RSHMEM_VERBS_QUIET`, `RSHMEM_VERBS_TIMEOUT` (ACK timeout exponent, default 18).
 //! - **Errors** (bad completion, post failure, no progress for [`STALL_SECS`]) call the
 //!   abort function given at [`VerbsCtx::open`]: they abort the whole job, never hang.
 mod ffi;
@@ -336,6 +336,31 @@ fn address(eth: bool, port: u8, gid_index: u8, dlid: u16, dgid: [u8; 16]) -> ibv
     ah
 }
 
+/// Default local ACK timeout exponent: 4.096 us * 2^18 = 1.07 s before a request is sent
+/// again (UCX's default RC timeout is 1 s). Shorter timeouts retransmit spuriously when a
+/// peer is descheduled for a moment (oversubscribed nodes, VMs), and Soft-RoCE (rxe,
+/// kernel 6.1) was seen to stall a QP for good after such a retransmission: two VMs
+/// running the C collectives test with 67 ms (exponent 14) hung on their first retry.
+pub const ACK_TIMEOUT: u8 = 18;
+
+/// The ACK timeout exponent: `RSHMEM_VERBS_TIMEOUT` (1..=31), else [`ACK_TIMEOUT`].
+fn ack_timeout() -> Result<u8, VerbsError> {
+    parse_timeout(std::env::var("RSHMEM_VERBS_TIMEOUT").ok().as_deref())
+}
+
+fn parse_timeout(v: Option<&str>) -> Result<u8, VerbsError> {
+    match v.map(str::trim) {
+        None | Some("") => Ok(ACK_TIMEOUT),
+        Some(t) => match t.parse::<u8>() {
+            Ok(n @ 1..=31) => Ok(n),
+            _ => err(format!(
+                "RSHMEM_VERBS_TIMEOUT={t}: expected the ACK timeout exponent, 1..31 \
+                 (4.096 us * 2^N per try; default {ACK_TIMEOUT} = 1.07 s)"
+            )),
+        },
+    }
+}
+
 /// An InfiniBand port is only addressable once a subnet manager gave it a LID.
 fn check_lid(eth: bool, lid: u16) -> Result<(), String> {
     if !eth && lid == 0 {
@@ -364,6 +389,19 @@ mod address_tests {
             (3, 64, 1)
         );
         assert_eq!(ah.dlid, 0);
+    }
+
+    #[test]
+    fn ack_timeout_knob() {
+        assert_eq!(parse_timeout(None).unwrap(), ACK_TIMEOUT);
+        assert_eq!(parse_timeout(Some(" 14 ")).unwrap(), 14);
+        for bad in ["0", "32", "x", "-1"] {
+            let e = parse_timeout(Some(bad)).unwrap_err().0;
+            assert!(
+                e.contains("RSHMEM_VERBS_TIMEOUT") && e.contains("1..31"),
+                "{e}"
+            );
+        }
     }
 
     #[test]
@@ -748,7 +786,7 @@ mod setup {
 
         let mut a: ibv_qp_attr = zeroed();
         a.qp_state = ibv_qp_state::IBV_QPS_RTS;
-        a.timeout = 14; // 4.096 us * 2^14 = 67 ms per try
+        a.timeout = ack_timeout()?;
         a.retry_cnt = 7;
         a.rnr_retry = 7;
         a.sq_psn = psn;
