@@ -23,7 +23,10 @@ if [ "${RSHMEM_SKIP_VERBS:-0}" != 1 ]; then
   step "verbs transport on Soft-RoCE (qemu VM; RSHMEM_SKIP_VERBS=1 skips)"
   bash scripts/verbs-tests.sh
   step "verbs between two nodes: two Soft-RoCE VMs on a UDP link (RSHMEM_SKIP_VERBS=1 skips)"
-  bash scripts/verbs-2node.sh
+  # Two VMs on an emulated link lose packets in bursts (no congestion control in rxe), and
+  # rxe (kernel 6.1) has been seen to stall a QP after retransmitting: one retry of the
+  # whole suite; a second failure fails the run.
+  bash scripts/verbs-2node.sh || { echo "verbs-2node.sh failed once; running it again"; bash scripts/verbs-2node.sh; }
 fi
 step "leftovers"
 left=$(ls /dev/shm 2>/dev/null | grep '^rshmem-' || true)
