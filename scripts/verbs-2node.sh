@@ -7,7 +7,7 @@
 # shared memory between the PEs of one node and verbs between nodes (auto mode).
 #
 #   scripts/verbs-2node.sh            # build (debug), boot both VMs, run every case
-#   VERBS_2NODE_ONLY=REGEX scripts/verbs-2node.sh   # only the cases whose name matches
+#   VERBS_CASES_ONLY=REGEX scripts/verbs-2node.sh   # only the cases whose name matches
 #   scripts/verbs-2node.sh --node-a DIR   (internal: the part on node A)
 #
 # Exit status: 0 when every case passed; 1 otherwise (each failure is listed).
@@ -28,7 +28,7 @@ if [ "${1:-}" != "--node-a" ]; then
         -- bash "$PWD/scripts/verbs-vm/share-agentd.sh" "$share/nodeB" > "$share/nodeB.log" 2>&1 &
     bpid=$!
     scripts/verbs-vm/run.sh -t "$T" --peer 17100:17101:10.78.0.1 -w "$share" \
-        -e VERBS_2NODE_ONLY="${VERBS_2NODE_ONLY:-}" \
+        -e VERBS_CASES_ONLY="${VERBS_CASES_ONLY:-}" \
         -- bash "$PWD/scripts/verbs-2node.sh" --node-a "$share"
     rc=$?
     touch "$share/nodeB/stop"
@@ -46,33 +46,12 @@ share=$2
 RUN="$B/rshmemrun"
 export RSHMEM_AGENT_DIR=$share RSHMEM_AGENT_LOCAL=nodeA
 unset RSHMEM_TRANSPORT
-fails=()
-passed=0
-log=$(mktemp)
 echo "== node A: waiting for node B's agent"
 for _ in $(seq 600); do [ -e "$share/nodeB/ready" ] && break; sleep 0.5; done
 [ -e "$share/nodeB/ready" ] || { echo "node B never came up"; exit 1; }
 
-# case NAME EXPECT(ok|fail) GREP-PATTERN -- COMMAND...
-case_() {
-    local name=$1 expect=$2 pat=$3; shift 4
-    if [ -n "${VERBS_2NODE_ONLY:-}" ] && ! [[ $name =~ $VERBS_2NODE_ONLY ]]; then return; fi
-    local t0=$SECONDS
-    "$@" >"$log" 2>&1
-    local rc=$?
-    local good=1
-    if [ "$expect" = ok ] && [ $rc -ne 0 ]; then good=0; fi
-    if [ "$expect" = fail ] && { [ $rc -eq 0 ] || [ $rc -eq 124 ]; }; then good=0; fi
-    if [ -n "$pat" ] && ! grep -qE "$pat" "$log"; then good=0; fi
-    if [ $good = 1 ]; then
-        echo "PASS $name (rc $rc, $((SECONDS - t0)) s)"
-        passed=$((passed + 1))
-    else
-        echo "FAIL $name (rc $rc, $((SECONDS - t0)) s); output:"
-        sed 's/^/    /' "$log" | tail -40
-        fails+=("$name")
-    fi
-}
+# case_ NAME EXPECT(ok|fail) GREP-PATTERN -- COMMAND...
+. "$PWD/scripts/verbs-vm/cases.sh"
 
 AG=(--launch-agent "$PWD/scripts/verbs-vm/share-agent.sh" --pmi-addr 10.78.0.1)
 H11=(--hosts nodeA:1,nodeB:1 "${AG[@]}")

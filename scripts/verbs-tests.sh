@@ -23,29 +23,9 @@ fi
 B=target/debug
 RUN="$B/rshmemrun"
 export RSHMEM_TRANSPORT=verbs
-fails=()
-passed=0
-log=$(mktemp)
 
-# case NAME EXPECT(ok|fail) GREP-PATTERN -- COMMAND...
-case_() {
-    local name=$1 expect=$2 pat=$3; shift 4
-    local t0=$SECONDS
-    "$@" >"$log" 2>&1
-    local rc=$?
-    local good=1
-    if [ "$expect" = ok ] && [ $rc -ne 0 ]; then good=0; fi
-    if [ "$expect" = fail ] && { [ $rc -eq 0 ] || [ $rc -eq 124 ]; }; then good=0; fi
-    if [ -n "$pat" ] && ! grep -qE "$pat" "$log"; then good=0; fi
-    if [ $good = 1 ]; then
-        echo "PASS $name (rc $rc, $((SECONDS - t0)) s)"
-        passed=$((passed + 1))
-    else
-        echo "FAIL $name (rc $rc, $((SECONDS - t0)) s); output:"
-        sed 's/^/    /' "$log" | tail -40
-        fails+=("$name")
-    fi
-}
+# case_ NAME EXPECT(ok|fail) GREP-PATTERN -- COMMAND...
+. "$PWD/scripts/verbs-vm/cases.sh"
 
 echo "== verbs tests on ${VERBSVM_RXE_DEV:-?} ($(nproc) vCPUs)"
 case_ "verbs_rma 2 PEs" ok "PE 1 of 2 OK" -- timeout 300 $RUN -n 2 $B/verbs_rma
