@@ -74,6 +74,15 @@ fn compile(file: &str, extra: &[&str]) -> PathBuf {
         ""
     };
     let exe = out_dir().join(format!("{stem}{suffix}"));
+    // Several tests compile the same program (the suite under Hydra and the test of its
+    // own): compile to a private name and rename, so that no test ever executes a file
+    // another one is still writing (execvp failed with EACCES/ETXTBSY in CI).
+    static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let tmp = out_dir().join(format!(
+        ".{stem}{suffix}.{}.{}",
+        std::process::id(),
+        SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
     let wrapper = capi_dir().join(if cxx { "rshmemc++" } else { "rshmemcc" });
     let std_flags: &[&str] = if cxx {
         &["-std=c++17", "-Wall", "-Werror"]
@@ -86,7 +95,7 @@ fn compile(file: &str, extra: &[&str]) -> PathBuf {
         .args(extra)
         .arg(&src)
         .arg("-o")
-        .arg(&exe)
+        .arg(&tmp)
         .env("RSHMEM_LIBDIR", libdir)
         .output()
         .expect("run the compiler wrapper");
@@ -96,6 +105,7 @@ fn compile(file: &str, extra: &[&str]) -> PathBuf {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    std::fs::rename(&tmp, &exe).expect("rename the compiled program into place");
     exe
 }
 
