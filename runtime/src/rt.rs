@@ -921,6 +921,16 @@ impl Runtime {
         add: bool,
         pe: usize,
     ) -> Result<()> {
+        if add {
+            if let Path::Verbs(ep) = &self.peers[pe].path {
+                let (r, s) = (self.remote(dest, len, pe)?, self.remote(sig, 8, pe)?);
+                // SAFETY: forwarded contract; both ranges were checked against `pe`'s
+                // segments. A small put to a remote peer: one post list.
+                if unsafe { ep.put_signal_add(r, src, len, s, value) } {
+                    return Ok(());
+                }
+            }
+        }
         // SAFETY: forwarded contract.
         unsafe { self.put(dest, src, len, pe)? };
         self.fence();

@@ -1549,6 +1549,99 @@ impl State {
         }
     }
 
+    /// put-with-signal (add) in one `ibv_post_send`: the data as an inline RDMA WRITE and
+    /// the signal as a fenced, signalled fetch-add chained to it (a post list: one
+    /// doorbell, one pass through the lock, where put + fence + AMO took two posts and
+    /// three). Waits for the fetch-add, which completes after the write (an RC QP
+    /// completes in order), as the separate AMO did. `false`, having done nothing, when the
+    /// data is not inline-sized or crosses a registration chunk (the caller then takes the
+    /// put + fence + AMO path).
+    fn put_signal_add(
+        &mut self,
+        pe: usize,
+        raddr: u64,
+        src: *const u8,
+        len: usize,
+        sraddr: u64,
+        value: u64,
+    ) -> bool {
+        if len == 0 || len > self.max_inline {
+            return false;
+        }
+        let (rkey, ravail) = self.rkey(pe, raddr, len);
+        if ravail < len {
+            return false;
+        }
+        let (srkey, _) = self.rkey(pe, sraddr, 8);
+        let depth = self.depth;
+        if self.qps[pe].sent - self.qps[pe].done >= depth - 2 {
+            self.wait(|s| s.qps[pe].sent - s.qps[pe].done < depth - 2);
+        }
+        let (slot, lkey) = (self.bounce as u64, self.bounce_lkey());
+        let q = &mut self.qps[pe];
+        let (s1, s2) = (q.sent + 1, q.sent + 2);
+        let mut data = ibv_sge {
+            addr: src as u64,
+            length: len as u32,
+            lkey: 0,
+        };
+        let mut old = ibv_sge {
+            addr: slot,
+            length: 8,
+            lkey,
+        };
+        let fence = if q.fence {
+            ibv_send_flags::IBV_SEND_FENCE.0
+        } else {
+            0
+        };
+        // SAFETY: two zeroed C structs filled in, chained by `next`; `data` points at
+        // `len` caller-valid bytes (inline: copied by the post), `old` at the registered
+        // scratch slot of the bounce buffer, which the wait below keeps ours until the
+        // fetch-add has written it.
+        let rc = unsafe {
+            let mut w2: ibv_send_wr = zeroed();
+            w2.wr_id = (s2 << 16) | pe as u64;
+            w2.sg_list = &mut old;
+            w2.num_sge = 1;
+            w2.opcode = Op::FetchAdd.opcode();
+            w2.send_flags = ibv_send_flags::IBV_SEND_SIGNALED.0 | ibv_send_flags::IBV_SEND_FENCE.0;
+            w2.wr.atomic = atomic_t {
+                remote_addr: sraddr,
+                compare_add: value,
+                swap: 0,
+                rkey: srkey,
+            };
+            let mut w1: ibv_send_wr = zeroed();
+            w1.wr_id = (s1 << 16) | pe as u64;
+            w1.sg_list = &mut data;
+            w1.num_sge = 1;
+            w1.opcode = Op::Write.opcode();
+            w1.send_flags = ibv_send_flags::IBV_SEND_INLINE.0 | fence;
+            w1.wr.rdma = rdma_t {
+                remote_addr: raddr,
+                rkey,
+            };
+            w1.next = &mut w2;
+            let mut bad: *mut ibv_send_wr = null_mut();
+            ibv_post_send(q.qp, &mut w1, &mut bad)
+        };
+        if rc != 0 {
+            self.fail(format!(
+                "posting put-with-signal of {len} bytes to PE {pe} failed: {}",
+                std::io::Error::from_raw_os_error(rc)
+            ));
+        }
+        let q = &mut self.qps[pe];
+        q.fence = false;
+        q.sent = s2;
+        q.last_sig = s2;
+        q.ops[(s1 % depth) as usize] = (Op::Write, len, raddr);
+        q.ops[(s2 % depth) as usize] = (Op::FetchAdd, 8, sraddr);
+        self.wait_seq(pe, s2);
+        true
+    }
+
     /// One NIC atomic on the 8-byte word at `raddr`; returns the old value.
     fn nic(&mut self, pe: usize, raddr: u64, op: Op, a: u64, b: u64) -> u64 {
         let (rkey, _) = self.rkey(pe, raddr, 8);
@@ -1670,6 +1763,29 @@ impl VerbsEndpoint {
     /// Whether puts and gets go through a shared-memory mapping.
     pub fn is_mapped(&self) -> bool {
         self.map.is_some()
+    }
+
+    /// put-with-signal (add) to an unmapped peer as one post list (data inline + fenced
+    /// fetch-add on the signal word); `false`, having done nothing, when that does not
+    /// apply (a mapped peer, data larger than the inline size): then put, fence and AMO.
+    ///
+    /// # Safety
+    /// `src` must be valid for `len` bytes; `dst` and `sig` must be the peer's addresses
+    /// (as for [`Endpoint::put`] and [`Endpoint::amo`]).
+    pub unsafe fn put_signal_add(
+        &self,
+        dst: RemoteAddr,
+        src: *const u8,
+        len: usize,
+        sig: RemoteAddr,
+        value: u64,
+    ) -> bool {
+        if self.map.is_some() {
+            return false;
+        }
+        self.ctx
+            .lock()
+            .put_signal_add(self.pe, dst.addr as u64, src, len, sig.addr as u64, value)
     }
 
     /// The address in this process of the peer's remote address `r`, when mapped.
