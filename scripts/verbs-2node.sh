@@ -32,6 +32,10 @@ if [ "${1:-}" != "--node-a" ]; then
         -- bash "$PWD/scripts/verbs-2node.sh" --node-a "$share"
     rc=$?
     touch "$share/nodeB/stop"
+    # node B stops within seconds of `stop`; a VM that never booted (seen once: an empty
+    # console) would otherwise hold this script until its own timeout
+    for _ in $(seq 120); do kill -0 $bpid 2>/dev/null || break; sleep 0.5; done
+    kill -0 $bpid 2>/dev/null && { echo "== node B did not stop: killing its VM"; kill $bpid; }
     wait $bpid
     brc=$?
     echo "== node B: exit $brc; its log:"
@@ -47,7 +51,8 @@ RUN="$B/rshmemrun"
 export RSHMEM_AGENT_DIR=$share RSHMEM_AGENT_LOCAL=nodeA
 unset RSHMEM_TRANSPORT
 echo "== node A: waiting for node B's agent"
-for _ in $(seq 600); do [ -e "$share/nodeB/ready" ] && break; sleep 0.5; done
+# (node B boots in ~15 s; give it 3 minutes)
+for _ in $(seq 360); do [ -e "$share/nodeB/ready" ] && break; sleep 0.5; done
 [ -e "$share/nodeB/ready" ] || { echo "node B never came up"; exit 1; }
 
 # case_ NAME EXPECT(ok|fail) GREP-PATTERN -- COMMAND...
