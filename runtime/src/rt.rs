@@ -921,8 +921,8 @@ impl Runtime {
         add: bool,
         pe: usize,
     ) -> Result<()> {
-        if add {
-            if let Path::Verbs(ep) = &self.peers[pe].path {
+        if let (true, Path::Verbs(ep)) = (add, &self.peers[pe].path) {
+            if !ep.is_mapped() {
                 let (r, s) = (self.remote(dest, len, pe)?, self.remote(sig, 8, pe)?);
                 // SAFETY: forwarded contract; both ranges were checked against `pe`'s
                 // segments. A small put to a remote peer: one post list.
