@@ -23,8 +23,12 @@
 #   -m, --mem SIZE       guest memory (default 2G, env VERBSVM_MEM)
 #   -n, --nrxe N         number of rxe devices (rxe0 on verbs0 = 10.77.0.1, rxe1 on 10.77.1.1, ...)
 #       --mtu N          MTU of the netdevs under rxe (default 1500 -> active_mtu 1024; 4200+ -> 4096)
-#       --peer LPORT:RPORT:IP  two-VM mode: rxe0 sits on a virtio NIC joined to another VM by a
-#                        qemu UDP socket on 127.0.0.1 (peer VM: RPORT:LPORT, another IP of the /24)
+#       --peer listen|connect:PORT:IP  two-VM mode: rxe0 sits on a virtio NIC joined to another
+#                        VM by a qemu TCP stream on 127.0.0.1:PORT (one VM listens, the other
+#                        connects once the first is listening; give each another IP of the /24).
+#                        A stream, not a UDP socket: qemu's UDP netdev drops packets in bursts
+#                        (a 4 MiB RDMA WRITE is 4,096 back-to-back frames) and rxe on 6.1 can
+#                        stall a QP after the retransmissions that follow.
 #       --user UID       run the command as UID instead of root
 #       --accel A        tcg (default) | kvm | auto (probe KVM once, cached)
 #   -v, --verbose        timings and `rdma link` on stderr/stdout
@@ -162,9 +166,10 @@ VERBSVM_NIC_IP=${PEER:+${PEER##*:}}
 EOF
 NIC_ARGS=(-nic none)
 if [ -n "$PEER" ]; then
-    IFS=: read -r lport rport pip <<< "$PEER"
+    IFS=: read -r pmode pport pip <<< "$PEER"
+    case "$pmode" in listen|connect) ;; *) die "--peer $PEER: expected listen:PORT:IP or connect:PORT:IP" ;; esac
     mac=$(printf '52:54:00:77:%02x:%02x' $(( ${pip##*.} / 256 )) $(( ${pip##*.} % 256 )))
-    NIC_ARGS=(-netdev "socket,id=n0,udp=127.0.0.1:$rport,localaddr=127.0.0.1:$lport"
+    NIC_ARGS=(-netdev "socket,id=n0,$pmode=127.0.0.1:$pport"
               -device "virtio-net-pci,netdev=n0,mac=$mac")
 fi
 VIRTFS_RW=()

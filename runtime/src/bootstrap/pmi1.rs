@@ -9,7 +9,8 @@ use super::Kvs;
 use crate::error::{Error, Result};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::os::fd::FromRawFd;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// A connected PMI-1 client.
@@ -71,6 +72,50 @@ pub(crate) fn set_fd_timeout(fd: i32, t: Option<Duration>) {
             std::mem::size_of::<libc::timeval>() as libc::socklen_t,
         );
     }
+}
+
+/// Set when this process finalizes its PMI connection or aborts through it: the server
+/// closing the connection is then expected.
+static LEAVING: AtomicBool = AtomicBool::new(false);
+
+/// Watches the PMI connection from a thread of its own and ends the process when the server
+/// closes it while the job still runs: the launcher is gone or tore the job down. A PE on
+/// another node (started by a launch agent such as ssh) has no other way to learn that its
+/// job is over: the launcher's signals reach only the agent, and a PE waiting in a barrier
+/// for a dead peer would wait forever. `_exit` (no atexit handlers: a C program's handler
+/// could call collectives that now never finish).
+fn watch_hangup(fd: OwnedFd, rank: usize, address: String) {
+    let spawned = std::thread::Builder::new()
+        .name("rshmem-pmi-watch".into())
+        .spawn(move || loop {
+            let mut p = libc::pollfd {
+                fd: fd.as_raw_fd(),
+                events: libc::POLLRDHUP,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd; `fd` stays open for the thread's life.
+            let n = unsafe { libc::poll(&mut p, 1, -1) };
+            if n < 0 {
+                if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return;
+            }
+            if p.revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) == 0 {
+                continue;
+            }
+            if LEAVING.load(Ordering::Acquire) {
+                return;
+            }
+            eprintln!(
+                "rshmem: PE {rank}: the launcher closed the PMI connection ({address}): the job \
+                 was torn down or the launcher died; exiting"
+            );
+            // SAFETY: ends the process without running atexit handlers (see above).
+            unsafe { libc::_exit(143) }
+        });
+    // Best effort: without the thread a remote PE relies on the launcher's signals alone.
+    drop(spawned);
 }
 
 impl Pmi1 {
@@ -169,6 +214,9 @@ impl Pmi1 {
         me.handshake()?;
         if let Some(s) = &me.tcp {
             s.set_read_timeout(None).ok();
+            if let Ok(c) = s.try_clone() {
+                watch_hangup(c.into(), me.rank, me.address.clone());
+            }
         }
         Ok(me)
     }
@@ -193,6 +241,18 @@ impl Pmi1 {
             set_fd_timeout(fd, None);
         }
         r?;
+        if let Some(fd) = fd {
+            // SAFETY: `fd` is open (the handshake just used it); dup gives a new fd we own.
+            let d = unsafe { libc::dup(fd) };
+            if d >= 0 {
+                // SAFETY: `d` is a fresh fd owned by nobody else.
+                watch_hangup(
+                    unsafe { OwnedFd::from_raw_fd(d) },
+                    me.rank,
+                    me.address.clone(),
+                );
+            }
+        }
         Ok(me)
     }
 
@@ -337,12 +397,14 @@ impl Kvs for Pmi1 {
         wire::parse_process_mapping(&v, self.size)
     }
     fn abort(&mut self, code: i32) -> ! {
+        LEAVING.store(true, Ordering::Release);
         let _ = self.send("abort", &[("exitcode", &code.to_string())]);
         // Give the launcher a moment to tear the job down with our status, then go anyway.
         std::thread::sleep(Duration::from_millis(200));
         std::process::exit(code)
     }
     fn finalize(&mut self) -> Result<()> {
+        LEAVING.store(true, Ordering::Release);
         self.call("finalize", &[], "finalize_ack").map(|_| ())
     }
 }
