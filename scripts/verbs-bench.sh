@@ -12,6 +12,7 @@
 #                    older build copied aside), interleaved, to compare before/after in the
 #                    same boot
 #     --no-build     do not run cargo build
+#     --mr-only      only the message-rate rows (no perftest, no latencies, no bandwidth)
 #     -t SEC         VM time limit (default 1500)
 #     --in-vm        (internal) the part that runs in the guest
 #
@@ -24,9 +25,10 @@
 #             pingpong_lat (8-byte p + wait_until, half a round trip: ib_write_lat's
 #             definition), put_bw 1 MiB from private memory and --symmetric-src (registered,
 #             zero-copy),
-#             msg_rate 8 B three ways: default (selective signaling + inline),
-#             RSHMEM_VERBS_SIGNAL_EVERY=1 (every WR signaled), and
-#             RSHMEM_VERBS_SIGNAL_EVERY=1 RSHMEM_VERBS_INLINE=0 (signaled, not inline)
+#             msg_rate 8 B four ways: default (selective signaling + inline + post lists),
+#             RSHMEM_VERBS_POST_LIST=1 (selective + inline, one post per put),
+#             RSHMEM_VERBS_SIGNAL_EVERY=1 RSHMEM_VERBS_POST_LIST=1 (every WR signaled and
+#             posted alone), and that with RSHMEM_VERBS_INLINE=0 (signaled, not inline)
 # and prints a table of rshmem vs perftest with ratios against the targets of issue #3 s. 9:
 #   latency <= 1.15 x perftest t_typical, bandwidth >= 0.9 x ib_write_bw average,
 #   msg rate (selective + inline) >= 2 x every-WR-signaled.
@@ -35,7 +37,7 @@
 set -uo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 
-RUNS=1 ITERS=1000 BASE="" NEW="" BUILD=1 TLIM=1500 INVM=0
+RUNS=1 ITERS=1000 BASE="" NEW="" BUILD=1 TLIM=1500 INVM=0 MRONLY=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) RUNS=$2; shift 2 ;;
@@ -43,6 +45,7 @@ while [ $# -gt 0 ]; do
         --base) BASE=$(readlink -f "$2"); shift 2 ;;
         --new) NEW=$(readlink -f "$2"); shift 2 ;;
         --no-build) BUILD=0; shift ;;
+        --mr-only) MRONLY=1; shift ;;
         -t) TLIM=$2; shift 2 ;;
         --in-vm) INVM=1; shift ;;
         -h|--help) sed -n '2,/^set -uo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
@@ -55,6 +58,7 @@ if [ $INVM = 0 ]; then
         cargo build -q --release -p rshmem-launcher -p rshmem-benches || exit 1
     fi
     args=(--in-vm --runs "$RUNS" --iters "$ITERS")
+    [ $MRONLY = 1 ] && args+=(--mr-only)
     [ -n "$BASE" ] && args+=(--base "$BASE")
     [ -n "$NEW" ] && args+=(--new "$NEW")
     exec scripts/verbs-vm/run.sh -t "$TLIM" -- bash "$PWD/scripts/verbs-bench.sh" "${args[@]}"
@@ -123,6 +127,11 @@ osu() {
 
 rshmem_set() {  # rshmem_set LABEL DIR
     local l=$1 d=$2 n=$ITERS
+    osu "$l" "$d" mr_sel '^msg_rate,8,messages_s' -- msg_rate --iters $((2 * n)) --window 64
+    osu "$l" "$d" mr_nolist '^msg_rate,8,messages_s' RSHMEM_VERBS_POST_LIST=1 -- msg_rate --iters $((2 * n)) --window 64
+    osu "$l" "$d" mr_sig '^msg_rate,8,messages_s' RSHMEM_VERBS_SIGNAL_EVERY=1 RSHMEM_VERBS_POST_LIST=1 -- msg_rate --iters $((2 * n)) --window 64
+    osu "$l" "$d" mr_sig_noinl '^msg_rate,8,messages_s' RSHMEM_VERBS_SIGNAL_EVERY=1 RSHMEM_VERBS_INLINE=0 RSHMEM_VERBS_POST_LIST=1 -- msg_rate --iters $((2 * n)) --window 64
+    [ $MRONLY = 1 ] && return
     osu "$l" "$d" put_lat '^put_lat,8,latency_us' -- put_lat --min-size 8 --max-size 8 --iters "$n"
     osu "$l" "$d" get_lat '^get_lat,8,latency_us' -- get_lat --min-size 8 --max-size 8 --iters "$n"
     osu "$l" "$d" amo_lat '^atomic_lat,fetch_add,latency_us' -- atomic_lat --iters "$n"
@@ -133,9 +142,6 @@ rshmem_set() {  # rshmem_set LABEL DIR
     osu "$l" "$d" pp_lat_t '^pingpong_lat,8,latency_us' -- pingpong_lat --iters "$n" --typical
     osu "$l" "$d" put_bw '^put_bw,1048576,bandwidth_MB_s' -- put_bw --min-size 1M --max-size 1M --iters 1024 --warmup 256 --window 16
     osu "$l" "$d" put_bw_sym '^put_bw,1048576,bandwidth_MB_s' -- put_bw --min-size 1M --max-size 1M --iters 1024 --warmup 256 --window 16 --symmetric-src
-    osu "$l" "$d" mr_sel '^msg_rate,8,messages_s' -- msg_rate --iters $((2 * n)) --window 64
-    osu "$l" "$d" mr_sig '^msg_rate,8,messages_s' RSHMEM_VERBS_SIGNAL_EVERY=1 -- msg_rate --iters $((2 * n)) --window 64
-    osu "$l" "$d" mr_sig_noinl '^msg_rate,8,messages_s' RSHMEM_VERBS_SIGNAL_EVERY=1 RSHMEM_VERBS_INLINE=0 -- msg_rate --iters $((2 * n)) --window 64
 }
 
 echo "== verbs-bench on $DEV (gid $GIDX, $IP), $(nproc) vCPUs, kernel $(uname -r), $(date -u '+%F %T') UTC"
@@ -144,10 +150,12 @@ for run in $(seq "$RUNS"); do
     echo "-- run $run"
     # ib_write_lat ping-pongs with both sides busy-polling memory, which starves rxe's
     # kernel work now and then (ms-scale results, docs/verbs-vm.md): 3 tries, median
+    if [ $MRONLY = 0 ]; then
     for _ in 1 2 3; do perf write_lat 5 ib_write_lat -s 8 -n "$ITERS"; done
     perf read_lat 5 ib_read_lat -s 8 -n "$ITERS"
     perf atomic_lat 5 ib_atomic_lat -A FETCH_AND_ADD -n "$ITERS"
     perf write_bw 4 ib_write_bw -s 1048576 -n 64
+    fi
     rshmem_set new "$B"
     [ -n "$BASE" ] && rshmem_set base "$BASE"
 done
@@ -188,14 +196,16 @@ table() {  # table LABEL
     echo "| *bandwidth (MB/s)* | | | | | |"
     row "put_bw 1 MiB sym src / ib_write_bw" "$(med "${R[$l/put_bw_sym]}")" "$bw" bw 0.9
     row "put_bw 1 MiB private src / ib_write_bw" "$(med "${R[$l/put_bw]}")" "$bw" bw 0.9
-    row "msg rate 8 B: selective / every-sig" "$(med "${R[$l/mr_sel]}")" "$(med "${R[$l/mr_sig]}")" mr 2
-    row "msg rate 8 B: selective / sig+no-inl" "$(med "${R[$l/mr_sel]}")" "$(med "${R[$l/mr_sig_noinl]}")" mr 2
+    echo "| *message rate (msg/s); every-sig = every WR signaled, each posted alone* | | | | | |"
+    row "selective+inline+lists / every-sig" "$(med "${R[$l/mr_sel]}")" "$(med "${R[$l/mr_sig]}")" mr 2
+    row "selective+inline, no lists / every-sig" "$(med "${R[$l/mr_nolist]}")" "$(med "${R[$l/mr_sig]}")" mr 2
+    row "selective+inline+lists / sig+no-inl" "$(med "${R[$l/mr_sel]}")" "$(med "${R[$l/mr_sig_noinl]}")" mr 2
 }
 echo
 echo "== raw values per run (perftest latencies: t_typical and t_avg us; ib_write_bw: BW average MiB/s)"
 for k in write_lat write_lat_avg read_lat read_lat_avg atomic_lat atomic_lat_avg write_bw; do printf '  %-22s %s\n' "$k" "${R[$k]}"; done
 for l in new ${BASE:+base}; do
-    for k in put_lat get_lat amo_lat put_lat_t get_lat_t amo_lat_t pp_lat pp_lat_t put_bw put_bw_sym mr_sel mr_sig mr_sig_noinl; do
+    for k in put_lat get_lat amo_lat put_lat_t get_lat_t amo_lat_t pp_lat pp_lat_t put_bw put_bw_sym mr_sel mr_nolist mr_sig mr_sig_noinl; do
         printf '  %-22s %s\n' "$l/$k" "${R[$l/$k]:-}"
     done
 done

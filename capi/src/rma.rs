@@ -538,6 +538,7 @@ fn signal_word(what: &'static str, sig: *const u64) -> (&'static rshmem_rt::rt::
 #[no_mangle]
 pub unsafe extern "C" fn pshmem_signal_fetch(sig_addr: *const u64) -> u64 {
     let (rt, a) = signal_word("shmem_signal_fetch", sig_addr);
+    rshmem_rt::rt::progress(); // a loop of signal_fetch is a wait
     check(
         rt,
         "shmem_signal_fetch",

@@ -77,6 +77,7 @@ pub fn set_lock(rt: &Runtime, lock: usize) -> Result<()> {
 
 /// Tries to acquire the lock; `true` on success (`shmem_test_lock` returns the negation).
 pub fn test_lock(rt: &Runtime, lock: usize) -> Result<bool> {
+    crate::rt::progress();
     let me = rt.my_pe() as u64 + 1;
     prepare(rt, lock)?;
     let prev = update_tail(rt, lock, |t| (t == 0).then_some(me))?;

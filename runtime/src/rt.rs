@@ -28,11 +28,32 @@ static EXIT_RT: AtomicPtr<Runtime> = AtomicPtr::new(core::ptr::null_mut());
 /// Set once this PE is leaving (finalizing, exiting, or asking the others to exit): it then
 /// neither sends nor obeys exit requests.
 static LEAVING: AtomicBool = AtomicBool::new(false);
+/// The verbs context whose deferred `put_nbi`s (post lists) the waits and tests post
+/// ([`progress`]): set by `arm_exit` when the runtime uses verbs, cleared by finalize.
+static PROGRESS: parking_lot::Mutex<Option<Arc<VerbsCtx>>> = parking_lot::Mutex::new(None);
 /// How long a PE asking the others to exit waits for their acknowledgements before it falls
 /// back to the bootstrap's abort.
 const EXIT_ACK_WAIT: Duration = Duration::from_secs(1);
 /// After the last acknowledgement, how long the requester waits before it exits itself.
 const EXIT_GRACE: Duration = Duration::from_millis(100);
+
+/// Called by every wait (each round) and every test: posts `put_nbi`s that the verbs
+/// transport holds back to send them as one list, so that a PE waiting for a reply to
+/// them does not wait forever. One relaxed load when nothing is held back.
+#[inline]
+pub fn progress() {
+    if VerbsCtx::deferred() {
+        progress_slow();
+    }
+}
+
+#[cold]
+fn progress_slow() {
+    let v = PROGRESS.lock().clone();
+    if let Some(v) = v {
+        v.progress();
+    }
+}
 
 /// Called on the yield path of every wait: if a peer asked this PE to exit (it called
 /// `global_exit`, or exited with a non-zero status), acknowledge and exit with that status.
@@ -600,6 +621,7 @@ impl Runtime {
         LEAVING.store(false, Ordering::Release);
         EXIT_RT.store(self as *const Self as *mut Self, Ordering::Release);
         EXIT_WORD.store(self.slot_addr(slots::EXIT), Ordering::Release);
+        *PROGRESS.lock() = self.verbs.clone();
         #[cfg(all(target_os = "linux", target_env = "gnu"))]
         {
             static HOOK: std::sync::Once = std::sync::Once::new();
@@ -615,6 +637,7 @@ impl Runtime {
     fn disarm_exit(&self) {
         LEAVING.store(true, Ordering::Release);
         EXIT_WORD.store(0, Ordering::Release);
+        *PROGRESS.lock() = None;
         let _ = EXIT_RT.compare_exchange(
             self as *const Self as *mut Self,
             core::ptr::null_mut(),

@@ -50,6 +50,7 @@ impl<W: AmoWord> WordSet<'_, W> {
 
     /// Whether every included element satisfies the comparison (true if none is included).
     pub fn test_all(&self) -> bool {
+        crate::rt::progress();
         (0..self.n)
             .filter(|&i| self.included(i))
             .all(|i| self.holds(i))
@@ -57,6 +58,7 @@ impl<W: AmoWord> WordSet<'_, W> {
 
     /// An included element that satisfies it, if any.
     pub fn test_any(&self) -> Option<usize> {
+        crate::rt::progress();
         (0..self.n)
             .filter(|&i| self.included(i))
             .find(|&i| self.holds(i))
@@ -64,6 +66,7 @@ impl<W: AmoWord> WordSet<'_, W> {
 
     /// Every included element that satisfies it, appended to `out`; returns how many.
     pub fn test_some(&self, out: &mut Vec<usize>) -> usize {
+        crate::rt::progress();
         let before = out.len();
         out.extend((0..self.n).filter(|&i| self.included(i) && self.holds(i)));
         out.len() - before

@@ -89,6 +89,7 @@ impl Backoff {
     /// Waits a little.
     #[inline]
     pub fn snooze(&mut self) {
+        crate::rt::progress();
         if self.n < SPINS {
             self.n += 1;
             core::hint::spin_loop();

@@ -8,7 +8,10 @@
 //! - AMOs under contention: 64-bit fetch-add (NIC), 32-bit add on both halves of one
 //!   64-bit word (CAS loop), CAS-loop increments, xor totals;
 //! - put_signal: the data is there when the signal is;
-//! - put_nbi + fence + flag, put_nbi + quiet + atomic flag.
+//! - put_nbi + fence + flag, put_nbi + quiet + atomic flag;
+//! - post lists (small put_nbis are held back and posted as one list): a burst of 1000
+//!   8-byte put_nbis + fence + flag arrives whole; a ring of put_nbis answered by put_nbis,
+//!   with no quiet at all, does not deadlock (waits post what is held back).
 //!
 //! `rshmemrun -n N verbs_rma` | `rshmemrun -n N verbs_rma exhaust` (heap exhaustion is a
 //! clean error, and the heap still works afterwards).
@@ -34,6 +37,7 @@ fn main() {
         amos(&shmem);
         signal(&shmem);
         quiet_fence(&shmem);
+        post_lists(&shmem);
     }
     shmem.barrier_all();
     pe::ok(&shmem, PROG);
@@ -258,6 +262,51 @@ fn quiet_fence(shmem: &Shmem) {
     drop((srcs, srcs2));
     if me == 0 {
         pe::say(&format!("{PROG}: fence and quiet ordering OK"));
+    }
+}
+
+fn post_lists(shmem: &Shmem) {
+    let (me, n) = (shmem.my_pe(), shmem.n_pes());
+    let (next, prev) = ((me + 1) % n, (me + n - 1) % n);
+    const BURST: usize = 1000;
+    let arr = shmem.alloc_slice::<u64>(BURST).expect("alloc");
+    let flag = shmem.alloc(0u64).expect("alloc");
+    let ring = shmem.alloc_slice::<u64>(1).expect("alloc");
+    // A burst of small put_nbis (deferred, posted 16 at a time), a fence, the flag.
+    let vals: Vec<u64> = (0..BURST).map(|i| (me as u64) << 32 | i as u64).collect();
+    for (i, v) in vals.iter().enumerate() {
+        // SAFETY: `vals` lives until after the quiet in barrier_all.
+        unsafe { arr.put_nbi(next, i, std::slice::from_ref(v)) }.expect("put_nbi");
+    }
+    shmem.fence();
+    flag.p(next, 3).expect("flag put");
+    flag.wait_until(Cmp::Ge, 3);
+    // SAFETY: written by prev's puts, ordered before the flag we waited for.
+    let got = unsafe { arr.as_slice() };
+    for (i, &g) in got.iter().enumerate() {
+        let want = (prev as u64) << 32 | i as u64;
+        assert_eq!(g, want, "PE {me}: element {i} of PE {prev}'s put_nbi burst");
+    }
+    // A ring of put_nbis, each PE answering the previous one's, and no quiet: every put is
+    // held back for a post list, so only the waits' progress can send them.
+    let rounds: Vec<u64> = (1..=200).collect();
+    for r in &rounds {
+        if me == 0 {
+            // SAFETY: `rounds` lives until after the quiet in barrier_all.
+            unsafe { ring.put_nbi(next, 0, std::slice::from_ref(r)) }.expect("put_nbi");
+            ring.at(0).expect("slot").wait_until(Cmp::Ge, *r);
+        } else {
+            ring.at(0).expect("slot").wait_until(Cmp::Ge, *r);
+            // SAFETY: as above.
+            unsafe { ring.put_nbi(next, 0, std::slice::from_ref(r)) }.expect("put_nbi");
+        }
+    }
+    shmem.barrier_all();
+    drop((vals, rounds));
+    if me == 0 {
+        pe::say(&format!(
+            "{PROG}: post lists OK (burst of {BURST}, ring of 200 without quiet)"
+        ));
     }
 }
 

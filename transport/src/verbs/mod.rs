@@ -35,6 +35,7 @@ use std::ffi::CStr;
 use std::mem::{size_of, zeroed};
 use std::os::raw::{c_int, c_void};
 use std::ptr::null_mut;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -54,6 +55,13 @@ const SCRATCH: usize = 4096;
 /// Bounce pieces at least this long are signalled, so that the ring can reuse their space
 /// as soon as they complete, without waiting for the requests posted after them.
 const BOUNCE_SIGNAL: usize = 64 << 10;
+/// Deferred `put_nbi`s queued per QP before they are posted as one list
+/// (`RSHMEM_VERBS_POST_LIST`; 0 or 1 posts each at once).
+const POST_LIST: usize = 16;
+/// Largest `put_nbi` that is deferred (its data is copied into the QP's staging area).
+const STAGE: usize = 64;
+/// Set while some QP holds deferred requests: [`VerbsCtx::progress`] then posts them.
+static DEFERRED: AtomicBool = AtomicBool::new(false);
 /// A wait with no completion at all for this long aborts the job.
 pub const STALL_SECS: u64 = 120;
 /// Inline data asked for when creating QPs (rxe allows up to 512).
@@ -164,6 +172,16 @@ struct Qp {
     fence: bool,
     /// (op, length, remote address) of recent requests, for error messages.
     ops: Vec<(Op, usize, u64)>,
+    /// Requests built but not yet posted, oldest first (capacity: the list size + 1, never
+    /// reallocated): deferred `put_nbi`s, then possibly the request that posts them all.
+    /// Their SGEs are in `pend_sge` (same index); `sg_list` and `next` are set at posting.
+    pend: Vec<ibv_send_wr>,
+    pend_sge: Vec<ibv_sge>,
+    /// Data of the deferred puts: [`STAGE`] bytes per `pend` index (inline: the post copies
+    /// it, so the staging slot is free again once the list is posted).
+    stage: Vec<u8>,
+    /// This QP is in `State::pending`.
+    listed: bool,
 }
 
 #[derive(Default)]
@@ -208,6 +226,10 @@ struct State {
     max_inline: usize,
     /// Signal at least every this many requests (`RSHMEM_VERBS_SIGNAL_EVERY`, 1..=depth/2).
     signal_every: u64,
+    /// Deferred puts per QP before its list is posted (1: none deferred).
+    batch: usize,
+    /// QPs that may hold deferred requests (each at most once).
+    pending: Vec<usize>,
     qps: Vec<Qp>,
     /// Responder side of the loopback pair (qps[me] talks to it).
     resp: *mut ibv_qp,
@@ -852,6 +874,11 @@ impl VerbsCtx {
         unsafe {
             let dev = setup::open(spec, npes + 1)?;
             let depth = SQ_DEPTH.min(32767 / (npes as u64 + 1)).max(16);
+            let batch = std::env::var("RSHMEM_VERBS_POST_LIST")
+                .ok()
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(POST_LIST)
+                .clamp(1, (depth / 4) as usize);
             let mut qps = Vec::with_capacity(npes);
             let mut max_inline = u32::MAX;
             for _ in 0..npes {
@@ -864,6 +891,14 @@ impl VerbsCtx {
                     last_sig: 0,
                     fence: false,
                     ops: vec![(Op::Write, 0, 0); depth as usize],
+                    pend: Vec::with_capacity(batch + 1),
+                    pend_sge: Vec::with_capacity(batch + 1),
+                    stage: if batch > 1 {
+                        vec![0; batch * STAGE]
+                    } else {
+                        Vec::new()
+                    },
+                    listed: false,
                 });
             }
             let (resp, _) = setup::create_qp(&dev, depth)?;
@@ -921,6 +956,8 @@ impl VerbsCtx {
                     depth,
                     max_inline,
                     signal_every,
+                    batch,
+                    pending: Vec::with_capacity(npes),
                     qps,
                     resp,
                     psn: u32::from_le_bytes(psn) & 0xff_ffff,
@@ -1055,6 +1092,25 @@ impl VerbsCtx {
     /// 0 when it has none.
     pub fn remote_data_base(&self, pe: usize) -> usize {
         self.lock().remote[pe].data.0 as usize
+    }
+
+    /// Posts the `put_nbi`s deferred for post lists, if any: the runtime calls it from
+    /// every wait and test, so that a deferred put reaches its peer while this PE waits
+    /// for something (a reply to it, say), even without a `quiet`. One relaxed load when
+    /// nothing is deferred.
+    #[inline]
+    pub fn progress(&self) {
+        if DEFERRED.load(Ordering::Relaxed) {
+            let mut st = self.lock();
+            DEFERRED.store(false, Ordering::Relaxed);
+            st.flush_all();
+        }
+    }
+
+    /// Whether some `put_nbi` is deferred (in any verbs context of this process).
+    #[inline]
+    pub fn deferred() -> bool {
+        DEFERRED.load(Ordering::Relaxed)
     }
 
     /// Completes every operation issued to every peer.
@@ -1245,6 +1301,7 @@ impl State {
 
     /// Posts one work request to `pe`; returns its sequence number.
     #[allow(clippy::too_many_arguments)]
+    #[inline]
     fn post(
         &mut self,
         pe: usize,
@@ -1256,10 +1313,33 @@ impl State {
         force_signal: bool,
         atomic: (u64, u64),
     ) -> u64 {
+        self.post_wr(pe, op, local, len, raddr, rkey, force_signal, atomic, false)
+    }
+
+    /// [`State::post`], or with `defer` (an inline RDMA WRITE of at most [`STAGE`] bytes,
+    /// when post lists are on) queues the request on its QP instead: its data is copied to
+    /// the QP's staging area and the request is posted, in one list with the others queued,
+    /// with the next request to that QP, when [`State::batch`] are queued, or at the next
+    /// wait ([`State::wait`]) or [`VerbsCtx::progress`]. RC executes a QP's requests in
+    /// posting order, so deferring never reorders requests to one PE.
+    #[allow(clippy::too_many_arguments)]
+    fn post_wr(
+        &mut self,
+        pe: usize,
+        op: Op,
+        local: Local,
+        len: usize,
+        raddr: u64,
+        rkey: u32,
+        force_signal: bool,
+        atomic: (u64, u64),
+        defer: bool,
+    ) -> u64 {
         let depth = self.depth;
         if self.qps[pe].sent - self.qps[pe].done >= depth - 1 {
             self.wait(|s| s.qps[pe].sent - s.qps[pe].done < depth - 1);
         }
+        let defer = defer && self.batch > 1 && len <= STAGE && matches!(local, Local::Inline(_));
         let q = &mut self.qps[pe];
         let seq = q.sent + 1;
         let signal = force_signal || seq - q.last_sig >= self.signal_every;
@@ -1270,72 +1350,131 @@ impl State {
         if q.fence {
             flags |= ibv_send_flags::IBV_SEND_FENCE.0;
         }
-        let empty = matches!(local, Local::Empty);
-        let mut sge = match local {
-            Local::Empty => ibv_sge {
-                addr: 0,
-                length: 0,
-                lkey: 0,
-            },
+        let idx = q.pend.len();
+        let sge = match local {
+            Local::Empty => None,
             Local::Inline(p) => {
                 flags |= ibv_send_flags::IBV_SEND_INLINE.0;
-                ibv_sge {
-                    addr: p as u64,
+                let addr = if defer {
+                    let slot = &mut q.stage[idx * STAGE..idx * STAGE + len];
+                    // SAFETY: `p` is valid for `len` bytes (the caller's contract).
+                    slot.copy_from_slice(unsafe { core::slice::from_raw_parts(p, len) });
+                    slot.as_ptr() as u64
+                } else {
+                    p as u64
+                };
+                Some(ibv_sge {
+                    addr,
                     length: len as u32,
                     lkey: 0,
-                }
+                })
             }
-            Local::Sge(a, k) => ibv_sge {
+            Local::Sge(a, k) => Some(ibv_sge {
                 addr: a,
                 length: len as u32,
                 lkey: k,
-            },
+            }),
         };
-        // SAFETY: `ibv_send_wr` is a C struct for which all-zero is valid; the SGE points
-        // at memory valid for `len` bytes (inline data is copied by the post itself, other
-        // memory is registered and stays valid until completion: callers guarantee it).
-        let rc = unsafe {
-            let mut wr: ibv_send_wr = zeroed();
-            wr.wr_id = (seq << 16) | pe as u64;
-            if !empty {
-                wr.sg_list = &mut sge;
-                wr.num_sge = 1;
+        // SAFETY: `ibv_send_wr` is a C struct for which all-zero is valid; pointers are
+        // filled in when the list is posted.
+        let mut wr: ibv_send_wr = unsafe { zeroed() };
+        wr.wr_id = (seq << 16) | pe as u64;
+        wr.num_sge = sge.is_some() as c_int;
+        wr.opcode = op.opcode();
+        wr.send_flags = flags;
+        match op {
+            Op::FetchAdd | Op::CompareSwap => {
+                wr.wr.atomic = atomic_t {
+                    remote_addr: raddr,
+                    compare_add: atomic.0,
+                    swap: atomic.1,
+                    rkey,
+                };
             }
-            wr.opcode = op.opcode();
-            wr.send_flags = flags;
-            match op {
-                Op::FetchAdd | Op::CompareSwap => {
-                    wr.wr.atomic = atomic_t {
-                        remote_addr: raddr,
-                        compare_add: atomic.0,
-                        swap: atomic.1,
-                        rkey,
-                    };
-                }
-                _ => {
-                    wr.wr.rdma = rdma_t {
-                        remote_addr: raddr,
-                        rkey,
-                    }
+            _ => {
+                wr.wr.rdma = rdma_t {
+                    remote_addr: raddr,
+                    rkey,
                 }
             }
-            let mut bad: *mut ibv_send_wr = null_mut();
-            ibv_post_send(q.qp, &mut wr, &mut bad)
-        };
-        if rc != 0 {
-            self.fail(format!(
-                "posting {} of {len} bytes to PE {pe} failed: {}",
-                op.name(),
-                std::io::Error::from_raw_os_error(rc)
-            ));
         }
+        debug_assert!(q.pend.len() < q.pend.capacity());
+        q.pend.push(wr);
+        q.pend_sge.push(sge.unwrap_or(ibv_sge {
+            addr: 0,
+            length: 0,
+            lkey: 0,
+        }));
         q.fence = false;
         q.sent = seq;
         if signal {
             q.last_sig = seq;
         }
         q.ops[(seq % depth) as usize] = (op, len, raddr);
+        if !defer || q.pend.len() >= self.batch {
+            self.flush(pe);
+        } else if !q.listed {
+            q.listed = true;
+            self.pending.push(pe);
+        }
         seq
+    }
+
+    /// Posts the requests built for `pe` (one `ibv_post_send` of the whole list).
+    fn flush(&mut self, pe: usize) {
+        let q = &mut self.qps[pe];
+        let n = q.pend.len();
+        if n == 0 {
+            return;
+        }
+        for i in 0..n {
+            let sge: *mut ibv_sge = &mut q.pend_sge[i];
+            let next: *mut ibv_send_wr = if i + 1 < n {
+                &mut q.pend[i + 1]
+            } else {
+                null_mut()
+            };
+            let w = &mut q.pend[i];
+            w.sg_list = if w.num_sge > 0 { sge } else { null_mut() };
+            w.next = next;
+        }
+        let mut bad: *mut ibv_send_wr = null_mut();
+        // SAFETY: a list of `n` initialized requests linked by `next`, each SGE pointing at
+        // memory valid now (inline data, staged or the caller's, is copied by the post) or
+        // registered memory that stays valid until completion (callers guarantee it).
+        let rc = unsafe { ibv_post_send(q.qp, q.pend.as_mut_ptr(), &mut bad) };
+        if rc != 0 {
+            let i = if bad.is_null() {
+                0
+            } else {
+                // SAFETY: on failure `bad` points into the list just posted.
+                unsafe { bad.offset_from(q.pend.as_ptr()) }.clamp(0, n as isize - 1) as usize
+            };
+            let seq = q.pend[i].wr_id >> 16;
+            let (op, len, _) = q.ops[(seq % self.depth) as usize];
+            self.fail(format!(
+                "posting {} of {len} bytes to PE {pe} failed (request {} of a list of {n}): {}",
+                op.name(),
+                i + 1,
+                std::io::Error::from_raw_os_error(rc)
+            ));
+        }
+        q.pend.clear();
+        q.pend_sge.clear();
+    }
+
+    /// Posts every QP's deferred requests.
+    fn flush_all(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let mut p = std::mem::take(&mut self.pending);
+        for &pe in &p {
+            self.flush(pe);
+            self.qps[pe].listed = false;
+        }
+        p.clear();
+        self.pending = p;
     }
 
     /// Polls the CQ once; returns the number of completions.
@@ -1378,6 +1517,7 @@ impl State {
     /// tasklets that a busy poller would starve), and aborts after [`STALL_SECS`] without
     /// any completion.
     fn wait(&mut self, cond: impl Fn(&State) -> bool) {
+        self.flush_all();
         let mut idle = 0u32;
         let mut since = Instant::now();
         while !cond(self) {
@@ -1434,6 +1574,7 @@ impl State {
 
     /// Completes everything outstanding on every QP, then recycles the bounce buffer.
     fn drain(&mut self) {
+        self.flush_all();
         for pe in 0..self.qps.len() {
             let q = &self.qps[pe];
             if q.sent > q.done && q.last_sig < q.sent {
@@ -1456,7 +1597,18 @@ impl State {
             // SAFETY (pointer arithmetic): `src` is valid for `len` bytes (caller).
             let s = unsafe { src.add(off) };
             if n <= self.max_inline {
-                self.post(pe, Op::Write, Local::Inline(s), n, ra, rkey, false, (0, 0));
+                let defer = !blocking;
+                self.post_wr(
+                    pe,
+                    Op::Write,
+                    Local::Inline(s),
+                    n,
+                    ra,
+                    rkey,
+                    false,
+                    (0, 0),
+                    defer,
+                );
             } else if let Some((lkey, lavail)) = self.lkey(s as usize) {
                 n = n.min(lavail);
                 let seq = self.post(
@@ -1573,6 +1725,7 @@ impl State {
             return false;
         }
         let (srkey, _) = self.rkey(pe, sraddr, 8);
+        self.flush(pe); // requests queued for this PE go first
         let depth = self.depth;
         if self.qps[pe].sent - self.qps[pe].done >= depth - 2 {
             self.wait(|s| s.qps[pe].sent - s.qps[pe].done < depth - 2);
@@ -1820,9 +1973,11 @@ impl Endpoint for VerbsEndpoint {
             unsafe { crate::shm::copy_bytes(d, src, len) };
             return;
         }
-        self.ctx
-            .lock()
-            .put(self.pe, dst.addr as u64, src, len, false);
+        let mut st = self.ctx.lock();
+        st.put(self.pe, dst.addr as u64, src, len, false);
+        if !st.pending.is_empty() {
+            DEFERRED.store(true, Ordering::Relaxed);
+        }
     }
     unsafe fn get(&self, dst: *mut u8, src: RemoteAddr, len: usize) {
         if let Some(s) = self.mapped(src) {
