@@ -174,8 +174,8 @@ row() {  # row NAME RSHMEM PERFTEST KIND(lat|bw|mr) TARGET
 table() {  # table LABEL
     local l=$1
     local wl rl al bw
-    wl=$(med "${R[write_lat]}") rl=$(med "${R[read_lat]}") al=$(med "${R[atomic_lat]}")
-    bw=$(med "${R[write_bw]}")
+    wl=$(med "${R[write_lat]:-}") rl=$(med "${R[read_lat]:-}") al=$(med "${R[atomic_lat]:-}")
+    bw=$(med "${R[write_bw]:-}")
     bw=$(awk -v b="$bw" 'BEGIN { if (b == "nan") print "nan"; else printf "%.2f", b * 1.048576 }')
     echo
     echo "### rshmem ($l) vs perftest, median of $RUNS run(s)"
@@ -183,27 +183,27 @@ table() {  # table LABEL
     echo "| measure | rshmem | perftest | ratio | target | |"
     echo "|---|---:|---:|---:|---|---|"
     echo "| *same statistic and definition as perftest (median of per-operation times)* | | | | | |"
-    row "ping-pong 8 B typ / ib_write_lat typ" "$(med "${R[$l/pp_lat_t]}")" "$wl" lat 1.15
-    row "get 8 B typ / ib_read_lat typ" "$(med "${R[$l/get_lat_t]}")" "$rl" lat 1.15
-    row "fetch_add typ / ib_atomic_lat typ" "$(med "${R[$l/amo_lat_t]}")" "$al" lat 1.15
+    row "ping-pong 8 B typ / ib_write_lat typ" "$(med "${R[$l/pp_lat_t]:-}")" "$wl" lat 1.15
+    row "get 8 B typ / ib_read_lat typ" "$(med "${R[$l/get_lat_t]:-}")" "$rl" lat 1.15
+    row "fetch_add typ / ib_atomic_lat typ" "$(med "${R[$l/amo_lat_t]:-}")" "$al" lat 1.15
     echo "| *means against perftest's t_avg* | | | | | |"
-    row "ping-pong mean / ib_write_lat t_avg" "$(med "${R[$l/pp_lat]}")" "$(med "${R[write_lat_avg]}")" lat 1.15
-    row "get mean / ib_read_lat t_avg" "$(med "${R[$l/get_lat]}")" "$(med "${R[read_lat_avg]}")" lat 1.15
-    row "fetch_add mean / ib_atomic_lat t_avg" "$(med "${R[$l/amo_lat]}")" "$(med "${R[atomic_lat_avg]}")" lat 1.15
+    row "ping-pong mean / ib_write_lat t_avg" "$(med "${R[$l/pp_lat]:-}")" "$(med "${R[write_lat_avg]:-}")" lat 1.15
+    row "get mean / ib_read_lat t_avg" "$(med "${R[$l/get_lat]:-}")" "$(med "${R[read_lat_avg]:-}")" lat 1.15
+    row "fetch_add mean / ib_atomic_lat t_avg" "$(med "${R[$l/amo_lat]:-}")" "$(med "${R[atomic_lat_avg]:-}")" lat 1.15
     echo "| *put + quiet (a full round trip) against ib_write_lat (half of one)* | | | | | |"
-    row "put+quiet typ / ib_write_lat typ" "$(med "${R[$l/put_lat_t]}")" "$wl" lat 1.15
-    row "put+quiet mean / ib_write_lat t_avg" "$(med "${R[$l/put_lat]}")" "$(med "${R[write_lat_avg]}")" lat 1.15
+    row "put+quiet typ / ib_write_lat typ" "$(med "${R[$l/put_lat_t]:-}")" "$wl" lat 1.15
+    row "put+quiet mean / ib_write_lat t_avg" "$(med "${R[$l/put_lat]:-}")" "$(med "${R[write_lat_avg]:-}")" lat 1.15
     echo "| *bandwidth (MB/s)* | | | | | |"
-    row "put_bw 1 MiB sym src / ib_write_bw" "$(med "${R[$l/put_bw_sym]}")" "$bw" bw 0.9
-    row "put_bw 1 MiB private src / ib_write_bw" "$(med "${R[$l/put_bw]}")" "$bw" bw 0.9
+    row "put_bw 1 MiB sym src / ib_write_bw" "$(med "${R[$l/put_bw_sym]:-}")" "$bw" bw 0.9
+    row "put_bw 1 MiB private src / ib_write_bw" "$(med "${R[$l/put_bw]:-}")" "$bw" bw 0.9
     echo "| *message rate (msg/s); every-sig = every WR signaled, each posted alone* | | | | | |"
-    row "selective+inline+lists / every-sig" "$(med "${R[$l/mr_sel]}")" "$(med "${R[$l/mr_sig]}")" mr 2
-    row "selective+inline, no lists / every-sig" "$(med "${R[$l/mr_nolist]}")" "$(med "${R[$l/mr_sig]}")" mr 2
-    row "selective+inline+lists / sig+no-inl" "$(med "${R[$l/mr_sel]}")" "$(med "${R[$l/mr_sig_noinl]}")" mr 2
+    row "selective+inline+lists / every-sig" "$(med "${R[$l/mr_sel]:-}")" "$(med "${R[$l/mr_sig]:-}")" mr 2
+    row "selective+inline, no lists / every-sig" "$(med "${R[$l/mr_nolist]:-}")" "$(med "${R[$l/mr_sig]:-}")" mr 2
+    row "selective+inline+lists / sig+no-inl" "$(med "${R[$l/mr_sel]:-}")" "$(med "${R[$l/mr_sig_noinl]:-}")" mr 2
 }
 echo
 echo "== raw values per run (perftest latencies: t_typical and t_avg us; ib_write_bw: BW average MiB/s)"
-for k in write_lat write_lat_avg read_lat read_lat_avg atomic_lat atomic_lat_avg write_bw; do printf '  %-22s %s\n' "$k" "${R[$k]}"; done
+for k in write_lat write_lat_avg read_lat read_lat_avg atomic_lat atomic_lat_avg write_bw; do printf '  %-22s %s\n' "$k" "${R[$k]:-}"; done
 for l in new ${BASE:+base}; do
     for k in put_lat get_lat amo_lat put_lat_t get_lat_t amo_lat_t pp_lat pp_lat_t put_bw put_bw_sym mr_sel mr_nolist mr_sig mr_sig_noinl; do
         printf '  %-22s %s\n' "$l/$k" "${R[$l/$k]:-}"

@@ -22,8 +22,13 @@
 //!   RDMA WRITE when the last request was unsignalled; an 8-byte READ with
 //!   `RSHMEM_VERBS_QUIET=read`) and waits for everything.
 //! - **Bounce buffer**: a ring; a full ring waits only for its oldest range's request.
+//! - **Post lists**: a `put_nbi` of at most [`STAGE`] bytes is staged and queued on its QP;
+//!   the queue goes out as one `ibv_post_send` with the next request to that PE, when
+//!   [`POST_LIST`] are queued, at any wait here, or at [`VerbsCtx::progress`] (the runtime's
+//!   waits and tests).
 //! - **Knobs** (docs/verbs-bench.md): `RSHMEM_VERBS_SIGNAL_EVERY`, `RSHMEM_VERBS_INLINE`,
-//!   `RSHMEM_VERBS_QUIET`, `RSHMEM_VERBS_TIMEOUT` (ACK timeout exponent, default 18).
+//!   `RSHMEM_VERBS_POST_LIST`, `RSHMEM_VERBS_QUIET`, `RSHMEM_VERBS_TIMEOUT` (ACK timeout
+//!   exponent, default 18).
 //! - **Errors** (bad completion, post failure, no progress for [`STALL_SECS`]) call the
 //!   abort function given at [`VerbsCtx::open`]: they abort the whole job, never hang.
 mod ffi;
