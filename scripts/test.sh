@@ -22,7 +22,7 @@ fi
 if [ "${RSHMEM_SKIP_VERBS:-0}" != 1 ]; then
   step "verbs transport on Soft-RoCE (qemu VM; RSHMEM_SKIP_VERBS=1 skips)"
   bash scripts/verbs-tests.sh
-  step "verbs between two nodes: two Soft-RoCE VMs on a UDP link (RSHMEM_SKIP_VERBS=1 skips)"
+  step "verbs between two nodes: two Soft-RoCE VMs on a qemu TCP link (RSHMEM_SKIP_VERBS=1 skips)"
   # Two VMs on an emulated link lose packets in bursts (no congestion control in rxe), and
   # rxe (kernel 6.1) has been seen to stall a QP after retransmitting: one retry of the
   # whole suite; a second failure fails the run.

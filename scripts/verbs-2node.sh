@@ -28,6 +28,7 @@ if [ "${1:-}" != "--node-a" ]; then
     # node A's qemu listens on the link's TCP port; node B's connects once it is listening
     scripts/verbs-vm/run.sh -t "$T" --peer listen:$port:10.78.0.1 -w "$share" \
         -e VERBS_CASES_ONLY="${VERBS_CASES_ONLY:-}" -e VERBS_2NODE_TEARDOWN="${VERBS_2NODE_TEARDOWN:-1}" \
+        -e VERBS_2NODE_ACK_TIMEOUT="${VERBS_2NODE_ACK_TIMEOUT:-21}" \
         -- bash "$PWD/scripts/verbs-2node.sh" --node-a "$share" &
     apid=$!
     for _ in $(seq 300); do
@@ -69,7 +70,12 @@ for _ in $(seq 360); do [ -e "$share/nodeB/ready" ] && break; sleep 0.5; done
 # case_ NAME EXPECT(ok|fail) GREP-PATTERN -- COMMAND...
 . "$PWD/scripts/verbs-vm/cases.sh"
 
-AG=(--launch-agent "$PWD/scripts/verbs-vm/share-agent.sh" --pmi-addr 10.78.0.1)
+# ACK timeout: 4.096 us x 2^N. Two TCG VMs on two host cores stop each other's vCPUs for
+# long stretches, and at the default (18: 1.07 s) rxe retransmitted spuriously tens of times
+# per suite even with no packet lost (sent_pkts == rcvd_pkts), after which rxe on 6.1 can
+# stall a QP for good (coll.c 1 + 1, once in CI). VERBS_2NODE_ACK_TIMEOUT overrides.
+AG=(--launch-agent "$PWD/scripts/verbs-vm/share-agent.sh" --pmi-addr 10.78.0.1
+    -x "RSHMEM_VERBS_TIMEOUT=${VERBS_2NODE_ACK_TIMEOUT:-21}")
 H11=(--hosts nodeA:1,nodeB:1 "${AG[@]}")
 H22=(--hosts nodeA:2,nodeB:2 "${AG[@]}")
 echo "== two nodes: $(hostname) 10.78.0.1 and node B 10.78.0.2, rxe0 each ($(nproc) vCPUs here)"

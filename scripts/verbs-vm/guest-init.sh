@@ -54,7 +54,7 @@ ip link set lo up
 #  dummy device never has to deliver anything; two rxe devices talk via the host IP stack)
 rxe_ok=1
 if [ -n "${VERBSVM_NIC_IP:-}" ]; then
-    # two-VM mode: rxe0 on the virtio NIC (eth0), linked to the peer VM by a qemu UDP socket
+    # two-VM mode: rxe0 on the virtio NIC (eth0), linked to the peer VM by a qemu TCP stream
     ip link set eth0 mtu "$VERBSVM_MTU"
     ip link set eth0 up
     ip addr add "$VERBSVM_NIC_IP/24" dev eth0
