@@ -155,6 +155,14 @@ impl Op {
     }
 }
 
+/// When [`State::post`] posts a request.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Posting {
+    Now,
+    Defer,
+    Hold,
+}
+
 /// Local side of a work request.
 enum Local {
     /// No data (a zero-length WRITE: the completion marker of `quiet`).
@@ -1296,17 +1304,39 @@ impl State {
                 rkey,
                 true,
                 (0, 0),
+                Posting::Now,
             )
         } else {
-            self.post(pe, Op::Write, Local::Empty, 0, raddr, rkey, true, (0, 0))
+            self.post(
+                pe,
+                Op::Write,
+                Local::Empty,
+                0,
+                raddr,
+                rkey,
+                true,
+                (0, 0),
+                Posting::Now,
+            )
         };
         self.qps[pe].fence = fence;
         seq
     }
 
-    /// Posts one work request to `pe`; returns its sequence number.
+    /// Builds one work request to `pe` and returns its sequence number; `how` says when it
+    /// is posted:
+    /// - [`Posting::Now`]: at once, in one list with any requests queued for that QP;
+    /// - [`Posting::Defer`] (an inline RDMA WRITE of at most [`STAGE`] bytes, when post
+    ///   lists are on; otherwise as `Now`): its data is copied to the QP's staging area and
+    ///   the request queued, to be posted with the next request to that QP, when
+    ///   [`State::batch`] are queued, or at the next wait ([`State::wait`]) or
+    ///   [`VerbsCtx::progress`];
+    /// - [`Posting::Hold`]: queued without staging, for a caller that posts another request
+    ///   to the same QP before it returns (the caller's data is still valid then).
+    ///
+    /// RC executes a QP's requests in posting order, so queueing never reorders requests to
+    /// one PE.
     #[allow(clippy::too_many_arguments)]
-    #[inline]
     fn post(
         &mut self,
         pe: usize,
@@ -1317,34 +1347,16 @@ impl State {
         rkey: u32,
         force_signal: bool,
         atomic: (u64, u64),
-    ) -> u64 {
-        self.post_wr(pe, op, local, len, raddr, rkey, force_signal, atomic, false)
-    }
-
-    /// [`State::post`], or with `defer` (an inline RDMA WRITE of at most [`STAGE`] bytes,
-    /// when post lists are on) queues the request on its QP instead: its data is copied to
-    /// the QP's staging area and the request is posted, in one list with the others queued,
-    /// with the next request to that QP, when [`State::batch`] are queued, or at the next
-    /// wait ([`State::wait`]) or [`VerbsCtx::progress`]. RC executes a QP's requests in
-    /// posting order, so deferring never reorders requests to one PE.
-    #[allow(clippy::too_many_arguments)]
-    fn post_wr(
-        &mut self,
-        pe: usize,
-        op: Op,
-        local: Local,
-        len: usize,
-        raddr: u64,
-        rkey: u32,
-        force_signal: bool,
-        atomic: (u64, u64),
-        defer: bool,
+        how: Posting,
     ) -> u64 {
         let depth = self.depth;
         if self.qps[pe].sent - self.qps[pe].done >= depth - 1 {
             self.wait(|s| s.qps[pe].sent - s.qps[pe].done < depth - 1);
         }
-        let defer = defer && self.batch > 1 && len <= STAGE && matches!(local, Local::Inline(_));
+        let defer = how == Posting::Defer
+            && self.batch > 1
+            && len <= STAGE
+            && matches!(local, Local::Inline(_));
         let q = &mut self.qps[pe];
         let seq = q.sent + 1;
         let signal = force_signal || seq - q.last_sig >= self.signal_every;
@@ -1416,7 +1428,8 @@ impl State {
             q.last_sig = seq;
         }
         q.ops[(seq % depth) as usize] = (op, len, raddr);
-        if !defer || q.pend.len() >= self.batch {
+        let queue = defer || how == Posting::Hold;
+        if !queue || q.pend.len() >= self.batch.max(2) {
             self.flush(pe);
         } else if !q.listed {
             q.listed = true;
@@ -1602,18 +1615,13 @@ impl State {
             // SAFETY (pointer arithmetic): `src` is valid for `len` bytes (caller).
             let s = unsafe { src.add(off) };
             if n <= self.max_inline {
-                let defer = !blocking;
-                self.post_wr(
-                    pe,
-                    Op::Write,
-                    Local::Inline(s),
-                    n,
-                    ra,
-                    rkey,
-                    false,
-                    (0, 0),
-                    defer,
-                );
+                let how = if blocking {
+                    Posting::Now
+                } else {
+                    Posting::Defer
+                };
+                let data = Local::Inline(s);
+                self.post(pe, Op::Write, data, n, ra, rkey, false, (0, 0), how);
             } else if let Some((lkey, lavail)) = self.lkey(s as usize) {
                 n = n.min(lavail);
                 let seq = self.post(
@@ -1625,6 +1633,7 @@ impl State {
                     rkey,
                     blocking,
                     (0, 0),
+                    Posting::Now,
                 );
                 wait_for = Some(seq);
             } else {
@@ -1642,6 +1651,7 @@ impl State {
                     rkey,
                     n >= BOUNCE_SIGNAL,
                     (0, 0),
+                    Posting::Now,
                 );
                 self.bounce_used(pe, seq, b, n);
             }
@@ -1673,6 +1683,7 @@ impl State {
                     rkey,
                     blocking && end,
                     (0, 0),
+                    Posting::Now,
                 );
             } else {
                 n = n.min(BOUNCE_PIECE);
@@ -1688,6 +1699,7 @@ impl State {
                     rkey,
                     (blocking && end) || n >= BOUNCE_SIGNAL,
                     (0, 0),
+                    Posting::Now,
                 );
                 self.bounce_used(pe, last, b, n);
                 self.copies.push(CopyOut {
@@ -1706,10 +1718,10 @@ impl State {
         }
     }
 
-    /// put-with-signal (add) in one `ibv_post_send`: the data as an inline RDMA WRITE and
-    /// the signal as a fenced, signalled fetch-add chained to it (a post list: one
-    /// doorbell, one pass through the lock, where put + fence + AMO took two posts and
-    /// three). Waits for the fetch-add, which completes after the write (an RC QP
+    /// put-with-signal (add) in one `ibv_post_send`: the data as an inline RDMA WRITE held
+    /// ([`Posting::Hold`]) and the signal as a fenced, signalled fetch-add posted with it
+    /// (one list: one doorbell, one pass through the lock, where put + fence + AMO took two
+    /// posts and three). Waits for the fetch-add, which completes after the write (an RC QP
     /// completes in order), as the separate AMO did. `false`, having done nothing, when the
     /// data is not inline-sized or crosses a registration chunk (the caller then takes the
     /// put + fence + AMO path).
@@ -1730,73 +1742,36 @@ impl State {
             return false;
         }
         let (srkey, _) = self.rkey(pe, sraddr, 8);
-        self.flush(pe); // requests queued for this PE go first
         let depth = self.depth;
         if self.qps[pe].sent - self.qps[pe].done >= depth - 2 {
             self.wait(|s| s.qps[pe].sent - s.qps[pe].done < depth - 2);
         }
-        let (slot, lkey) = (self.bounce as u64, self.bounce_lkey());
-        let q = &mut self.qps[pe];
-        let (s1, s2) = (q.sent + 1, q.sent + 2);
-        let mut data = ibv_sge {
-            addr: src as u64,
-            length: len as u32,
-            lkey: 0,
-        };
-        let mut old = ibv_sge {
-            addr: slot,
-            length: 8,
-            lkey,
-        };
-        let fence = if q.fence {
-            ibv_send_flags::IBV_SEND_FENCE.0
-        } else {
-            0
-        };
-        // SAFETY: two zeroed C structs filled in, chained by `next`; `data` points at
-        // `len` caller-valid bytes (inline: copied by the post), `old` at the registered
-        // scratch slot of the bounce buffer, which the wait below keeps ours until the
-        // fetch-add has written it.
-        let rc = unsafe {
-            let mut w2: ibv_send_wr = zeroed();
-            w2.wr_id = (s2 << 16) | pe as u64;
-            w2.sg_list = &mut old;
-            w2.num_sge = 1;
-            w2.opcode = Op::FetchAdd.opcode();
-            w2.send_flags = ibv_send_flags::IBV_SEND_SIGNALED.0 | ibv_send_flags::IBV_SEND_FENCE.0;
-            w2.wr.atomic = atomic_t {
-                remote_addr: sraddr,
-                compare_add: value,
-                swap: 0,
-                rkey: srkey,
-            };
-            let mut w1: ibv_send_wr = zeroed();
-            w1.wr_id = (s1 << 16) | pe as u64;
-            w1.sg_list = &mut data;
-            w1.num_sge = 1;
-            w1.opcode = Op::Write.opcode();
-            w1.send_flags = ibv_send_flags::IBV_SEND_INLINE.0 | fence;
-            w1.wr.rdma = rdma_t {
-                remote_addr: raddr,
-                rkey,
-            };
-            w1.next = &mut w2;
-            let mut bad: *mut ibv_send_wr = null_mut();
-            ibv_post_send(q.qp, &mut w1, &mut bad)
-        };
-        if rc != 0 {
-            self.fail(format!(
-                "posting put-with-signal of {len} bytes to PE {pe} failed: {}",
-                std::io::Error::from_raw_os_error(rc)
-            ));
-        }
-        let q = &mut self.qps[pe];
-        q.fence = false;
-        q.sent = s2;
-        q.last_sig = s2;
-        q.ops[(s1 % depth) as usize] = (Op::Write, len, raddr);
-        q.ops[(s2 % depth) as usize] = (Op::FetchAdd, 8, sraddr);
-        self.wait_seq(pe, s2);
+        let data = Local::Inline(src);
+        self.post(
+            pe,
+            Op::Write,
+            data,
+            len,
+            raddr,
+            rkey,
+            false,
+            (0, 0),
+            Posting::Hold,
+        );
+        self.qps[pe].fence = true;
+        let old = Local::Sge(self.bounce as u64, self.bounce_lkey());
+        let seq = self.post(
+            pe,
+            Op::FetchAdd,
+            old,
+            8,
+            sraddr,
+            srkey,
+            true,
+            (value, 0),
+            Posting::Now,
+        );
+        self.wait_seq(pe, seq);
         true
     }
 
@@ -1813,6 +1788,7 @@ impl State {
             rkey,
             true,
             (a, b),
+            Posting::Now,
         );
         self.wait_seq(pe, seq);
         // SAFETY: the scratch slot is the first 8 bytes of the bounce buffer, written by
