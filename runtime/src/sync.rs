@@ -2,7 +2,76 @@
 //! (`wait_until{,_all,_any,_some}{,_vector}` and the `test` forms), shared by the Rust and C
 //! APIs.
 use crate::wait::{Backoff, Cmp};
+use core::cell::Cell;
 use rshmem_transport::{AmoOp, AmoWord};
+
+/// A word that point-to-point synchronization reads: the transport's 4- and 8-byte
+/// [`AmoWord`]s, and [`Half`] (2 bytes, for C `short`/`unsigned short`). Waiting only
+/// needs an atomic *load* of the word, which every aligned 2/4/8-byte word has.
+pub trait SyncWord: Copy + core::fmt::Debug {
+    /// Size in bytes.
+    const SIZE: usize;
+    /// One atomic load of the word at `addr`.
+    ///
+    /// # Safety
+    /// `addr` is valid for reads of `Self` and aligned to `SIZE`.
+    unsafe fn load(addr: usize) -> Self;
+    /// The value as an integer, sign-extended from its width when `signed`.
+    fn widen(self, signed: bool) -> i128;
+}
+
+impl<W: AmoWord> SyncWord for W {
+    const SIZE: usize = W::SIZE;
+    #[inline(always)]
+    unsafe fn load(addr: usize) -> Self {
+        let z = W::from_u64(0);
+        // SAFETY: forwarded contract; `Fetch` is an atomic load.
+        unsafe { W::cpu_amo(addr as *mut W, AmoOp::Fetch, z, z) }
+    }
+    #[inline(always)]
+    fn widen(self, signed: bool) -> i128 {
+        let u = self.to_u64();
+        match (signed, W::SIZE) {
+            (true, 4) => u as u32 as i32 as i128,
+            (true, _) => u as i64 as i128,
+            (false, _) => u as i128,
+        }
+    }
+}
+
+/// A 2-byte word (C `short`, `unsigned short`): waited on with 16-bit atomic loads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(transparent)]
+pub struct Half(pub u16);
+
+impl SyncWord for Half {
+    const SIZE: usize = 2;
+    #[inline(always)]
+    unsafe fn load(addr: usize) -> Self {
+        // SAFETY: forwarded contract (valid, 2-byte aligned); every racing access to the
+        // word is atomic or a single aligned store of its width (`shm::copy_bytes`).
+        Half(
+            unsafe { core::sync::atomic::AtomicU16::from_ptr(addr as *mut u16) }
+                .load(core::sync::atomic::Ordering::SeqCst),
+        )
+    }
+    #[inline(always)]
+    fn widen(self, signed: bool) -> i128 {
+        if signed {
+            self.0 as i16 as i128
+        } else {
+            self.0 as i128
+        }
+    }
+}
+
+thread_local! {
+    /// The index the calling thread's last `test_any`/`wait_until_any` returned: the next
+    /// scan starts after it, so that a series of calls returns every index whose condition
+    /// holds (the specification's fairness rule) rather than always the lowest. A `const`
+    /// thread-local: no lock, no allocation.
+    static LAST_ANY: Cell<usize> = const { Cell::new(usize::MAX) };
+}
 
 /// The value(s) to compare against: one for every element, or one per element.
 #[derive(Clone, Copy, Debug)]
@@ -31,7 +100,7 @@ pub struct WordSet<'v, W> {
     pub signed: bool,
 }
 
-impl<W: AmoWord> WordSet<'_, W> {
+impl<W: SyncWord> WordSet<'_, W> {
     fn included(&self, i: usize) -> bool {
         self.status
             .is_none_or(|s| s.get(i).copied().unwrap_or(0) == 0)
@@ -43,9 +112,11 @@ impl<W: AmoWord> WordSet<'_, W> {
             Values::One(v) => v,
             Values::Each(vs) => vs[i],
         };
-        // SAFETY: the API layers check that [base, base + n*SIZE) is local symmetric memory.
-        let cur = unsafe { W::cpu_amo((self.base + i * W::SIZE) as *mut W, AmoOp::Fetch, v, v) };
-        self.cmp.holds(cur, v, self.signed)
+        // SAFETY: the API layers check that [base, base + n*SIZE) is local symmetric memory,
+        // aligned.
+        let cur = unsafe { W::load(self.base + i * W::SIZE) };
+        self.cmp
+            .holds_wide(cur.widen(self.signed), v.widen(self.signed))
     }
 
     /// Whether every included element satisfies the comparison (true if none is included).
@@ -56,12 +127,20 @@ impl<W: AmoWord> WordSet<'_, W> {
             .all(|i| self.holds(i))
     }
 
-    /// An included element that satisfies it, if any.
+    /// An included element that satisfies it, if any. The scan starts after the index this
+    /// thread's previous call returned (wrapping), so successive calls cycle through all
+    /// the elements that satisfy it.
     pub fn test_any(&self) -> Option<usize> {
         crate::rt::progress();
-        (0..self.n)
-            .filter(|&i| self.included(i))
-            .find(|&i| self.holds(i))
+        let last = LAST_ANY.get();
+        let start = if last < self.n { last + 1 } else { 0 };
+        let found = (start..self.n)
+            .chain(0..start)
+            .find(|&i| self.included(i) && self.holds(i));
+        if let Some(i) = found {
+            LAST_ANY.set(i);
+        }
+        found
     }
 
     /// Every included element that satisfies it, appended to `out`; returns how many.

@@ -50,7 +50,12 @@ impl Cmp {
                 (false, _) => u as i128,
             }
         };
-        let (a, b) = (widen(a), widen(b));
+        self.holds_wide(widen(a), widen(b))
+    }
+
+    /// Whether `a cmp b` holds for integers already widened from their type.
+    #[inline(always)]
+    pub fn holds_wide(self, a: i128, b: i128) -> bool {
         match self {
             Cmp::Eq => a == b,
             Cmp::Ne => a != b,
