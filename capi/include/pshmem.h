@@ -306,6 +306,17 @@ RSHMEM_AMO_BITWISE_TYPES(RSHMEM_PDECL_CTX_AMO_BITWISE)
                                         const int *status, int cmp, const T *cmp_values);
 RSHMEM_P2P_TYPES(RSHMEM_PDECL_P2P)
 
+/* Deprecated (1.4) waits: pshmem_TYPE_wait(ivar, v) returns once *ivar != v. pshmem_wait and
+ * pshmem_wait_until are these long functions in C99 and C++, the type-generic macros in C11
+ * (where (pshmem_wait_until)(...) still names the function). */
+void pshmem_wait(long *ivar, long cmp_value);
+void pshmem_wait_until(long *ivar, int cmp, long cmp_value);
+#define RSHMEM_PDECL_WAIT(T, N) void pshmem_##N##_wait(T *ivar, T cmp_value);
+RSHMEM_PDECL_WAIT(short, short)
+RSHMEM_PDECL_WAIT(int, int)
+RSHMEM_PDECL_WAIT(long, long)
+RSHMEM_PDECL_WAIT(long long, longlong)
+
 /* ---- Memory ordering, collectives, locks ------------------------------------------- */
 
 void pshmem_fence(void);

@@ -151,7 +151,9 @@ typedef struct {
     X(uint32_t, uint32)                                                                    \
     X(uint64_t, uint64)
 
-#define RSHMEM_P2P_TYPES(X) RSHMEM_AMO_STANDARD_TYPES(X)
+/* Point-to-point synchronization types (the specification's 14: short and unsigned short
+ * besides the standard AMO types). */
+#define RSHMEM_P2P_TYPES(X) X(short, short) X(unsigned short, ushort) RSHMEM_AMO_STANDARD_TYPES(X)
 
 /* ---- Setup, exit and query --------------------------------------------------------- */
 
@@ -444,6 +446,17 @@ RSHMEM_AMO_BITWISE_TYPES(RSHMEM_DECL_CTX_AMO_BITWISE)
     size_t shmem_##N##_test_some_vector(T *ivars, size_t nelems, size_t *indices,          \
                                         const int *status, int cmp, const T *cmp_values);
 RSHMEM_P2P_TYPES(RSHMEM_DECL_P2P)
+
+/* Deprecated (1.4) waits: shmem_TYPE_wait(ivar, v) returns once *ivar != v. shmem_wait and
+ * shmem_wait_until are these long functions in C99 and C++, the type-generic macros in C11
+ * (where (shmem_wait_until)(...) still names the function). */
+void shmem_wait(long *ivar, long cmp_value);
+void shmem_wait_until(long *ivar, int cmp, long cmp_value);
+#define RSHMEM_DECL_WAIT(T, N) void shmem_##N##_wait(T *ivar, T cmp_value);
+RSHMEM_DECL_WAIT(short, short)
+RSHMEM_DECL_WAIT(int, int)
+RSHMEM_DECL_WAIT(long, long)
+RSHMEM_DECL_WAIT(long long, longlong)
 
 /* ---- Memory ordering, collectives, locks ------------------------------------------- */
 
@@ -923,7 +936,20 @@ RSHMEM_DEPR_AMO_EXTENDED(double, double)
 #define shmem_atomic_fetch_xor_nbi(...) RSHMEM_AMO_BITWISE_DISPATCH(atomic_fetch_xor_nbi, __VA_ARGS__)
 #define shmem_atomic_xor(...) RSHMEM_AMO_BITWISE_DISPATCH(atomic_xor, __VA_ARGS__)
 
-#define RSHMEM_GENERIC_P2P(ptr, op) RSHMEM_GENERIC_AMO_STANDARD(ptr, op)
+#define RSHMEM_GENERIC_P2P(ptr, op)                                                        \
+    _Generic(*(ptr),                                                                       \
+        short: shmem_short_##op,                                                           \
+        unsigned short: shmem_ushort_##op,                                                 \
+        int: shmem_int_##op,                                                               \
+        long: shmem_long_##op,                                                             \
+        long long: shmem_longlong_##op,                                                    \
+        unsigned int: shmem_uint_##op,                                                     \
+        unsigned long: shmem_ulong_##op,                                                   \
+        unsigned long long: shmem_ulonglong_##op)
+
+/* Deprecated (1.4): shmem_wait(ivar, cmp_value) waits until *ivar != cmp_value. */
+#define shmem_wait(ivar, cmp_value)                                                        \
+    RSHMEM_GENERIC_P2P(ivar, wait_until)(ivar, SHMEM_CMP_NE, cmp_value)
 
 #define shmem_wait_until(ivar, cmp, cmp_value)                                             \
     RSHMEM_GENERIC_P2P(ivar, wait_until)(ivar, cmp, cmp_value)

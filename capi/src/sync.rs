@@ -1,12 +1,57 @@
 //! Point-to-point synchronization: `shmem_TYPE_wait_until{,_all,_any,_some}{,_vector}` and
-//! `shmem_TYPE_test*` over the runtime's [`WordSet`], for the point-to-point types.
+//! `shmem_TYPE_test*` over the runtime's [`WordSet`], for the 14 point-to-point types of
+//! the specification's table (the 12 standard AMO types plus `short`, `unsigned short`),
+//! and the deprecated `shmem_wait`, `shmem_TYPE_wait` and `shmem_wait_until(long *, ...)`.
 use crate::types::AmoType;
 use crate::{check, cmp_of, fail, rt};
 use paste::paste;
 use rshmem_rt::rt::Runtime;
-use rshmem_rt::sync::{Values, WordSet};
-use std::ffi::{c_int, c_long, c_longlong, c_uint, c_ulong, c_ulonglong};
+use rshmem_rt::sync::{Half, SyncWord, Values, WordSet};
+use std::ffi::{c_int, c_long, c_longlong, c_short, c_uint, c_ulong, c_ulonglong, c_ushort};
 use std::mem::size_of;
+
+/// A C point-to-point synchronization type: the word the runtime waits on (same size and
+/// layout) and whether comparisons are signed.
+pub(crate) trait P2pType: Copy {
+    /// The runtime word of the same size.
+    type Word: SyncWord;
+    /// Whether `SHMEM_CMP_*` comparisons are signed.
+    const SIGNED: bool;
+    /// The bits of `self`.
+    fn word(self) -> Self::Word;
+}
+
+macro_rules! p2p_amo_type {
+    ($($t:ty),*) => {$(
+        impl P2pType for $t {
+            type Word = <$t as AmoType>::Bits;
+            const SIGNED: bool = <$t as AmoType>::SIGNED;
+            #[inline(always)]
+            fn word(self) -> Self::Word {
+                self.to_bits()
+            }
+        }
+    )*};
+}
+p2p_amo_type!(i32, u32, i64, u64, isize, usize);
+
+impl P2pType for c_short {
+    type Word = Half;
+    const SIGNED: bool = true;
+    #[inline(always)]
+    fn word(self) -> Half {
+        Half(self as u16)
+    }
+}
+
+impl P2pType for c_ushort {
+    type Word = Half;
+    const SIGNED: bool = false;
+    #[inline(always)]
+    fn word(self) -> Half {
+        Half(self)
+    }
+}
 
 /// Checks that `n` words of `T` at `ivars` are local symmetric memory, aligned.
 fn check_words<T>(rt: &Runtime, what: &'static str, ivars: usize, n: usize) {
@@ -29,14 +74,14 @@ fn check_words<T>(rt: &Runtime, what: &'static str, ivars: usize, n: usize) {
 ///
 /// # Safety
 /// `status` (if not NULL) and `values` (vector forms) hold `n` elements.
-unsafe fn word_set<'v, T: AmoType>(
+unsafe fn word_set<'v, T: P2pType>(
     what: &'static str,
     ivars: *const T,
     n: usize,
     status: *const c_int,
     cmp: c_int,
-    values: Values<'v, T::Bits>,
-) -> WordSet<'v, T::Bits> {
+    values: Values<'v, T::Word>,
+) -> WordSet<'v, T::Word> {
     let rt = rt(what);
     check_words::<T>(rt, what, ivars as usize, n);
     let status = if status.is_null() || n == 0 {
@@ -58,13 +103,13 @@ unsafe fn word_set<'v, T: AmoType>(
 /// `n` comparison values of a `_vector` routine, as transport words.
 ///
 /// # Safety
-/// `values` holds `n` elements of `T` (the same size and layout as `T::Bits`).
-unsafe fn vector<'v, T: AmoType>(values: *const T, n: usize) -> Values<'v, T::Bits> {
+/// `values` holds `n` elements of `T` (the same size and layout as `T::Word`).
+unsafe fn vector<'v, T: P2pType>(values: *const T, n: usize) -> Values<'v, T::Word> {
     if n == 0 || values.is_null() {
         Values::Each(&[])
     } else {
-        // SAFETY: contract; `T` and `T::Bits` have the same size and alignment.
-        Values::Each(unsafe { core::slice::from_raw_parts(values as *const T::Bits, n) })
+        // SAFETY: contract; `T` and `T::Word` have the same size and alignment.
+        Values::Each(unsafe { core::slice::from_raw_parts(values as *const T::Word, n) })
     }
 }
 
@@ -86,31 +131,29 @@ macro_rules! p2p {
             #[no_mangle]
             pub unsafe extern "C" fn [<pshmem_ $n _wait_until>](ivar: *mut $t, cmp: c_int, cmp_value: $t) {
                 const W: &str = concat!("shmem_", stringify!($n), "_wait_until");
-                let rt = rt(W);
-                check_words::<$t>(rt, W, ivar as usize, 1);
-                rt.wait_until::<<$t as AmoType>::Bits>(ivar as usize, cmp_of(rt, W, cmp), cmp_value.to_bits(), <$t as AmoType>::SIGNED);
+                unsafe { word_set::<$t>(W, ivar, 1, core::ptr::null(), cmp, Values::One(cmp_value.word())) }.wait_all()
             }
             #[no_mangle]
             pub unsafe extern "C" fn [<pshmem_ $n _test>](ivar: *mut $t, cmp: c_int, cmp_value: $t) -> c_int {
                 const W: &str = concat!("shmem_", stringify!($n), "_test");
-                let s = unsafe { word_set::<$t>(W, ivar, 1, core::ptr::null(), cmp, Values::One(cmp_value.to_bits())) };
+                let s = unsafe { word_set::<$t>(W, ivar, 1, core::ptr::null(), cmp, Values::One(cmp_value.word())) };
                 s.test_all() as c_int
             }
             #[no_mangle]
             pub unsafe extern "C" fn [<pshmem_ $n _wait_until_all>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_value: $t) {
                 const W: &str = concat!("shmem_", stringify!($n), "_wait_until_all");
-                unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.to_bits())) }.wait_all()
+                unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.word())) }.wait_all()
             }
             #[no_mangle]
             pub unsafe extern "C" fn [<pshmem_ $n _wait_until_any>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_value: $t) -> usize {
                 const W: &str = concat!("shmem_", stringify!($n), "_wait_until_any");
-                unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.to_bits())) }.wait_any().unwrap_or(usize::MAX)
+                unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.word())) }.wait_any().unwrap_or(usize::MAX)
             }
             #[no_mangle]
             pub unsafe extern "C" fn [<pshmem_ $n _wait_until_some>](ivars: *mut $t, nelems: usize, indices: *mut usize, status: *const c_int, cmp: c_int, cmp_value: $t) -> usize {
                 const W: &str = concat!("shmem_", stringify!($n), "_wait_until_some");
                 let mut found = Vec::new();
-                unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.to_bits())) }.wait_some(&mut found);
+                unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.word())) }.wait_some(&mut found);
                 unsafe { write_indices(indices, &found) }
             }
             #[no_mangle]
@@ -133,18 +176,18 @@ macro_rules! p2p {
             #[no_mangle]
             pub unsafe extern "C" fn [<pshmem_ $n _test_all>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_value: $t) -> c_int {
                 const W: &str = concat!("shmem_", stringify!($n), "_test_all");
-                unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.to_bits())) }.test_all() as c_int
+                unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.word())) }.test_all() as c_int
             }
             #[no_mangle]
             pub unsafe extern "C" fn [<pshmem_ $n _test_any>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_value: $t) -> usize {
                 const W: &str = concat!("shmem_", stringify!($n), "_test_any");
-                unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.to_bits())) }.test_any().unwrap_or(usize::MAX)
+                unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.word())) }.test_any().unwrap_or(usize::MAX)
             }
             #[no_mangle]
             pub unsafe extern "C" fn [<pshmem_ $n _test_some>](ivars: *mut $t, nelems: usize, indices: *mut usize, status: *const c_int, cmp: c_int, cmp_value: $t) -> usize {
                 const W: &str = concat!("shmem_", stringify!($n), "_test_some");
                 let mut found = Vec::new();
-                unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.to_bits())) }.test_some(&mut found);
+                unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.word())) }.test_some(&mut found);
                 unsafe { write_indices(indices, &found) }
             }
             #[no_mangle]
@@ -173,6 +216,8 @@ macro_rules! p2p {
 }
 
 p2p!(
+    short: c_short,
+    ushort: c_ushort,
     int: c_int,
     long: c_long,
     longlong: c_longlong,
@@ -186,3 +231,59 @@ p2p!(
     size: usize,
     ptrdiff: isize,
 );
+
+/// The deprecated `shmem_TYPE_wait(ivar, cmp_value)`: wait until `*ivar != cmp_value`.
+macro_rules! deprecated_wait {
+    ($($n:ident: $t:ty),* $(,)?) => {$(
+        paste! {
+            #[no_mangle]
+            pub unsafe extern "C" fn [<pshmem_ $n _wait>](ivar: *mut $t, cmp_value: $t) {
+                const W: &str = concat!("shmem_", stringify!($n), "_wait");
+                unsafe { word_set::<$t>(W, ivar, 1, core::ptr::null(), SHMEM_CMP_NE, Values::One(cmp_value.word())) }.wait_all()
+            }
+            weak!([<$n _wait>]);
+        }
+    )*};
+}
+
+const SHMEM_CMP_NE: c_int = 1;
+
+deprecated_wait!(short: c_short, int: c_int, long: c_long, longlong: c_longlong);
+
+/// The deprecated `shmem_wait(long *ivar, long cmp_value)` (C and C++; C11 programs get
+/// the type-generic macro of `shmem.h`).
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_wait(ivar: *mut c_long, cmp_value: c_long) {
+    const W: &str = "shmem_wait";
+    unsafe {
+        word_set::<c_long>(
+            W,
+            ivar,
+            1,
+            core::ptr::null(),
+            SHMEM_CMP_NE,
+            Values::One(cmp_value.word()),
+        )
+    }
+    .wait_all()
+}
+
+/// The deprecated `shmem_wait_until(long *ivar, int cmp, long cmp_value)` of C and C++
+/// (in C11 the name is the type-generic macro).
+#[no_mangle]
+pub unsafe extern "C" fn pshmem_wait_until(ivar: *mut c_long, cmp: c_int, cmp_value: c_long) {
+    const W: &str = "shmem_wait_until";
+    unsafe {
+        word_set::<c_long>(
+            W,
+            ivar,
+            1,
+            core::ptr::null(),
+            cmp,
+            Values::One(cmp_value.word()),
+        )
+    }
+    .wait_all()
+}
+
+weak!(wait, wait_until);

@@ -216,6 +216,16 @@ fn generic_ctx_sync_and_deprecated_names() {
 }
 
 #[test]
+fn p2p_sync_short_types_and_deprecated_waits() {
+    suite("p2p_short.c", "p2p_short");
+}
+
+#[test]
+fn test_any_returns_every_satisfied_index() {
+    suite("test_any_fair.c", "test_any_fair");
+}
+
+#[test]
 fn openshmem_1_6_additions() {
     suite("v16.c", "v16");
 }
@@ -332,6 +342,12 @@ fn every_pshmem_symbol_has_a_weak_shmem_name() {
         "ctx_pe_quiet",
         "ctx_session_start",
         "ctx_session_stop",
+        "short_wait_until",
+        "ushort_test_any_vector",
+        "short_wait",
+        "longlong_wait",
+        "wait",
+        "wait_until",
     ] {
         assert!(strong.contains(name), "pshmem_{name} missing");
     }
