@@ -147,16 +147,23 @@ pub unsafe extern "C" fn pshmem_ctx_get_team(ctx: CtxHandle, team: *mut TeamHand
     r
 }
 
+// `shmem_ctx_quiet`, `_fence`, `_pe_quiet` (like `ctx_destroy` and the session routines)
+// on `SHMEM_CTX_INVALID` perform no operation, as the specification says; RMA and AMOs on
+// it are undefined and abort with a message (`ctx_pe`).
 #[no_mangle]
 pub extern "C" fn pshmem_ctx_quiet(ctx: CtxHandle) {
-    ctx_pe("shmem_ctx_quiet", ctx, 0);
-    rt("shmem_ctx_quiet").quiet()
+    let rt = rt("shmem_ctx_quiet");
+    if !ctx.is_null() {
+        rt.quiet()
+    }
 }
 
 #[no_mangle]
 pub extern "C" fn pshmem_ctx_fence(ctx: CtxHandle) {
-    ctx_pe("shmem_ctx_fence", ctx, 0);
-    rt("shmem_ctx_fence").fence()
+    let rt = rt("shmem_ctx_fence");
+    if !ctx.is_null() {
+        rt.fence()
+    }
 }
 
 #[no_mangle]
@@ -166,7 +173,10 @@ pub unsafe extern "C" fn pshmem_ctx_pe_quiet(
     npes: usize,
 ) {
     const W: &str = "shmem_ctx_pe_quiet";
-    ctx_pe(W, ctx, 0);
+    rt(W);
+    if ctx.is_null() {
+        return;
+    }
     unsafe { crate::setup::pe_quiet(W, target_pes, npes, |p| ctx_pe(W, ctx, p)) }
 }
 

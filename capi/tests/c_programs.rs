@@ -226,6 +226,11 @@ fn test_any_returns_every_satisfied_index() {
 }
 
 #[test]
+fn ctx_invalid_ordering_routines_are_no_ops() {
+    suite("ctx_invalid.c", "ctx_invalid");
+}
+
+#[test]
 fn openshmem_1_6_additions() {
     suite("v16.c", "v16");
 }
