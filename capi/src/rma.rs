@@ -4,6 +4,7 @@
 use crate::types::{Bits128, LongDouble};
 use crate::{check, fail, pe_of, rt};
 use paste::paste;
+use rshmem_transport::AmoOp;
 use std::ffi::{c_char, c_double, c_float, c_int, c_long, c_longlong, c_schar, c_short};
 use std::ffi::{c_uchar, c_uint, c_ulong, c_ulonglong, c_ushort};
 use std::mem::size_of;
@@ -36,6 +37,11 @@ pub(crate) unsafe fn put(
     let rt = rt(what);
     let pe = pe_of(rt, what, pe);
     let len = bytes(rt, what, nelems, size);
+    if len == 0 {
+        // Nothing moves; `dest` may be anything, NULL included (the specification's
+        // annex on undefined behavior).
+        return check(rt, what, rt.check_pe(pe));
+    }
     // SAFETY: `src` is valid for `len` bytes (the C routine's contract).
     let r = unsafe {
         if nbi {
@@ -60,6 +66,10 @@ pub(crate) unsafe fn get(
     let rt = rt(what);
     let pe = pe_of(rt, what, pe);
     let len = bytes(rt, what, nelems, size);
+    if len == 0 {
+        // Nothing moves; `src` may be anything, NULL included.
+        return check(rt, what, rt.check_pe(pe));
+    }
     // SAFETY: `dest` is valid for `len` bytes (the C routine's contract).
     let r = unsafe {
         if nbi {
@@ -252,6 +262,16 @@ pub(crate) unsafe fn put_signal(
             &format!("{what}: invalid sig_op {op}; use SHMEM_SIGNAL_SET or SHMEM_SIGNAL_ADD"),
         ),
     };
+    if len == 0 {
+        // No data (`dest` may be NULL), but the signal is still updated.
+        let op = if add { AmoOp::FetchAdd } else { AmoOp::Set };
+        rt.fence();
+        return check(
+            rt,
+            what,
+            rt.amo::<u64>(sig as usize, op, signal, 0, pe).map(|_| ()),
+        );
+    }
     // SAFETY: `src` is valid for `len` bytes (contract).
     let r = unsafe { rt.put_signal(dest, src, len, sig as usize, signal, add, pe) };
     check(rt, what, r)

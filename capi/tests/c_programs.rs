@@ -231,6 +231,11 @@ fn ctx_invalid_ordering_routines_are_no_ops() {
 }
 
 #[test]
+fn zero_length_transfers_and_collectives() {
+    suite("zero_length.c", "zero_length");
+}
+
+#[test]
 fn openshmem_1_6_additions() {
     suite("v16.c", "v16");
 }
