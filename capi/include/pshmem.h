@@ -29,6 +29,8 @@ int pshmem_addr_accessible(const void *addr, int pe);
 void *pshmem_ptr(const void *dest, int pe);
 void pshmem_info_get_version(int *major, int *minor);
 void pshmem_info_get_name(char *name);
+/* Profiling control: a no-op for every level, for tools to intercept (pshmem_pcontrol). */
+void pshmem_pcontrol(const int level, ...);
 
 /* ---- Memory management ------------------------------------------------------------- */
 
@@ -459,6 +461,8 @@ int pshmem_complexf_prod_reduce(shmem_team_t team, float _Complex *dest,
                                const float _Complex *source, size_t nreduce);
 int pshmem_complexd_prod_reduce(shmem_team_t team, double _Complex *dest,
                                const double _Complex *source, size_t nreduce);
+RSHMEM_PDECL_SCAN(float _Complex, complexf)
+RSHMEM_PDECL_SCAN(double _Complex, complexd)
 #endif
 
 /* ---- Deprecated active-set collectives (pSync/pWrk accepted, not used) ------------- */
@@ -535,6 +539,20 @@ RSHMEM_PLD_OP(max, b[i] > a[i] ? b[i] : a[i])
 RSHMEM_PLD_OP(min, b[i] < a[i] ? b[i] : a[i])
 RSHMEM_PLD_OP(sum, a[i] + b[i])
 RSHMEM_PLD_OP(prod, a[i] * b[i])
+
+/* long double prefix sums (1.6), over the internal rshmem_team_scan_cb. */
+int rshmem_team_scan_cb(shmem_team_t team, void *dest, const void *source, size_t nelems,
+                        size_t esize, int inclusive, rshmem_combine_fn combine);
+static inline int pshmem_longdouble_sum_inscan(shmem_team_t team, long double *dest,
+                                              const long double *source, size_t nelems) {
+    return rshmem_team_scan_cb(team, dest, source, nelems, sizeof(long double), 1,
+                               rshmem_pld_sum);
+}
+static inline int pshmem_longdouble_sum_exscan(shmem_team_t team, long double *dest,
+                                              const long double *source, size_t nelems) {
+    return rshmem_team_scan_cb(team, dest, source, nelems, sizeof(long double), 0,
+                               rshmem_pld_sum);
+}
 
 /* ---- Locks ------------------------------------------------------------------------- */
 

@@ -170,6 +170,8 @@ int shmem_addr_accessible(const void *addr, int pe);
 void *shmem_ptr(const void *dest, int pe);
 void shmem_info_get_version(int *major, int *minor);
 void shmem_info_get_name(char *name);
+/* Profiling control: a no-op for every level, for tools to intercept (pshmem_pcontrol). */
+void shmem_pcontrol(const int level, ...);
 
 /* ---- Memory management ------------------------------------------------------------- */
 
@@ -603,6 +605,8 @@ int shmem_complexf_prod_reduce(shmem_team_t team, float _Complex *dest,
                                const float _Complex *source, size_t nreduce);
 int shmem_complexd_prod_reduce(shmem_team_t team, double _Complex *dest,
                                const double _Complex *source, size_t nreduce);
+RSHMEM_DECL_SCAN(float _Complex, complexf)
+RSHMEM_DECL_SCAN(double _Complex, complexd)
 #endif
 
 /* ---- Deprecated active-set collectives (pSync/pWrk accepted, not used) ------------- */
@@ -680,6 +684,20 @@ RSHMEM_LD_OP(max, b[i] > a[i] ? b[i] : a[i])
 RSHMEM_LD_OP(min, b[i] < a[i] ? b[i] : a[i])
 RSHMEM_LD_OP(sum, a[i] + b[i])
 RSHMEM_LD_OP(prod, a[i] * b[i])
+
+/* long double prefix sums (1.6), over the internal rshmem_team_scan_cb. */
+int rshmem_team_scan_cb(shmem_team_t team, void *dest, const void *source, size_t nelems,
+                        size_t esize, int inclusive, rshmem_combine_fn combine);
+static inline int shmem_longdouble_sum_inscan(shmem_team_t team, long double *dest,
+                                              const long double *source, size_t nelems) {
+    return rshmem_team_scan_cb(team, dest, source, nelems, sizeof(long double), 1,
+                               rshmem_ld_sum);
+}
+static inline int shmem_longdouble_sum_exscan(shmem_team_t team, long double *dest,
+                                              const long double *source, size_t nelems) {
+    return rshmem_team_scan_cb(team, dest, source, nelems, sizeof(long double), 0,
+                               rshmem_ld_sum);
+}
 
 /* ---- Locks ------------------------------------------------------------------------- */
 
@@ -1071,7 +1089,10 @@ RSHMEM_DEPR_AMO_EXTENDED(double, double)
         unsigned long: shmem_ulong_##op,                                                   \
         unsigned long long: shmem_ulonglong_##op,                                          \
         float: shmem_float_##op,                                                           \
-        double: shmem_double_##op)
+        double: shmem_double_##op,                                                         \
+        long double: shmem_longdouble_##op,                                                \
+        float _Complex: shmem_complexf_##op,                                               \
+        double _Complex: shmem_complexd_##op)
 #define shmem_sum_inscan(team, dest, source, nelems)                                       \
     RSHMEM_GENERIC_SCAN(dest, sum_inscan)(team, dest, source, nelems)
 #define shmem_sum_exscan(team, dest, source, nelems)                                       \

@@ -735,6 +735,35 @@ macro_rules! team_scan {
     )*};
 }
 minmax_types!(team_scan,);
+team_scan!(complexf: Cx<f32>, complexd: Cx<f64>);
+
+/// Team prefix sum with a C combiner (the header's `shmem_longdouble_sum_inscan/exscan`).
+#[no_mangle]
+pub unsafe extern "C" fn rshmem_team_scan_cb(
+    team: TeamHandle,
+    dest: *mut c_void,
+    source: *const c_void,
+    nelems: usize,
+    esize: usize,
+    inclusive: c_int,
+    combine: Combine,
+) -> c_int {
+    const W: &str = "shmem_longdouble_sum_scan";
+    on_team(W, team, |rt, g| {
+        check_esize(rt, W, esize);
+        let upto = if inclusive != 0 { g.me + 1 } else { g.me };
+        fold::<LongDouble>(
+            rt,
+            g,
+            W,
+            dest as usize,
+            source as usize,
+            nelems,
+            upto,
+            ld_combine(combine),
+        )
+    })
+}
 
 // ---- Deprecated active-set forms -----------------------------------------------------
 

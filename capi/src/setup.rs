@@ -323,6 +323,19 @@ pub extern "C" fn pshmem_udcflush() {}
 #[no_mangle]
 pub extern "C" fn pshmem_udcflush_line(_dest: *mut c_void) {}
 
+/// `shmem_pcontrol(const int level, ...)`: a no-op for every level (0 off, 1 default,
+/// 2 detailed, others tool-defined) that profiling tools intercept by defining
+/// `shmem_pcontrol` and forwarding to this `pshmem_pcontrol`. Usable before `shmem_init`.
+///
+/// The specification declares it variadic, which stable Rust cannot define. Defined with
+/// the one named argument instead: on the ABIs rshmem supports (x86_64 System V, aarch64
+/// AAPCS64 on Linux) a variadic call passes `level`, the first integer argument, in the
+/// same register as a non-variadic call (`edi` / `w0`); the extra x86_64 `al` (number of
+/// vector registers used) and any further arguments are simply not read, and the caller
+/// cleans up. The header keeps the specification's variadic prototype.
+#[no_mangle]
+pub extern "C" fn pshmem_pcontrol(_level: c_int) {}
+
 weak!(
     init,
     init_thread,
@@ -351,6 +364,7 @@ weak!(
     set_cache_line_inv,
     udcflush,
     udcflush_line,
+    pcontrol,
 );
 
 // Deprecated pre-1.2 names (plain symbols; no profiling variants exist for them).

@@ -236,6 +236,11 @@ fn zero_length_transfers_and_collectives() {
 }
 
 #[test]
+fn pcontrol_and_remaining_scans() {
+    suite("pcontrol_scan.c", "pcontrol_scan");
+}
+
+#[test]
 fn openshmem_1_6_additions() {
     suite("v16.c", "v16");
 }
@@ -358,6 +363,9 @@ fn every_pshmem_symbol_has_a_weak_shmem_name() {
         "longlong_wait",
         "wait",
         "wait_until",
+        "pcontrol",
+        "complexf_sum_inscan",
+        "complexd_sum_exscan",
     ] {
         assert!(strong.contains(name), "pshmem_{name} missing");
     }
