@@ -29,10 +29,23 @@ fn get_from(rt: &Runtime, what: &'static str, dst: *mut u8, src: usize, len: usi
     }
 }
 
-fn local_range(rt: &Runtime, what: &'static str, addr: usize, len: usize) {
-    if len > 0 {
-        check(rt, what, rt.translate(addr, len));
+/// `[addr, addr+len)` must lie in one symmetric allocation (heap) or in the segment of
+/// global variables: a destination smaller than the result would otherwise overwrite
+/// the next allocation. Ends the job naming `what`, `buffer` and the sizes.
+fn local_range(rt: &Runtime, what: &'static str, buffer: &'static str, addr: usize, len: usize) {
+    match rt.check_buffer(what, buffer, addr, len) {
+        Ok(()) => {}
+        Err(e @ rshmem_rt::Error::NotSymmetric { .. }) => crate::fail(rt, what, e),
+        // These messages start with `what` already.
+        Err(e) => rt.abort(1, &e.to_string()),
     }
+}
+
+/// The bytes spanned by `nelems` elements of `size` bytes at `stride` elements, or end
+/// the job naming `what` and the values when that overflows.
+fn span(rt: &Runtime, what: &'static str, nelems: usize, stride: usize, size: usize) -> usize {
+    rshmem_rt::rt::strided_span(what, nelems, stride, size)
+        .unwrap_or_else(|e| rt.abort(1, &e.to_string()))
 }
 
 fn bytes(rt: &Runtime, what: &'static str, n: usize, size: usize) -> usize {
@@ -94,8 +107,8 @@ pub(crate) fn broadcast(
         )
     }
     let root = root as usize;
-    local_range(rt, what, dest, nbytes);
-    local_range(rt, what, src, nbytes);
+    local_range(rt, what, "dest", dest, nbytes);
+    local_range(rt, what, "source", src, nbytes);
     // A team (or the whole world as an active set), heap buffers: the runtime's algorithms.
     if check(
         rt,
@@ -124,8 +137,8 @@ pub(crate) fn fcollect(
     src: usize,
     nbytes: usize,
 ) {
-    local_range(rt, what, dest, bytes(rt, what, nbytes, g.n()));
-    local_range(rt, what, src, nbytes);
+    local_range(rt, what, "dest", dest, bytes(rt, what, nbytes, g.n()));
+    local_range(rt, what, "source", src, nbytes);
     if check(rt, what, g.team().fcollect_addr(dest, src, nbytes)) {
         return;
     }
@@ -145,9 +158,9 @@ pub(crate) fn collect(
     src: usize,
     nbytes: usize,
 ) {
-    local_range(rt, what, src, nbytes);
-    if let Some(total) = check(rt, what, g.team().collect_addr(dest, src, nbytes)) {
-        local_range(rt, what, dest, total);
+    local_range(rt, what, "source", src, nbytes);
+    if let Some(total) = check(rt, what, g.team().collect_addr(what, dest, src, nbytes)) {
+        local_range(rt, what, "dest", dest, total);
         return;
     }
     let int = internal(what);
@@ -167,7 +180,7 @@ pub(crate) fn collect(
         parts.push((off, len, p));
         off += len;
     }
-    local_range(rt, what, dest, off);
+    local_range(rt, what, "dest", dest, off);
     for (o, len, p) in parts {
         get_from(rt, what, (dest + o) as *mut u8, src, len, p);
     }
@@ -184,8 +197,8 @@ pub(crate) fn alltoall(
     nbytes: usize,
 ) {
     let total = bytes(rt, what, nbytes, g.n());
-    local_range(rt, what, dest, total);
-    local_range(rt, what, src, total);
+    local_range(rt, what, "dest", dest, total);
+    local_range(rt, what, "source", src, total);
     if check(rt, what, g.team().alltoall_addr(dest, src, nbytes)) {
         return;
     }
@@ -224,14 +237,21 @@ pub(crate) fn alltoalls(
         )
     }
     let (dst, sst) = (dst as usize, sst as usize);
+    if nelems > 0 {
+        // Both buffers hold n_pes * nelems elements at their strides: checked products, and
+        // checked against their allocations before anything moves.
+        let all = bytes(rt, what, nelems, g.n());
+        local_range(rt, what, "dest", dest, span(rt, what, all, dst, esize));
+        local_range(rt, what, "source", src, span(rt, what, all, sst, esize));
+    }
     g.barrier(rt, what);
     if nelems > 0 {
+        // Within the spans checked above, so these products do not overflow.
+        let (dblock, sblock) = (nelems * dst * esize, nelems * sst * esize);
         for (j, &p) in g.members.iter().enumerate() {
-            let d = dest + j * nelems * dst * esize;
-            let s = src + g.me * nelems * sst * esize;
-            // SAFETY: the destination elements are symmetric local memory (checked by the
-            // runtime's translation of `d` as a local address is not done by iget: check).
-            local_range(rt, what, d, ((nelems - 1) * dst + 1) * esize);
+            let d = dest + j * dblock;
+            let s = src + g.me * sblock;
+            // SAFETY: the destination elements are in the local range checked above.
             let r = unsafe { rt.iget(d as *mut u8, s, dst, sst, esize, nelems, p) };
             check(rt, what, r);
         }
@@ -341,8 +361,8 @@ fn fold<T: Copy + Default>(
     mut combine: impl FnMut(&mut [T], &[T]),
 ) {
     let len = bytes(rt, what, n, size_of::<T>());
-    local_range(rt, what, dest, len);
-    local_range(rt, what, src, len);
+    local_range(rt, what, "dest", dest, len);
+    local_range(rt, what, "source", src, len);
     g.barrier(rt, what);
     let mut acc = vec![T::default(); n];
     if upto > 0 {
@@ -423,8 +443,8 @@ fn reduce<T: TeamReduce>(
     n: usize,
 ) {
     let len = bytes(rt, what, n, size_of::<T>());
-    local_range(rt, what, dest, len);
-    local_range(rt, what, src, len);
+    local_range(rt, what, "dest", dest, len);
+    local_range(rt, what, "source", src, len);
     if check(rt, what, T::on_team(g.team(), op, dest, src, n)) {
         return;
     }

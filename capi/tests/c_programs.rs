@@ -529,3 +529,95 @@ fn c_suite_under_hydra() {
         );
     }
 }
+
+/// Argument errors (`tests/c/args_errors.c <case>`): strided products that overflow and
+/// collective buffers smaller than the result end the job with a failing status and a
+/// message naming the routine, the buffer and the values (issue 13, items 7 and 8); before,
+/// they wrapped (SIGBUS or a panic inside the runtime) or overwrote the next allocation.
+#[test]
+fn argument_errors_abort_naming_the_routine_and_values() {
+    let exe = compile("args_errors.c", &[]);
+    let launcher = built().join("rshmemrun");
+    let too_small = |r: &str| format!("{r}: dest (0x");
+    for (case, needles) in [
+        (
+            "iput-stride",
+            vec!["shmem_int_iput: 3 elements of 4 bytes at a stride of 4611686018427387904 elements overflows".to_string()],
+        ),
+        (
+            "iget-stride",
+            vec!["shmem_long_iget: 2 elements of 8 bytes at a stride of 2305843009213693952 elements overflows".to_string()],
+        ),
+        (
+            "iput-count",
+            vec!["shmem_iput64: 4611686018427387904 elements of 8 bytes at a stride of 2 elements overflows".to_string()],
+        ),
+        (
+            "alltoalls-stride",
+            vec!["shmem_int_alltoalls: 4 elements of 4 bytes at a stride of 4611686018427387904 elements overflows".to_string()],
+        ),
+        (
+            "fcollect-dest",
+            vec![too_small("shmem_int_fcollect"), "needs 128 bytes there, but 80 bytes remain in its symmetric allocation (80 bytes".into()],
+        ),
+        (
+            "collect-dest",
+            vec![too_small("shmem_int_collect"), "needs 128 bytes there, but 80 bytes remain".into()],
+        ),
+        (
+            "collect64-dest",
+            vec![too_small("shmem_collect64"), "needs 128 bytes there".into()],
+        ),
+        (
+            "alltoall-dest",
+            vec![too_small("shmem_int_alltoall"), "needs 128 bytes there".into()],
+        ),
+        (
+            "broadcast-dest",
+            vec![too_small("shmem_int_broadcast"), "needs 64 bytes there, but 16 bytes remain in its symmetric allocation (256 bytes".into()],
+        ),
+        (
+            "reduce-dest",
+            vec![too_small("shmem_int_sum_reduce"), "needs 64 bytes there, but 16 bytes remain".into()],
+        ),
+        (
+            "to-all-dest",
+            vec![too_small("shmem_int_sum_to_all"), "needs 64 bytes there".into()],
+        ),
+        (
+            "inscan-dest",
+            vec![too_small("shmem_int_sum_inscan"), "needs 64 bytes there".into()],
+        ),
+        (
+            "alltoalls-dest",
+            vec![too_small("shmem_int_alltoalls"), "needs 484 bytes there, but 256 bytes remain".into()],
+        ),
+        (
+            "global-dest",
+            vec![too_small("shmem_int_fcollect"), "segment of global variables".into()],
+        ),
+        (
+            "freed-dest",
+            vec![too_small("shmem_int_fcollect").replace(" (0x", ""), "in no live allocation".into()],
+        ),
+    ] {
+        let out = Command::new(&launcher)
+            .args(["-n", "2", "--timeout", "60"])
+            .arg(&exe)
+            .arg(case)
+            .output()
+            .expect("run rshmemrun");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && !stdout.contains("not caught"),
+            "{case}: the misuse was not caught\nstdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+        for needle in &needles {
+            assert!(
+                stderr.contains(needle.as_str()),
+                "{case}: no '{needle}' on stderr:\n{stderr}"
+            );
+        }
+    }
+}

@@ -485,10 +485,16 @@ impl<'a> Team<'a> {
 
     /// [`Team::collect`] over raw local addresses (`nbytes` from this member; the sizes may
     /// differ): `Ok(Some(total bytes))`, or `Ok(None)` as in [`Team::broadcast_addr`]. The
-    /// job is ended with a message when the total runs past the end of the heap from
-    /// `dest` (the total is only known inside the collective).
+    /// job is ended with a message naming `call` when the total runs past the end of
+    /// `dest`'s allocation (the total is only known inside the collective).
     #[doc(hidden)]
-    pub fn collect_addr(&self, dest: usize, src: usize, nbytes: usize) -> Result<Option<usize>> {
+    pub fn collect_addr(
+        &self,
+        call: &'static str,
+        dest: usize,
+        src: usize,
+        nbytes: usize,
+    ) -> Result<Option<usize>> {
         let (Some(d), Some(s)) = (self.heap_off(dest, 1), self.heap_off(src, nbytes)) else {
             return Ok(None);
         };
@@ -497,14 +503,10 @@ impl<'a> Team<'a> {
         let total = self.st.lock_ctx().collect(
             &ops,
             |total, nt| {
-                if self.heap_off(dest, total).is_none() {
-                    self.rt.abort(
-                        1,
-                        &format!(
-                            "collect: the members contribute {total} bytes in all, which run \
-                             past the end of the symmetric heap from dest {dest:#x}"
-                        ),
-                    );
+                // Against dest's own allocation, not the end of the heap: a short dest
+                // must not overwrite the next allocation.
+                if let Err(e) = self.rt.check_buffer(call, "dest", dest, total) {
+                    self.rt.abort(1, &e.to_string());
                 }
                 choose_collect(overrides, total, nt)
             },
