@@ -621,3 +621,30 @@ fn argument_errors_abort_naming_the_routine_and_values() {
         }
     }
 }
+
+/// Numeric environment values that the runtime cannot use end the job at init with a
+/// message naming the variable, the value and the accepted range (issue 13, item 10):
+/// `inf` and `1e99` panicked, `abc`, `-5` and `0` silently became 60 s.
+#[test]
+fn unusable_environment_values_are_refused_at_init() {
+    let exe = compile("args_errors.c", &[]);
+    let launcher = built().join("rshmemrun");
+    for bad in ["inf", "1e99", "abc", "-5", "0"] {
+        let out = Command::new(&launcher)
+            .args(["-n", "2", "--timeout", "60"])
+            .arg(&exe)
+            .arg("none")
+            .env("RSHMEM_BOOTSTRAP_TIMEOUT", bad)
+            .output()
+            .expect("run rshmemrun");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let needle = format!(
+            "invalid RSHMEM_BOOTSTRAP_TIMEOUT={bad:?}: expected a number from 0.001 to 1000000"
+        );
+        assert!(
+            !out.status.success() && stderr.contains(&needle) && !stderr.contains("panicked"),
+            "RSHMEM_BOOTSTRAP_TIMEOUT={bad}: status {}, no '{needle}' on stderr:\n{stderr}",
+            out.status
+        );
+    }
+}
