@@ -97,6 +97,8 @@ pub(crate) fn broadcast(
     root: c_int,
     update_root: bool,
 ) {
+    g.team()
+        .debug_check(what, &[("bytes", nbytes as i64), ("root", root as i64)]);
     if root < 0 || root as usize >= g.n() {
         rt.abort(
             1,
@@ -137,6 +139,7 @@ pub(crate) fn fcollect(
     src: usize,
     nbytes: usize,
 ) {
+    g.team().debug_check(what, &[("bytes", nbytes as i64)]);
     local_range(rt, what, "dest", dest, bytes(rt, what, nbytes, g.n()));
     local_range(rt, what, "source", src, nbytes);
     if check(rt, what, g.team().fcollect_addr(dest, src, nbytes)) {
@@ -158,6 +161,8 @@ pub(crate) fn collect(
     src: usize,
     nbytes: usize,
 ) {
+    // nelems may differ per member: only the call is compared.
+    g.team().debug_check(what, &[]);
     local_range(rt, what, "source", src, nbytes);
     if let Some(total) = check(rt, what, g.team().collect_addr(what, dest, src, nbytes)) {
         local_range(rt, what, "dest", dest, total);
@@ -196,6 +201,7 @@ pub(crate) fn alltoall(
     src: usize,
     nbytes: usize,
 ) {
+    g.team().debug_check(what, &[("bytes", nbytes as i64)]);
     let total = bytes(rt, what, nbytes, g.n());
     local_range(rt, what, "dest", dest, total);
     local_range(rt, what, "source", src, total);
@@ -230,6 +236,14 @@ pub(crate) fn alltoalls(
     nelems: usize,
     esize: usize,
 ) {
+    g.team().debug_check(
+        what,
+        &[
+            ("dst", dst as i64),
+            ("sst", sst as i64),
+            ("nelems", nelems as i64),
+        ],
+    );
     if dst < 1 || sst < 1 {
         rt.abort(
             1,
@@ -442,6 +456,7 @@ fn reduce<T: TeamReduce>(
     src: usize,
     n: usize,
 ) {
+    g.team().debug_check(what, &[("nreduce", n as i64)]);
     let len = bytes(rt, what, n, size_of::<T>());
     local_range(rt, what, "dest", dest, len);
     local_range(rt, what, "source", src, len);
@@ -462,6 +477,7 @@ fn scan<T: Arith>(
     src: usize,
     n: usize,
 ) {
+    g.team().debug_check(what, &[("nelems", n as i64)]);
     let upto = if inclusive { g.me + 1 } else { g.me };
     fold::<T>(rt, g, what, dest, src, n, upto, |a, b| {
         T::combine(ROp::Sum, a, b)
@@ -503,6 +519,7 @@ pub unsafe extern "C" fn rshmem_team_reduce_cb(
 ) -> c_int {
     const W: &str = "shmem_longdouble_reduce";
     on_team(W, team, |rt, g| {
+        g.team().debug_check(W, &[("nreduce", nreduce as i64)]);
         check_esize(rt, W, esize);
         fold::<LongDouble>(
             rt,
@@ -533,6 +550,7 @@ pub unsafe extern "C" fn rshmem_active_reduce_cb(
 ) {
     const W: &str = "shmem_longdouble_to_all";
     on_active(W, start, log_stride, size, psync, |rt, g| {
+        g.team().debug_check(W, &[("nreduce", nreduce as i64)]);
         check_esize(rt, W, esize);
         fold::<LongDouble>(
             rt,

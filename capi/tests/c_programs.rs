@@ -648,3 +648,90 @@ fn unusable_environment_values_are_refused_at_init() {
         );
     }
 }
+
+/// `SHMEM_DEBUG=1` (issue 13, item 9): a collective whose arguments differ between the
+/// team's PEs ends the job with a message naming the routine, both PEs and the values; the
+/// same program with agreeing arguments passes with and without it.
+#[test]
+fn shmem_debug_checks_collective_arguments_across_the_team() {
+    let exe = compile("debug_args.c", &[]);
+    let launcher = built().join("rshmemrun");
+    for (case, needles) in [
+        (
+            "broadcast-root",
+            vec![
+                "shmem_long_broadcast(bytes = 16, root = 1)",
+                "shmem_long_broadcast(bytes = 16, root = 0)",
+            ],
+        ),
+        (
+            "fcollect-nelems",
+            vec![
+                "shmem_long_fcollect(bytes = 8)",
+                "shmem_long_fcollect(bytes = 16)",
+            ],
+        ),
+        (
+            "reduce-op",
+            vec![
+                "shmem_long_sum_reduce(nreduce = 4)",
+                "shmem_long_max_reduce(nreduce = 4)",
+            ],
+        ),
+        (
+            "alltoalls-stride",
+            vec![
+                "shmem_long_alltoalls(dst = 1, sst = 1, nelems = 2)",
+                "shmem_long_alltoalls(dst = 2, sst = 1, nelems = 2)",
+            ],
+        ),
+        (
+            "to-all-nreduce",
+            vec![
+                "shmem_long_sum_to_all(nreduce = 3)",
+                "shmem_long_sum_to_all(nreduce = 4)",
+            ],
+        ),
+    ] {
+        let out = Command::new(&launcher)
+            .args(["-n", "2", "--timeout", "30"])
+            .arg(&exe)
+            .arg(case)
+            .env("SHMEM_DEBUG", "1")
+            .output()
+            .expect("run rshmemrun");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && !stdout.contains("not caught"),
+            "{case}: the mismatch was not caught\nstdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+        for needle in needles.iter().chain(&[
+            "SHMEM_DEBUG: the team's PEs called a collective with different arguments",
+            "world PE 0",
+            "world PE 1",
+        ]) {
+            assert!(
+                stderr.contains(needle),
+                "{case}: no '{needle}' on stderr:\n{stderr}"
+            );
+        }
+    }
+    for n in [1, 2, 4] {
+        for debug in ["1", "0"] {
+            let out = Command::new(&launcher)
+                .args(["-n", &n.to_string(), "--timeout", "60"])
+                .arg(&exe)
+                .env("SHMEM_DEBUG", debug)
+                .output()
+                .expect("run rshmemrun");
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success() && stdout.contains(&format!("debug_args: ok on {n} PEs")),
+                "agreeing arguments, SHMEM_DEBUG={debug}, {n} PEs: {}\n{stdout}\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
