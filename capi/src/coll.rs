@@ -183,7 +183,12 @@ pub(crate) fn collect(
         // SAFETY: the internal area holds n_pes words; the values landed before the barrier.
         let len = unsafe { ((int.sizes + p * 8) as *const u64).read_volatile() } as usize;
         parts.push((off, len, p));
-        off += len;
+        off = off.checked_add(len).unwrap_or_else(|| {
+            rt.abort(
+                1,
+                &format!("{what}: the members' sizes add up past the address space ({off} + {len} bytes)"),
+            )
+        });
     }
     local_range(rt, what, "dest", dest, off);
     for (o, len, p) in parts {

@@ -561,7 +561,7 @@ impl<'a> Team<'a> {
     /// [`Team::broadcast_addr`].
     #[doc(hidden)]
     pub fn fcollect_addr(&self, dest: usize, src: usize, nbytes: usize) -> Result<bool> {
-        let total = nbytes * self.n_pes();
+        let total = times("fcollect", nbytes, self.n_pes())?;
         let (Some(d), Some(s)) = (self.heap_off(dest, total), self.heap_off(src, nbytes)) else {
             return Ok(false);
         };
@@ -575,7 +575,7 @@ impl<'a> Team<'a> {
     /// [`Team::broadcast_addr`].
     #[doc(hidden)]
     pub fn alltoall_addr(&self, dest: usize, src: usize, nbytes: usize) -> Result<bool> {
-        let total = nbytes * self.n_pes();
+        let total = times("alltoall", nbytes, self.n_pes())?;
         let (Some(d), Some(s)) = (self.heap_off(dest, total), self.heap_off(src, total)) else {
             return Ok(false);
         };
