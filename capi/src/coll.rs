@@ -29,10 +29,23 @@ fn get_from(rt: &Runtime, what: &'static str, dst: *mut u8, src: usize, len: usi
     }
 }
 
-fn local_range(rt: &Runtime, what: &'static str, addr: usize, len: usize) {
-    if len > 0 {
-        check(rt, what, rt.translate(addr, len));
+/// `[addr, addr+len)` must lie in one symmetric allocation (heap) or in the segment of
+/// global variables: a destination smaller than the result would otherwise overwrite
+/// the next allocation. Ends the job naming `what`, `buffer` and the sizes.
+fn local_range(rt: &Runtime, what: &'static str, buffer: &'static str, addr: usize, len: usize) {
+    match rt.check_buffer(what, buffer, addr, len) {
+        Ok(()) => {}
+        Err(e @ rshmem_rt::Error::NotSymmetric { .. }) => crate::fail(rt, what, e),
+        // These messages start with `what` already.
+        Err(e) => rt.abort(1, &e.to_string()),
     }
+}
+
+/// The bytes spanned by `nelems` elements of `size` bytes at `stride` elements, or end
+/// the job naming `what` and the values when that overflows.
+fn span(rt: &Runtime, what: &'static str, nelems: usize, stride: usize, size: usize) -> usize {
+    rshmem_rt::rt::strided_span(what, nelems, stride, size)
+        .unwrap_or_else(|e| rt.abort(1, &e.to_string()))
 }
 
 fn bytes(rt: &Runtime, what: &'static str, n: usize, size: usize) -> usize {
@@ -84,6 +97,8 @@ pub(crate) fn broadcast(
     root: c_int,
     update_root: bool,
 ) {
+    g.team()
+        .debug_check(what, &[("bytes", nbytes as i64), ("root", root as i64)]);
     if root < 0 || root as usize >= g.n() {
         rt.abort(
             1,
@@ -94,8 +109,8 @@ pub(crate) fn broadcast(
         )
     }
     let root = root as usize;
-    local_range(rt, what, dest, nbytes);
-    local_range(rt, what, src, nbytes);
+    local_range(rt, what, "dest", dest, nbytes);
+    local_range(rt, what, "source", src, nbytes);
     // A team (or the whole world as an active set), heap buffers: the runtime's algorithms.
     if check(
         rt,
@@ -124,8 +139,9 @@ pub(crate) fn fcollect(
     src: usize,
     nbytes: usize,
 ) {
-    local_range(rt, what, dest, bytes(rt, what, nbytes, g.n()));
-    local_range(rt, what, src, nbytes);
+    g.team().debug_check(what, &[("bytes", nbytes as i64)]);
+    local_range(rt, what, "dest", dest, bytes(rt, what, nbytes, g.n()));
+    local_range(rt, what, "source", src, nbytes);
     if check(rt, what, g.team().fcollect_addr(dest, src, nbytes)) {
         return;
     }
@@ -145,9 +161,11 @@ pub(crate) fn collect(
     src: usize,
     nbytes: usize,
 ) {
-    local_range(rt, what, src, nbytes);
-    if let Some(total) = check(rt, what, g.team().collect_addr(dest, src, nbytes)) {
-        local_range(rt, what, dest, total);
+    // nelems may differ per member: only the call is compared.
+    g.team().debug_check(what, &[]);
+    local_range(rt, what, "source", src, nbytes);
+    if let Some(total) = check(rt, what, g.team().collect_addr(what, dest, src, nbytes)) {
+        local_range(rt, what, "dest", dest, total);
         return;
     }
     let int = internal(what);
@@ -165,9 +183,14 @@ pub(crate) fn collect(
         // SAFETY: the internal area holds n_pes words; the values landed before the barrier.
         let len = unsafe { ((int.sizes + p * 8) as *const u64).read_volatile() } as usize;
         parts.push((off, len, p));
-        off += len;
+        off = off.checked_add(len).unwrap_or_else(|| {
+            rt.abort(
+                1,
+                &format!("{what}: the members' sizes add up past the address space ({off} + {len} bytes)"),
+            )
+        });
     }
-    local_range(rt, what, dest, off);
+    local_range(rt, what, "dest", dest, off);
     for (o, len, p) in parts {
         get_from(rt, what, (dest + o) as *mut u8, src, len, p);
     }
@@ -183,9 +206,10 @@ pub(crate) fn alltoall(
     src: usize,
     nbytes: usize,
 ) {
+    g.team().debug_check(what, &[("bytes", nbytes as i64)]);
     let total = bytes(rt, what, nbytes, g.n());
-    local_range(rt, what, dest, total);
-    local_range(rt, what, src, total);
+    local_range(rt, what, "dest", dest, total);
+    local_range(rt, what, "source", src, total);
     if check(rt, what, g.team().alltoall_addr(dest, src, nbytes)) {
         return;
     }
@@ -217,6 +241,14 @@ pub(crate) fn alltoalls(
     nelems: usize,
     esize: usize,
 ) {
+    g.team().debug_check(
+        what,
+        &[
+            ("dst", dst as i64),
+            ("sst", sst as i64),
+            ("nelems", nelems as i64),
+        ],
+    );
     if dst < 1 || sst < 1 {
         rt.abort(
             1,
@@ -224,14 +256,21 @@ pub(crate) fn alltoalls(
         )
     }
     let (dst, sst) = (dst as usize, sst as usize);
+    if nelems > 0 {
+        // Both buffers hold n_pes * nelems elements at their strides: checked products, and
+        // checked against their allocations before anything moves.
+        let all = bytes(rt, what, nelems, g.n());
+        local_range(rt, what, "dest", dest, span(rt, what, all, dst, esize));
+        local_range(rt, what, "source", src, span(rt, what, all, sst, esize));
+    }
     g.barrier(rt, what);
     if nelems > 0 {
+        // Within the spans checked above, so these products do not overflow.
+        let (dblock, sblock) = (nelems * dst * esize, nelems * sst * esize);
         for (j, &p) in g.members.iter().enumerate() {
-            let d = dest + j * nelems * dst * esize;
-            let s = src + g.me * nelems * sst * esize;
-            // SAFETY: the destination elements are symmetric local memory (checked by the
-            // runtime's translation of `d` as a local address is not done by iget: check).
-            local_range(rt, what, d, ((nelems - 1) * dst + 1) * esize);
+            let d = dest + j * dblock;
+            let s = src + g.me * sblock;
+            // SAFETY: the destination elements are in the local range checked above.
             let r = unsafe { rt.iget(d as *mut u8, s, dst, sst, esize, nelems, p) };
             check(rt, what, r);
         }
@@ -341,8 +380,8 @@ fn fold<T: Copy + Default>(
     mut combine: impl FnMut(&mut [T], &[T]),
 ) {
     let len = bytes(rt, what, n, size_of::<T>());
-    local_range(rt, what, dest, len);
-    local_range(rt, what, src, len);
+    local_range(rt, what, "dest", dest, len);
+    local_range(rt, what, "source", src, len);
     g.barrier(rt, what);
     let mut acc = vec![T::default(); n];
     if upto > 0 {
@@ -422,9 +461,10 @@ fn reduce<T: TeamReduce>(
     src: usize,
     n: usize,
 ) {
+    g.team().debug_check(what, &[("nreduce", n as i64)]);
     let len = bytes(rt, what, n, size_of::<T>());
-    local_range(rt, what, dest, len);
-    local_range(rt, what, src, len);
+    local_range(rt, what, "dest", dest, len);
+    local_range(rt, what, "source", src, len);
     if check(rt, what, T::on_team(g.team(), op, dest, src, n)) {
         return;
     }
@@ -442,6 +482,7 @@ fn scan<T: Arith>(
     src: usize,
     n: usize,
 ) {
+    g.team().debug_check(what, &[("nelems", n as i64)]);
     let upto = if inclusive { g.me + 1 } else { g.me };
     fold::<T>(rt, g, what, dest, src, n, upto, |a, b| {
         T::combine(ROp::Sum, a, b)
@@ -483,6 +524,7 @@ pub unsafe extern "C" fn rshmem_team_reduce_cb(
 ) -> c_int {
     const W: &str = "shmem_longdouble_reduce";
     on_team(W, team, |rt, g| {
+        g.team().debug_check(W, &[("nreduce", nreduce as i64)]);
         check_esize(rt, W, esize);
         fold::<LongDouble>(
             rt,
@@ -513,6 +555,7 @@ pub unsafe extern "C" fn rshmem_active_reduce_cb(
 ) {
     const W: &str = "shmem_longdouble_to_all";
     on_active(W, start, log_stride, size, psync, |rt, g| {
+        g.team().debug_check(W, &[("nreduce", nreduce as i64)]);
         check_esize(rt, W, esize);
         fold::<LongDouble>(
             rt,

@@ -91,6 +91,23 @@ fn stride(rt: &rshmem_rt::rt::Runtime, what: &'static str, s: isize) -> usize {
     s as usize
 }
 
+/// Both spans of a strided transfer must fit the address space: a huge stride or count is
+/// an error naming `what` and the values, never a wrapped address.
+#[inline(always)]
+fn strided(
+    rt: &rshmem_rt::rt::Runtime,
+    what: &'static str,
+    nelems: usize,
+    strides: [usize; 2],
+    size: usize,
+) {
+    for s in strides {
+        if let Err(e) = rshmem_rt::rt::strided_span(what, nelems, s, size) {
+            rt.abort(1, &e.to_string())
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(crate) unsafe fn iput(
@@ -106,6 +123,7 @@ pub(crate) unsafe fn iput(
     let rt = rt(what);
     let pe = pe_of(rt, what, pe);
     let (dst, sst) = (stride(rt, what, dst), stride(rt, what, sst));
+    strided(rt, what, nelems, [dst, sst], size);
     // SAFETY: the source elements are valid (contract).
     let r = unsafe { rt.iput(dest, src, dst, sst, size, nelems, pe) };
     check(rt, what, r)
@@ -126,6 +144,7 @@ pub(crate) unsafe fn iget(
     let rt = rt(what);
     let pe = pe_of(rt, what, pe);
     let (dst, sst) = (stride(rt, what, dst), stride(rt, what, sst));
+    strided(rt, what, nelems, [dst, sst], size);
     // SAFETY: the destination elements are valid (contract).
     let r = unsafe { rt.iget(dest, src, dst, sst, size, nelems, pe) };
     check(rt, what, r)

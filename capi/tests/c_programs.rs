@@ -563,3 +563,209 @@ fn c_suite_under_hydra() {
         );
     }
 }
+
+/// Argument errors (`tests/c/args_errors.c <case>`): strided products that overflow and
+/// collective buffers smaller than the result end the job with a failing status and a
+/// message naming the routine, the buffer and the values (issue 13, items 7 and 8); before,
+/// they wrapped (SIGBUS or a panic inside the runtime) or overwrote the next allocation.
+#[test]
+fn argument_errors_abort_naming_the_routine_and_values() {
+    let exe = compile("args_errors.c", &[]);
+    let launcher = built().join("rshmemrun");
+    let too_small = |r: &str| format!("{r}: dest (0x");
+    for (case, needles) in [
+        (
+            "iput-stride",
+            vec!["shmem_int_iput: 3 elements of 4 bytes at a stride of 4611686018427387904 elements overflows".to_string()],
+        ),
+        (
+            "iget-stride",
+            vec!["shmem_long_iget: 2 elements of 8 bytes at a stride of 2305843009213693952 elements overflows".to_string()],
+        ),
+        (
+            "iput-count",
+            vec!["shmem_iput64: 4611686018427387904 elements of 8 bytes at a stride of 2 elements overflows".to_string()],
+        ),
+        (
+            "alltoalls-stride",
+            vec!["shmem_int_alltoalls: 4 elements of 4 bytes at a stride of 4611686018427387904 elements overflows".to_string()],
+        ),
+        (
+            "fcollect-dest",
+            vec![too_small("shmem_int_fcollect"), "needs 128 bytes there, but 80 bytes remain in its symmetric allocation (80 bytes".into()],
+        ),
+        (
+            "collect-dest",
+            vec![too_small("shmem_int_collect"), "needs 128 bytes there, but 80 bytes remain".into()],
+        ),
+        (
+            "collect64-dest",
+            vec![too_small("shmem_collect64"), "needs 128 bytes there".into()],
+        ),
+        (
+            "alltoall-dest",
+            vec![too_small("shmem_int_alltoall"), "needs 128 bytes there".into()],
+        ),
+        (
+            "broadcast-dest",
+            vec![too_small("shmem_int_broadcast"), "needs 64 bytes there, but 16 bytes remain in its symmetric allocation (256 bytes".into()],
+        ),
+        (
+            "reduce-dest",
+            vec![too_small("shmem_int_sum_reduce"), "needs 64 bytes there, but 16 bytes remain".into()],
+        ),
+        (
+            "to-all-dest",
+            vec![too_small("shmem_int_sum_to_all"), "needs 64 bytes there".into()],
+        ),
+        (
+            "inscan-dest",
+            vec![too_small("shmem_int_sum_inscan"), "needs 64 bytes there".into()],
+        ),
+        (
+            "alltoalls-dest",
+            vec![too_small("shmem_int_alltoalls"), "needs 484 bytes there, but 256 bytes remain".into()],
+        ),
+        (
+            "global-dest",
+            vec![too_small("shmem_int_fcollect"), "segment of global variables".into()],
+        ),
+        (
+            "freed-dest",
+            vec![too_small("shmem_int_fcollect").replace(" (0x", ""), "in no live allocation".into()],
+        ),
+    ] {
+        let out = Command::new(&launcher)
+            .args(["-n", "2", "--timeout", "60"])
+            .arg(&exe)
+            .arg(case)
+            .output()
+            .expect("run rshmemrun");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && !stdout.contains("not caught"),
+            "{case}: the misuse was not caught\nstdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+        for needle in &needles {
+            assert!(
+                stderr.contains(needle.as_str()),
+                "{case}: no '{needle}' on stderr:\n{stderr}"
+            );
+        }
+    }
+}
+
+/// Numeric environment values that the runtime cannot use end the job at init with a
+/// message naming the variable, the value and the accepted range (issue 13, item 10):
+/// `inf` and `1e99` panicked, `abc`, `-5` and `0` silently became 60 s.
+#[test]
+fn unusable_environment_values_are_refused_at_init() {
+    let exe = compile("args_errors.c", &[]);
+    let launcher = built().join("rshmemrun");
+    for bad in ["inf", "1e99", "abc", "-5", "0"] {
+        let out = Command::new(&launcher)
+            .args(["-n", "2", "--timeout", "60"])
+            .arg(&exe)
+            .arg("none")
+            .env("RSHMEM_BOOTSTRAP_TIMEOUT", bad)
+            .output()
+            .expect("run rshmemrun");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let needle = format!(
+            "invalid RSHMEM_BOOTSTRAP_TIMEOUT={bad:?}: expected a number from 0.001 to 1000000"
+        );
+        assert!(
+            !out.status.success() && stderr.contains(&needle) && !stderr.contains("panicked"),
+            "RSHMEM_BOOTSTRAP_TIMEOUT={bad}: status {}, no '{needle}' on stderr:\n{stderr}",
+            out.status
+        );
+    }
+}
+
+/// `SHMEM_DEBUG=1` (issue 13, item 9): a collective whose arguments differ between the
+/// team's PEs ends the job with a message naming the routine, both PEs and the values; the
+/// same program with agreeing arguments passes with and without it.
+#[test]
+fn shmem_debug_checks_collective_arguments_across_the_team() {
+    let exe = compile("debug_args.c", &[]);
+    let launcher = built().join("rshmemrun");
+    for (case, needles) in [
+        (
+            "broadcast-root",
+            vec![
+                "shmem_long_broadcast(bytes = 16, root = 1)",
+                "shmem_long_broadcast(bytes = 16, root = 0)",
+            ],
+        ),
+        (
+            "fcollect-nelems",
+            vec![
+                "shmem_long_fcollect(bytes = 8)",
+                "shmem_long_fcollect(bytes = 16)",
+            ],
+        ),
+        (
+            "reduce-op",
+            vec![
+                "shmem_long_sum_reduce(nreduce = 4)",
+                "shmem_long_max_reduce(nreduce = 4)",
+            ],
+        ),
+        (
+            "alltoalls-stride",
+            vec![
+                "shmem_long_alltoalls(dst = 1, sst = 1, nelems = 2)",
+                "shmem_long_alltoalls(dst = 2, sst = 1, nelems = 2)",
+            ],
+        ),
+        (
+            "to-all-nreduce",
+            vec![
+                "shmem_long_sum_to_all(nreduce = 3)",
+                "shmem_long_sum_to_all(nreduce = 4)",
+            ],
+        ),
+    ] {
+        let out = Command::new(&launcher)
+            .args(["-n", "2", "--timeout", "30"])
+            .arg(&exe)
+            .arg(case)
+            .env("SHMEM_DEBUG", "1")
+            .output()
+            .expect("run rshmemrun");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && !stdout.contains("not caught"),
+            "{case}: the mismatch was not caught\nstdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+        for needle in needles.iter().chain(&[
+            "SHMEM_DEBUG: the team's PEs called a collective with different arguments",
+            "world PE 0",
+            "world PE 1",
+        ]) {
+            assert!(
+                stderr.contains(needle),
+                "{case}: no '{needle}' on stderr:\n{stderr}"
+            );
+        }
+    }
+    for n in [1, 2, 4] {
+        for debug in ["1", "0"] {
+            let out = Command::new(&launcher)
+                .args(["-n", &n.to_string(), "--timeout", "60"])
+                .arg(&exe)
+                .env("SHMEM_DEBUG", debug)
+                .output()
+                .expect("run rshmemrun");
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success() && stdout.contains(&format!("debug_args: ok on {n} PEs")),
+                "agreeing arguments, SHMEM_DEBUG={debug}, {n} PEs: {}\n{stdout}\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}

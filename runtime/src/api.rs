@@ -1,7 +1,7 @@
 //! The safe Rust API: [`Shmem`] (the initialized library), typed symmetric objects
 //! ([`SymBox`], [`SymVec`], [`SymRef`]) and locks ([`SymLock`]).
 use crate::error::{Error, Result};
-use crate::rt::Runtime;
+use crate::rt::{strided_span, Runtime};
 use crate::sync::{Values, WordSet};
 use crate::wait::Cmp;
 use bytemuck::Pod;
@@ -938,11 +938,14 @@ impl<'a, T: Pod> SymVec<'a, T> {
         nelems: usize,
     ) -> Result<()> {
         if nelems > 0 {
-            self.range(start, (nelems - 1) * dst + 1)?;
-            if (nelems - 1) * sst >= src.len() {
+            // Element counts of both sides, checked (a huge stride must not wrap).
+            let far = strided_span("iput", nelems, dst, 1)?;
+            let near = strided_span("iput", nelems, sst, 1)?;
+            self.range(start, far)?;
+            if near > src.len() {
                 return Err(Error::OutOfBounds {
                     start: 0,
-                    end: (nelems - 1) * sst + 1,
+                    end: near,
                     len: src.len(),
                 });
             }
@@ -980,11 +983,14 @@ impl<'a, T: Pod> SymVec<'a, T> {
         nelems: usize,
     ) -> Result<()> {
         if nelems > 0 {
-            self.range(start, (nelems - 1) * sst + 1)?;
-            if (nelems - 1) * dstr >= dst.len() {
+            // Element counts of both sides, checked (a huge stride must not wrap).
+            let far = strided_span("iget", nelems, sst, 1)?;
+            let near = strided_span("iget", nelems, dstr, 1)?;
+            self.range(start, far)?;
+            if near > dst.len() {
                 return Err(Error::OutOfBounds {
                     start: 0,
-                    end: (nelems - 1) * dstr + 1,
+                    end: near,
                     len: dst.len(),
                 });
             }

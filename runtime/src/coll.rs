@@ -188,6 +188,13 @@ impl TeamState {
         c
     }
 
+    /// Offset in segment 0 of this team's staging words (2 x 256 B, the same on every
+    /// member): a split's bitmap reduction, and the `SHMEM_DEBUG` argument check (both
+    /// collective over the team, so never at the same time).
+    pub(crate) fn stage(&self) -> usize {
+        self.layout.stage
+    }
+
     /// Number of members.
     pub fn size(&self) -> usize {
         self.members.len()

@@ -71,7 +71,7 @@ pub const VARS: &[VarDoc] = &[
     VarDoc {
         name: "RSHMEM_BOOTSTRAP_TIMEOUT",
         default: "60",
-        doc: "seconds allowed for connecting to the launcher and the bootstrap handshake",
+        doc: "seconds allowed for connecting to the launcher and the bootstrap handshake (0.001 to 1000000)",
     },
     VarDoc {
         name: "RSHMEM_BOOTSTRAP",
@@ -107,6 +107,11 @@ pub const VARS: &[VarDoc] = &[
         name: "RSHMEM_VERBS_QUIET",
         default: "write",
         doc: "verbs: quiet flushes with a zero-length write, or `read`",
+    },
+    VarDoc {
+        name: "RSHMEM_VERBS_POST_LIST",
+        default: "16",
+        doc: "verbs: small put_nbi requests posted as one list (1 = off; at most a quarter of the queue)",
     },
     VarDoc {
         name: "RSHMEM_VERBS_TIMEOUT",
@@ -158,6 +163,8 @@ impl Config {
             (Err(_), Ok(v)) => parse_size("SMA_SYMMETRIC_SIZE", &v)?,
             _ => DEFAULT_SYMMETRIC_SIZE,
         };
+        // Checked here, at init, so that a bad value is refused before the bootstrap uses it.
+        bootstrap_timeout()?;
         Ok(Self {
             symmetric_size,
             debug: flag(&["SHMEM_DEBUG", "SMA_DEBUG"]),
@@ -165,6 +172,34 @@ impl Config {
             version: flag(&["SHMEM_VERSION", "SMA_VERSION"]),
         })
     }
+}
+
+/// Default of `RSHMEM_BOOTSTRAP_TIMEOUT` (seconds).
+pub const DEFAULT_BOOTSTRAP_TIMEOUT: f64 = 60.0;
+
+/// `RSHMEM_BOOTSTRAP_TIMEOUT`: seconds from 0.001 to 1000000, default
+/// [`DEFAULT_BOOTSTRAP_TIMEOUT`]; anything else (`inf`, `1e99`, `abc`, `-5`, `0`) is an
+/// [`Error::InvalidEnv`] naming the variable, the value and the accepted range.
+pub fn bootstrap_timeout() -> Result<std::time::Duration> {
+    let secs = number::<f64>("RSHMEM_BOOTSTRAP_TIMEOUT", 0.001, 1e6)?;
+    Ok(std::time::Duration::from_secs_f64(
+        secs.unwrap_or(DEFAULT_BOOTSTRAP_TIMEOUT),
+    ))
+}
+
+/// Reads a numeric variable with the one parser of numeric variables
+/// ([`rshmem_transport::env::parse_number`]): `Ok(None)` when unset or empty, a value in
+/// `min..=max`, or [`Error::InvalidEnv`].
+pub fn number<T: rshmem_transport::env::Number>(
+    var: &'static str,
+    min: T,
+    max: T,
+) -> Result<Option<T>> {
+    rshmem_transport::env::number(var, min, max).map_err(|e| Error::InvalidEnv {
+        var: e.var,
+        value: e.value,
+        reason: format!("expected {} (or unset for the default)", e.accepted),
+    })
 }
 
 /// Parses a size in OpenSHMEM syntax: a non-negative integer or decimal number with an
@@ -259,6 +294,107 @@ mod tests {
             assert!(
                 e.contains("SHMEM_SYMMETRIC_SIZE") && e.contains(&format!("{bad:?}")),
                 "{bad}: {e}"
+            );
+        }
+    }
+
+    /// Every `RSHMEM_*`/`SHMEM_*` variable the code reads is in [`VARS`] (what `rshmem-info`
+    /// and `SHMEM_INFO=1` print): in every source file of the workspace that reads the
+    /// environment (`env::var`, `var_os`, `getenv`, the collectives' lookup), each string
+    /// literal that is such a name must be in the table. A new variable that is read but
+    /// not listed fails here.
+    #[test]
+    fn every_variable_read_is_in_the_table() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        // Names that appear next to environment reads but are not settings.
+        let not_settings = ["RSHMEM_LAUNCHER"]; // set by rshmemrun for its PEs
+        let mut files = Vec::new();
+        let mut dirs: Vec<_> = [
+            "runtime/src",
+            "transport/src",
+            "collectives/src",
+            "capi/src",
+            "capi/include",
+            "launcher/src",
+        ]
+        .iter()
+        .map(|d| root.join(d))
+        .collect();
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p
+                    .extension()
+                    .is_some_and(|x| x == "rs" || x == "c" || x == "h")
+                {
+                    files.push(p);
+                }
+            }
+        }
+        assert!(
+            files.len() > 20,
+            "source tree not found from {}",
+            root.display()
+        );
+        let mut missing = Vec::new();
+        let mut seen = 0;
+        for f in &files {
+            let text = std::fs::read_to_string(f).unwrap();
+            if !["env::var", "var_os", "getenv", "from_lookup"]
+                .iter()
+                .any(|r| text.contains(r))
+            {
+                continue;
+            }
+            for (i, _) in text.match_indices('"') {
+                let rest = &text[i + 1..];
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                    .collect();
+                let is_var = (name.starts_with("RSHMEM_") || name.starts_with("SHMEM_"))
+                    && !name.ends_with('_')
+                    && rest[name.len()..].starts_with('"');
+                if is_var {
+                    seen += 1;
+                    if !VARS.iter().any(|v| v.name == name)
+                        && !not_settings.contains(&name.as_str())
+                    {
+                        missing.push(format!("{name} ({})", f.display()));
+                    }
+                }
+            }
+        }
+        assert!(
+            seen > 10,
+            "found only {seen} variable names: is the scan broken?"
+        );
+        missing.sort();
+        missing.dedup();
+        assert!(
+            missing.is_empty(),
+            "read from the environment but not in rshmem::env::VARS (add them with a default and a description): {missing:?}"
+        );
+    }
+
+    #[test]
+    fn bootstrap_timeout_refuses_unusable_values() {
+        // The parser as `bootstrap_timeout` calls it (the environment is process-wide, so
+        // the values are given directly).
+        for bad in ["inf", "1e99", "abc", "-5", "0", "NaN"] {
+            let e = rshmem_transport::env::parse_number::<f64>(
+                "RSHMEM_BOOTSTRAP_TIMEOUT",
+                bad,
+                0.001,
+                1e6,
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(
+                e.contains("RSHMEM_BOOTSTRAP_TIMEOUT") && e.contains("from 0.001 to 1000000"),
+                "{e}"
             );
         }
     }

@@ -136,6 +136,38 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// Counts, strides and element sizes whose product does not fit the address space
+    /// (an argument error: nothing was transferred).
+    #[error("{call}: {what} overflows the address space; check the counts and strides")]
+    Overflow {
+        /// The call, e.g. `iput`.
+        call: &'static str,
+        /// The values that were multiplied, e.g. `3 elements at stride 2^62 of 4 bytes`.
+        what: String,
+    },
+    /// A collective's buffer is smaller than what the call reads or writes there.
+    #[error(
+        "{call}: {buffer} ({addr:#x}) is too small: the call needs {need} bytes there, but {room} bytes \
+         remain in its {region} ({len} bytes from {start:#x}); every PE's {buffer} must hold the whole result"
+    )]
+    BufferTooSmall {
+        /// The call, e.g. `shmem_int_fcollect`.
+        call: &'static str,
+        /// Which argument, e.g. `dest`.
+        buffer: &'static str,
+        /// Its address.
+        addr: usize,
+        /// Bytes the call reads or writes from `addr`.
+        need: usize,
+        /// Bytes from `addr` to the end of the allocation.
+        room: usize,
+        /// `symmetric allocation` or `segment of global variables`.
+        region: &'static str,
+        /// Start of the allocation (or segment).
+        start: usize,
+        /// Its length.
+        len: usize,
+    },
     /// No room for one more team's symmetric state.
     #[error(
         "cannot create the team: the {teams_bytes} bytes of internal symmetric space for teams are used up by \

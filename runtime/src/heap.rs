@@ -77,6 +77,22 @@ impl HeapAllocator {
         self.used.get(&offset).copied()
     }
 
+    /// The live block that contains `offset`: its first offset and one past its last byte
+    /// (the length is the allocation's, rounded up to [`GRANULE`]). `None` when `offset`
+    /// is in no live block (free space, freed memory, past the heap). For argument checks
+    /// of collectives, whose destination must hold the whole result.
+    ///
+    /// ```
+    /// let mut h = rshmem::heap::HeapAllocator::new(1 << 20);
+    /// let a = h.alloc(40, 16).unwrap();
+    /// assert_eq!(h.block_containing(a + 20), Some((a, a + 48)));
+    /// assert_eq!(h.block_containing(a + 48), None);
+    /// ```
+    pub fn block_containing(&self, offset: usize) -> Option<(usize, usize)> {
+        let (&start, &len) = self.used.range(..=offset).next_back()?;
+        (offset - start < len).then_some((start, start + len))
+    }
+
     fn exhausted(&self, requested: usize, align: usize) -> Error {
         let need = self.size - self.free_bytes() + requested + align;
         Error::HeapExhausted {
@@ -182,6 +198,31 @@ impl HeapAllocator {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn block_containing_finds_the_live_block() {
+        let mut h = HeapAllocator::new(1 << 20);
+        let a = h.alloc(10, 1).unwrap();
+        let b = h.alloc(100, 64).unwrap();
+        assert_eq!(h.block_containing(a), Some((a, a + 16)));
+        assert_eq!(h.block_containing(a + 15), Some((a, a + 16)));
+        assert_eq!(h.block_containing(b + 99), Some((b, b + 112)));
+        assert_eq!(h.block_containing(b + 112), None, "past the last block");
+        assert_eq!(
+            h.block_containing(a + 16),
+            None,
+            "the alignment gap before b"
+        );
+        let (b2, _) = h.realloc(b, 20).unwrap();
+        assert_eq!(
+            h.block_containing(b2 + 20),
+            Some((b2, b2 + 32)),
+            "shrunk in place"
+        );
+        assert_eq!(h.block_containing(b2 + 40), None);
+        h.free(a).unwrap();
+        assert_eq!(h.block_containing(a), None, "freed");
+    }
 
     #[test]
     fn basic_alloc_free_coalesce() {

@@ -851,7 +851,8 @@ impl Runtime {
         if nelems == 0 {
             return self.check_pe(pe);
         }
-        let span = (nelems - 1) * dst * size + size;
+        let span = strided_span("iput", nelems, dst, size)?;
+        strided_span("iput", nelems, sst, size)?;
         let r = self.remote(dest, span, pe)?;
         for i in 0..nelems {
             let d = RemoteAddr {
@@ -885,7 +886,8 @@ impl Runtime {
         if nelems == 0 {
             return self.check_pe(pe);
         }
-        let span = (nelems - 1) * sst * size + size;
+        let span = strided_span("iget", nelems, sst, size)?;
+        strided_span("iget", nelems, dst, size)?;
         let r = self.remote(src, span, pe)?;
         for i in 0..nelems {
             let s = RemoteAddr {
@@ -1203,3 +1205,90 @@ impl SyncOps for InternalSync<'_> {
 }
 
 const _: () = assert!(slots::DEBUG >= slots::BARRIER + BARRIER_SLOTS * 8);
+
+/// Bytes covered by `nelems` (> 0) elements of `size` bytes, `stride` elements apart:
+/// `(nelems - 1) * stride * size + size`, or [`Error::Overflow`] naming `call` and the
+/// values when that does not fit the address space (a huge stride or count must not wrap
+/// into a small span that passes the bounds check).
+///
+/// ```
+/// use rshmem::rt::strided_span;
+/// assert_eq!(strided_span("iput", 4, 2, 8).unwrap(), 56);
+/// assert!(strided_span("iput", 3, 1 << 62, 4).is_err());
+/// ```
+pub fn strided_span(
+    call: &'static str,
+    nelems: usize,
+    stride: usize,
+    size: usize,
+) -> Result<usize> {
+    (nelems.max(1) - 1)
+        .checked_mul(stride)
+        .and_then(|x| x.checked_mul(size))
+        .and_then(|x| x.checked_add(size))
+        .ok_or_else(|| Error::Overflow {
+            call,
+            what: format!("{nelems} elements of {size} bytes at a stride of {stride} elements"),
+        })
+}
+
+impl Runtime {
+    /// Checks that the local symmetric buffer `[addr, addr+len)` lies inside one heap
+    /// allocation (the live block containing `addr`), or inside one segment of global
+    /// variables: [`Error::BufferTooSmall`] naming `call`, `buffer` and the sizes, or
+    /// [`Error::NotSymmetric`] when `addr` is in no live allocation. Collectives check their
+    /// buffers with this, so that a `dest` smaller than the result cannot overwrite the
+    /// next allocation. Takes the heap lock: not for the hot path.
+    pub fn check_buffer(
+        &self,
+        call: &'static str,
+        buffer: &'static str,
+        addr: usize,
+        len: usize,
+    ) -> Result<()> {
+        if len == 0 {
+            return Ok(());
+        }
+        let (region, start, end) = match self.translate(addr, 1) {
+            Ok((0, off)) if off >= INTERNAL_BYTES => {
+                let found = self.heap.lock().block_containing(off - INTERNAL_BYTES);
+                match found {
+                    Some((s, e)) => (
+                        "symmetric allocation",
+                        self.heap_base + s,
+                        self.heap_base + e,
+                    ),
+                    None => return Err(self.not_allocated(call, buffer, addr)),
+                }
+            }
+            Ok((0, _)) => return Err(self.not_allocated(call, buffer, addr)),
+            Ok((seg, _)) => {
+                let s = self.segs[seg];
+                ("segment of global variables", s.base, s.base + s.len)
+            }
+            Err(_) => return self.translate(addr, len).map(|_| ()),
+        };
+        let room = end - addr;
+        if len <= room {
+            Ok(())
+        } else {
+            Err(Error::BufferTooSmall {
+                call,
+                buffer,
+                addr,
+                need: len,
+                room,
+                region,
+                start,
+                len: end - start,
+            })
+        }
+    }
+
+    fn not_allocated(&self, call: &'static str, buffer: &'static str, addr: usize) -> Error {
+        Error::BadAlloc(format!(
+            "{call}: {buffer} ({addr:#x}) is inside the symmetric segment but in no live allocation \
+             (freed, or never returned by shmem_malloc)"
+        ))
+    }
+}

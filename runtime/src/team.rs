@@ -307,6 +307,15 @@ fn sym_off<T: Pod>(rt: &Runtime, v: &SymVec<'_, T>) -> usize {
     v.as_ptr() as usize - rt.segments()[0].base
 }
 
+/// `a * b` element counts, or [`Error::Overflow`] naming `call` (never a wrapped count that
+/// passes the bounds check).
+fn times(call: &'static str, a: usize, b: usize) -> Result<usize> {
+    a.checked_mul(b).ok_or_else(|| Error::Overflow {
+        call,
+        what: format!("{a} x {b} elements"),
+    })
+}
+
 fn need<T: Pod>(v: &SymVec<'_, T>, elems: usize) -> Result<()> {
     if elems <= v.len() {
         Ok(())
@@ -431,6 +440,98 @@ impl<'a> Team<'a> {
         }
     }
 
+    /// `SHMEM_DEBUG`: checks that every member called collective `call` with the same
+    /// `args` (name, value): each member publishes its call and arguments in the team's
+    /// staging words, a team sync, every member reads every other's, a team sync; on a
+    /// mismatch the job ends with a message naming the call, both PEs and both sets of
+    /// values. Without `SHMEM_DEBUG` this is one branch. Every member must call it, before
+    /// the collective itself (arguments that differ legitimately, such as `collect`'s
+    /// `nelems`, are not passed).
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn debug_check(&self, call: &str, args: &[(&'static str, i64)]) {
+        if self.rt.config().debug {
+            self.debug_check_slow(call, args)
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn debug_check_slow(&self, call: &str, args: &[(&'static str, i64)]) {
+        const NAME_WORDS: usize = 8;
+        const MAX_ARGS: usize = 16;
+        let n = self.n_pes();
+        if n == 1 {
+            return;
+        }
+        let args = &args[..args.len().min(MAX_ARGS)];
+        // [name length, name (64 bytes), argument count, arguments]
+        let mut words = vec![0u64; 2 + NAME_WORDS + args.len()];
+        let name = &call.as_bytes()[..call.len().min(NAME_WORDS * 8)];
+        words[0] = name.len() as u64;
+        bytemuck::cast_slice_mut::<u64, u8>(&mut words[1..1 + NAME_WORDS])[..name.len()]
+            .copy_from_slice(name);
+        words[1 + NAME_WORDS] = args.len() as u64;
+        for (w, (_, v)) in words[2 + NAME_WORDS..].iter_mut().zip(args) {
+            *w = *v as u64;
+        }
+        let stage = self.rt.segments()[0].base + self.st.stage();
+        // SAFETY: this team's staging words in our own segment 0 (2 x 256 bytes, more than
+        // `words`); no member reads them before the sync below.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                words.as_ptr() as *const u8,
+                stage as *mut u8,
+                words.len() * 8,
+            )
+        };
+        self.sync();
+        let mut theirs = vec![0u64; words.len()];
+        let mut mismatch = None;
+        for (i, &p) in self.st.members.iter().enumerate() {
+            if i == self.my_pe() {
+                continue;
+            }
+            // SAFETY: `theirs` is a live local buffer of `words.len()` u64s.
+            let r = unsafe {
+                self.rt
+                    .get(theirs.as_mut_ptr() as *mut u8, stage, words.len() * 8, p)
+            };
+            if r.is_ok() && theirs != words && mismatch.is_none() {
+                mismatch = Some((i, p, theirs.clone()));
+            }
+        }
+        self.sync();
+        if let Some((i, p, theirs)) = mismatch {
+            let show = |w: &[u64]| {
+                let len = (w[0] as usize).min(NAME_WORDS * 8);
+                let name = String::from_utf8_lossy(
+                    &bytemuck::cast_slice::<u64, u8>(&w[1..1 + NAME_WORDS])[..len],
+                )
+                .into_owned();
+                let vals: Vec<String> = args
+                    .iter()
+                    .zip(&w[2 + NAME_WORDS..])
+                    .map(|((a, _), v)| format!("{a} = {}", *v as i64))
+                    .collect();
+                format!("{name}({})", vals.join(", "))
+            };
+            self.rt.abort(
+                1,
+                &format!(
+                    "SHMEM_DEBUG: the team's PEs called a collective with different arguments: \
+                     team PE {} (world PE {}) called {} but team PE {i} (world PE {p}) called {}; \
+                     every PE of the team must make the same collective calls in the same order \
+                     with the same arguments",
+                    self.my_pe(),
+                    self.rt.my_pe(),
+                    show(&words),
+                    show(&theirs),
+                ),
+            );
+        }
+    }
+
     /// [`Team::broadcast`] over raw local addresses (the C API); the root's `dest` is
     /// written only if `update_root` (the deprecated active-set forms leave it). `Ok(false)`,
     /// having done nothing, when `dest` or `src` is outside the symmetric heap, so that the
@@ -460,7 +561,7 @@ impl<'a> Team<'a> {
     /// [`Team::broadcast_addr`].
     #[doc(hidden)]
     pub fn fcollect_addr(&self, dest: usize, src: usize, nbytes: usize) -> Result<bool> {
-        let total = nbytes * self.n_pes();
+        let total = times("fcollect", nbytes, self.n_pes())?;
         let (Some(d), Some(s)) = (self.heap_off(dest, total), self.heap_off(src, nbytes)) else {
             return Ok(false);
         };
@@ -474,7 +575,7 @@ impl<'a> Team<'a> {
     /// [`Team::broadcast_addr`].
     #[doc(hidden)]
     pub fn alltoall_addr(&self, dest: usize, src: usize, nbytes: usize) -> Result<bool> {
-        let total = nbytes * self.n_pes();
+        let total = times("alltoall", nbytes, self.n_pes())?;
         let (Some(d), Some(s)) = (self.heap_off(dest, total), self.heap_off(src, total)) else {
             return Ok(false);
         };
@@ -485,10 +586,16 @@ impl<'a> Team<'a> {
 
     /// [`Team::collect`] over raw local addresses (`nbytes` from this member; the sizes may
     /// differ): `Ok(Some(total bytes))`, or `Ok(None)` as in [`Team::broadcast_addr`]. The
-    /// job is ended with a message when the total runs past the end of the heap from
-    /// `dest` (the total is only known inside the collective).
+    /// job is ended with a message naming `call` when the total runs past the end of
+    /// `dest`'s allocation (the total is only known inside the collective).
     #[doc(hidden)]
-    pub fn collect_addr(&self, dest: usize, src: usize, nbytes: usize) -> Result<Option<usize>> {
+    pub fn collect_addr(
+        &self,
+        call: &'static str,
+        dest: usize,
+        src: usize,
+        nbytes: usize,
+    ) -> Result<Option<usize>> {
         let (Some(d), Some(s)) = (self.heap_off(dest, 1), self.heap_off(src, nbytes)) else {
             return Ok(None);
         };
@@ -497,14 +604,10 @@ impl<'a> Team<'a> {
         let total = self.st.lock_ctx().collect(
             &ops,
             |total, nt| {
-                if self.heap_off(dest, total).is_none() {
-                    self.rt.abort(
-                        1,
-                        &format!(
-                            "collect: the members contribute {total} bytes in all, which run \
-                             past the end of the symmetric heap from dest {dest:#x}"
-                        ),
-                    );
+                // Against dest's own allocation, not the end of the heap: a short dest
+                // must not overwrite the next allocation.
+                if let Err(e) = self.rt.check_buffer(call, "dest", dest, total) {
+                    self.rt.abort(1, &e.to_string());
                 }
                 choose_collect(overrides, total, nt)
             },
@@ -564,6 +667,7 @@ impl<'a> Team<'a> {
         n: usize,
         root: usize,
     ) -> Result<()> {
+        self.debug_check("broadcast", &[("n", n as i64), ("root", root as i64)]);
         self.check_root("broadcast", root)?;
         need(dest, n)?;
         need(src, n)?;
@@ -603,6 +707,7 @@ impl<'a> Team<'a> {
         src: &SymVec<'_, T>,
         n: usize,
     ) -> Result<usize> {
+        self.debug_check("collect", &[]);
         need(src, n)?;
         let esz = size_of::<T>();
         let cap = dest.len() * esz;
@@ -650,8 +755,9 @@ impl<'a> Team<'a> {
         src: &SymVec<'_, T>,
         n: usize,
     ) -> Result<()> {
+        self.debug_check("fcollect", &[("n", n as i64)]);
         need(src, n)?;
-        need(dest, n * self.n_pes())?;
+        need(dest, times("fcollect", n, self.n_pes())?)?;
         let nbytes = n * size_of::<T>();
         let alg = choose_collect(
             &self.rt.teams().overrides,
@@ -687,7 +793,8 @@ impl<'a> Team<'a> {
         src: &SymVec<'_, T>,
         n: usize,
     ) -> Result<()> {
-        need(src, n * self.n_pes())?;
+        self.debug_check("alltoall", &[("n", n as i64)]);
+        need(src, times("alltoall", n, self.n_pes())?)?;
         need(dest, n * self.n_pes())?;
         let ops = self.ops();
         self.st.lock_ctx().alltoall(
@@ -747,6 +854,7 @@ impl<'a> Team<'a> {
         src: &SymVec<'_, T>,
         n: usize,
     ) -> Result<()> {
+        self.debug_check(&format!("reduce({op:?})"), &[("n", n as i64)]);
         need(dest, n)?;
         need(src, n)?;
         self.reduce_raw::<T>(op, sym_off(self.rt, dest), sym_off(self.rt, src), n)
@@ -775,7 +883,8 @@ impl<'a> Team<'a> {
     where
         rshmem_collectives::Complex<F>: Reducible,
     {
-        need(dest, 2 * n)?;
+        self.debug_check(&format!("reduce_complex({op:?})"), &[("n", n as i64)]);
+        need(dest, times("reduce_complex", 2, n)?)?;
         need(src, 2 * n)?;
         self.reduce_raw::<rshmem_collectives::Complex<F>>(
             op,
@@ -792,6 +901,12 @@ impl<'a> Team<'a> {
         src: &SymVec<'_, T>,
         n: usize,
     ) -> Result<()> {
+        let call = if inclusive {
+            "sum_inscan"
+        } else {
+            "sum_exscan"
+        };
+        self.debug_check(call, &[("n", n as i64)]);
         need(dest, n)?;
         need(src, n)?;
         let ops = self.ops();

@@ -25,6 +25,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod env;
 pub mod shm;
 #[cfg(feature = "verbs")]
 pub mod verbs;

@@ -188,10 +188,11 @@ pub fn get(kvs: &mut dyn Kvs, rank: usize, key: &str) -> Result<Vec<u8>> {
 /// Bound on connecting to and handshaking with the launcher, from
 /// `RSHMEM_BOOTSTRAP_TIMEOUT` (seconds, default 60).
 pub fn timeout() -> std::time::Duration {
-    let secs = std::env::var("RSHMEM_BOOTSTRAP_TIMEOUT")
-        .ok()
-        .and_then(|v| v.trim().parse::<f64>().ok());
-    std::time::Duration::from_secs_f64(secs.filter(|s| *s > 0.0).unwrap_or(60.0))
+    // Init refused an invalid value already (`Config::from_env`); the default covers the
+    // bootstrap used on its own.
+    crate::env::bootstrap_timeout().unwrap_or(std::time::Duration::from_secs_f64(
+        crate::env::DEFAULT_BOOTSTRAP_TIMEOUT,
+    ))
 }
 
 /// Which launcher the environment points at, in the order that matters (under Hydra or

@@ -288,6 +288,24 @@ fn strided(shmem: &Shmem) {
             Err(Error::OutOfBounds { .. }) => {}
             other => panic!("PE {me}: iget past the end of the local buffer gave {other:?}"),
         }
+        // Strides whose products overflow: an error naming the call and the values, not a
+        // wrapped span that passes the bounds check (or a panic in the runtime).
+        let huge = 1usize << 63;
+        match s.iput(d, 0, huge, &buf, 1, 3) {
+            Err(e @ Error::Overflow { .. }) => {
+                assert!(
+                    e.to_string().starts_with("iput: 3 elements"),
+                    "PE {me}: {e}"
+                )
+            }
+            other => panic!("PE {me}: iput with stride 2^63 gave {other:?}"),
+        }
+        match s.iget(d, 0, 1, &mut buf, huge, 3) {
+            Err(e @ Error::Overflow { .. }) => {
+                assert!(e.to_string().contains("overflows"), "PE {me}: {e}")
+            }
+            other => panic!("PE {me}: iget with a local stride of 2^63 gave {other:?}"),
+        }
     }
     shmem.barrier_all();
 }

@@ -117,13 +117,8 @@ impl DeviceSpec {
                 }
             }
         }
-        if let Ok(v) = std::env::var("RSHMEM_GID_INDEX") {
-            s.gid_index = Some(v.trim().parse().map_err(|_| {
-                VerbsError(format!(
-                    "invalid RSHMEM_GID_INDEX={v:?}: must be a GID table index (see `ibv_devinfo -v`)"
-                ))
-            })?);
-        }
+        s.gid_index = crate::env::number::<u32>("RSHMEM_GID_INDEX", 0, 65535)
+            .map_err(|e| VerbsError(format!("{e}; a GID table index (see `ibv_devinfo -v`)")))?;
         Ok(s)
     }
 }
@@ -386,13 +381,11 @@ fn ack_timeout() -> Result<u8, VerbsError> {
 fn parse_timeout(v: Option<&str>) -> Result<u8, VerbsError> {
     match v.map(str::trim) {
         None | Some("") => Ok(ACK_TIMEOUT),
-        Some(t) => match t.parse::<u8>() {
-            Ok(n @ 1..=31) => Ok(n),
-            _ => err(format!(
-                "RSHMEM_VERBS_TIMEOUT={t}: expected the ACK timeout exponent, 1..31 \
-                 (4.096 us * 2^N per try; default {ACK_TIMEOUT} = 1.07 s)"
-            )),
-        },
+        Some(t) => crate::env::parse_number::<u8>("RSHMEM_VERBS_TIMEOUT", t, 1, 31).map_err(|e| {
+            VerbsError(format!(
+                "{e}: the ACK timeout exponent (4.096 us * 2^N per try; default {ACK_TIMEOUT} = 1.07 s)"
+            ))
+        }),
     }
 }
 
@@ -433,7 +426,7 @@ mod address_tests {
         for bad in ["0", "32", "x", "-1"] {
             let e = parse_timeout(Some(bad)).unwrap_err().0;
             assert!(
-                e.contains("RSHMEM_VERBS_TIMEOUT") && e.contains("1..31"),
+                e.contains("RSHMEM_VERBS_TIMEOUT") && e.contains("from 1 to 31"),
                 "{e}"
             );
         }
@@ -887,10 +880,12 @@ impl VerbsCtx {
         unsafe {
             let dev = setup::open(spec, npes + 1)?;
             let depth = SQ_DEPTH.min(32767 / (npes as u64 + 1)).max(16);
-            let batch = std::env::var("RSHMEM_VERBS_POST_LIST")
-                .ok()
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(POST_LIST)
+            let knob = |name: &'static str, min: u64, max: u64| {
+                crate::env::number::<u64>(name, min, max).map_err(|e| VerbsError(e.to_string()))
+            };
+            // At most a quarter of the send queue (depth is at least 16).
+            let batch = knob("RSHMEM_VERBS_POST_LIST", 1, 1024)?
+                .map_or(POST_LIST, |n| n as usize)
                 .clamp(1, (depth / 4) as usize);
             let mut qps = Vec::with_capacity(npes);
             let mut max_inline = u32::MAX;
@@ -938,16 +933,24 @@ impl VerbsCtx {
             let _ = getrandom::getrandom(&mut psn);
             // Tuning knobs (benchmarks): RSHMEM_VERBS_INLINE=0 never sends inline (N caps
             // the inline size at N bytes), RSHMEM_VERBS_SIGNAL_EVERY=1 signals every request.
-            let knob = |name: &str| -> Option<u64> {
-                std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
-            };
-            let max_inline = knob("RSHMEM_VERBS_INLINE")
+            let max_inline = knob("RSHMEM_VERBS_INLINE", 0, 1 << 20)?
                 .map_or(max_inline as u64, |n| n.min(max_inline as u64))
                 as usize;
-            let signal_every = knob("RSHMEM_VERBS_SIGNAL_EVERY")
+            let signal_every = knob("RSHMEM_VERBS_SIGNAL_EVERY", 1, 1 << 16)?
                 .unwrap_or(SIGNAL_EVERY)
                 .clamp(1, (depth / 2).max(1));
-            let quiet_read = std::env::var("RSHMEM_VERBS_QUIET").is_ok_and(|v| v.trim() == "read");
+            let quiet_read = match std::env::var("RSHMEM_VERBS_QUIET")
+                .as_deref()
+                .map(str::trim)
+            {
+                Err(_) | Ok("" | "write") => false,
+                Ok("read") => true,
+                Ok(v) => {
+                    return err(format!(
+                        "invalid RSHMEM_VERBS_QUIET={v:?}: expected write or read"
+                    ))
+                }
+            };
             let desc = format!(
                 "verbs {}:{} {} {} mtu {} inline {} atomics {}",
                 dev.name,
