@@ -1072,4 +1072,9 @@ RSHMEM_DEPR_AMO_EXTENDED(double, double)
 
 #endif /* C11 */
 
+/* ---- C++: complex reductions (std::complex) and overloads of the generic names ---- */
+#ifdef __cplusplus
+#include "shmem_cxx.h"
+#endif
+
 #endif /* RSHMEM_SHMEM_H */
