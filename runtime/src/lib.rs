@@ -40,6 +40,7 @@ mod coll;
 pub mod heap;
 #[doc(hidden)]
 pub mod lock;
+pub mod pcntr;
 #[doc(hidden)]
 pub mod rt;
 #[doc(hidden)]
