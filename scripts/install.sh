@@ -95,14 +95,19 @@ mkdir -p "$bin" "$lib" "$inc" "$pc" || { echo "$prog: cannot create directories 
 
 install -m 755 "$out/rshmemrun" "$out/oshrun" "$out/rshmem-info" "$bin/"
 # The compilers the installed wrappers run (see the top): absolute paths, never a wrapper.
-resolve_compiler() { # VAR-NAME VALUE
-    c=$(command -v "$2" 2>/dev/null) ||
-        { echo "$prog: $1: compiler '$2' not found; set RSHMEM_CC / RSHMEM_CXX to a C / C++ compiler" >&2; exit 1; }
+resolve_compiler() { # LANGUAGE "COMPILER [FLAGS]"
+    # shellcheck disable=SC2086 # split the compiler from its flags (CC="gcc -m64")
+    set -- "$1" $2
+    [ $# -ge 2 ] || { echo "$prog: $1: empty compiler; set RSHMEM_CC / RSHMEM_CXX" >&2; exit 1; }
+    lang=$1 name=$2
+    shift 2
+    c=$(command -v "$name" 2>/dev/null) ||
+        { echo "$prog: $lang: compiler '$name' not found; set RSHMEM_CC / RSHMEM_CXX to a C / C++ compiler" >&2; exit 1; }
     if grep -q 'rshmemcc / rshmemc++: compile' "$c" 2>/dev/null; then
-        echo "$prog: $1: '$2' ($c) is an rshmem compiler wrapper, not a compiler; set RSHMEM_CC / RSHMEM_CXX to e.g. gcc / g++" >&2
+        echo "$prog: $lang: '$name' ($c) is an rshmem compiler wrapper, not a compiler; set RSHMEM_CC / RSHMEM_CXX to e.g. gcc / g++" >&2
         exit 1
     fi
-    echo "$c"
+    echo "$c${1:+ $*}"
 }
 cc_path=$(resolve_compiler C "${RSHMEM_CC:-${CC:-cc}}") || exit 1
 cxx_path=$(resolve_compiler C++ "${RSHMEM_CXX:-${CXX:-c++}}") || exit 1
