@@ -10,7 +10,8 @@
  * - SHMEMX_TEAM_NODE / shmemx_team_node: the team of the PEs on this node (rshmem's
  *   SHMEM_TEAM_SHARED; see capi/README.md for the RSHMEM_TRANSPORT=verbs exception).
  * - Performance counters shmemx_pcntr_*: this PE's puts, gets and atomics, issued and
- *   known complete (at its last quiet), counted by the runtime (all contexts together).
+ *   known complete (issued by a thread before its last quiet), counted by the runtime
+ *   (all contexts together).
  * - shmem_malloc_with_hints(size, SHMEMX_MALLOC_NO_BARRIER): no closing barrier.
  * - shmemx_register_gettid: accepted (rshmem does not need thread ids).
  */

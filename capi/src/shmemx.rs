@@ -62,7 +62,7 @@ pub extern "C" fn shmemx_pcntr_get_issued_read(_ctx: *mut c_void, cntr_value: *m
     );
 }
 
-/// Puts and atomics known complete (issued before this PE's last quiet).
+/// Puts and atomics known complete (issued by a thread before its last quiet).
 #[no_mangle]
 pub extern "C" fn shmemx_pcntr_get_completed_write(_ctx: *mut c_void, cntr_value: *mut u64) {
     let c = pcntr::snapshot();
@@ -73,7 +73,7 @@ pub extern "C" fn shmemx_pcntr_get_completed_write(_ctx: *mut c_void, cntr_value
     );
 }
 
-/// Gets known complete (issued before this PE's last quiet).
+/// Gets known complete (issued by a thread before its last quiet).
 #[no_mangle]
 pub extern "C" fn shmemx_pcntr_get_completed_read(_ctx: *mut c_void, cntr_value: *mut u64) {
     let c = pcntr::snapshot();
