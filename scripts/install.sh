@@ -5,7 +5,13 @@
 #
 #   DIR/bin/      rshmemrun, oshrun, rshmem-info, rshmemcc, rshmemc++, oshcc, oshc++
 #   DIR/lib/      librshmem.so, librshmem.a, pkgconfig/rshmem.pc
-#   DIR/include/  shmem.h, shmemx.h, pshmem.h
+#   DIR/include/  shmem.h, shmemx.h, pshmem.h, shmem_cxx.h, mpp/shmem.h, mpp/shmemx.h
+#
+# The installed rshmemcc / rshmemc++ run the C / C++ compiler chosen here: RSHMEM_CC (else
+# CC, else cc) and RSHMEM_CXX (else CXX, else c++), resolved to an absolute path now, so
+# that a later CC=oshcc in a configure script cannot make the wrapper call itself. A
+# compiler that is itself an rshmem wrapper is refused. RSHMEM_CC/RSHMEM_CXX at compile
+# time still override.
 #
 # --release (default) or --debug picks the cargo profile; --no-build installs what is
 # already in target/<profile> (it must be there). CARGO_TARGET_DIR is honoured; DESTDIR
@@ -88,7 +94,30 @@ pc=$lib/pkgconfig
 mkdir -p "$bin" "$lib" "$inc" "$pc" || { echo "$prog: cannot create directories under $dest" >&2; exit 1; }
 
 install -m 755 "$out/rshmemrun" "$out/oshrun" "$out/rshmem-info" "$bin/"
-install -m 755 "$root/capi/rshmemcc" "$root/capi/rshmemc++" "$bin/"
+# The compilers the installed wrappers run (see the top): absolute paths, never a wrapper.
+resolve_compiler() { # LANGUAGE "COMPILER [FLAGS]"
+    # shellcheck disable=SC2086 # split the compiler from its flags (CC="gcc -m64")
+    set -- "$1" $2
+    [ $# -ge 2 ] || { echo "$prog: $1: empty compiler; set RSHMEM_CC / RSHMEM_CXX" >&2; exit 1; }
+    lang=$1 name=$2
+    shift 2
+    c=$(command -v "$name" 2>/dev/null) ||
+        { echo "$prog: $lang: compiler '$name' not found; set RSHMEM_CC / RSHMEM_CXX to a C / C++ compiler" >&2; exit 1; }
+    if grep -q 'rshmemcc / rshmemc++: compile' "$c" 2>/dev/null; then
+        echo "$prog: $lang: '$name' ($c) is an rshmem compiler wrapper, not a compiler; set RSHMEM_CC / RSHMEM_CXX to e.g. gcc / g++" >&2
+        exit 1
+    fi
+    echo "$c${1:+ $*}"
+}
+cc_path=$(resolve_compiler C "${RSHMEM_CC:-${CC:-cc}}") || exit 1
+cxx_path=$(resolve_compiler C++ "${RSHMEM_CXX:-${CXX:-c++}}") || exit 1
+sed -e "s|^default_cc=cc\$|default_cc='$cc_path'|" -e "s|^default_cxx=c++\$|default_cxx='$cxx_path'|" \
+    "$root/capi/rshmemcc" >"$bin/rshmemcc.tmp"
+grep -q "^default_cc='$cc_path'\$" "$bin/rshmemcc.tmp" && grep -q "^default_cxx='$cxx_path'\$" "$bin/rshmemcc.tmp" ||
+    { echo "$prog: could not fix the compilers in $bin/rshmemcc" >&2; rm -f "$bin/rshmemcc.tmp"; exit 1; }
+chmod 755 "$bin/rshmemcc.tmp"
+mv -f "$bin/rshmemcc.tmp" "$bin/rshmemcc"
+install -m 755 "$root/capi/rshmemc++" "$bin/"
 # The wrapper picks the language by its name (*c++ is C++).
 for alias in oshcc oshc++; do
     rm -f "$bin/$alias"
@@ -97,7 +126,10 @@ done
 install -m 755 "$out/librshmem.so" "$lib/"
 install -m 644 "$out/librshmem.a" "$lib/"
 install -m 644 "$root/capi/include/shmem.h" "$root/capi/include/shmemx.h" \
-    "$root/capi/include/pshmem.h" "$inc/"
+    "$root/capi/include/pshmem.h" "$root/capi/include/shmem_cxx.h" "$inc/"
+# Legacy include paths (<mpp/shmem.h>, <mpp/shmemx.h>), as other implementations ship them.
+mkdir -p "$inc/mpp" || { echo "$prog: cannot create $inc/mpp" >&2; exit 1; }
+install -m 644 "$root/capi/include/mpp/shmem.h" "$root/capi/include/mpp/shmemx.h" "$inc/mpp/"
 
 # librshmem.a built with the verbs transport needs libibverbs when linked statically.
 private_extra=

@@ -22,7 +22,7 @@ extern "C" {
 /* ---- Library constants ------------------------------------------------------------- */
 
 #define SHMEM_MAJOR_VERSION 1
-#define SHMEM_MINOR_VERSION 5
+#define SHMEM_MINOR_VERSION 6
 #define SHMEM_MAX_NAME_LEN 256
 #define SHMEM_VENDOR_STRING "rshmem 0.1.0"
 #define _SHMEM_MAJOR_VERSION SHMEM_MAJOR_VERSION
@@ -1118,5 +1118,10 @@ RSHMEM_DEPR_AMO_EXTENDED(double, double)
                         rshmem_unused)(__VA_ARGS__)
 
 #endif /* C11 */
+
+/* ---- C++: complex reductions (std::complex) and overloads of the generic names ---- */
+#ifdef __cplusplus
+#include "shmem_cxx.h"
+#endif
 
 #endif /* RSHMEM_SHMEM_H */

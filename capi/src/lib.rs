@@ -30,6 +30,7 @@ mod ctx;
 mod memory;
 mod rma;
 mod setup;
+mod shmemx;
 mod sync;
 mod team;
 mod types;

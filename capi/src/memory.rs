@@ -34,7 +34,22 @@ pub extern "C" fn pshmem_malloc(size: usize) -> *mut c_void {
 }
 
 #[no_mangle]
-pub extern "C" fn pshmem_malloc_with_hints(size: usize, _hints: std::ffi::c_long) -> *mut c_void {
+pub extern "C" fn pshmem_malloc_with_hints(size: usize, hints: std::ffi::c_long) -> *mut c_void {
+    // SHMEMX_MALLOC_NO_BARRIER (shmemx.h, as Sandia OpenSHMEM): no closing barrier.
+    const NO_BARRIER: std::ffi::c_long = 1 << 2;
+    if hints & NO_BARRIER != 0 && size != 0 {
+        let rt = rt("shmem_malloc_with_hints");
+        return match rt.malloc_no_barrier(size, DEFAULT_ALIGN, false) {
+            Ok(a) => a as *mut c_void,
+            Err(e) => {
+                report(&format!(
+                    "rshmem: PE {}: shmem_malloc_with_hints: {e}",
+                    rt.my_pe()
+                ));
+                core::ptr::null_mut()
+            }
+        };
+    }
     alloc("shmem_malloc_with_hints", size, DEFAULT_ALIGN, false)
 }
 

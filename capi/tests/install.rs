@@ -300,7 +300,7 @@ fn installed_prefix_compiles_and_runs_programs() {
     let text = String::from_utf8_lossy(&out.stdout);
     for want in [
         format!("rshmem version:       {}", env!("CARGO_PKG_VERSION")),
-        "OpenSHMEM spec:       1.5".to_string(),
+        "OpenSHMEM spec:       1.6".to_string(),
         "  shm:   available".to_string(),
         "  verbs: ".to_string(),
         "  PMI-1:".to_string(),
@@ -357,4 +357,89 @@ fn install_script_rejects_bad_arguments() {
     }
     // Nothing was installed or built into the working directory.
     assert_eq!(std::fs::read_dir(&tmp.0).unwrap().count(), 0);
+}
+
+/// Issue 12 items 10 and 11: the installed wrappers run the compiler fixed at install time
+/// (an absolute path), so `CC=oshcc` in a configure script does not make them call
+/// themselves; a wrapper given as the compiler fails at once with a message; an install
+/// with a wrapper as the compiler is refused; `<mpp/shmem.h>` and `<mpp/shmemx.h>` are
+/// installed and a program including them builds with `oshcc` and runs.
+#[test]
+fn installed_wrappers_fix_the_compiler_and_ship_mpp_headers() {
+    let tmp = TempDir::new("wrap");
+    let prefix = tmp.0.join("prefix");
+    check(
+        install_sh()
+            .arg("--prefix")
+            .arg(&prefix)
+            .arg(format!("--{}", profile())),
+        "scripts/install.sh",
+    );
+    for f in [
+        "include/mpp/shmem.h",
+        "include/mpp/shmemx.h",
+        "include/shmem_cxx.h",
+    ] {
+        assert!(prefix.join(f).exists(), "{f} not installed");
+    }
+    let script = std::fs::read_to_string(prefix.join("bin/rshmemcc")).unwrap();
+    let line = script
+        .lines()
+        .find(|l| l.starts_with("default_cc="))
+        .expect("default_cc line");
+    assert!(
+        line.starts_with("default_cc='/"),
+        "compiler not fixed: {line}"
+    );
+
+    let src = tmp.0.join("mpp.c");
+    std::fs::write(
+        &src,
+        C_PROG.replace("NAME", "\"install_mpp\"").replace(
+            "#include <shmem.h>",
+            "#include <mpp/shmem.h>\n#include <mpp/shmemx.h>",
+        ),
+    )
+    .unwrap();
+    let oshcc = prefix.join("bin/oshcc");
+    let exe = tmp.0.join("mpp");
+    check(
+        clean(&oshcc)
+            .env("CC", &oshcc)
+            .args(["-std=c11", "-Wall", "-Werror"])
+            .arg(&src)
+            .arg("-o")
+            .arg(&exe),
+        "CC=oshcc oshcc mpp.c",
+    );
+    run_2(&prefix, &exe, "install_mpp");
+
+    let out = clean(&oshcc)
+        .env("RSHMEM_CC", &oshcc)
+        .arg(&src)
+        .arg("-o")
+        .arg(tmp.0.join("never"))
+        .output()
+        .expect("run oshcc");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("compiler wrapper") && err.contains("RSHMEM_CC"),
+        "RSHMEM_CC=oshcc oshcc: {}",
+        show(&out)
+    );
+
+    let out = install_sh()
+        .arg("--prefix")
+        .arg(tmp.0.join("p2"))
+        .arg(format!("--{}", profile()))
+        .arg("--no-build")
+        .env("RSHMEM_CC", &oshcc)
+        .output()
+        .expect("run install.sh");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("compiler wrapper"),
+        "install.sh with RSHMEM_CC=oshcc: {}",
+        show(&out)
+    );
 }

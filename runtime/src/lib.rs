@@ -40,6 +40,7 @@ mod coll;
 pub mod heap;
 #[doc(hidden)]
 pub mod lock;
+pub mod pcntr;
 #[doc(hidden)]
 pub mod rt;
 #[doc(hidden)]
@@ -62,7 +63,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Major version of the OpenSHMEM specification implemented.
 pub const SPEC_MAJOR: u32 = 1;
 /// Minor version of the OpenSHMEM specification implemented.
-pub const SPEC_MINOR: u32 = 5;
+pub const SPEC_MINOR: u32 = 6;
 
 /// The initialized runtime, for layers that cannot carry a handle (the C API).
 static GLOBAL: AtomicPtr<rt::Runtime> = AtomicPtr::new(core::ptr::null_mut());

@@ -787,6 +787,7 @@ impl Runtime {
     #[inline(always)]
     pub unsafe fn put(&self, dest: usize, src: *const u8, len: usize, pe: usize) -> Result<()> {
         let r = self.remote(dest, len, pe)?;
+        crate::pcntr::put(1);
         // SAFETY: `r` lies in `pe`'s segment (translate checked the range); `src` is valid
         // per our contract; the verbs endpoint checks registration itself.
         with_endpoint!(&self.peers[pe].path, |ep| unsafe { ep.put(r, src, len) });
@@ -800,6 +801,7 @@ impl Runtime {
     #[inline(always)]
     pub unsafe fn put_nbi(&self, dest: usize, src: *const u8, len: usize, pe: usize) -> Result<()> {
         let r = self.remote(dest, len, pe)?;
+        crate::pcntr::put(1);
         // SAFETY: as `put`.
         with_endpoint!(&self.peers[pe].path, |ep| unsafe {
             ep.put_nbi(r, src, len)
@@ -814,6 +816,7 @@ impl Runtime {
     #[inline(always)]
     pub unsafe fn get(&self, dest: *mut u8, src: usize, len: usize, pe: usize) -> Result<()> {
         let r = self.remote(src, len, pe)?;
+        crate::pcntr::get(1);
         // SAFETY: `r` lies in `pe`'s segment; `dest` is valid per our contract.
         with_endpoint!(&self.peers[pe].path, |ep| unsafe { ep.get(dest, r, len) });
         Ok(())
@@ -826,6 +829,7 @@ impl Runtime {
     #[inline(always)]
     pub unsafe fn get_nbi(&self, dest: *mut u8, src: usize, len: usize, pe: usize) -> Result<()> {
         let r = self.remote(src, len, pe)?;
+        crate::pcntr::get(1);
         // SAFETY: as `get`.
         with_endpoint!(&self.peers[pe].path, |ep| unsafe {
             ep.get_nbi(dest, r, len)
@@ -854,6 +858,7 @@ impl Runtime {
         let span = strided_span("iput", nelems, dst, size)?;
         strided_span("iput", nelems, sst, size)?;
         let r = self.remote(dest, span, pe)?;
+        crate::pcntr::put(nelems as u64);
         for i in 0..nelems {
             let d = RemoteAddr {
                 addr: r.addr + i * dst * size,
@@ -889,6 +894,7 @@ impl Runtime {
         let span = strided_span("iget", nelems, sst, size)?;
         strided_span("iget", nelems, dst, size)?;
         let r = self.remote(src, span, pe)?;
+        crate::pcntr::get(nelems as u64);
         for i in 0..nelems {
             let s = RemoteAddr {
                 addr: r.addr + i * sst * size,
@@ -924,6 +930,7 @@ impl Runtime {
             });
         }
         let r = self.remote(addr, W::SIZE, pe)?;
+        crate::pcntr::amo();
         // SAFETY: `r` is an aligned word inside `pe`'s segment (a CPU atomic on the mapping,
         // or a NIC atomic on the peer's registered memory).
         Ok(with_endpoint!(&self.peers[pe].path, |ep| unsafe {
@@ -952,6 +959,8 @@ impl Runtime {
                 // SAFETY: forwarded contract; both ranges were checked against `pe`'s
                 // segments. A small put to a remote peer: one post list.
                 if unsafe { ep.put_signal_add(r, src, len, s, value) } {
+                    crate::pcntr::put(1);
+                    crate::pcntr::amo();
                     return Ok(());
                 }
             }
@@ -979,6 +988,7 @@ impl Runtime {
         if let Some(v) = &self.verbs {
             v.quiet_all();
         }
+        crate::pcntr::quiet();
     }
 
     /// Waits until the local word at `addr` satisfies `cmp value` (spins briefly, then yields).
@@ -1083,6 +1093,16 @@ impl Runtime {
 
     /// Collective allocation: same offset on every PE; barrier before returning.
     pub fn malloc(&self, size: usize, align: usize, zero: bool) -> Result<usize> {
+        let r = self.malloc_no_barrier(size, align, zero);
+        self.barrier_all();
+        r
+    }
+
+    /// [`Runtime::malloc`] without its closing barrier (the C API's
+    /// `shmem_malloc_with_hints(.., SHMEMX_MALLOC_NO_BARRIER)`): still called by every PE
+    /// with the same arguments, but a PE may return before the others have allocated, so
+    /// the program synchronizes before any PE accesses the block remotely.
+    pub fn malloc_no_barrier(&self, size: usize, align: usize, zero: bool) -> Result<usize> {
         self.check_collective_args("shmem_malloc", [size as u64, align as u64]);
         // The allocator aligns *offsets*; segments are mapped at SEGMENT_ALIGN-aligned
         // addresses and the internal area is SEGMENT_ALIGN long, so heap bases are aligned to
@@ -1102,7 +1122,6 @@ impl Runtime {
                 unsafe { core::ptr::write_bytes((self.heap_base + off) as *mut u8, 0, size) };
             }
         }
-        self.barrier_all();
         r.map(|off| self.heap_base + off)
     }
 

@@ -21,7 +21,8 @@ struct Args {
 }
 
 /// OpenSHMEM 1.6 routines implemented on top of 1.5.
-const SPEC_16_ADDITIONS: &str = "shmem_query_initialized, TYPE_sum_inscan/exscan";
+const SPEC_16_ADDITIONS: &str = "shmem_query_initialized, TYPE_ibput/ibget, \
+     shmem_signal_add/set, shmem_pe_quiet, ctx sessions (hints), TYPE_sum_inscan/exscan";
 
 struct Info {
     version: &'static str,
