@@ -18,6 +18,7 @@ pub mod hosts;
 pub mod job;
 pub mod output;
 pub mod pmi;
+pub mod secure;
 
 use std::ffi::OsString;
 

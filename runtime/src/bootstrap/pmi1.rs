@@ -4,6 +4,10 @@
 //! or TCP to `PMI_PORT=host:port` introduced by `cmd=initack pmiid=$PMI_ID`, whose reply
 //! carries `cmd=set size=N`, `cmd=set rank=R` (Hydra's `-pmi-port`). Then:
 //! `init` → `get_maxes` → `get_my_kvsname`, and `put`/`barrier_in`/`get` as needed.
+//!
+//! When `RSHMEM_PMI_SECRET` is set (by `rshmemrun --hosts`, whose TCP server requires
+//! it), the introduction carries it: `cmd=initack pmiid=N secret=HEX`. Without the
+//! variable nothing changes, so Hydra's `-pmi-port` server is spoken to as before.
 use super::wire::{self, Message};
 use super::Kvs;
 use crate::error::{Error, Result};
@@ -34,6 +38,32 @@ pub(crate) fn env_usize(name: &str, protocol: &'static str) -> Result<Option<usi
             msg: format!("environment variable {name}={v:?} is not a non-negative integer"),
         }),
         Err(_) => Ok(None),
+    }
+}
+
+/// The TCP PMI server's secret from `RSHMEM_PMI_SECRET`: `None` when unset; an error when
+/// it is not 32 to 128 hex digits.
+pub(crate) fn pmi_secret() -> Result<Option<String>> {
+    match std::env::var("RSHMEM_PMI_SECRET") {
+        Err(_) => Ok(None),
+        Ok(v) => check_secret(&v).map(Some),
+    }
+}
+
+/// Checks the form of a secret (32 to 128 hex digits) without echoing it.
+pub(crate) fn check_secret(v: &str) -> Result<String> {
+    let v = v.trim();
+    if (32..=128).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(v.to_string())
+    } else {
+        Err(Error::Bootstrap {
+            protocol: "pmi1",
+            msg: format!(
+                "RSHMEM_PMI_SECRET is set but is not 32 to 128 hex digits ({} characters); \
+                 it is set by rshmemrun --hosts: do not set it by hand",
+                v.len()
+            ),
+        })
     }
 }
 
@@ -189,11 +219,16 @@ impl Pmi1 {
             format!("PMI_PORT={port}"),
         );
         me.tcp = keep;
-        me.send("initack", &[("pmiid", &id)])?;
+        match pmi_secret()? {
+            Some(s) => me.send("initack", &[("pmiid", &id), ("secret", &s)])?,
+            None => me.send("initack", &[("pmiid", &id)])?,
+        }
         let ack = me.recv()?;
         if ack.cmd != "initack" || ack.rc() != 0 {
+            let why = ack.get("msg").unwrap_or("").replace('_', " ");
             return Err(perr(format!(
-                "PMI server at {port} refused pmiid={id}: {ack:?}"
+                "PMI server at {port} refused pmiid={id}: {why} ({ack:?}); a job started by \
+                 rshmemrun --hosts needs the RSHMEM_PMI_SECRET its launch agent passed on"
             )));
         }
         for _ in 0..3 {
