@@ -503,8 +503,16 @@ pub fn run(cli: Cli) -> i32 {
         .collect();
 
     let kvsname = new_kvsname();
-    // Objects of earlier jobs whose launcher was killed before it could remove them.
+    // Objects of earlier jobs whose launcher was killed before it could remove them, and
+    // the janitor that removes this job's if this launcher is killed.
     crate::secure::sweep_stale(Path::new("/dev/shm"));
+    let _janitor = match crate::secure::spawn_janitor(&kvsname) {
+        Ok(j) => Some(j),
+        Err(e) => {
+            eprintln!("rshmemrun: warning: cannot start the /dev/shm janitor: {e}");
+            None
+        }
+    };
     // The TCP PMI server's secret (128 bits), handed to the PEs through the launch agent's
     // environment or, for ssh, its stdin (never a command line).
     let secret = match &remote {

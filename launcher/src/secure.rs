@@ -7,9 +7,74 @@
 //! of this boot's id (`/proc/sys/kernel/random/boot_id`, so objects of another machine or
 //! boot sharing the directory are never judged) and 8 random hex digits. PEs name their
 //! objects `rshmem-<job id>-<pe>-<random>`.
+//!
+//! A launcher killed with SIGKILL cannot remove its job's objects, and its PEs die with it
+//! (`PR_SET_PDEATHSIG`) before they unlink theirs. Two things clean up after it: the
+//! janitor ([`spawn_janitor`]), a copy of the launcher started with each job that waits
+//! for the launcher's end (end-of-file on a pipe only the launcher holds) and then removes
+//! the job's objects; and every `rshmemrun` at start removes objects of jobs whose
+//! launcher is gone ([`sweep_stale`]) in case the janitor was killed too.
 
+use std::io::Read;
 use std::os::unix::fs::MetadataExt;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
+use std::process::{ChildStdin, Command, Stdio};
+use std::time::Duration;
+
+/// Environment variable that makes the launcher's executable act as a job's janitor.
+pub const JANITOR_VAR: &str = "RSHMEM_LAUNCHER_JANITOR";
+
+/// Starts the janitor of job `kvsname`: a copy of this executable (in its own process
+/// group, so that signals aimed at the terminal's or the PEs' groups spare it) that
+/// removes `/dev/shm/rshmem-<kvsname>-*` once the returned pipe is closed, i.e. when the
+/// launcher ends, however it ends. Keep the returned handle for the job's lifetime.
+pub fn spawn_janitor(kvsname: &str) -> std::io::Result<ChildStdin> {
+    let exe = std::env::current_exe()?;
+    let mut cmd = Command::new(exe);
+    cmd.env(JANITOR_VAR, kvsname)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // SAFETY: setpgid is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setpgid(0, 0);
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn()?;
+    child
+        .stdin
+        .take()
+        .ok_or_else(|| std::io::Error::other("janitor without stdin"))
+}
+
+/// The janitor's life (see [`spawn_janitor`]): waits for end-of-file on stdin, then
+/// removes the job's objects, again a little later for a PE that was still being killed.
+pub fn janitor_main(kvsname: &str) -> ! {
+    let mut buf = [0u8; 64];
+    let mut stdin = std::io::stdin().lock();
+    loop {
+        match stdin.read(&mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    let valid = !kvsname.is_empty()
+        && kvsname
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if valid {
+        for pause in [100, 1000] {
+            std::thread::sleep(Duration::from_millis(pause));
+            crate::job::sweep_shm(Path::new("/dev/shm"), kvsname);
+        }
+    }
+    std::process::exit(0)
+}
 
 /// Start time of process `pid` in clock ticks since boot, if it exists.
 pub fn proc_start_time(pid: u32) -> Option<u64> {
