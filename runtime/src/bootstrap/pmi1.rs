@@ -17,6 +17,10 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+/// Longest reply line accepted from a PMI-1 server (a value is at most `vallen_max`,
+/// 1024 bytes with rshmemrun, Hydra's 1024 too).
+const MAX_REPLY_LEN: usize = 64 * 1024;
+
 /// A connected PMI-1 client.
 pub struct Pmi1 {
     reader: BufReader<Box<dyn std::io::Read + Send>>,
@@ -328,8 +332,18 @@ impl Pmi1 {
     }
 
     fn recv(&mut self) -> Result<Message> {
+        use std::io::Read;
         let mut line = String::new();
-        match self.reader.read_line(&mut line) {
+        // Bounded: a server cannot make this PE buffer an endless line.
+        let r = (&mut self.reader)
+            .take(MAX_REPLY_LEN as u64 + 1)
+            .read_line(&mut line);
+        if matches!(r, Ok(n) if n > MAX_REPLY_LEN && !line.ends_with('\n')) {
+            return Err(self.err(format!(
+                "the PMI server sent a line longer than {MAX_REPLY_LEN} bytes"
+            )));
+        }
+        match r {
             Ok(0) => Err(self.err(
                 "the PMI server closed the connection (the launcher is gone or killed the job)"
                     .into(),
@@ -441,5 +455,47 @@ impl Kvs for Pmi1 {
     fn finalize(&mut self) -> Result<()> {
         LEAVING.store(true, Ordering::Release);
         self.call("finalize", &[], "finalize_ack").map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endless_reply_line_is_an_error() {
+        let mut reply = vec![b'x'; 3 * MAX_REPLY_LEN];
+        reply.push(b'\n');
+        let r = Pmi1::from_parts(
+            BufReader::new(Box::new(std::io::Cursor::new(reply))),
+            Box::new(std::io::sink()),
+            0,
+            1,
+            "test".into(),
+            None,
+        );
+        let e = r.err().expect("refused").to_string();
+        assert!(e.contains("longer than 65536 bytes"), "{e}");
+    }
+
+    #[test]
+    fn secret_form() {
+        let s = "0123456789abcdef0123456789ABCDEF";
+        assert_eq!(check_secret(s).unwrap(), s);
+        assert_eq!(check_secret(&format!(" {s}\n")).unwrap(), s);
+        for bad in [
+            "",
+            "abc",
+            &"g".repeat(32),
+            &"a".repeat(129),
+            "0123456789abcdef 0123456789abcdef",
+        ] {
+            let e = check_secret(bad).unwrap_err().to_string();
+            assert!(e.contains("RSHMEM_PMI_SECRET"), "{e}");
+            assert!(
+                bad.len() < 4 || !e.contains(bad),
+                "the secret is echoed: {e}"
+            );
+        }
     }
 }
