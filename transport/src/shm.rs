@@ -146,6 +146,28 @@ fn check_peer_object(fd: libc::c_int, name: &str, len: usize) -> Result<(), ShmE
     Ok(())
 }
 
+/// Names of the objects this process created and has not unlinked yet, for
+/// [`unlink_created_objects`]. Touched only when an object is created or unlinked.
+static CREATED: std::sync::Mutex<Vec<CString>> = std::sync::Mutex::new(Vec::new());
+
+fn forget_created(c: &CString) {
+    if let Ok(mut v) = CREATED.lock() {
+        v.retain(|n| n != c);
+    }
+}
+
+/// Unlinks every object this process created and has not unlinked yet: for a PE about to
+/// exit because its job is gone (its launcher died during init), so that nothing of it
+/// stays in `/dev/shm`. Never blocks (gives up if another thread holds the list).
+pub fn unlink_created_objects() {
+    if let Ok(mut v) = CREATED.try_lock() {
+        for c in v.drain(..) {
+            // SAFETY: `c` is a valid NUL-terminated name we created.
+            unsafe { libc::shm_unlink(c.as_ptr()) };
+        }
+    }
+}
+
 /// Creates the object `c` (exclusively, mode 0600) of `len` zero bytes; returns its fd.
 fn create_object(c: &CString, name: &str, len: usize) -> Result<libc::c_int, ShmError> {
     // SAFETY: `c` is a valid NUL-terminated string.
@@ -180,6 +202,9 @@ fn create_object(c: &CString, name: &str, len: usize) -> Result<libc::c_int, Shm
         }
         return Err(e);
     }
+    if let Ok(mut v) = CREATED.lock() {
+        v.push(c.clone());
+    }
     Ok(fd)
 }
 
@@ -191,6 +216,7 @@ impl ShmRegion {
         let fd = create_object(&c, name, len)?;
         let r = Self::map(fd, name, len, true);
         if r.is_err() {
+            forget_created(&c);
             // SAFETY: unlinking the object we created.
             unsafe { libc::shm_unlink(c.as_ptr()) };
         }
@@ -270,6 +296,7 @@ impl ShmRegion {
         let fd = create_object(&c, name, len)?;
         let fail = |what: &'static str| {
             let e = sys_err(what, name, len);
+            forget_created(&c);
             // SAFETY: closing and unlinking what we created.
             unsafe {
                 libc::close(fd);
@@ -381,6 +408,7 @@ impl ShmRegion {
     pub fn unlink(&mut self) {
         if self.owner && !self.unlinked {
             if let Ok(c) = cname(&self.name) {
+                forget_created(&c);
                 // SAFETY: `c` is valid; unlinking a name we created.
                 unsafe { libc::shm_unlink(c.as_ptr()) };
             }

@@ -141,6 +141,8 @@ fn watch_hangup(fd: OwnedFd, rank: usize, address: String) {
             if LEAVING.load(Ordering::Acquire) {
                 return;
             }
+            // What this PE put in /dev/shm and did not unlink yet (it is in init) goes too.
+            rshmem_transport::shm::unlink_created_objects();
             eprintln!(
                 "rshmem: PE {rank}: the launcher closed the PMI connection ({address}): the job \
                  was torn down or the launcher died; exiting"
