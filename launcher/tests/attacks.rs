@@ -407,3 +407,31 @@ fn ssh_agent_gets_the_secret_on_stdin() {
     assert!(!se.contains("refused"), "{se}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `rshmem-info` lists unknown `RSHMEM_*` variables with their values, but never the secret
+/// (a PE started by `rshmemrun --hosts` has it in its environment).
+#[test]
+fn rshmem_info_never_prints_the_secret() {
+    if std::env::var_os("RSHMEM_ATTACK_PE").is_some() {
+        return;
+    }
+    let secret = "5ec7e75ec7e75ec7e75ec7e75ec7e75e";
+    for args in [&[][..], &["--json"][..]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_rshmem-info"))
+            .args(args)
+            .env("RSHMEM_PMI_SECRET", secret)
+            .env("RSHMEM_H4_PROBE", "1")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.contains("RSHMEM_H4_PROBE"), "{args:?}: {text}");
+        assert!(
+            !text.contains(secret),
+            "{args:?}: the secret is printed:\n{text}"
+        );
+    }
+}
