@@ -570,7 +570,10 @@ pub fn run(cli: Cli) -> i32 {
         Some(r) => match serve_tcp(&server, &tcp_socks, r.pmi_addr.parse().expect("checked")) {
             Ok(port) => Some(format!("{}:{port}", r.pmi_addr)),
             Err(e) => {
-                eprintln!("rshmemrun: cannot listen for PMI connections over TCP: {e}");
+                eprintln!(
+                    "rshmemrun: cannot listen for PMI connections over TCP on {}: {e} (--pmi-addr must be an address of this machine that the hosts reach)",
+                    r.pmi_addr
+                );
                 return 1;
             }
         },
@@ -666,7 +669,8 @@ pub fn run(cli: Cli) -> i32 {
                 let mut child = cmd.spawn()?;
                 if on_stdin {
                     if let Some(mut w) = child.stdin.take() {
-                        w.write_all(format!("{secret}\n").as_bytes())?;
+                        // An agent that already died is reported by its exit status.
+                        let _ = w.write_all(format!("{secret}\n").as_bytes());
                         if rank == 0 && !stdin_is_tty {
                             // Rank 0 gets the launcher's stdin after the secret.
                             thread::spawn(move || {

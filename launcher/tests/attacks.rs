@@ -435,3 +435,24 @@ fn rshmem_info_never_prints_the_secret() {
         );
     }
 }
+
+/// The server binds the `--pmi-addr` address only; one that is not this machine's is a clear
+/// error, not a silent listen on every address.
+#[test]
+fn pmi_addr_must_be_local() {
+    if std::env::var_os("RSHMEM_ATTACK_PE").is_some() {
+        return;
+    }
+    let out = Command::new(RSHMEMRUN)
+        .args(["-n", "1", "--hosts", "a", "--pmi-addr", "192.0.2.1"])
+        .args(["--launch-agent", "true", "true"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("on 192.0.2.1")
+            && err.contains("--pmi-addr must be an address of this machine"),
+        "{err}"
+    );
+}
