@@ -1,10 +1,11 @@
-//! Fuzzing of the runtime's PMI-1 wire parser, its helpers and the size parser of the
-//! environment (proptest), through their public functions.
+//! Fuzzing of the runtime's PMI-1 and PMI-2 wire parsers, their helpers and the size parser
+//! of the environment (proptest), through their public functions.
 //!
 //! A short run is part of the normal tests; a longer one:
 //! `PROPTEST_CASES=100000 cargo test --release -p rshmem --test fuzz_parsers`.
 
 use proptest::prelude::*;
+use rshmem::bootstrap::pmi2;
 use rshmem::bootstrap::wire::{self, Message};
 use rshmem::env::parse_size;
 
@@ -73,5 +74,15 @@ proptest! {
         let want = n.checked_mul(mult).filter(|&b| b <= 1 << 46);
         let got = parse_size("SHMEM_SYMMETRIC_SIZE", &format!("{n}{suffix}")).ok();
         prop_assert_eq!(got.map(|g| g as u64), want);
+    }
+
+    #[test]
+    fn pmi2_parsers_never_panic(body in ".{0,200}", field in proptest::collection::vec(any::<u8>(), 0..8)) {
+        if let Ok(m) = pmi2::Msg::parse(&body) {
+            prop_assert!(!m.cmd.contains(';'));
+        }
+        if let Some(n) = pmi2::parse_len(&field) {
+            prop_assert!(field.len() >= n.to_string().len());
+        }
     }
 }
