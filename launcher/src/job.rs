@@ -960,7 +960,7 @@ pub fn run(cli: Cli) -> i32 {
     let refused = server.refused();
     if refused > 0 {
         eprintln!(
-            "rshmemrun: refused {refused} PMI connection(s) or request(s) that did not prove the job's secret, claimed a rank twice or exceeded the connection limit"
+            "rshmemrun: refused {refused} PMI connection(s) that did not prove the job's secret (none, wrong, another request first, closed or silent), claimed a rank twice or exceeded the connection limit"
         );
     }
 

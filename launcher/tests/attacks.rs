@@ -282,7 +282,8 @@ fn attacks_on_the_pmi_port_are_refused_and_the_job_completes() {
         over >= 40 - 34,
         "only {over} of 40 connections were refused"
     );
-    refused.set(refused.get() + over);
+    // The others, closed without authenticating, count as refused too.
+    refused.set(refused.get() + 40);
     drop(held);
     thread::sleep(Duration::from_millis(300));
 

@@ -234,7 +234,8 @@ impl PmiServer {
     }
 
     /// Number of connections refused so far (no or wrong secret, rank already claimed,
-    /// anything but `initack` first).
+    /// anything but `initack` first, closed or timed out before authenticating, over the
+    /// connection limit).
     pub fn refused(&self) -> usize {
         self.refused.load(Ordering::Relaxed)
     }
@@ -323,9 +324,13 @@ impl PmiServer {
                 return;
             }
         }
-        if let Some(r) = conn.rank {
-            lock(&self.state).pes[r].closed = true;
-            (self.on_event)(ServerEvent::Closed(r));
+        match conn.rank {
+            Some(r) => {
+                lock(&self.state).pes[r].closed = true;
+                (self.on_event)(ServerEvent::Closed(r));
+            }
+            // Closed, or timed out, without ever proving the secret: refused too.
+            None => self.count_refused(),
         }
     }
 
