@@ -179,7 +179,7 @@ pub fn agent_command(
     v.push(host.into());
     if is_ssh_like(agent) {
         let mut cmd = format!(
-            "IFS= read -r RSHMEM_PMI_SECRET && export RSHMEM_PMI_SECRET && cd {} && exec env",
+            "IFS= read -r RSHMEM_PMI_SECRET; export RSHMEM_PMI_SECRET; cd {} && exec env",
             shell_quote(&cwd.to_string_lossy())
         );
         for (k, val) in env {
@@ -302,7 +302,7 @@ mod tests {
             [
                 "ssh",
                 "n1",
-                "IFS= read -r RSHMEM_PMI_SECRET && export RSHMEM_PMI_SECRET && cd '/w d' && exec env PMI_ID=3 /bin/prog 'x y'"
+                "IFS= read -r RSHMEM_PMI_SECRET; export RSHMEM_PMI_SECRET; cd '/w d' && exec env PMI_ID=3 /bin/prog 'x y'"
             ]
             .map(OsString::from)
         );

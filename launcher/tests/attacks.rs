@@ -457,3 +457,50 @@ fn pmi_addr_must_be_local() {
         "{err}"
     );
 }
+
+/// An ssh agent that does not forward stdin (like `ssh -n`): the PEs come without the
+/// secret, the server refuses them, and the job fails saying why instead of hanging.
+#[test]
+fn ssh_agent_without_stdin_fails_clearly() {
+    if std::env::var_os("RSHMEM_ATTACK_PE").is_some() {
+        return;
+    }
+    let dir = tempdir("ssh-n");
+    let ssh = dir.join("ssh");
+    write_script(&ssh, "#!/bin/sh\nshift\nexec sh -c \"$1\" < /dev/null\n");
+    let me = std::env::current_exe().unwrap();
+    let start = Instant::now();
+    let out = Command::new(RSHMEMRUN)
+        .args(["-n", "2", "--hosts", "a:2", "--pmi-addr", "127.0.0.1"])
+        .arg("--launch-agent")
+        .arg(&ssh)
+        .args(["--timeout", "60"])
+        .arg(&me)
+        .args(["pe_main", "--exact", "--nocapture", "--test-threads=1"])
+        .env("RSHMEM_ATTACK_PE", "1")
+        .env("ATTACK_DIR", &dir)
+        .env_remove("RSHMEM_PMI_SECRET")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let (so, se) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_ne!(out.status.code(), Some(0), "{so}\n{se}");
+    assert!(
+        start.elapsed() < Duration::from_secs(50),
+        "took {:?}",
+        start.elapsed()
+    );
+    let all = format!("{so}{se}");
+    assert!(
+        all.contains("missing secret") && all.contains("not ssh -n"),
+        "stdout:\n{so}\nstderr:\n{se}"
+    );
+    assert!(
+        se.contains("refused 1 PMI connection") || se.contains("refused 2 PMI connection"),
+        "{se}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

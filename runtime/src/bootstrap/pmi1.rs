@@ -45,11 +45,13 @@ pub(crate) fn env_usize(name: &str, protocol: &'static str) -> Result<Option<usi
     }
 }
 
-/// The TCP PMI server's secret from `RSHMEM_PMI_SECRET`: `None` when unset; an error when
-/// it is not 32 to 128 hex digits.
+/// The TCP PMI server's secret from `RSHMEM_PMI_SECRET`: `None` when unset or empty; an
+/// error when it is not 32 to 128 hex digits.
 pub(crate) fn pmi_secret() -> Result<Option<String>> {
     match std::env::var("RSHMEM_PMI_SECRET") {
         Err(_) => Ok(None),
+        // Empty: an ssh agent that did not forward stdin; the server says what is missing.
+        Ok(v) if v.trim().is_empty() => Ok(None),
         Ok(v) => check_secret(&v).map(Some),
     }
 }
@@ -234,7 +236,8 @@ impl Pmi1 {
             let why = ack.get("msg").unwrap_or("").replace('_', " ");
             return Err(perr(format!(
                 "PMI server at {port} refused pmiid={id}: {why} ({ack:?}); a job started by \
-                 rshmemrun --hosts needs the RSHMEM_PMI_SECRET its launch agent passed on"
+                 rshmemrun --hosts needs the RSHMEM_PMI_SECRET its launch agent passes on \
+                 (ssh: on its stdin, so not ssh -n)"
             )));
         }
         for _ in 0..3 {
