@@ -143,20 +143,10 @@ pub fn shell_quote(s: &str) -> String {
     }
 }
 
-/// The full command that starts one PE on `host` through `agent`: `agent... host env
-/// VAR=VAL... program args...`. An ssh-like agent (`ssh`, `rsh`) gets the remote command as
-/// one shell-quoted string that first changes to `cwd`; any other agent (e.g. `ip netns
-/// exec`) gets it as separate arguments and keeps the launcher's environment and directory.
-pub fn agent_command(
-    agent: &[String],
-    host: &str,
-    env: &[(String, String)],
-    program: &str,
-    args: &[OsString],
-    cwd: &Path,
-) -> Vec<OsString> {
-    let mut v: Vec<OsString> = agent.iter().map(OsString::from).collect();
-    v.push(host.into());
+/// True for an ssh-like agent (`ssh`, `rsh`): one that gets the remote command as a shell
+/// string, does not pass the launcher's environment on, and forwards its stdin. The PMI
+/// secret reaches the PE through that stdin (see [`agent_command`]).
+pub fn is_ssh_like(agent: &[String]) -> bool {
     let base = agent
         .first()
         .map(|a| {
@@ -167,8 +157,31 @@ pub fn agent_command(
                 .into_owned()
         })
         .unwrap_or_default();
-    if base == "ssh" || base == "rsh" {
-        let mut cmd = format!("cd {} && exec env", shell_quote(&cwd.to_string_lossy()));
+    base == "ssh" || base == "rsh"
+}
+
+/// The full command that starts one PE on `host` through `agent`: `agent... host env
+/// VAR=VAL... program args...`. An ssh-like agent (`ssh`, `rsh`) gets the remote command as
+/// one shell-quoted string that first reads the PMI secret from the first line of its
+/// stdin into `RSHMEM_PMI_SECRET` (the launcher writes it there: a secret on a command
+/// line would be visible to every user of both machines) and changes to `cwd`; any other
+/// agent (e.g. `ip netns exec`) gets it as separate arguments and keeps the launcher's
+/// environment (where the launcher puts the secret) and directory.
+pub fn agent_command(
+    agent: &[String],
+    host: &str,
+    env: &[(String, String)],
+    program: &str,
+    args: &[OsString],
+    cwd: &Path,
+) -> Vec<OsString> {
+    let mut v: Vec<OsString> = agent.iter().map(OsString::from).collect();
+    v.push(host.into());
+    if is_ssh_like(agent) {
+        let mut cmd = format!(
+            "IFS= read -r RSHMEM_PMI_SECRET; export RSHMEM_PMI_SECRET; cd {} && exec env",
+            shell_quote(&cwd.to_string_lossy())
+        );
         for (k, val) in env {
             cmd.push(' ');
             cmd.push_str(&shell_quote(&format!("{k}={val}")));
@@ -289,7 +302,7 @@ mod tests {
             [
                 "ssh",
                 "n1",
-                "cd '/w d' && exec env PMI_ID=3 /bin/prog 'x y'"
+                "IFS= read -r RSHMEM_PMI_SECRET; export RSHMEM_PMI_SECRET; cd '/w d' && exec env PMI_ID=3 /bin/prog 'x y'"
             ]
             .map(OsString::from)
         );

@@ -36,13 +36,17 @@ const REAP_GIVE_UP: Duration = Duration::from_secs(5);
 /// How long to wait for `--tag-output` pipes to drain after the last PE died.
 const OUTPUT_DRAIN: Duration = Duration::from_secs(1);
 
+/// Environment variable that carries the TCP PMI server's secret to the PEs.
+pub const SECRET_VAR: &str = "RSHMEM_PMI_SECRET";
+
 /// Exit status used when PROGRAM cannot be executed.
 pub const EXIT_NOT_EXECUTABLE: i32 = 127;
 
 /// Exit status used when `--timeout` expires.
 pub const EXIT_TIMEOUT: i32 = 124;
 
-/// Creates a fresh kvsname: `rshmemrun-<pid>-<8 random hex digits>`.
+/// Creates a fresh kvsname: `rshmemrun-<pid>-<start>-<boot>-<8 random hex digits>`
+/// (see [`crate::secure`]: it tells whether this launcher is still alive).
 pub fn new_kvsname() -> String {
     let mut b = [0u8; 4];
     let r = if getrandom::getrandom(&mut b).is_ok() {
@@ -54,7 +58,7 @@ pub fn new_kvsname() -> String {
             .unwrap_or(0);
         t.wrapping_mul(2_654_435_761)
     };
-    format!("rshmemrun-{}-{:08x}", std::process::id(), r)
+    crate::secure::job_id(std::process::id(), r)
 }
 
 /// Removes `dir/rshmem-<kvsname>-*` and returns the paths removed.
@@ -370,34 +374,65 @@ fn remote_setup(cli: &Cli, np: usize) -> Result<Option<Remote>, String> {
     }))
 }
 
-/// Listens on every interface and serves each PMI connection on its own thread; returns
-/// the port.
-fn serve_tcp(
-    server: &Arc<PmiServer>,
-    socks: &Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
-) -> io::Result<u16> {
-    let listener = std::net::TcpListener::bind("0.0.0.0:0")?;
+/// Open TCP PMI connections beyond one per PE that the server accepts at once.
+const PMI_SPARE_CONNECTIONS: usize = 32;
+/// Time a TCP PMI connection has to prove the secret before it is closed.
+const PMI_AUTH_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Open TCP PMI connections, by connection number (shut down at the end of the job).
+type TcpSocks = Arc<std::sync::Mutex<HashMap<u64, std::net::TcpStream>>>;
+
+/// Listens on `addr` only (the address the PEs are told to connect to) and serves each PMI
+/// connection on its own thread; returns the port. At most np + PMI_SPARE_CONNECTIONS
+/// connections are open at once; one that does not authenticate within PMI_AUTH_TIMEOUT
+/// is closed.
+fn serve_tcp(server: &Arc<PmiServer>, socks: &TcpSocks, addr: std::net::IpAddr) -> io::Result<u16> {
+    let listener = std::net::TcpListener::bind((addr, 0))?;
     let port = listener.local_addr()?.port();
     let server = server.clone();
     let socks = socks.clone();
+    let max_open = server.size() + PMI_SPARE_CONNECTIONS;
     thread::Builder::new()
         .name("pmi-tcp".into())
         .spawn(move || {
+            let mut next_id = 0u64;
             for conn in listener.incoming() {
-                let Ok(s) = conn else { continue };
+                let Ok(mut s) = conn else { continue };
+                let mut open = socks.lock().unwrap_or_else(|e| e.into_inner());
+                if open.len() >= max_open {
+                    drop(open);
+                    server.count_refused();
+                    let _ = s.write_all(
+                        format!("cmd=error rc=-1 msg=too_many_open_connections_(max_{max_open})\n")
+                            .as_bytes(),
+                    );
+                    continue;
+                }
                 let _ = s.set_nodelay(true);
-                let (Ok(reader), Ok(keep)) = (s.try_clone(), s.try_clone()) else {
+                let _ = s.set_read_timeout(Some(PMI_AUTH_TIMEOUT));
+                let (Ok(reader), Ok(keep), Ok(lift)) =
+                    (s.try_clone(), s.try_clone(), s.try_clone())
+                else {
                     continue;
                 };
-                socks.lock().unwrap_or_else(|e| e.into_inner()).push(keep);
+                let id = next_id;
+                next_id += 1;
+                open.insert(id, keep);
+                drop(open);
                 let srv = server.clone();
+                let socks = socks.clone();
                 let _ = thread::Builder::new()
                     .name("pmi-tcp-conn".into())
                     .spawn(move || {
-                        srv.serve(
-                            Connection::anonymous(shared_writer(s)),
-                            BufReader::new(reader),
-                        )
+                        let c =
+                            Connection::anonymous(shared_writer(s)).on_authenticated(move || {
+                                let _ = lift.set_read_timeout(None);
+                            });
+                        srv.serve(c, BufReader::new(reader));
+                        let gone = socks.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+                        if let Some(g) = gone {
+                            let _ = g.shutdown(std::net::Shutdown::Both);
+                        }
                     });
             }
         })?;
@@ -468,6 +503,28 @@ pub fn run(cli: Cli) -> i32 {
         .collect();
 
     let kvsname = new_kvsname();
+    // Objects of earlier jobs whose launcher was killed before it could remove them, and
+    // the janitor that removes this job's if this launcher is killed.
+    crate::secure::sweep_stale(Path::new("/dev/shm"));
+    let _janitor = match crate::secure::spawn_janitor(&kvsname) {
+        Ok(j) => Some(j),
+        Err(e) => {
+            eprintln!("rshmemrun: warning: cannot start the /dev/shm janitor: {e}");
+            None
+        }
+    };
+    // The TCP PMI server's secret (128 bits), handed to the PEs through the launch agent's
+    // environment or, for ssh, its stdin (never a command line).
+    let secret = match &remote {
+        None => None,
+        Some(_) => match crate::pmi::server::new_secret() {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!("rshmemrun: cannot make the PMI secret: {e}");
+                return 1;
+            }
+        },
+    };
     let (tx, rx) = mpsc::channel::<Event>();
 
     // Signals: registered before any PE exists so none is missed.
@@ -501,16 +558,22 @@ pub fn run(cli: Cli) -> i32 {
         if let Some(r) = &remote {
             s.set_process_mapping(crate::hosts::process_mapping(&r.placement));
         }
+        if let Some(secret) = &secret {
+            s.set_secret(secret.clone());
+        }
         Arc::new(s)
     };
     // PMI over TCP for --hosts: every connection says who it is with `initack pmiid=`.
-    let tcp_socks: Arc<std::sync::Mutex<Vec<std::net::TcpStream>>> = Arc::default();
+    let tcp_socks: TcpSocks = Arc::default();
     let pmi_port = match &remote {
         None => None,
-        Some(r) => match serve_tcp(&server, &tcp_socks) {
+        Some(r) => match serve_tcp(&server, &tcp_socks, r.pmi_addr.parse().expect("checked")) {
             Ok(port) => Some(format!("{}:{port}", r.pmi_addr)),
             Err(e) => {
-                eprintln!("rshmemrun: cannot listen for PMI connections over TCP: {e}");
+                eprintln!(
+                    "rshmemrun: cannot listen for PMI connections over TCP on {}: {e} (--pmi-addr must be an address of this machine that the hosts reach)",
+                    r.pmi_addr
+                );
                 return 1;
             }
         },
@@ -565,8 +628,18 @@ pub fn run(cli: Cli) -> i32 {
                 );
                 let mut cmd = Command::new(&argv[0]);
                 cmd.args(&argv[1..]).env_remove("PMI_FD");
-                if rank != 0 || stdin_is_tty {
-                    cmd.stdin(Stdio::null());
+                let secret = secret.as_deref().unwrap_or("");
+                let on_stdin = crate::hosts::is_ssh_like(&r.agent);
+                if on_stdin {
+                    // The remote command reads the secret from its first line of stdin.
+                    cmd.stdin(Stdio::piped()).env_remove(SECRET_VAR);
+                } else {
+                    // A local agent (ip netns exec, scripts/local-agent.sh) passes its
+                    // environment on to the PE.
+                    cmd.env(SECRET_VAR, secret);
+                    if rank != 0 || stdin_is_tty {
+                        cmd.stdin(Stdio::null());
+                    }
                 }
                 if cli.tag_output {
                     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
@@ -577,20 +650,36 @@ pub fn run(cli: Cli) -> i32 {
                         if libc::setpgid(0, 0) != 0 {
                             return Err(io::Error::last_os_error());
                         }
-                        libc::prctl(
+                        if libc::prctl(
                             libc::PR_SET_PDEATHSIG,
                             libc::SIGKILL as libc::c_ulong,
                             0 as libc::c_ulong,
                             0 as libc::c_ulong,
                             0 as libc::c_ulong,
-                        );
+                        ) != 0
+                        {
+                            return Err(io::Error::last_os_error());
+                        }
                         if libc::getppid() != my_pid {
                             libc::raise(libc::SIGKILL);
                         }
                         Ok(())
                     });
                 }
-                return cmd.spawn();
+                let mut child = cmd.spawn()?;
+                if on_stdin {
+                    if let Some(mut w) = child.stdin.take() {
+                        // An agent that already died is reported by its exit status.
+                        let _ = w.write_all(format!("{secret}\n").as_bytes());
+                        if rank == 0 && !stdin_is_tty {
+                            // Rank 0 gets the launcher's stdin after the secret.
+                            thread::spawn(move || {
+                                let _ = io::copy(&mut io::stdin().lock(), &mut w);
+                            });
+                        }
+                    }
+                }
+                return Ok(child);
             }
             let (ours, theirs) = UnixStream::pair()?;
             let theirs = above_stdio(OwnedFd::from(theirs))?;
@@ -598,7 +687,9 @@ pub fn run(cli: Cli) -> i32 {
 
             let mut cmd = Command::new(&program);
             cmd.arg0(&cli.program).args(&cli.args);
-            cmd.env_remove("PMI_PORT").env_remove("PMI_ID");
+            cmd.env_remove("PMI_PORT")
+                .env_remove("PMI_ID")
+                .env_remove(SECRET_VAR);
             for (k, v) in &extra_env {
                 cmd.env(k, v);
             }
@@ -862,10 +953,16 @@ pub fn run(cli: Cli) -> i32 {
     for s in &job.pmi_socks {
         let _ = s.shutdown(std::net::Shutdown::Both);
     }
-    for s in tcp_socks.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+    for s in tcp_socks.lock().unwrap_or_else(|e| e.into_inner()).values() {
         let _ = s.shutdown(std::net::Shutdown::Both);
     }
     sweep_shm(Path::new("/dev/shm"), &kvsname);
+    let refused = server.refused();
+    if refused > 0 {
+        eprintln!(
+            "rshmemrun: refused {refused} PMI connection(s) that did not prove the job's secret (none, wrong, another request first, closed or silent), claimed a rank twice or exceeded the connection limit"
+        );
+    }
 
     // Let --tag-output forwarders drain what the PEs wrote.
     let drain_until = Instant::now() + OUTPUT_DRAIN;

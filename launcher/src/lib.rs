@@ -18,6 +18,7 @@ pub mod hosts;
 pub mod job;
 pub mod output;
 pub mod pmi;
+pub mod secure;
 
 use std::ffi::OsString;
 
@@ -44,6 +45,9 @@ where
 /// Entry point of `rshmemrun` and `oshrun`: runs with the process's arguments
 /// and exits with the job's status.
 pub fn main_entry() -> ! {
+    if let Some(job) = std::env::var_os(secure::JANITOR_VAR) {
+        secure::janitor_main(&job.to_string_lossy());
+    }
     let code = run_with_args(std::env::args_os());
     std::process::exit(code)
 }

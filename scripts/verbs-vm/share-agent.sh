@@ -20,8 +20,16 @@ fi
 d=${RSHMEM_AGENT_DIR:?RSHMEM_AGENT_DIR is not set}/$host
 [ -d "$d" ] || { echo "share-agent: no directory $d for host $host" >&2; exit 255; }
 id="job.$$.$RANDOM"
+# The launcher's PMI secret (RSHMEM_PMI_SECRET, in our environment, never on a command line)
+# goes to the other VM inside the command file, which only our uid may read.
+# (as an exported assignment: the other side runs the file with bash).
+umask 077
 pwd > "$d/$id.cwd"
-printf '%q ' "$@" > "$d/$id.tmp"
+: > "$d/$id.tmp"
+if [ -n "${RSHMEM_PMI_SECRET:-}" ]; then
+    printf 'export RSHMEM_PMI_SECRET=%q\n' "$RSHMEM_PMI_SECRET" >> "$d/$id.tmp"
+fi
+printf '%q ' "$@" >> "$d/$id.tmp"
 echo >> "$d/$id.tmp"
 mv "$d/$id.tmp" "$d/$id.cmd"
 # teardown: have the remote job killed and pass on what it printed so far (its error

@@ -42,6 +42,19 @@ pub enum ShmError {
         /// Its length.
         len: usize,
     },
+    /// A peer's object is not what a PE of this job creates: another user's, readable by
+    /// others, of the wrong size, or not a regular file.
+    #[error("refusing to map shared-memory object /dev/shm{name} as a peer's segment: {why}; expected a regular file owned by uid {uid} with mode 0600 and {size} bytes, as the peer published (another user or a stale job may have planted it: remove it, check who can write /dev/shm)")]
+    Untrusted {
+        /// The object's name (leading '/').
+        name: String,
+        /// What is wrong with it.
+        why: String,
+        /// Our effective uid, which the owner must be.
+        uid: u32,
+        /// The size the peer published.
+        size: usize,
+    },
     /// The object's name is unusable.
     #[error("invalid shared-memory object name {0:?}: it must start with '/', have no other '/' and no NUL")]
     BadName(String),
@@ -99,6 +112,62 @@ fn sys_err(what: &'static str, name: &str, size: usize) -> ShmError {
     }
 }
 
+/// Checks an opened peer object (see [`ShmRegion::attach`]).
+fn check_peer_object(fd: libc::c_int, name: &str, len: usize) -> Result<(), ShmError> {
+    // SAFETY: geteuid has no preconditions.
+    let uid = unsafe { libc::geteuid() };
+    let untrusted = |why: String| ShmError::Untrusted {
+        name: name.to_string(),
+        why,
+        uid,
+        size: len,
+    };
+    // SAFETY: an all-zero stat is a valid out-buffer.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `fd` is open; `st` is a valid out-pointer.
+    if unsafe { libc::fstat(fd, &mut st) } != 0 {
+        return Err(sys_err("fstat", name, len));
+    }
+    if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+        return Err(untrusted("it is not a regular file".into()));
+    }
+    if st.st_uid != uid {
+        return Err(untrusted(format!("it is owned by uid {}", st.st_uid)));
+    }
+    if st.st_mode & 0o7777 != 0o600 {
+        return Err(untrusted(format!(
+            "its mode is {:04o}",
+            st.st_mode & 0o7777
+        )));
+    }
+    if st.st_size as u64 != len as u64 {
+        return Err(untrusted(format!("it has {} bytes", st.st_size)));
+    }
+    Ok(())
+}
+
+/// Names of the objects this process created and has not unlinked yet, for
+/// [`unlink_created_objects`]. Touched only when an object is created or unlinked.
+static CREATED: std::sync::Mutex<Vec<CString>> = std::sync::Mutex::new(Vec::new());
+
+fn forget_created(c: &CString) {
+    if let Ok(mut v) = CREATED.lock() {
+        v.retain(|n| n != c);
+    }
+}
+
+/// Unlinks every object this process created and has not unlinked yet: for a PE about to
+/// exit because its job is gone (its launcher died during init), so that nothing of it
+/// stays in `/dev/shm`. Never blocks (gives up if another thread holds the list).
+pub fn unlink_created_objects() {
+    if let Ok(mut v) = CREATED.try_lock() {
+        for c in v.drain(..) {
+            // SAFETY: `c` is a valid NUL-terminated name we created.
+            unsafe { libc::shm_unlink(c.as_ptr()) };
+        }
+    }
+}
+
 /// Creates the object `c` (exclusively, mode 0600) of `len` zero bytes; returns its fd.
 fn create_object(c: &CString, name: &str, len: usize) -> Result<libc::c_int, ShmError> {
     // SAFETY: `c` is a valid NUL-terminated string.
@@ -112,6 +181,17 @@ fn create_object(c: &CString, name: &str, len: usize) -> Result<libc::c_int, Shm
     if fd < 0 {
         return Err(sys_err("shm_open", name, len));
     }
+    // Exactly 0600 whatever the umask: peers check the mode before mapping it.
+    // SAFETY: `fd` is the descriptor we just opened.
+    if unsafe { libc::fchmod(fd, 0o600) } != 0 {
+        let e = sys_err("fchmod", name, len);
+        // SAFETY: closing and unlinking what we created.
+        unsafe {
+            libc::close(fd);
+            libc::shm_unlink(c.as_ptr());
+        }
+        return Err(e);
+    }
     // SAFETY: `fd` is the descriptor we just opened.
     if unsafe { libc::ftruncate(fd, len as libc::off_t) } != 0 {
         let e = sys_err("ftruncate", name, len);
@@ -121,6 +201,9 @@ fn create_object(c: &CString, name: &str, len: usize) -> Result<libc::c_int, Shm
             libc::shm_unlink(c.as_ptr());
         }
         return Err(e);
+    }
+    if let Ok(mut v) = CREATED.lock() {
+        v.push(c.clone());
     }
     Ok(fd)
 }
@@ -133,19 +216,28 @@ impl ShmRegion {
         let fd = create_object(&c, name, len)?;
         let r = Self::map(fd, name, len, true);
         if r.is_err() {
+            forget_created(&c);
             // SAFETY: unlinking the object we created.
             unsafe { libc::shm_unlink(c.as_ptr()) };
         }
         r
     }
 
-    /// Maps an existing object created by another PE of this node.
+    /// Maps an existing object created by another PE of this node, after checking that it
+    /// is one: opened without following a symbolic link, a regular file owned by our
+    /// effective uid, mode exactly 0600, `len` bytes (the size the peer published).
+    /// Anything else is refused with [`ShmError::Untrusted`] naming the object.
     pub fn attach(name: &str, len: usize) -> Result<Self, ShmError> {
         let c = cname(name)?;
         // SAFETY: `c` is a valid NUL-terminated string.
-        let fd = unsafe { libc::shm_open(c.as_ptr(), libc::O_RDWR, 0) };
+        let fd = unsafe { libc::shm_open(c.as_ptr(), libc::O_RDWR | libc::O_NOFOLLOW, 0) };
         if fd < 0 {
             return Err(sys_err("shm_open", name, len));
+        }
+        if let Err(e) = check_peer_object(fd, name, len) {
+            // SAFETY: closing the descriptor we opened.
+            unsafe { libc::close(fd) };
+            return Err(e);
         }
         Self::map(fd, name, len, false)
     }
@@ -204,6 +296,7 @@ impl ShmRegion {
         let fd = create_object(&c, name, len)?;
         let fail = |what: &'static str| {
             let e = sys_err(what, name, len);
+            forget_created(&c);
             // SAFETY: closing and unlinking what we created.
             unsafe {
                 libc::close(fd);
@@ -315,6 +408,7 @@ impl ShmRegion {
     pub fn unlink(&mut self) {
         if self.owner && !self.unlinked {
             if let Ok(c) = cname(&self.name) {
+                forget_created(&c);
                 // SAFETY: `c` is valid; unlinking a name we created.
                 unsafe { libc::shm_unlink(c.as_ptr()) };
             }
@@ -616,6 +710,61 @@ mod tests {
         assert!(e.to_string().contains("shm_open"), "{e}");
         drop(r);
         assert!(!std::path::Path::new(&format!("/dev/shm{name}")).exists());
+    }
+
+    /// What a PE must refuse to map as a peer's segment (issue 13, security item 2).
+    #[test]
+    fn attach_refuses_untrusted_objects() {
+        use std::os::unix::fs::PermissionsExt;
+        let len = 1 << 16;
+        let path = |n: &str| format!("/dev/shm{n}");
+        let expect_refused = |name: &str, why: &str| {
+            let e = ShmRegion::attach(name, len).unwrap_err();
+            let m = e.to_string();
+            assert!(m.contains(&format!("/dev/shm{name}")), "{m}");
+            assert!(m.contains(why), "expected {why:?} in: {m}");
+        };
+        // A genuine object is accepted.
+        let name = unique("ok");
+        let _ok = ShmRegion::create(&name, len).unwrap();
+        drop(ShmRegion::attach(&name, len).unwrap());
+        // Readable or writable by others.
+        let name = unique("mode");
+        let r = ShmRegion::create(&name, len).unwrap();
+        std::fs::set_permissions(path(&name), std::fs::Permissions::from_mode(0o666)).unwrap();
+        expect_refused(&name, "its mode is 0666");
+        std::fs::set_permissions(path(&name), std::fs::Permissions::from_mode(0o640)).unwrap();
+        expect_refused(&name, "its mode is 0640");
+        drop(r);
+        // Not the size the peer published (smaller: a SIGBUS waiting to happen; larger).
+        let name = unique("size");
+        let r = ShmRegion::create(&name, len / 2).unwrap();
+        expect_refused(&name, &format!("it has {} bytes", len / 2));
+        drop(r);
+        let name = unique("size2");
+        let r = ShmRegion::create(&name, 2 * len).unwrap();
+        expect_refused(&name, &format!("it has {} bytes", 2 * len));
+        drop(r);
+        // A symbolic link to a file of the right size and mode: not followed.
+        let target =
+            std::env::temp_dir().join(format!("rshmem-link-target-{}", std::process::id()));
+        std::fs::write(&target, vec![0u8; len]).unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let name = unique("link");
+        std::os::unix::fs::symlink(&target, path(&name)).unwrap();
+        let e = ShmRegion::attach(&name, len).unwrap_err().to_string();
+        assert!(e.contains(&path(&name)) && e.contains("shm_open"), "{e}");
+        std::fs::remove_file(path(&name)).unwrap();
+        std::fs::remove_file(&target).unwrap();
+        // Another user's object (needs root to make one).
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } == 0 {
+            let name = unique("owner");
+            let r = ShmRegion::create(&name, len).unwrap();
+            std::os::unix::fs::chown(path(&name), Some(65534), None).unwrap();
+            expect_refused(&name, "it is owned by uid 65534");
+            drop(r);
+        }
     }
 
     #[test]

@@ -148,6 +148,8 @@ fn vars() -> (Vec<Var>, Vec<(String, String)>) {
                 && !known(k)
                 // Set by rshmemrun for its PEs, not settings.
                 && k != "RSHMEM_LAUNCHER"
+                // The PMI secret is never printed.
+                && k != "RSHMEM_PMI_SECRET"
         })
         .collect();
     unknown.sort();

@@ -8,9 +8,19 @@
 //!
 //! All PEs share one key-value space, so a `put` is visible to every PE's `get`
 //! as soon as it has been answered (and in particular after the next barrier).
+//!
+//! Trust: a connection whose rank is known up front ([`Connection::with_rank`], the
+//! private socketpair of `PMI_FD`) is trusted. Any other connection
+//! ([`Connection::anonymous`], TCP) must first send `cmd=initack pmiid=N secret=HEX`
+//! with the job's secret ([`PmiServer::set_secret`]); anything else, a wrong secret or a
+//! rank that is already claimed closes the connection and is counted
+//! ([`PmiServer::refused`]). KVS commands need a rank that did `init`/`initack`. Limits:
+//! [`MAX_LINE_LEN`], [`KEYLEN_MAX`], [`VALLEN_MAX`], [`MAX_KEYS_PER_RANK`]; a key put by one
+//! rank cannot be replaced by another.
 
 use std::collections::HashMap;
 use std::io::{self, BufRead, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::wire::{sanitize_value, Line, LineReader, Message, MAX_LINE_LEN};
@@ -21,6 +31,29 @@ pub const KVSNAME_MAX: usize = 256;
 pub const KEYLEN_MAX: usize = 64;
 /// Longest value accepted by `put` (`vallen_max`).
 pub const VALLEN_MAX: usize = 1024;
+/// Most keys one rank may put (a put beyond is refused with a clear error).
+pub const MAX_KEYS_PER_RANK: usize = 1024;
+/// Length in bytes of a job secret ([`new_secret`]): 128 bits, sent as 32 hex digits.
+pub const SECRET_BYTES: usize = 16;
+
+/// A fresh random job secret as lowercase hex (from the OS's random source).
+pub fn new_secret() -> io::Result<String> {
+    let mut b = [0u8; SECRET_BYTES];
+    getrandom::getrandom(&mut b).map_err(|e| io::Error::other(format!("getrandom: {e}")))?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+/// Compares two byte strings in time that depends only on their lengths.
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut d = 0u8;
+    for (x, y) in a.iter().zip(b) {
+        d |= x ^ y;
+    }
+    std::hint::black_box(d) == 0
+}
 
 /// A connection's writer, shared so that barrier completion can answer every PE.
 pub type SharedWriter = Arc<Mutex<Box<dyn Write + Send>>>;
@@ -51,6 +84,8 @@ pub enum ServerEvent {
 /// Per-PE PMI progress as seen by the server.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PeState {
+    /// A connection holds this rank (socketpair, or an authenticated `initack`).
+    pub claimed: bool,
     /// `cmd=init` (or `cmd=initack`) was received.
     pub initialized: bool,
     /// `cmd=finalize` was received.
@@ -65,6 +100,13 @@ pub struct PeState {
 pub struct Connection {
     rank: Option<usize>,
     writer: SharedWriter,
+    /// `init` or an accepted `initack` was received on this connection.
+    initialized: bool,
+    /// The server decided to close this connection (failed authentication).
+    close: bool,
+    /// Called once when an anonymous connection authenticates (e.g. to lift the
+    /// socket's pre-authentication read timeout).
+    on_auth: Option<Box<dyn FnOnce() + Send>>,
 }
 
 impl Connection {
@@ -73,22 +115,45 @@ impl Connection {
         Connection {
             rank: Some(rank),
             writer,
+            initialized: false,
+            close: false,
+            on_auth: None,
         }
     }
 
     /// A connection whose rank will be learnt from `cmd=initack pmiid=ID`.
     pub fn anonymous(writer: SharedWriter) -> Self {
-        Connection { rank: None, writer }
+        Connection {
+            rank: None,
+            writer,
+            initialized: false,
+            close: false,
+            on_auth: None,
+        }
     }
 
     /// The rank of this connection, if known.
     pub fn rank(&self) -> Option<usize> {
         self.rank
     }
+
+    /// Runs `f` once this (anonymous) connection proves the secret and claims its rank.
+    pub fn on_authenticated(mut self, f: impl FnOnce() + Send + 'static) -> Self {
+        self.on_auth = Some(Box::new(f));
+        self
+    }
+
+    /// The server closed (or will close) this connection: it failed to authenticate.
+    pub fn closed_by_server(&self) -> bool {
+        self.close
+    }
 }
 
 struct State {
-    kvs: HashMap<String, String>,
+    /// Key -> (value, rank that put it).
+    kvs: HashMap<String, (String, usize)>,
+    /// Keys put by each rank.
+    keys_of: Vec<usize>,
     /// Insertion order of keys, for `getbyidx`.
     order: Vec<String>,
     in_barrier: Vec<bool>,
@@ -107,6 +172,10 @@ pub struct PmiServer {
     on_event: EventFn,
     /// `PMI_process_mapping`; `None`: every PE on one node.
     mapping: Option<String>,
+    /// The secret an anonymous connection must send with `initack` (hex).
+    secret: Option<String>,
+    /// Connections closed for not proving the secret, bad first lines, claimed ranks.
+    refused: AtomicUsize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -145,6 +214,7 @@ impl PmiServer {
             size,
             state: Mutex::new(State {
                 kvs: HashMap::new(),
+                keys_of: vec![0; size],
                 order: Vec::new(),
                 in_barrier: vec![false; size],
                 barrier_count: 0,
@@ -153,7 +223,32 @@ impl PmiServer {
             writers: (0..size).map(|_| Mutex::new(None)).collect(),
             on_event: Box::new(on_event),
             mapping: None,
+            secret: None,
+            refused: AtomicUsize::new(0),
         }
+    }
+
+    /// Requires every anonymous connection to send `secret` (hex) in its `initack`.
+    pub fn set_secret(&mut self, secret: String) {
+        self.secret = Some(secret);
+    }
+
+    /// Number of connections refused so far (no or wrong secret, rank already claimed,
+    /// anything but `initack` first, closed or timed out before authenticating, over the
+    /// connection limit).
+    pub fn refused(&self) -> usize {
+        self.refused.load(Ordering::Relaxed)
+    }
+
+    /// Counts one more refused connection (e.g. over the connection limit).
+    pub fn count_refused(&self) {
+        self.refused.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn refuse(&self, conn: &mut Connection, cmd: &str, why: &str) -> Vec<Message> {
+        conn.close = true;
+        self.count_refused();
+        vec![rc_err(cmd, why)]
     }
 
     /// Serves `mapping` as `PMI_process_mapping` (PEs on several nodes) instead of one node.
@@ -181,6 +276,7 @@ impl PmiServer {
     /// for connections with a known rank and on `initack`.
     pub fn register(&self, conn: &Connection) {
         if let Some(r) = conn.rank {
+            lock(&self.state).pes[r].claimed = true;
             *lock(&self.writers[r]) = Some(conn.writer.clone());
         }
     }
@@ -192,8 +288,22 @@ impl PmiServer {
         self.register(&conn);
         let mut lines = LineReader::new(reader);
         loop {
+            let anonymous = conn.rank.is_none();
             let replies = match lines.read_line() {
                 Ok(None) | Err(_) => break,
+                // Before authenticating, any line that is not a well-formed request ends
+                // the connection.
+                Ok(Some(Line::Text(l))) if anonymous && Message::parse(&l).is_err() => self.refuse(
+                    &mut conn,
+                    "error",
+                    "send_cmd=initack_pmiid=N_secret=HEX_first",
+                ),
+                Ok(Some(Line::TooLong(_)) | Some(Line::InvalidUtf8(_))) if anonymous => self
+                    .refuse(
+                        &mut conn,
+                        "error",
+                        "send_cmd=initack_pmiid=N_secret=HEX_first",
+                    ),
                 // Blank lines are ignored rather than answered, so that a stray
                 // newline from a client cannot desynchronise request/reply pairs.
                 Ok(Some(Line::Text(l))) if l.trim().is_empty() => continue,
@@ -210,10 +320,17 @@ impl PmiServer {
             // A failed write means the PE is gone; keep reading until EOF so that
             // the close is observed consistently.
             let _ = write_all(&conn.writer, &replies);
+            if conn.close {
+                return;
+            }
         }
-        if let Some(r) = conn.rank {
-            lock(&self.state).pes[r].closed = true;
-            (self.on_event)(ServerEvent::Closed(r));
+        match conn.rank {
+            Some(r) => {
+                lock(&self.state).pes[r].closed = true;
+                (self.on_event)(ServerEvent::Closed(r));
+            }
+            // Closed, or timed out, without ever proving the secret: refused too.
+            None => self.count_refused(),
         }
     }
 
@@ -228,6 +345,25 @@ impl PmiServer {
     /// connection (possibly none). Barrier completion writes `barrier_out` to
     /// every registered connection directly.
     pub fn handle(&self, conn: &mut Connection, msg: &Message) -> Vec<Message> {
+        if conn.rank.is_none() && msg.cmd != "initack" {
+            // Nothing but the introduction before the connection proved the secret.
+            let reply = format!("{}_result", sanitize_value(&msg.cmd));
+            return self.refuse(
+                conn,
+                &reply,
+                "not_authenticated:_send_cmd=initack_pmiid=N_secret=HEX_first",
+            );
+        }
+        let kvs_cmd = matches!(msg.cmd.as_str(), "put" | "get" | "getbyidx" | "barrier_in");
+        if kvs_cmd && !conn.initialized {
+            let reply = match msg.cmd.as_str() {
+                "put" => "put_result",
+                "get" => "get_result",
+                "getbyidx" => "getbyidx_results",
+                _ => "barrier_out",
+            };
+            return vec![rc_err(reply, "rank_not_initialized_(send_cmd=init_first)")];
+        }
         let need_rank = |cmd: &str| -> Result<usize, Message> {
             conn.rank
                 .ok_or_else(|| rc_err(cmd, "rank_unknown_(send_cmd=initack_pmiid=ID_first)"))
@@ -237,6 +373,7 @@ impl PmiServer {
                 let ver = msg.get("pmi_version").unwrap_or("1");
                 let ok = ver == "1";
                 if ok {
+                    conn.initialized = true;
                     if let Some(r) = conn.rank {
                         lock(&self.state).pes[r].initialized = true;
                         (self.on_event)(ServerEvent::Initialized(r));
@@ -251,10 +388,41 @@ impl PmiServer {
                 let id = msg.get("pmiid").and_then(|s| s.parse::<usize>().ok());
                 let rank = match (conn.rank, id) {
                     (Some(r), _) => r,
-                    (None, Some(id)) if id < self.size => id,
-                    _ => return vec![rc_err("initack", "invalid_or_missing_pmiid")],
+                    (None, id) => {
+                        if let Some(secret) = &self.secret {
+                            let given = msg.get("secret").unwrap_or("");
+                            if !ct_eq(given.as_bytes(), secret.as_bytes()) {
+                                let why = if given.is_empty() {
+                                    "missing_secret_(this_job_requires_secret=HEX_from_RSHMEM_PMI_SECRET)"
+                                } else {
+                                    "wrong_secret"
+                                };
+                                return self.refuse(conn, "initack", why);
+                            }
+                        }
+                        let Some(id) = id.filter(|&i| i < self.size) else {
+                            return self.refuse(conn, "initack", "invalid_or_missing_pmiid");
+                        };
+                        {
+                            let mut st = lock(&self.state);
+                            if st.pes[id].claimed {
+                                drop(st);
+                                return self.refuse(
+                                    conn,
+                                    "initack",
+                                    &format!("rank_{id}_is_already_claimed_by_another_connection"),
+                                );
+                            }
+                            st.pes[id].claimed = true;
+                        }
+                        id
+                    }
                 };
                 conn.rank = Some(rank);
+                conn.initialized = true;
+                if let Some(f) = conn.on_auth.take() {
+                    f();
+                }
                 self.register(conn);
                 {
                     let mut st = lock(&self.state);
@@ -306,10 +474,33 @@ impl PmiServer {
                         ),
                     )];
                 }
+                let Some(rank) = conn.rank else {
+                    return vec![rc_err(C, "rank_unknown")];
+                };
                 let mut st = lock(&self.state);
-                if st.kvs.insert(key.to_string(), value.to_string()).is_none() {
-                    st.order.push(key.to_string());
+                match st.kvs.get(key) {
+                    Some((_, owner)) if *owner != rank => {
+                        let owner = *owner;
+                        return vec![rc_err(
+                            C,
+                            format!("key_{key}_belongs_to_rank_{owner}_and_cannot_be_replaced"),
+                        )];
+                    }
+                    Some(_) => {}
+                    None => {
+                        if st.keys_of[rank] >= MAX_KEYS_PER_RANK {
+                            return vec![rc_err(
+                                C,
+                                format!(
+                                    "rank_{rank}_already_put_{MAX_KEYS_PER_RANK}_keys_(the_limit)"
+                                ),
+                            )];
+                        }
+                        st.keys_of[rank] += 1;
+                        st.order.push(key.to_string());
+                    }
                 }
+                st.kvs.insert(key.to_string(), (value.to_string(), rank));
                 vec![Message::new(C).with("rc", 0).with("msg", "success")]
             }
             "get" => {
@@ -327,7 +518,7 @@ impl PmiServer {
                             .unwrap_or_else(|| format!("(vector,(0,1,{}))", self.size)),
                     )
                 } else {
-                    lock(&self.state).kvs.get(key).cloned()
+                    lock(&self.state).kvs.get(key).map(|(v, _)| v.clone())
                 };
                 match value {
                     Some(v) => vec![Message::new(C)
@@ -352,7 +543,7 @@ impl PmiServer {
                         .with("rc", 0)
                         .with("nextidx", idx + 1)
                         .with("key", k)
-                        .with("val", &st.kvs[k])],
+                        .with("val", &st.kvs[k].0)],
                     None => vec![Message::new(C)
                         .with("rc", -1)
                         .with("reason", "no_more_keyvals")],
@@ -455,11 +646,13 @@ mod tests {
         let conns = (0..n)
             .map(|r| {
                 let b = Buf::default();
-                let c = Connection::with_rank(r, shared_writer(b.clone()));
+                let mut c = Connection::with_rank(r, shared_writer(b.clone()));
                 srv.register(&c);
+                req(&srv, &mut c, "cmd=init pmi_version=1 pmi_subversion=1");
                 (c, b)
             })
             .collect();
+        let _ = rx.try_iter().count();
         (srv, conns, rx)
     }
 
@@ -614,29 +807,208 @@ mod tests {
         assert!(srv.pe_state(1).aborted);
     }
 
-    #[test]
-    fn initack_variant() {
+    fn anon_server(n: usize) -> (PmiServer, mpsc::Receiver<ServerEvent>) {
         let (tx, rx) = mpsc::channel();
         let tx = Mutex::new(tx);
-        let srv = PmiServer::new("k", 4, move |e| {
+        let mut srv = PmiServer::new("k", n, move |e| {
             let _ = tx.lock().unwrap().send(e);
         });
-        let b = Buf::default();
-        let mut c = Connection::anonymous(shared_writer(b.clone()));
+        srv.set_secret(SECRET.into());
+        (srv, rx)
+    }
+
+    const SECRET: &str = "00112233445566778899aabbccddeeff";
+
+    fn anon() -> Connection {
+        Connection::anonymous(shared_writer(Buf::default()))
+    }
+
+    #[test]
+    fn initack_variant() {
+        let (srv, rx) = anon_server(4);
+        let mut c = anon();
         assert_eq!(
-            req(&srv, &mut c, "cmd=barrier_in"),
-            "cmd=barrier_out rc=-1 msg=rank_unknown_(send_cmd=initack_pmiid=ID_first)\n"
-        );
-        assert_eq!(
-            req(&srv, &mut c, "cmd=initack pmiid=9"),
-            "cmd=initack rc=-1 msg=invalid_or_missing_pmiid\n"
-        );
-        assert_eq!(
-            req(&srv, &mut c, "cmd=initack pmiid=2"),
+            req(
+                &srv,
+                &mut c,
+                &format!("cmd=initack pmiid=2 secret={SECRET}")
+            ),
             "cmd=initack rc=0\ncmd=set size=4\ncmd=set rank=2\ncmd=set debug=0\n"
         );
         assert_eq!(c.rank(), Some(2));
+        assert!(!c.closed_by_server());
         assert_eq!(rx.try_recv().unwrap(), ServerEvent::Initialized(2));
+        assert_eq!(
+            req(&srv, &mut c, "cmd=put kvsname=k key=a value=b"),
+            "cmd=put_result rc=0 msg=success\n"
+        );
+        assert_eq!(srv.refused(), 0);
+    }
+
+    #[test]
+    fn unauthenticated_connections_are_refused_and_counted() {
+        let (srv, _rx) = anon_server(4);
+        // Anything before initack: refused, connection closed.
+        for line in [
+            "cmd=barrier_in",
+            "cmd=get kvsname=k key=x",
+            "cmd=put kvsname=k key=x value=y",
+            "cmd=abort exitcode=9",
+            "cmd=init pmi_version=1 pmi_subversion=1",
+        ] {
+            let mut c = anon();
+            let r = req(&srv, &mut c, line);
+            assert!(r.contains("rc=-1 msg=not_authenticated"), "{line}: {r}");
+            assert!(c.closed_by_server(), "{line}");
+            assert_eq!(c.rank(), None);
+        }
+        let mut c = anon();
+        assert_eq!(
+            req(&srv, &mut c, "cmd=initack pmiid=1"),
+            "cmd=initack rc=-1 msg=missing_secret_(this_job_requires_secret=HEX_from_RSHMEM_PMI_SECRET)\n"
+        );
+        assert!(c.closed_by_server());
+        let mut c = anon();
+        let wrong = format!("cmd=initack pmiid=1 secret={}", SECRET.replace('0', "1"));
+        assert_eq!(
+            req(&srv, &mut c, &wrong),
+            "cmd=initack rc=-1 msg=wrong_secret\n"
+        );
+        let mut c = anon();
+        let short = format!("cmd=initack pmiid=1 secret={}", &SECRET[..31]);
+        assert_eq!(
+            req(&srv, &mut c, &short),
+            "cmd=initack rc=-1 msg=wrong_secret\n"
+        );
+        let mut c = anon();
+        let r = req(
+            &srv,
+            &mut c,
+            &format!("cmd=initack pmiid=9 secret={SECRET}"),
+        );
+        assert_eq!(r, "cmd=initack rc=-1 msg=invalid_or_missing_pmiid\n");
+        assert_eq!(srv.refused(), 9);
+        // No rank was claimed or marked by any of them.
+        for r in 0..4 {
+            assert_eq!(srv.pe_state(r), PeState::default(), "rank {r}");
+        }
+    }
+
+    #[test]
+    fn a_rank_is_claimed_once() {
+        let (srv, _rx) = anon_server(2);
+        let mut a = anon();
+        let ok = format!("cmd=initack pmiid=1 secret={SECRET}");
+        assert!(req(&srv, &mut a, &ok).starts_with("cmd=initack rc=0"));
+        let mut b = anon();
+        assert_eq!(
+            req(&srv, &mut b, &ok),
+            "cmd=initack rc=-1 msg=rank_1_is_already_claimed_by_another_connection\n"
+        );
+        assert!(b.closed_by_server());
+        assert_eq!(b.rank(), None);
+        assert_eq!(srv.refused(), 1);
+    }
+
+    #[test]
+    fn key_limits_and_ownership() {
+        let (srv, mut conns, _rx) = setup(2);
+        let (a, b) = conns.split_at_mut(1);
+        let (c0, c1) = (&mut a[0].0, &mut b[0].0);
+        assert_eq!(
+            req(&srv, c0, "cmd=put kvsname=kvs-1 key=seg-0 value=mine"),
+            "cmd=put_result rc=0 msg=success\n"
+        );
+        // Another rank cannot replace it; the owner can.
+        assert_eq!(
+            req(&srv, c1, "cmd=put kvsname=kvs-1 key=seg-0 value=forged"),
+            "cmd=put_result rc=-1 msg=key_seg-0_belongs_to_rank_0_and_cannot_be_replaced\n"
+        );
+        assert_eq!(
+            req(&srv, c1, "cmd=get kvsname=kvs-1 key=seg-0"),
+            "cmd=get_result rc=0 msg=success value=mine\n"
+        );
+        assert_eq!(
+            req(&srv, c0, "cmd=put kvsname=kvs-1 key=seg-0 value=again"),
+            "cmd=put_result rc=0 msg=success\n"
+        );
+        for i in 0..MAX_KEYS_PER_RANK {
+            let r = req(&srv, c1, &format!("cmd=put kvsname=kvs-1 key=f{i} value=x"));
+            assert_eq!(r, "cmd=put_result rc=0 msg=success\n", "key {i}");
+        }
+        let r = req(&srv, c1, "cmd=put kvsname=kvs-1 key=last value=x");
+        assert_eq!(
+            r,
+            format!(
+                "cmd=put_result rc=-1 msg=rank_1_already_put_{MAX_KEYS_PER_RANK}_keys_(the_limit)\n"
+            )
+        );
+        // Replacing one of its own keys is still fine; rank 0 is unaffected.
+        let r = req(&srv, c1, "cmd=put kvsname=kvs-1 key=f1 value=y");
+        assert_eq!(r, "cmd=put_result rc=0 msg=success\n");
+        let r = req(&srv, c0, "cmd=put kvsname=kvs-1 key=other value=y");
+        assert_eq!(r, "cmd=put_result rc=0 msg=success\n");
+    }
+
+    #[test]
+    fn kvs_needs_init() {
+        let (srv, _rx) = anon_server(1);
+        let b = Buf::default();
+        let mut c = Connection::with_rank(0, shared_writer(b));
+        srv.register(&c);
+        assert_eq!(
+            req(&srv, &mut c, "cmd=put kvsname=k key=a value=b"),
+            "cmd=put_result rc=-1 msg=rank_not_initialized_(send_cmd=init_first)\n"
+        );
+        assert_eq!(
+            req(&srv, &mut c, "cmd=barrier_in"),
+            "cmd=barrier_out rc=-1 msg=rank_not_initialized_(send_cmd=init_first)\n"
+        );
+        // A socketpair connection needs no secret.
+        req(&srv, &mut c, "cmd=init pmi_version=1 pmi_subversion=1");
+        assert_eq!(
+            req(&srv, &mut c, "cmd=put kvsname=k key=a value=b"),
+            "cmd=put_result rc=0 msg=success\n"
+        );
+        assert_eq!(srv.refused(), 0);
+    }
+
+    #[test]
+    fn serve_closes_on_garbage_before_auth() {
+        let (srv, _rx) = anon_server(1);
+        for input in [
+            &b"\xff\xfe binary\ncmd=get key=a\n"[..],
+            &b"hello\ncmd=initack pmiid=0\n"[..],
+        ] {
+            let b = Buf::default();
+            srv.serve(
+                Connection::anonymous(shared_writer(b.clone())),
+                io::Cursor::new(input.to_vec()),
+            );
+            let out = b.take();
+            assert_eq!(out.lines().count(), 1, "{out}");
+            assert!(out.contains("rc=-1"), "{out}");
+        }
+        let b = Buf::default();
+        let long = format!("{}\ncmd=get key=a\n", "x".repeat(MAX_LINE_LEN + 1));
+        srv.serve(
+            Connection::anonymous(shared_writer(b.clone())),
+            io::Cursor::new(long.into_bytes()),
+        );
+        assert_eq!(b.take().lines().count(), 1);
+        assert_eq!(srv.refused(), 3);
+        assert!(!srv.pe_state(0).claimed);
+    }
+
+    #[test]
+    fn secret_compare() {
+        assert!(ct_eq(b"abc", b"abc"));
+        assert!(!ct_eq(b"abc", b"abd"));
+        assert!(!ct_eq(b"abc", b"ab"));
+        let s = new_secret().unwrap();
+        assert_eq!(s.len(), 2 * SECRET_BYTES);
+        assert!(s.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(s, new_secret().unwrap());
     }
 
     #[test]

@@ -15,7 +15,9 @@ use std::fmt;
 use std::io::{self, BufRead};
 
 /// Longest line (excluding the newline) accepted by [`LineReader`] by default.
-pub const MAX_LINE_LEN: usize = 16 * 1024;
+/// (The longest valid request, a `put` of a 64-byte key and a 1024-byte value, is about
+/// 1.2 KiB.)
+pub const MAX_LINE_LEN: usize = 4 * 1024;
 
 /// One PMI-1 message: a command and its ordered `key=value` fields.
 #[derive(Debug, Clone, PartialEq, Eq)]

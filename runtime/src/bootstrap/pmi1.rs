@@ -4,6 +4,10 @@
 //! or TCP to `PMI_PORT=host:port` introduced by `cmd=initack pmiid=$PMI_ID`, whose reply
 //! carries `cmd=set size=N`, `cmd=set rank=R` (Hydra's `-pmi-port`). Then:
 //! `init` → `get_maxes` → `get_my_kvsname`, and `put`/`barrier_in`/`get` as needed.
+//!
+//! When `RSHMEM_PMI_SECRET` is set (by `rshmemrun --hosts`, whose TCP server requires
+//! it), the introduction carries it: `cmd=initack pmiid=N secret=HEX`. Without the
+//! variable nothing changes, so Hydra's `-pmi-port` server is spoken to as before.
 use super::wire::{self, Message};
 use super::Kvs;
 use crate::error::{Error, Result};
@@ -12,6 +16,10 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+/// Longest reply line accepted from a PMI-1 server (a value is at most `vallen_max`,
+/// 1024 bytes with rshmemrun, Hydra's 1024 too).
+const MAX_REPLY_LEN: usize = 64 * 1024;
 
 /// A connected PMI-1 client.
 pub struct Pmi1 {
@@ -34,6 +42,34 @@ pub(crate) fn env_usize(name: &str, protocol: &'static str) -> Result<Option<usi
             msg: format!("environment variable {name}={v:?} is not a non-negative integer"),
         }),
         Err(_) => Ok(None),
+    }
+}
+
+/// The TCP PMI server's secret from `RSHMEM_PMI_SECRET`: `None` when unset or empty; an
+/// error when it is not 32 to 128 hex digits.
+pub(crate) fn pmi_secret() -> Result<Option<String>> {
+    match std::env::var("RSHMEM_PMI_SECRET") {
+        Err(_) => Ok(None),
+        // Empty: an ssh agent that did not forward stdin; the server says what is missing.
+        Ok(v) if v.trim().is_empty() => Ok(None),
+        Ok(v) => check_secret(&v).map(Some),
+    }
+}
+
+/// Checks the form of a secret (32 to 128 hex digits) without echoing it.
+pub(crate) fn check_secret(v: &str) -> Result<String> {
+    let v = v.trim();
+    if (32..=128).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(v.to_string())
+    } else {
+        Err(Error::Bootstrap {
+            protocol: "pmi1",
+            msg: format!(
+                "RSHMEM_PMI_SECRET is set but is not 32 to 128 hex digits ({} characters); \
+                 it is set by rshmemrun --hosts: do not set it by hand",
+                v.len()
+            ),
+        })
     }
 }
 
@@ -107,6 +143,8 @@ fn watch_hangup(fd: OwnedFd, rank: usize, address: String) {
             if LEAVING.load(Ordering::Acquire) {
                 return;
             }
+            // What this PE put in /dev/shm and did not unlink yet (it is in init) goes too.
+            rshmem_transport::shm::unlink_created_objects();
             eprintln!(
                 "rshmem: PE {rank}: the launcher closed the PMI connection ({address}): the job \
                  was torn down or the launcher died; exiting"
@@ -189,11 +227,17 @@ impl Pmi1 {
             format!("PMI_PORT={port}"),
         );
         me.tcp = keep;
-        me.send("initack", &[("pmiid", &id)])?;
+        match pmi_secret()? {
+            Some(s) => me.send("initack", &[("pmiid", &id), ("secret", &s)])?,
+            None => me.send("initack", &[("pmiid", &id)])?,
+        }
         let ack = me.recv()?;
         if ack.cmd != "initack" || ack.rc() != 0 {
+            let why = ack.get("msg").unwrap_or("").replace('_', " ");
             return Err(perr(format!(
-                "PMI server at {port} refused pmiid={id}: {ack:?}"
+                "PMI server at {port} refused pmiid={id}: {why} ({ack:?}); a job started by \
+                 rshmemrun --hosts needs the RSHMEM_PMI_SECRET its launch agent passes on \
+                 (ssh: on its stdin, so not ssh -n)"
             )));
         }
         for _ in 0..3 {
@@ -293,8 +337,18 @@ impl Pmi1 {
     }
 
     fn recv(&mut self) -> Result<Message> {
+        use std::io::Read;
         let mut line = String::new();
-        match self.reader.read_line(&mut line) {
+        // Bounded: a server cannot make this PE buffer an endless line.
+        let r = (&mut self.reader)
+            .take(MAX_REPLY_LEN as u64 + 1)
+            .read_line(&mut line);
+        if matches!(r, Ok(n) if n > MAX_REPLY_LEN && !line.ends_with('\n')) {
+            return Err(self.err(format!(
+                "the PMI server sent a line longer than {MAX_REPLY_LEN} bytes"
+            )));
+        }
+        match r {
             Ok(0) => Err(self.err(
                 "the PMI server closed the connection (the launcher is gone or killed the job)"
                     .into(),
@@ -406,5 +460,47 @@ impl Kvs for Pmi1 {
     fn finalize(&mut self) -> Result<()> {
         LEAVING.store(true, Ordering::Release);
         self.call("finalize", &[], "finalize_ack").map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endless_reply_line_is_an_error() {
+        let mut reply = vec![b'x'; 3 * MAX_REPLY_LEN];
+        reply.push(b'\n');
+        let r = Pmi1::from_parts(
+            BufReader::new(Box::new(std::io::Cursor::new(reply))),
+            Box::new(std::io::sink()),
+            0,
+            1,
+            "test".into(),
+            None,
+        );
+        let e = r.err().expect("refused").to_string();
+        assert!(e.contains("longer than 65536 bytes"), "{e}");
+    }
+
+    #[test]
+    fn secret_form() {
+        let s = "0123456789abcdef0123456789ABCDEF";
+        assert_eq!(check_secret(s).unwrap(), s);
+        assert_eq!(check_secret(&format!(" {s}\n")).unwrap(), s);
+        for bad in [
+            "",
+            "abc",
+            &"g".repeat(32),
+            &"a".repeat(129),
+            "0123456789abcdef 0123456789abcdef",
+        ] {
+            let e = check_secret(bad).unwrap_err().to_string();
+            assert!(e.contains("RSHMEM_PMI_SECRET"), "{e}");
+            assert!(
+                bad.len() < 4 || !e.contains(bad),
+                "the secret is echoed: {e}"
+            );
+        }
     }
 }

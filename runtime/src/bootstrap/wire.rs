@@ -137,7 +137,8 @@ pub fn parse_process_mapping(value: &str, size: usize) -> Option<Vec<usize>> {
                     if nodes.len() == size {
                         break 'outer;
                     }
-                    nodes.push(first + n);
+                    // A node number past usize::MAX: not a mapping (no overflow panic).
+                    nodes.push(first.checked_add(n)?);
                 }
             }
         }
