@@ -279,7 +279,6 @@ RSHMEM_AMO_BITWISE_TYPES(RSHMEM_PDECL_CTX_AMO_BITWISE)
 /* ---- Point-to-point synchronization ------------------------------------------------ */
 
 #define RSHMEM_PDECL_P2P(T, N)                                                              \
-    void pshmem_##N##_wait_until(T *ivar, int cmp, T cmp_value);                            \
     void pshmem_##N##_wait_until_all(T *ivars, size_t nelems, const int *status, int cmp,   \
                                     T cmp_value);                                          \
     size_t pshmem_##N##_wait_until_any(T *ivars, size_t nelems, const int *status, int cmp, \
@@ -307,13 +306,25 @@ RSHMEM_AMO_BITWISE_TYPES(RSHMEM_PDECL_CTX_AMO_BITWISE)
     size_t pshmem_##N##_test_some_vector(T *ivars, size_t nelems, size_t *indices,          \
                                         const int *status, int cmp, const T *cmp_values);
 RSHMEM_P2P_TYPES(RSHMEM_PDECL_P2P)
+#define RSHMEM_PDECL_WAIT_UNTIL(T, N) void pshmem_##N##_wait_until(T *ivar, int cmp, T cmp_value);
+RSHMEM_AMO_STANDARD_TYPES(RSHMEM_PDECL_WAIT_UNTIL)
+/* The short and unsigned short wait_until are in a DeprecateBlock of the specification's
+ * wait_until page (1.5: ivars are updated with AMOs, which have no 2-byte types); the
+ * other point-to-point routines keep both types. */
+RSHMEM_DEPRECATED(pshmem_int_wait_until on an int)
+void pshmem_short_wait_until(short *ivar, int cmp, short cmp_value);
+RSHMEM_DEPRECATED(pshmem_uint_wait_until on an unsigned int)
+void pshmem_ushort_wait_until(unsigned short *ivar, int cmp, unsigned short cmp_value);
 
-/* Deprecated (1.4) waits: pshmem_TYPE_wait(ivar, v) returns once *ivar != v. pshmem_wait and
- * pshmem_wait_until are these long functions in C99 and C++, the type-generic macros in C11
- * (where (pshmem_wait_until)(...) still names the function). */
+/* Deprecated (1.4) waits: pshmem_TYPE_wait(ivar, v) returns once *ivar != v; pshmem_wait
+ * and pshmem_wait_until are the functions on long. */
+RSHMEM_DEPRECATED(pshmem_long_wait_until with SHMEM_CMP_NE)
 void pshmem_wait(long *ivar, long cmp_value);
+RSHMEM_DEPRECATED(pshmem_long_wait_until)
 void pshmem_wait_until(long *ivar, int cmp, long cmp_value);
-#define RSHMEM_PDECL_WAIT(T, N) void pshmem_##N##_wait(T *ivar, T cmp_value);
+#define RSHMEM_PDECL_WAIT(T, N)                                                             \
+    RSHMEM_DEPRECATED(pshmem_##N##_wait_until with SHMEM_CMP_NE)                            \
+    void pshmem_##N##_wait(T *ivar, T cmp_value);
 RSHMEM_PDECL_WAIT(short, short)
 RSHMEM_PDECL_WAIT(int, int)
 RSHMEM_PDECL_WAIT(long, long)

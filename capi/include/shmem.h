@@ -155,6 +155,17 @@ typedef struct {
  * besides the standard AMO types). */
 #define RSHMEM_P2P_TYPES(X) X(short, short) X(unsigned short, ushort) RSHMEM_AMO_STANDARD_TYPES(X)
 
+/* Deprecated routines (the deprecated AMO names, shmem_wait, shmem_TYPE_wait, the long
+ * shmem_wait_until, short/unsigned short shmem_TYPE_wait_until) carry RSHMEM_DEPRECATED:
+ * a GCC/Clang deprecation warning naming the replacement when the program defines
+ * RSHMEM_WARN_DEPRECATED, nothing otherwise (so that -Werror builds of old codes keep
+ * building). */
+#if defined(RSHMEM_WARN_DEPRECATED) && (defined(__GNUC__) || defined(__clang__))
+#define RSHMEM_DEPRECATED(by) __attribute__((deprecated("use " #by)))
+#else
+#define RSHMEM_DEPRECATED(by)
+#endif
+
 /* ---- Setup, exit and query --------------------------------------------------------- */
 
 void shmem_init(void);
@@ -420,7 +431,6 @@ RSHMEM_AMO_BITWISE_TYPES(RSHMEM_DECL_CTX_AMO_BITWISE)
 /* ---- Point-to-point synchronization ------------------------------------------------ */
 
 #define RSHMEM_DECL_P2P(T, N)                                                              \
-    void shmem_##N##_wait_until(T *ivar, int cmp, T cmp_value);                            \
     void shmem_##N##_wait_until_all(T *ivars, size_t nelems, const int *status, int cmp,   \
                                     T cmp_value);                                          \
     size_t shmem_##N##_wait_until_any(T *ivars, size_t nelems, const int *status, int cmp, \
@@ -448,13 +458,25 @@ RSHMEM_AMO_BITWISE_TYPES(RSHMEM_DECL_CTX_AMO_BITWISE)
     size_t shmem_##N##_test_some_vector(T *ivars, size_t nelems, size_t *indices,          \
                                         const int *status, int cmp, const T *cmp_values);
 RSHMEM_P2P_TYPES(RSHMEM_DECL_P2P)
+#define RSHMEM_DECL_WAIT_UNTIL(T, N) void shmem_##N##_wait_until(T *ivar, int cmp, T cmp_value);
+RSHMEM_AMO_STANDARD_TYPES(RSHMEM_DECL_WAIT_UNTIL)
+/* The short and unsigned short wait_until are in a DeprecateBlock of the specification's
+ * wait_until page (1.5: ivars are updated with AMOs, which have no 2-byte types); the
+ * other point-to-point routines keep both types. */
+RSHMEM_DEPRECATED(shmem_int_wait_until on an int)
+void shmem_short_wait_until(short *ivar, int cmp, short cmp_value);
+RSHMEM_DEPRECATED(shmem_uint_wait_until on an unsigned int)
+void shmem_ushort_wait_until(unsigned short *ivar, int cmp, unsigned short cmp_value);
 
-/* Deprecated (1.4) waits: shmem_TYPE_wait(ivar, v) returns once *ivar != v. shmem_wait and
- * shmem_wait_until are these long functions in C99 and C++, the type-generic macros in C11
- * (where (shmem_wait_until)(...) still names the function). */
+/* Deprecated (1.4) waits: shmem_TYPE_wait(ivar, v) returns once *ivar != v; shmem_wait
+ * and shmem_wait_until are the functions on long. */
+RSHMEM_DEPRECATED(shmem_long_wait_until with SHMEM_CMP_NE)
 void shmem_wait(long *ivar, long cmp_value);
+RSHMEM_DEPRECATED(shmem_long_wait_until)
 void shmem_wait_until(long *ivar, int cmp, long cmp_value);
-#define RSHMEM_DECL_WAIT(T, N) void shmem_##N##_wait(T *ivar, T cmp_value);
+#define RSHMEM_DECL_WAIT(T, N)                                                             \
+    RSHMEM_DEPRECATED(shmem_##N##_wait_until with SHMEM_CMP_NE)                            \
+    void shmem_##N##_wait(T *ivar, T cmp_value);
 RSHMEM_DECL_WAIT(short, short)
 RSHMEM_DECL_WAIT(int, int)
 RSHMEM_DECL_WAIT(long, long)
@@ -725,12 +747,7 @@ void shmem_udcflush_line(void *dest);
 /* ---- Deprecated AMO names (OpenSHMEM 1.3; deprecated in 1.4) ----------------------------
  * Source compatibility for older codes: inline wrappers over the shmem_TYPE_atomic_
  * routines, for the types 1.3 had. Not marked deprecated unless RSHMEM_WARN_DEPRECATED is
- * defined (so that -Werror builds of old codes keep building). */
-#if defined(RSHMEM_WARN_DEPRECATED) && (defined(__GNUC__) || defined(__clang__))
-#define RSHMEM_DEPRECATED(by) __attribute__((deprecated("use " #by)))
-#else
-#define RSHMEM_DEPRECATED(by)
-#endif
+ * defined (so that -Werror builds of old codes keep building; RSHMEM_DEPRECATED above). */
 
 #define RSHMEM_DEPR_AMO_STANDARD(T, N)                                                     \
     RSHMEM_DEPRECATED(shmem_##N##_atomic_add)                                              \
@@ -965,7 +982,9 @@ RSHMEM_DEPR_AMO_EXTENDED(double, double)
         unsigned long: shmem_ulong_##op,                                                   \
         unsigned long long: shmem_ulonglong_##op)
 
-/* Deprecated (1.4): shmem_wait(ivar, cmp_value) waits until *ivar != cmp_value. */
+/* Deprecated (1.4): shmem_wait(ivar, cmp_value) waits until *ivar != cmp_value. In C11
+ * shmem_wait and shmem_wait_until are these type-generic macros; (shmem_wait)(...) and
+ * (shmem_wait_until)(...) still name the deprecated long functions. */
 #define shmem_wait(ivar, cmp_value)                                                        \
     RSHMEM_GENERIC_P2P(ivar, wait_until)(ivar, SHMEM_CMP_NE, cmp_value)
 

@@ -147,9 +147,11 @@ pub unsafe extern "C" fn pshmem_ctx_get_team(ctx: CtxHandle, team: *mut TeamHand
     r
 }
 
-// `shmem_ctx_quiet`, `_fence`, `_pe_quiet` (like `ctx_destroy` and the session routines)
-// on `SHMEM_CTX_INVALID` perform no operation, as the specification says; RMA and AMOs on
-// it are undefined and abort with a message (`ctx_pe`).
+// `shmem_ctx_quiet` and `_fence` (like `ctx_destroy` and the session routines) on
+// `SHMEM_CTX_INVALID` perform no operation, as the specification says. `_pe_quiet` on it
+// does the same as an allowed extension: the specification names only destroy, fence and
+// quiet (and the sessions), and leaves `ctx_pe_quiet` on an invalid context undefined.
+// RMA and AMOs on it are undefined and abort with a message (`ctx_pe`).
 #[no_mangle]
 pub extern "C" fn pshmem_ctx_quiet(ctx: CtxHandle) {
     let rt = rt("shmem_ctx_quiet");

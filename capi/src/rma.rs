@@ -212,10 +212,12 @@ pub(crate) unsafe fn ibput(
 ) {
     let rt = rt(what);
     let pe = pe_of(rt, what, pe);
-    let (dst, sst) = (block_stride(rt, what, dst), block_stride(rt, what, sst));
+    // Nothing to move: any pointers and strides (the annex: a length of 0 makes a null
+    // pointer valid); only the PE is checked.
     if bsize == 0 || nblocks == 0 {
         return check(rt, what, rt.check_pe(pe));
     }
+    let (dst, sst) = (block_stride(rt, what, dst), block_stride(rt, what, sst));
     let (blk, dstep, sstep, dspan, _) = block_geometry(rt, what, dst, sst, bsize, nblocks, size);
     check(rt, what, rt.remote(dest, dspan, pe).map(|_| ()));
     for i in 0..nblocks {
@@ -243,10 +245,12 @@ pub(crate) unsafe fn ibget(
 ) {
     let rt = rt(what);
     let pe = pe_of(rt, what, pe);
-    let (dst, sst) = (block_stride(rt, what, dst), block_stride(rt, what, sst));
+    // Nothing to move: any pointers and strides (the annex: a length of 0 makes a null
+    // pointer valid); only the PE is checked.
     if bsize == 0 || nblocks == 0 {
         return check(rt, what, rt.check_pe(pe));
     }
+    let (dst, sst) = (block_stride(rt, what, dst), block_stride(rt, what, sst));
     let (blk, dstep, sstep, _, sspan) = block_geometry(rt, what, dst, sst, bsize, nblocks, size);
     check(rt, what, rt.remote(src, sspan, pe).map(|_| ()));
     for i in 0..nblocks {

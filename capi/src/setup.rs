@@ -323,8 +323,10 @@ pub extern "C" fn pshmem_udcflush() {}
 #[no_mangle]
 pub extern "C" fn pshmem_udcflush_line(_dest: *mut c_void) {}
 
-/// `shmem_pcontrol(const int level, ...)`: a no-op for every level (0 off, 1 default,
-/// 2 detailed, others tool-defined) that profiling tools intercept by defining
+/// `shmem_pcontrol(const int level, ...)`: a no-op for every level (the specification's
+/// recommended levels: `level <= 0` profiling disabled, `1` enabled at the default level
+/// of detail, `2` enabled and profile buffers flushed if available, `> 2` profiling library
+/// defined effects and additional arguments) that profiling tools intercept by defining
 /// `shmem_pcontrol` and forwarding to this `pshmem_pcontrol`. Usable before `shmem_init`.
 ///
 /// The specification declares it variadic, which stable Rust cannot define. Defined with

@@ -460,23 +460,43 @@ fn headers_compile_strictly() {
          pshmem_barrier_all(); return (int)shmem_atomic_fetch(c, x, 0) - 1; }\n",
     )
     .unwrap();
+    // The deprecated waits, short p2p, pcontrol with extra arguments, long double scans
+    // and their pshmem_ forms (C99 and C++, where shmem_wait/_wait_until are functions).
+    const P2P_DECLS: &str =
+        "static void p2p_decls(long *x) { short s = 0; unsigned short us = 0;\n\
+         long long ll = 0; long double ld[2] = {0, 0};\n\
+         shmem_wait(x, 0L); shmem_wait_until(x, SHMEM_CMP_EQ, 1L); shmem_short_wait(&s, 1);\n\
+         shmem_longlong_wait(&ll, 1LL); shmem_short_wait_until(&s, SHMEM_CMP_EQ, 1);\n\
+         (void)shmem_ushort_test_any(&us, 1, NULL, SHMEM_CMP_EQ, 1);\n\
+         pshmem_wait(x, 0L); pshmem_wait_until(x, SHMEM_CMP_EQ, 1L); pshmem_short_wait(&s, 1);\n\
+         pshmem_longlong_wait(&ll, 1LL); pshmem_short_wait_until(&s, SHMEM_CMP_EQ, 1);\n\
+         (void)pshmem_ushort_test_any(&us, 1, NULL, SHMEM_CMP_EQ, 1);\n\
+         shmem_pcontrol(3, \"x\", 1.5); pshmem_pcontrol(3, \"x\", 1.5);\n\
+         (void)shmem_longdouble_sum_inscan(SHMEM_TEAM_WORLD, ld, ld + 1, 1);\n\
+         (void)shmem_longdouble_sum_exscan(SHMEM_TEAM_WORLD, ld, ld + 1, 1);\n\
+         (void)pshmem_longdouble_sum_inscan(SHMEM_TEAM_WORLD, ld, ld + 1, 1);\n\
+         (void)pshmem_longdouble_sum_exscan(SHMEM_TEAM_WORLD, ld, ld + 1, 1); }\n";
     let cpp = dir.join("header_check.cpp");
     std::fs::write(
         &cpp,
         "#include <shmem.h>\n#include <shmemx.h>\n#include <pshmem.h>\n\
+         P2P_DECLS\n\
          int main() { long *x = static_cast<long *>(pshmem_malloc(sizeof *x));\n\
          shmem_long_add(x, 1, 0); pshmem_long_atomic_inc(x, 0);\n\
          shmem_long_ibput(x, x, 1, 1, 1, 1, 0); int pe = 0; shmem_pe_quiet(&pe, 1);\n\
          shmem_signal_add(reinterpret_cast<uint64_t *>(x), 1, 0);\n\
-         shmem_long_p(x, 1L, 0); return static_cast<int>(shmem_long_g(x, 0)) - 1; }\n",
+         shmem_long_p(x, 1L, 0); p2p_decls(x); return static_cast<int>(shmem_long_g(x, 0)) - 1; }\n"
+            .replace("P2P_DECLS", P2P_DECLS),
     )
     .unwrap();
     let c99 = dir.join("header_check99.c");
     std::fs::write(
         &c99,
         "#include <shmem.h>\n#include <shmemx.h>\n#include <pshmem.h>\n\
+         P2P_DECLS\n\
          int main(void) { long *x = shmem_malloc(sizeof *x); shmem_long_p(x, 1L, 0);\n\
-         return (int)shmem_long_g(x, 0) - 1; }\n",
+         p2p_decls(x); return (int)shmem_long_g(x, 0) - 1; }\n"
+            .replace("P2P_DECLS", P2P_DECLS),
     )
     .unwrap();
     let checks: [(&str, &[&str], &PathBuf); 3] = [
@@ -501,6 +521,71 @@ fn headers_compile_strictly() {
             "{compiler} {flags:?} {}:\n{}",
             src.display(),
             String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// The deprecated waits (`shmem_wait`, `shmem_TYPE_wait`, the long `shmem_wait_until`,
+/// short/unsigned short `shmem_TYPE_wait_until`) warn only when the program defines
+/// `RSHMEM_WARN_DEPRECATED`, naming the replacement; the other short routines never warn.
+#[test]
+fn deprecated_waits_warn_on_request() {
+    let src = out_dir().join("deprecated_waits.c");
+    std::fs::write(
+        &src,
+        "#include <shmem.h>\n#include <pshmem.h>\n\
+         void f(long *x, short *s, unsigned short *us, int *i);\n\
+         void f(long *x, short *s, unsigned short *us, int *i) {\n\
+         (shmem_wait)(x, 0L);\n(shmem_wait_until)(x, SHMEM_CMP_EQ, 1L);\n\
+         shmem_int_wait(i, 0);\nshmem_short_wait_until(s, SHMEM_CMP_EQ, 1);\n\
+         shmem_ushort_wait_until(us, SHMEM_CMP_EQ, 1);\npshmem_short_wait(s, 0);\n\
+         (void)shmem_short_test(s, SHMEM_CMP_EQ, 1);\n\
+         shmem_ushort_wait_until_all(us, 1, NULL, SHMEM_CMP_EQ, 1);\n\
+         shmem_long_wait_until(x, SHMEM_CMP_EQ, 1L); }\n",
+    )
+    .unwrap();
+    let cc = |extra: &[&str]| {
+        Command::new("cc")
+            .args([
+                "-std=c11",
+                "-Wall",
+                "-Wextra",
+                "-Werror",
+                "-fsyntax-only",
+                "-I",
+            ])
+            .arg(capi_dir().join("include"))
+            .args(extra)
+            .arg(&src)
+            .output()
+            .expect("run the system compiler")
+    };
+    let plain = cc(&[]);
+    assert!(
+        plain.status.success(),
+        "deprecated waits warn without RSHMEM_WARN_DEPRECATED:\n{}",
+        String::from_utf8_lossy(&plain.stderr)
+    );
+    let warn = cc(&["-DRSHMEM_WARN_DEPRECATED"]);
+    let err = String::from_utf8_lossy(&warn.stderr);
+    assert!(!warn.status.success(), "no deprecation warning at all");
+    for (line, what) in [
+        (5, "shmem_wait"),
+        (6, "shmem_wait_until"),
+        (7, "shmem_int_wait"),
+        (8, "shmem_short_wait_until"),
+        (9, "shmem_ushort_wait_until"),
+        (10, "pshmem_short_wait"),
+    ] {
+        assert!(
+            err.contains(&format!("deprecated_waits.c:{line}:")) && err.contains(what),
+            "no deprecation warning for {what} (line {line}):\n{err}"
+        );
+    }
+    for line in 11..=13 {
+        assert!(
+            !err.contains(&format!("deprecated_waits.c:{line}:")),
+            "line {line} is not deprecated:\n{err}"
         );
     }
 }

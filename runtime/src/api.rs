@@ -1331,7 +1331,8 @@ impl<'a, T: SymInt> SymVec<'a, T> {
         })
     }
 
-    /// Whether every included element satisfies `cmp value` now (`shmem_test_all`).
+    /// Whether every included element satisfies `cmp value` now (`shmem_test_all`): true
+    /// for an empty slice, false when `status` excludes every element (an empty test set).
     ///
     /// ```no_run
     /// # let shmem = rshmem::init()?;

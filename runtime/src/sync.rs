@@ -65,12 +65,55 @@ impl SyncWord for Half {
     }
 }
 
+/// How many arrays' fairness cursors a thread remembers (see [`Cursors`]).
+const CURSORS: usize = 16;
+
+/// Per-thread fairness cursors of `test_any`/`wait_until_any`: for each of the last
+/// [`CURSORS`] arrays (keyed by base address and length) the index the thread's last call
+/// on it returned. The next scan of that array starts after it, so that a series of calls
+/// returns every index whose condition holds (the specification's fairness rule), even
+/// when calls on several arrays are interleaved. A fixed table in a `const` thread-local:
+/// no lock, no allocation; a new array replaces the entries round-robin.
+struct Cursors {
+    /// `(base, n, last index returned)`; `n == 0` marks an empty slot.
+    slots: [Cell<(usize, usize, usize)>; CURSORS],
+    /// The slot the next new array replaces.
+    next: Cell<usize>,
+}
+
+impl Cursors {
+    /// The index after which a scan of the array `(base, n)` starts, if remembered.
+    fn last(&self, base: usize, n: usize) -> Option<usize> {
+        self.slots.iter().find_map(|c| {
+            let (b, m, last) = c.get();
+            (b == base && m == n && m != 0).then_some(last)
+        })
+    }
+
+    /// Records that a call on `(base, n)` returned `index`.
+    fn set(&self, base: usize, n: usize, index: usize) {
+        let slot = match self.slots.iter().find(|c| {
+            let (b, m, _) = c.get();
+            b == base && m == n
+        }) {
+            Some(c) => c,
+            None => {
+                let k = self.next.get();
+                self.next.set((k + 1) % CURSORS);
+                &self.slots[k]
+            }
+        };
+        slot.set((base, n, index));
+    }
+}
+
 thread_local! {
-    /// The index the calling thread's last `test_any`/`wait_until_any` returned: the next
-    /// scan starts after it, so that a series of calls returns every index whose condition
-    /// holds (the specification's fairness rule) rather than always the lowest. A `const`
-    /// thread-local: no lock, no allocation.
-    static LAST_ANY: Cell<usize> = const { Cell::new(usize::MAX) };
+    static LAST_ANY: Cursors = const {
+        Cursors {
+            slots: [const { Cell::new((0, 0, 0)) }; CURSORS],
+            next: Cell::new(0),
+        }
+    };
 }
 
 /// The value(s) to compare against: one for every element, or one per element.
@@ -119,26 +162,42 @@ impl<W: SyncWord> WordSet<'_, W> {
             .holds_wide(cur.widen(self.signed), v.widen(self.signed))
     }
 
-    /// Whether every included element satisfies the comparison (true if none is included).
+    /// Whether every included element satisfies the comparison: true when `n` is 0, false
+    /// when `status` excludes all of `n > 0` elements (the specification's `shmem_test_all`:
+    /// "If all elements in status are set to 1 or nelems is 0, the test set is empty and
+    /// this routine returns 0", and its return values: 1 "if all variables in ivars satisfy
+    /// the test condition or if nelems is 0, otherwise" 0).
     pub fn test_all(&self) -> bool {
         crate::rt::progress();
-        (0..self.n)
-            .filter(|&i| self.included(i))
-            .all(|i| self.holds(i))
+        let mut included = false;
+        for i in (0..self.n).filter(|&i| self.included(i)) {
+            if !self.holds(i) {
+                return false;
+            }
+            included = true;
+        }
+        included || self.n == 0
     }
 
     /// An included element that satisfies it, if any. The scan starts after the index this
-    /// thread's previous call returned (wrapping), so successive calls cycle through all
-    /// the elements that satisfy it.
+    /// thread's previous call on the same array (base address and length) returned
+    /// (wrapping), so successive calls cycle through all the elements that satisfy it,
+    /// also when calls on other arrays come in between.
     pub fn test_any(&self) -> Option<usize> {
         crate::rt::progress();
-        let last = LAST_ANY.get();
-        let start = if last < self.n { last + 1 } else { 0 };
+        if self.n == 0 {
+            return None;
+        }
+        let last = LAST_ANY.with(|c| c.last(self.base, self.n));
+        let start = match last {
+            Some(l) if l + 1 < self.n => l + 1,
+            _ => 0,
+        };
         let found = (start..self.n)
             .chain(0..start)
             .find(|&i| self.included(i) && self.holds(i));
         if let Some(i) = found {
-            LAST_ANY.set(i);
+            LAST_ANY.with(|c| c.set(self.base, self.n, i));
         }
         found
     }
@@ -155,8 +214,12 @@ impl<W: SyncWord> WordSet<'_, W> {
         (0..self.n).any(|i| self.included(i))
     }
 
-    /// Waits until every included element satisfies the comparison.
+    /// Waits until every included element satisfies the comparison; returns at once when
+    /// none is included.
     pub fn wait_all(&self) {
+        if !self.any_included() {
+            return;
+        }
         let mut b = Backoff::new();
         while !self.test_all() {
             b.snooze();

@@ -1,7 +1,9 @@
 /* SHMEM_CTX_INVALID, from the specification's words: a handle may hold
  * SHMEM_CTX_INVALID so that programs can compare against it; shmem_ctx_quiet,
  * shmem_ctx_fence and shmem_ctx_destroy "perform no operation" on it (1.5), and
- * shmem_ctx_get_team sets team to SHMEM_TEAM_INVALID and returns nonzero. The common
+ * shmem_ctx_get_team sets team to SHMEM_TEAM_INVALID and returns nonzero; the session
+ * routines perform no action either. rshmem extends the no-op to shmem_ctx_pe_quiet (the
+ * specification leaves it undefined on SHMEM_CTX_INVALID). The common
  * pattern: a context creation that fails leaves SHMEM_CTX_INVALID, and the program keeps
  * calling the ordering routines on the handle unconditionally. */
 #include "check.h"
@@ -22,6 +24,10 @@ int main(void) {
     shmem_ctx_quiet(ctx);
     shmem_ctx_fence(SHMEM_CTX_INVALID);
     shmem_ctx_quiet(SHMEM_CTX_INVALID);
+    int peer = (me + 1) % npes;
+    shmem_ctx_pe_quiet(SHMEM_CTX_INVALID, &peer, 1);
+    shmem_ctx_pe_quiet(ctx, &peer, 1);
+    shmem_ctx_pe_quiet(SHMEM_CTX_INVALID, NULL, 0);
     shmem_ctx_session_start(SHMEM_CTX_INVALID, 0, NULL, 0);
     shmem_ctx_session_stop(SHMEM_CTX_INVALID);
     shmem_team_t team = SHMEM_TEAM_WORLD;

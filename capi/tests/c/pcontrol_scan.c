@@ -1,12 +1,18 @@
 /* shmem_pcontrol and the prefix sums of the remaining reduction types, from the
- * specification: shmem_pcontrol(const int level, ...) accepts any level (0 off, 1 the
- * default, 2 detailed, others tool-defined) and extra arguments, and a tool intercepts it
- * by defining shmem_pcontrol and calling pshmem_pcontrol (profiling interface);
+ * specification: shmem_pcontrol(const int level, ...) accepts any level ("level <= 0
+ * Profiling is disabled", "level == 1 ... the default level of detail", "level == 2 ...
+ * profile buffers are flushed if available", above that "profile library defined effects
+ * and additional arguments") and extra arguments, and a tool intercepts it by defining
+ * shmem_pcontrol and calling pshmem_pcontrol (profiling interface); the library's own
+ * variadic entry points are called with extra arguments too (pshmem_pcontrol, and the
+ * library's shmem_pcontrol found past this program's one with dlsym(RTLD_NEXT)).
  * shmem_TYPE_sum_inscan/exscan (1.6) exist for every sum-reduction type, long double,
  * float _Complex and double _Complex included: dest[i] on PE k of the team is the sum
- * of source[i] of PEs 0..k (inscan) or 0..k-1 (exscan). */
+ * of source[i] of PEs 0..k (inscan) or 0..k-1 (exscan; 0 on PE 0). */
+#define _GNU_SOURCE
 #include "check.h"
 #include <complex.h>
+#include <dlfcn.h>
 #include <pshmem.h>
 
 #define N 5
@@ -43,8 +49,7 @@ static int me, npes;
                     wex += v;                                                              \
             }                                                                              \
             CHECK(in[i] == win, #N_ " inscan[%d]", i);                                     \
-            if (me > 0)                                                                    \
-                CHECK(ex[i] == wex, #N_ " exscan[%d]", i);                                 \
+            CHECK(ex[i] == wex, #N_ " exscan[%d] (PE %d)", i, me);                         \
         }                                                                                  \
         shmem_barrier_all();                                                               \
         /* C11 generic name */                                                            \
@@ -77,7 +82,20 @@ int main(void) {
     shmem_pcontrol(3, "tool-defined", 1.5);
     CHECK(pcontrol_calls == 4 && last_level == 3, "pcontrol intercepted: %d calls, level %d",
           pcontrol_calls, last_level);
+    /* the library's variadic entry points, with extra arguments */
     pshmem_pcontrol(1);
+    pshmem_pcontrol(3, "x", 1.5);
+    pshmem_pcontrol(-1, 7, 2.5, "y", (void *)0);
+    void (*lib_pcontrol)(const int, ...) =
+        (void (*)(const int, ...))dlsym(RTLD_NEXT, "shmem_pcontrol");
+    CHECK(lib_pcontrol != NULL && lib_pcontrol != shmem_pcontrol,
+          "librshmem's shmem_pcontrol not found past the program's: %s", dlerror());
+    lib_pcontrol(0);
+    lib_pcontrol(2);
+    lib_pcontrol(3, "x", 1.5);
+    lib_pcontrol(4, 1, 2L, 3.0, 4.0f, "z");
+    CHECK(pcontrol_calls == 4, "the library's entry points called the interposer: %d calls",
+          pcontrol_calls);
     scan_longdouble();
     scan_complexf();
     scan_complexd();

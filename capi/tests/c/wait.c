@@ -64,6 +64,14 @@ static int me, npes;
                       == 0,                                                                \
                   #NAME " all masked some");                                               \
             shmem_##NAME##_wait_until_all(iv, npes, status, SHMEM_CMP_EQ, 0);              \
+            /* test_all on an empty test set: 0 when status excludes all nelems > 0 (even  \
+               though every excluded entry satisfies GT 0), 1 when nelems is 0 */          \
+            CHECK(shmem_##NAME##_test_all(iv, npes, status, SHMEM_CMP_GT, 0) == 0,         \
+                  #NAME " test_all all masked");                                           \
+            CHECK(shmem_##NAME##_test_all_vector(iv, npes, status, SHMEM_CMP_GE, want) == 0, \
+                  #NAME " test_all_vector all masked");                                    \
+            CHECK(shmem_##NAME##_test_all(iv, 0, status, SHMEM_CMP_EQ, 0) == 1,            \
+                  #NAME " test_all nelems 0");                                             \
         }                                                                                  \
         /* the chain: PE pe>0 waits for its flag, sets iv[pe] on PE 0, passes to pe-1 */     \
         if (me > 0) {                                                                      \

@@ -1,8 +1,12 @@
 /* Zero-length transfers, from the specification's annex on undefined behavior (a length
  * of 0 makes any pointer argument valid, NULL included) and the routines' own text:
  * contiguous, typed, sized, mem, _nbi, strided and ctx RMA with nelems 0 move nothing and
- * succeed; put-with-signal with 0 bytes still updates the signal; team and active-set
- * collectives with nelems 0 return 0 and leave dest alone. */
+ * succeed (block-strided ibput/ibget with 0 blocks or 0-element blocks: any pointers and
+ * strides); put-with-signal with 0 bytes still updates the signal; team and active-set
+ * collectives with nelems 0 return 0 and leave dest alone; point-to-point synchronization
+ * on 0 elements (NULL arrays) returns at once: wait_until_any/test_any give SIZE_MAX,
+ * the _some forms 0, test_all 1 ("If nelems is 0, the test set is empty and this routine
+ * returns 1"); pe_quiet on 0 PEs does not read target_pes. */
 #include "check.h"
 #include <stdint.h>
 
@@ -44,6 +48,18 @@ int main(void) {
     shmem_ctx_putmem(SHMEM_CTX_DEFAULT, NULL, NULL, 0, peer);
     shmem_ctx_int_get(SHMEM_CTX_DEFAULT, NULL, NULL, 0, peer);
     shmem_ctx_getmem_nbi(SHMEM_CTX_DEFAULT, NULL, NULL, 0, peer);
+    /* block-strided, 0 blocks or 0-element blocks: pointers and strides are not used */
+    shmem_int_ibput(NULL, NULL, 0, 0, 0, 0, peer);
+    shmem_int_ibget(NULL, NULL, 0, 0, 0, 0, peer);
+    shmem_long_ibput(NULL, NULL, -1, 0, 4, 0, peer);
+    shmem_double_ibget(NULL, NULL, 1, 1, 0, 3, peer);
+    shmem_ibput32(NULL, NULL, 0, 0, 0, 0, peer);
+    shmem_ibget64(NULL, NULL, 0, -2, 0, 0, peer);
+    shmem_ibput128(NULL, NULL, 0, 0, 0, 5, peer);
+    shmem_ctx_int_ibput(SHMEM_CTX_DEFAULT, NULL, NULL, 0, 0, 0, 0, peer);
+    shmem_ctx_ibget8(SHMEM_CTX_DEFAULT, NULL, NULL, 0, 0, 2, 0, peer);
+    shmem_pe_quiet(NULL, 0);
+    shmem_ctx_pe_quiet(SHMEM_CTX_DEFAULT, NULL, 0);
     /* valid pointers, zero length: nothing moves */
     shmem_int_put(buf, local, 0, peer);
     shmem_int_get(local, buf, 0, peer);
@@ -63,6 +79,27 @@ int main(void) {
     shmem_ctx_put64_signal(SHMEM_CTX_DEFAULT, NULL, NULL, 0, sig, 13, SHMEM_SIGNAL_SET, peer);
     CHECK(shmem_signal_wait_until(sig, SHMEM_CMP_EQ, 13) == 13, "ctx put64_signal 0");
     shmem_barrier_all();
+
+    /* point-to-point synchronization on 0 elements, NULL arrays */
+    size_t none = SIZE_MAX;
+    shmem_int_wait_until_all(NULL, 0, NULL, SHMEM_CMP_EQ, 1);
+    shmem_long_wait_until_all_vector(NULL, 0, NULL, SHMEM_CMP_EQ, NULL);
+    CHECK(shmem_int_wait_until_any(NULL, 0, NULL, SHMEM_CMP_EQ, 1) == none, "wait_until_any");
+    CHECK(shmem_uint64_wait_until_any_vector(NULL, 0, NULL, SHMEM_CMP_NE, NULL) == none,
+          "wait_until_any_vector");
+    CHECK(shmem_int_wait_until_some(NULL, 0, NULL, NULL, SHMEM_CMP_EQ, 1) == 0,
+          "wait_until_some");
+    CHECK(shmem_short_wait_until_some_vector(NULL, 0, NULL, NULL, SHMEM_CMP_EQ, NULL) == 0,
+          "wait_until_some_vector");
+    CHECK(shmem_int_test_all(NULL, 0, NULL, SHMEM_CMP_EQ, 1) == 1, "test_all");
+    CHECK(shmem_size_test_all_vector(NULL, 0, NULL, SHMEM_CMP_EQ, NULL) == 1,
+          "test_all_vector");
+    CHECK(shmem_int_test_any(NULL, 0, NULL, SHMEM_CMP_EQ, 1) == none, "test_any");
+    CHECK(shmem_ulong_test_any_vector(NULL, 0, NULL, SHMEM_CMP_EQ, NULL) == none,
+          "test_any_vector");
+    CHECK(shmem_int_test_some(NULL, 0, NULL, NULL, SHMEM_CMP_EQ, 1) == 0, "test_some");
+    CHECK(shmem_int32_test_some_vector(NULL, 0, NULL, NULL, SHMEM_CMP_EQ, NULL) == 0,
+          "test_some_vector");
 
     /* team collectives, nelems 0: return 0 */
     shmem_team_t w = SHMEM_TEAM_WORLD;

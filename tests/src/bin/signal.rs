@@ -340,7 +340,8 @@ fn receiver(shmem: &Shmem, ch: &Channel, link: &Link, partner: usize) {
         "PE {me}: wait_until_any must skip excluded element 5"
     );
     assert_eq!(flags.test_any(Some(&m), Cmp::Eq, 1), Some(6));
-    assert_eq!(flags.test_any(None, Cmp::Eq, 1), Some(5));
+    // 5 and 6 both qualify: the order is unspecified, but a series returns both.
+    assert_series(me, "test_any", &[5, 6], || flags.test_any(None, Cmp::Eq, 1));
     // some
     reset(0);
     let m = mask(&[2]);
@@ -380,10 +381,9 @@ fn receiver(shmem: &Shmem, ch: &Channel, link: &Link, partner: usize) {
         .wait_until_any_vector(Some(&m), Cmp::Eq, &vals)
         .unwrap();
     assert_eq!(got, Some(4), "PE {me}: wait_until_any_vector");
-    assert_eq!(
-        flags.test_any_vector(None, Cmp::Eq, &vals).unwrap(),
-        Some(1)
-    );
+    assert_series(me, "test_any_vector", &[1, 4], || {
+        flags.test_any_vector(None, Cmp::Eq, &vals).unwrap()
+    });
     // some_vector
     reset(u64::MAX);
     let vals: Vec<u64> = (0..8).map(|i| 3 * i).collect();
@@ -428,6 +428,26 @@ fn receiver(shmem: &Shmem, ch: &Channel, link: &Link, partner: usize) {
     link.ready(partner);
 }
 
+/// Calls `call` (a `test_any` form) repeatedly: each call returns one of `want` (the
+/// satisfied indices, in any order), and a series of calls returns every one of them.
+fn assert_series(me: usize, what: &str, want: &[usize], mut call: impl FnMut() -> Option<usize>) {
+    let mut seen = Vec::new();
+    for _ in 0..4 * want.len() {
+        let got = call();
+        assert!(
+            got.is_some_and(|i| want.contains(&i)),
+            "PE {me}: {what} returned {got:?}, not one of {want:?}"
+        );
+        seen.extend(got);
+    }
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(
+        seen, want,
+        "PE {me}: a series of {what} calls returned only {seen:?}"
+    );
+}
+
 /// Checks that need no partner (run with any number of PEs).
 fn local_checks(shmem: &Shmem) {
     let me = shmem.my_pe();
@@ -468,7 +488,12 @@ fn local_checks(shmem: &Shmem) {
     assert_eq!(flags.wait_until_any(Some(&none), Cmp::Eq, 1), None);
     assert!(flags.wait_until_some(Some(&none), Cmp::Eq, 1).is_empty());
     flags.wait_until_all(Some(&none), Cmp::Eq, 1);
-    assert!(flags.test_all(Some(&none), Cmp::Eq, 1));
+    // An empty test set (every element excluded, nelems > 0): test_all is false, even
+    // though every (excluded) element satisfies the comparison.
+    assert!(!flags.test_all(Some(&none), Cmp::Eq, 0));
+    assert!(!flags
+        .test_all_vector(Some(&none), Cmp::Eq, &[0; 4])
+        .unwrap());
     assert_eq!(flags.test_any(Some(&none), Cmp::Eq, 0), None);
     // A value vector of the wrong length is an error.
     match flags.wait_until_all_vector(None, Cmp::Eq, &[0, 0]) {
