@@ -90,6 +90,13 @@ typedef rshmem_cxx_rank<40> rshmem_cxx_best;
 
 /* ---- Selectors, one per table entry and routine ----------------------------------------- */
 
+/* Naming a routine that -DRSHMEM_WARN_DEPRECATED marks deprecated (the short waits) in a
+ * selector is not a use of it: only a program's call through an overload is. */
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#endif
+
 #define RSHMEM_CXX_SEL(T, N, op)                                                           \
     inline decltype(&shmem_##N##_##op) rshmem_cxx_##op(T *,                                \
                                                       rshmem_cxx_rank<RSHMEM_CXX_RANK_##N> *) { \
@@ -190,6 +197,10 @@ RSHMEM_CXX_SEL_ARITH_REDUCE(std::complex<double>, complexd)
 RSHMEM_CXX_SEL_SCAN(long double, longdouble)
 RSHMEM_CXX_SEL_SCAN(std::complex<float>, complexf)
 RSHMEM_CXX_SEL_SCAN(std::complex<double>, complexd)
+
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 
 /* ---- The overloads ------------------------------------------------------------------- */
 

@@ -588,6 +588,23 @@ fn deprecated_waits_warn_on_request() {
             "line {line} is not deprecated:\n{err}"
         );
     }
+    // C++: the overloads name the deprecated short waits in their selectors; that alone
+    // must not warn (only a program's own call does).
+    let cxx_src = out_dir().join("deprecated_waits_none.cpp");
+    std::fs::write(&cxx_src, "#include <shmem.h>\nint main() { return 0; }\n").unwrap();
+    let out = Command::new("c++")
+        .args(["-std=c++17", "-Wall", "-Wextra", "-Werror", "-fsyntax-only"])
+        .arg("-DRSHMEM_WARN_DEPRECATED")
+        .arg("-I")
+        .arg(capi_dir().join("include"))
+        .arg(&cxx_src)
+        .output()
+        .expect("run the system C++ compiler");
+    assert!(
+        out.status.success(),
+        "shmem.h alone warns in C++ under RSHMEM_WARN_DEPRECATED:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The whole C suite under MPICH's `mpiexec.hydra -n 4` (PMI-1 over `PMI_FD`): the same
