@@ -78,14 +78,17 @@ impl HeapAllocator {
     }
 
     fn exhausted(&self, requested: usize, align: usize) -> Error {
-        let need = self.size - self.free_bytes() + requested + align;
+        // Saturating: `requested` may be anything a program passed (up to usize::MAX).
+        let need = (self.size - self.free_bytes())
+            .saturating_add(requested)
+            .saturating_add(align);
         Error::HeapExhausted {
             requested,
             align,
             heap_size: self.size,
             free: self.free_bytes(),
             largest: self.largest_free(),
-            suggest: human(need.max(self.size * 2)),
+            suggest: human(need.max(self.size.saturating_mul(2))),
         }
     }
 
@@ -217,6 +220,18 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("power of two"));
+    }
+
+    #[test]
+    fn exhaustion_hint_does_not_overflow() {
+        let mut h = HeapAllocator::new(1 << 20);
+        h.alloc(1000, 1).unwrap();
+        for (size, align) in [(usize::MAX, 16), (usize::MAX - 64, 1 << 20), (1 << 62, 1 << 62)] {
+            let e = h.alloc(size, align).unwrap_err().to_string();
+            assert!(e.contains(&format!("cannot allocate {size} bytes")), "{e}");
+        }
+        let a = h.alloc(16, 1).unwrap();
+        assert!(h.realloc(a, usize::MAX).is_err());
     }
 
     #[test]
