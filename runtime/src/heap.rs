@@ -226,7 +226,11 @@ mod tests {
     fn exhaustion_hint_does_not_overflow() {
         let mut h = HeapAllocator::new(1 << 20);
         h.alloc(1000, 1).unwrap();
-        for (size, align) in [(usize::MAX, 16), (usize::MAX - 64, 1 << 20), (1 << 62, 1 << 62)] {
+        for (size, align) in [
+            (usize::MAX, 16),
+            (usize::MAX - 64, 1 << 20),
+            (1 << 62, 1 << 62),
+        ] {
             let e = h.alloc(size, align).unwrap_err().to_string();
             assert!(e.contains(&format!("cannot allocate {size} bytes")), "{e}");
         }

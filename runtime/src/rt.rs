@@ -217,6 +217,8 @@ pub struct Runtime {
     /// Start of the user heap (segment 0, after the internal area).
     heap_base: usize,
     heap: Mutex<HeapAllocator>,
+    /// The heap base's alignment on every PE: the largest alignment `malloc` can honour.
+    heap_align: usize,
     kvs: Mutex<Box<dyn Kvs>>,
     barrier_epoch: AtomicU64,
     regions: Mutex<Vec<ShmRegion>>,
@@ -361,7 +363,14 @@ impl Runtime {
         let (me, npes) = (kvs.rank(), kvs.size());
         let heap_len = cfg.symmetric_size.div_ceil(PAGE) * PAGE;
         let seg_len = INTERNAL_BYTES + heap_len;
-        let mut region = ShmRegion::create(&shm_name(kvs.job_id(), me), seg_len)?;
+        // The heap starts at a multiple of `heap_align` on every PE (see `malloc`).
+        let heap_align = heap_len.next_power_of_two().max(SEGMENT_ALIGN);
+        let mut region = ShmRegion::create_aligned(
+            &shm_name(kvs.job_id(), me),
+            seg_len,
+            heap_align,
+            INTERNAL_BYTES,
+        )?;
         // The program's globals: remapped in place onto an object of their own.
         let mut data_region = match opts.symmetric_statics {
             false => None,
@@ -535,6 +544,7 @@ impl Runtime {
             peers: peers.into_boxed_slice(),
             heap_base: base + INTERNAL_BYTES,
             heap: Mutex::new(HeapAllocator::new(heap_len)),
+            heap_align,
             kvs: Mutex::new(kvs),
             barrier_epoch: AtomicU64::new(0),
             regions: Mutex::new(regions),
@@ -689,6 +699,7 @@ impl Runtime {
             let _ = kvs.finalize();
         }
         self.regions.lock().clear();
+        crate::lock::forget_held();
     }
 
     /// This PE's number.
@@ -1082,13 +1093,16 @@ impl Runtime {
     /// Collective allocation: same offset on every PE; barrier before returning.
     pub fn malloc(&self, size: usize, align: usize, zero: bool) -> Result<usize> {
         self.check_collective_args("shmem_malloc", [size as u64, align as u64]);
-        // The allocator aligns *offsets*; segments are mapped at SEGMENT_ALIGN-aligned
-        // addresses and the internal area is SEGMENT_ALIGN long, so heap bases are aligned to
-        // that much on every PE. A larger alignment cannot be honoured: refuse it (the same
-        // decision on every PE).
-        let r = if align > SEGMENT_ALIGN {
+        // The allocator aligns *offsets*; every PE's heap base is a multiple of
+        // `heap_align` (a power of two at least the heap's size, see init), so any alignment
+        // up to that is an aligned address on every PE. A larger one cannot fit in the heap
+        // anyway: refuse it (the same decision on every PE).
+        let r = if align > self.heap_align {
+            let size = self.heap.lock().size();
             Err(Error::BadAlloc(format!(
-                "alignment {align} is larger than {SEGMENT_ALIGN} bytes, the alignment of every PE's symmetric heap"
+                "alignment {align} is larger than the symmetric heap ({size} bytes; its base is aligned to {} bytes): \
+                 no block of the heap can be aligned to it; raise SHMEM_SYMMETRIC_SIZE or ask for less",
+                self.heap_align
             )))
         } else {
             self.heap.lock().alloc(size, align)

@@ -1,0 +1,110 @@
+//! Exit, heap and lock behaviours (`tests/exits.rs`); the mode is the first argument:
+//!
+//! - `clear-unheld`: `clear_lock` on a lock no PE holds, then on one this PE already
+//!   released, must return an error (printed as `CLEAR <message>`), not spin; the lock
+//!   still works afterwards (every PE takes and releases it once).
+//! - `align MAXLOG`: for k in 0..=MAXLOG, `malloc(64, 1 << k)`: the address is aligned on
+//!   every PE, the offset from the heap base is the same on every PE (each PE puts its
+//!   number into its right neighbour's block and checks what arrives), then an alignment
+//!   larger than the heap fails with an error printed as `BIGALIGN <message>`.
+//! - `exit0-barrier`: after a barrier, the last PE exits with status 0 without finalizing
+//!   while the others wait in `barrier_all` (a job that can never complete).
+//! - `exit0-wait`: the same, the others waiting in `wait_until` on a flag that only the
+//!   exited PE would set.
+//! - `finalize-all`: every PE returns without an explicit finalize, at different times
+//!   (the implicit finalize at exit must let them all through, status 0).
+use rshmem::{Cmp, Error};
+use rshmem_tests::pe;
+use rshmem_transport::AmoOp;
+
+const PROG: &str = "exits";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mode = args.first().map(String::as_str).unwrap_or("");
+    let shmem = pe::init(PROG);
+    let (me, n) = (shmem.my_pe(), shmem.n_pes());
+    let rt = shmem.runtime();
+    match mode {
+        "clear-unheld" => {
+            let lock = rt.malloc(8, 8, true).expect("lock word");
+            match rshmem::lock::clear_lock(rt, lock) {
+                Err(e @ Error::InvalidArgument { .. }) => pe::say(&format!("CLEAR {e}")),
+                other => panic!("PE {me}: clear_lock of a free lock: {other:?}"),
+            }
+            shmem.barrier_all();
+            rshmem::lock::set_lock(rt, lock).unwrap();
+            rshmem::lock::clear_lock(rt, lock).unwrap();
+            match rshmem::lock::clear_lock(rt, lock) {
+                Err(e @ Error::InvalidArgument { .. }) => pe::say(&format!("CLEAR {e}")),
+                other => panic!("PE {me}: second clear_lock: {other:?}"),
+            }
+            shmem.barrier_all();
+            // Still a working lock: everyone takes it once more.
+            rshmem::lock::set_lock(rt, lock).unwrap();
+            rshmem::lock::clear_lock(rt, lock).unwrap();
+        }
+        "align" => {
+            let max: u32 = args
+                .get(1)
+                .map(|a| a.parse().expect("MAXLOG"))
+                .unwrap_or(30);
+            let (heap_base, heap_len) = rt.heap_range();
+            let right = (me + 1) % n;
+            let mut blocks = Vec::new();
+            for k in 0..=max {
+                let a = 1usize << k;
+                let p = rt
+                    .malloc(64, a, true)
+                    .unwrap_or_else(|e| panic!("PE {me}: malloc(64, 1 << {k}): {e}"));
+                assert_eq!(
+                    p % a,
+                    0,
+                    "PE {me}: malloc(64, 1 << {k}) = {p:#x} is not aligned"
+                );
+                // Same offset everywhere: my put lands in my neighbour's block.
+                let v = (me as u64 + 1) << 8 | k as u64;
+                rt.amo::<u64>(p, AmoOp::Set, v, 0, right).unwrap();
+                rt.barrier_all();
+                let left = (me + n - 1) % n;
+                let got = rt.amo::<u64>(p, AmoOp::Fetch, 0, 0, me).unwrap();
+                assert_eq!(got, (left as u64 + 1) << 8 | k as u64, "PE {me}: k = {k}");
+                blocks.push(p);
+                pe::say(&format!("ALIGN PE {me} k {k} offset {:#x}", p - heap_base));
+            }
+            for p in blocks.into_iter().rev() {
+                rt.free(p).unwrap();
+            }
+            let too_big = (heap_len + 1).next_power_of_two() << 1;
+            match rt.malloc(64, too_big, false) {
+                Err(e) => pe::say(&format!("BIGALIGN {e}")),
+                Ok(p) => panic!("PE {me}: alignment {too_big} > heap {heap_len} gave {p:#x}"),
+            }
+        }
+        "exit0-barrier" | "exit0-wait" => {
+            let flag = shmem.alloc(0u64).unwrap();
+            shmem.barrier_all();
+            if me == n - 1 {
+                pe::say(&format!("EXIT0 from PE {me}"));
+                std::process::exit(0);
+            }
+            if mode == "exit0-barrier" {
+                shmem.barrier_all();
+            } else {
+                flag.wait_until(Cmp::Ne, 0);
+            }
+            panic!("PE {me}: got past a wait that PE {} never satisfies", n - 1);
+        }
+        "finalize-all" => {
+            shmem.barrier_all();
+            std::thread::sleep(std::time::Duration::from_millis(100 * me as u64));
+            pe::ok(&shmem, PROG);
+            // No finalize: `shmem` is leaked, the exit hook finalizes.
+            std::mem::forget(shmem);
+            std::process::exit(0);
+        }
+        other => panic!("unknown mode {other:?}"),
+    }
+    shmem.barrier_all();
+    pe::ok(&shmem, PROG);
+}
