@@ -84,6 +84,7 @@ fn obey_exit(v: u64) {
         let ack = rt.slot_addr(slots::EXIT_ACK);
         let _ = rt.amo::<u64>(ack, AmoOp::FetchAdd, 1, 0, requester);
         rt.quiet();
+        rt.leave_bootstrap(status);
     }
     flush_stdio();
     // SAFETY: exit runs the atexit handlers (C stdio is flushed) and ends the process.
@@ -1032,11 +1033,29 @@ impl Runtime {
         // `code`; the bootstrap's abort (which some launchers turn into SIGKILL for all,
         // this PE included) only if some PE does not answer.
         if self.request_exit(code) {
+            self.leave_bootstrap(code);
             flush_stdio();
             // SAFETY: ends the process; the hook sees LEAVING and does nothing.
             unsafe { libc::exit(code) }
         }
         self.kvs.lock().abort(code)
+    }
+
+    /// Before a cooperative exit with `status` 0 (`global_exit(0)`): finalizes the launcher
+    /// connection, so that the launcher counts this PE as finished, not as a PE that left
+    /// without PMI finalize (rshmemrun ended `global_exit(0)` with status 1). PMI finalize
+    /// is not collective; MPI's is, and MPI belongs to the program: left alone. A non-zero
+    /// status leaves the connection as it is: the launcher reports that status.
+    fn leave_bootstrap(&self, status: i32) {
+        if status != 0 {
+            return;
+        }
+        // try_lock: a PE obeying an exit request may be inside a KVS call of its own.
+        if let Some(mut kvs) = self.kvs.try_lock() {
+            if kvs.protocol() != "mpi" {
+                let _ = kvs.finalize();
+            }
+        }
     }
 
     /// Prints `rshmem: PE n: msg` as one write.

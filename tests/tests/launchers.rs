@@ -10,7 +10,8 @@
 //! naming the protocol and the address; and under every launcher (rshmemrun, Hydra, srun
 //! with pmi2 and pmix, mpirun) a PE that is SIGKILLed, exits with status 3, or calls
 //! `global_exit(7)` ends the job within 2 s of the event, with the right status, a message
-//! naming the PE, and no process or `/dev/shm` object left.
+//! naming the PE, and no process or `/dev/shm` object left; `global_exit(0)` and
+//! `global_exit(3)` end it with exactly that status (`global_exit_{0,3}_*`).
 use rshmem_tests::harness::{notice, shm_objects, workspace_bin};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -430,8 +431,13 @@ fn expect(l: L, mode: &str) -> (&'static [i32], String) {
         // out, so its status is not always the PE's: usually 3 / 7, sometimes 9 or 1.
         (L::Hydra, "exit") => (&[3, 9, 1], ours),
         (L::Hydra, "global-exit") => (&[7, 9, 1], ours),
+        (L::Hydra, "global-exit-3") => (&[3, 9, 1], ours),
         (_, "exit") => (&[3], ours),
         (_, "global-exit") => (&[7], ours),
+        (_, "global-exit-3") => (&[3], ours),
+        // Status 0 is a success for every launcher: nobody kills anybody, every PE leaves
+        // the PMI connection cleanly, and the job must end 0.
+        (_, "global-exit-0") => (&[0], ours),
         _ => unreachable!("mode {mode}"),
     }
 }
@@ -498,6 +504,8 @@ fn failure(test: &str, l: L, mode: &str) {
     let args: &[&str] = match mode {
         "sigkill" => &["sigkill", "3"],
         "exit" => &["exit", "3"],
+        "global-exit-0" => &["global-exit", "0"],
+        "global-exit-3" => &["global-exit", "3"],
         _ => &["global-exit", "7"],
     };
     let r = run(&launcher, &program("fail"), args, &env);
@@ -600,4 +608,14 @@ failure_tests! {
     fail_srun_pmix_sigkill: L::Srun("pmix"), "sigkill";
     fail_srun_pmix_exit: L::Srun("pmix"), "exit";
     fail_srun_pmix_global_exit: L::Srun("pmix"), "global-exit";
+    global_exit_0_rshmemrun: L::Rshmemrun, "global-exit-0";
+    global_exit_3_rshmemrun: L::Rshmemrun, "global-exit-3";
+    global_exit_0_hydra: L::Hydra, "global-exit-0";
+    global_exit_3_hydra: L::Hydra, "global-exit-3";
+    global_exit_0_mpirun: L::Mpirun, "global-exit-0";
+    global_exit_3_mpirun: L::Mpirun, "global-exit-3";
+    global_exit_0_srun_pmi2: L::Srun("pmi2"), "global-exit-0";
+    global_exit_3_srun_pmi2: L::Srun("pmi2"), "global-exit-3";
+    global_exit_0_srun_pmix: L::Srun("pmix"), "global-exit-0";
+    global_exit_3_srun_pmix: L::Srun("pmix"), "global-exit-3";
 }
