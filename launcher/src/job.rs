@@ -257,12 +257,34 @@ impl Job {
         self.term_sent.is_some()
     }
 
+    /// The PE that asked every PE to exit (`global_exit`, a non-zero exit without finalize,
+    /// a job that cannot finish): the runtime stores `rshmem-exit-<pe>` = status in the KVS
+    /// before any other PE hears of it, and those PEs then exit first.
+    fn exit_requester(&self) -> Option<(usize, i32)> {
+        (0..self.np).find_map(|pe| {
+            let v = self.server.lookup(&format!("rshmem-exit-{pe}"))?;
+            Some((pe, v.trim().parse().ok()?))
+        })
+    }
+
     /// Records a failure whose message is `what`, terminating the others.
     fn fail(&mut self, rank: usize, what: &str, code: i32) {
         let quiet = self.tearing_down() || self.forwarded || self.status.is_some();
         if self.status.is_none() {
             self.status = Some(code);
         }
+        // PE `rank` may only be following another PE's request to exit with `code`:
+        // name the PE that asked.
+        let requested;
+        let (rank, what) = match self.exit_requester() {
+            Some((k, st)) if k != rank && st == code => {
+                requested = format!(
+                    "ended the job with status {code} (see its message; PE {rank} exited first, at its request)"
+                );
+                (k, requested.as_str())
+            }
+            _ => (rank, what),
+        };
         if !quiet {
             let pid = self.pes[rank].pid;
             if self.live > 0 {

@@ -84,6 +84,7 @@ pub fn set_lock(rt: &Runtime, lock: usize) -> Result<()> {
             ),
         });
     }
+    let _w = crate::rt::waiting::label(crate::rt::waiting::Kind::Lock);
     prepare(rt, lock)?;
     let prev = update_tail(rt, lock, |_| Some(me))?;
     if prev == 0 {

@@ -67,6 +67,199 @@ pub(crate) fn check_exit_request() {
         if v != 0 {
             obey_exit(v);
         }
+        waiting::on_yield(a);
+    }
+}
+
+/// Called when a wait that yielded at least once ends (`Backoff`'s drop).
+#[inline]
+pub(crate) fn wait_done() {
+    waiting::done();
+}
+
+/// What this PE is waiting in, published in its `STATE` slot so that a PE in
+/// `shmem_finalize` can tell when the job can no longer finish (see "Failures" in
+/// ARCHITECTURE.md): a PE that finalized (explicitly, or implicitly by exiting with status 0)
+/// while every other PE waits for something.
+pub(crate) mod waiting {
+    use super::*;
+
+    /// Bit of the `STATE` word: this PE is inside a wait that has yielded.
+    pub const WAITING: u64 = 1 << 63;
+    const KIND_SHIFT: u32 = 56;
+    /// The part of `STATE` that counts finished waits.
+    const COUNT: u64 = (1 << KIND_SHIFT) - 1;
+
+    /// What a PE waits in (`STATE` bits 56..63).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    #[repr(u8)]
+    pub enum Kind {
+        /// A point-to-point wait, a team collective, or anything else built on them.
+        Other = 0,
+        /// `barrier_all` / `sync_all`.
+        Barrier = 1,
+        /// `set_lock` (or `clear_lock` waiting for its successor).
+        Lock = 2,
+        /// `finalize`'s own barrier.
+        Finalize = 3,
+    }
+
+    impl Kind {
+        fn from_bits(v: u64) -> Kind {
+            match (v >> KIND_SHIFT) & 0x7f {
+                1 => Kind::Barrier,
+                2 => Kind::Lock,
+                3 => Kind::Finalize,
+                _ => Kind::Other,
+            }
+        }
+
+        /// For messages.
+        pub fn describe(self) -> &'static str {
+            match self {
+                Kind::Other => "a point-to-point wait or a team collective (shmem_wait_until, shmem_signal_wait_until, a team barrier, ...)",
+                Kind::Barrier => "shmem_barrier_all",
+                Kind::Lock => "shmem_set_lock",
+                Kind::Finalize => "shmem_finalize",
+            }
+        }
+    }
+
+    /// The innermost labelled wait of this process (set by the waits that know what they are).
+    static KIND: AtomicU64 = AtomicU64::new(Kind::Other as u64);
+    /// Whether our `STATE` slot currently says "waiting".
+    static PUBLISHED: AtomicBool = AtomicBool::new(false);
+    /// Waits finished so far (changes `STATE` when a wait ends, so a watcher sees progress).
+    static COUNT_DONE: AtomicU64 = AtomicU64::new(0);
+    /// When this PE (in finalize) last looked at the others, and what it saw.
+    static WATCH: parking_lot::Mutex<Option<(Instant, Vec<u64>, Instant)>> =
+        parking_lot::Mutex::new(None);
+
+    /// Labels the waits of the current scope; the previous label comes back on drop.
+    pub struct Label(u64);
+
+    pub fn label(k: Kind) -> Label {
+        Label(KIND.swap(k as u64, Ordering::Relaxed))
+    }
+
+    impl Drop for Label {
+        fn drop(&mut self) {
+            KIND.store(self.0, Ordering::Relaxed);
+        }
+    }
+
+    /// Our `STATE` slot, from our `EXIT` slot's address.
+    fn state_slot(exit_slot: usize) -> &'static AtomicU64 {
+        // SAFETY: `STATE` is an aligned u64 of our own internal area, at a fixed distance
+        // from `EXIT` (whose address the caller read while the runtime is armed).
+        unsafe { &*((exit_slot - slots::EXIT + slots::STATE) as *const AtomicU64) }
+    }
+
+    /// The word for "waiting in `kind`".
+    pub fn word(kind: Kind) -> u64 {
+        WAITING | (kind as u64) << KIND_SHIFT | COUNT_DONE.load(Ordering::Relaxed) & COUNT
+    }
+
+    #[inline]
+    pub(super) fn on_yield(exit_slot: usize) {
+        let kind = KIND.load(Ordering::Relaxed);
+        if !PUBLISHED.swap(true, Ordering::Relaxed) {
+            state_slot(exit_slot)
+                .store(word(Kind::from_bits(kind << KIND_SHIFT)), Ordering::Release);
+        }
+        if kind == Kind::Finalize as u64 {
+            watch();
+        }
+    }
+
+    /// A new runtime (init, or re-init after finalize): nothing published, nothing seen.
+    pub(super) fn reset() {
+        PUBLISHED.store(false, Ordering::Relaxed);
+        KIND.store(Kind::Other as u64, Ordering::Relaxed);
+        *WATCH.lock() = None;
+    }
+
+    pub(super) fn done() {
+        if PUBLISHED.swap(false, Ordering::Relaxed) {
+            let a = EXIT_WORD.load(Ordering::Relaxed);
+            let n = COUNT_DONE.fetch_add(1, Ordering::Relaxed) + 1;
+            if a != 0 {
+                state_slot(a).store(n & COUNT, Ordering::Release);
+            }
+        }
+    }
+
+    /// How often a PE in finalize looks at the others' states.
+    const WATCH_EVERY: Duration = Duration::from_millis(200);
+    /// How long the picture must stay the same (nobody running, nobody finishing a wait)
+    /// before the job is declared stuck.
+    const STUCK_AFTER: Duration = Duration::from_millis(1500);
+
+    /// In finalize's barrier: if every PE is either in finalize or waiting, and nothing
+    /// changed for [`STUCK_AFTER`], nobody can ever release the waiters: end the job.
+    #[cold]
+    fn watch() {
+        let rt = EXIT_RT.load(Ordering::Acquire);
+        if rt.is_null() || LEAVING.load(Ordering::Acquire) {
+            return;
+        }
+        // SAFETY: EXIT_RT points at the live runtime while armed.
+        let rt = unsafe { &*rt };
+        let now = Instant::now();
+        let mut w = WATCH.lock();
+        if let Some((last, _, _)) = &*w {
+            if now.duration_since(*last) < WATCH_EVERY {
+                return;
+            }
+        }
+        let states = rt.peer_states();
+        let stable_since = match &*w {
+            Some((_, prev, since)) if *prev == states => *since,
+            _ => now,
+        };
+        *w = Some((now, states.clone(), stable_since));
+        drop(w);
+        let running = states.iter().any(|&v| v & WAITING == 0);
+        let fin: Vec<usize> = (0..states.len())
+            .filter(|&pe| {
+                states[pe] & WAITING != 0 && Kind::from_bits(states[pe]) == Kind::Finalize
+            })
+            .collect();
+        if running || fin.len() == states.len() || now.duration_since(stable_since) < STUCK_AFTER {
+            return;
+        }
+        // One PE reports: the lowest one in finalize.
+        if fin.first() != Some(&rt.me) {
+            return;
+        }
+        // "PEs 0, 1 wait in shmem_barrier_all, PE 2 waits in shmem_set_lock"
+        let mut waiters: Vec<String> = Vec::new();
+        for kind in [Kind::Barrier, Kind::Lock, Kind::Other] {
+            let pes: Vec<String> = (0..states.len())
+                .filter(|pe| !fin.contains(pe) && Kind::from_bits(states[*pe]) == kind)
+                .map(|pe| pe.to_string())
+                .collect();
+            if !pes.is_empty() {
+                waiters.push(format!(
+                    "PE{} {} wait{} in {}",
+                    if pes.len() > 1 { "s" } else { "" },
+                    pes.join(", "),
+                    if pes.len() > 1 { "" } else { "s" },
+                    kind.describe()
+                ));
+            }
+        }
+        let names: Vec<String> = fin.iter().map(|p| p.to_string()).collect();
+        let msg = format!(
+            "PE{} {} {} in shmem_finalize (called explicitly, or at exit with status 0 without \
+             calling it), which does nothing else, while {}: no PE is left to end those waits; \
+             ending the job with status 1",
+            if fin.len() > 1 { "s" } else { "" },
+            names.join(", "),
+            if fin.len() > 1 { "are" } else { "is" },
+            waiters.join(", ")
+        );
+        rt.stuck_exit(&msg);
     }
 }
 
@@ -86,7 +279,23 @@ fn obey_exit(v: u64) {
         rt.quiet();
         rt.leave_bootstrap(status);
     }
+    exit_now(status)
+}
+
+/// Set while the exit hook runs: a nested `exit` from inside it is not allowed.
+static IN_EXIT_HOOK: AtomicBool = AtomicBool::new(false);
+
+/// Ends the process with `status`, C and Rust output flushed.
+fn exit_now(status: i32) -> ! {
     flush_stdio();
+    if IN_EXIT_HOOK.load(Ordering::Acquire) {
+        // SAFETY: flushes every C stream, then ends the process without running the exit
+        // handlers a second time.
+        unsafe {
+            libc::fflush(core::ptr::null_mut());
+            libc::_exit(status)
+        }
+    }
     // SAFETY: exit runs the atexit handlers (C stdio is flushed) and ends the process.
     unsafe { libc::exit(status) }
 }
@@ -101,6 +310,7 @@ fn flush_stdio() {
 /// the others to exit with the same status.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 extern "C" fn on_process_exit(status: libc::c_int, _arg: *mut libc::c_void) {
+    IN_EXIT_HOOK.store(true, Ordering::Release);
     if status == 0 {
         // A program that exits normally without finalizing (the deprecated `start_pes`
         // has no finalize at all) is finalized implicitly: a barrier with the other PEs,
@@ -157,8 +367,14 @@ mod slots {
     pub const EXIT: usize = DEBUG + 4 * 8;
     /// Peers that obeyed this PE's exit request (u64 counter).
     pub const EXIT_ACK: usize = EXIT + 8;
+    /// What this PE waits in (`rt::waiting`): written only by this PE, read by peers in
+    /// finalize.
+    pub const STATE: usize = EXIT_ACK + 8;
+    /// Finalize's own dissemination barrier counters (64 x u64): never shared with a user
+    /// barrier, so an implicit finalize cannot complete a `barrier_all` it never entered.
+    pub const FIN_BARRIER: usize = STATE + 8;
     /// First byte free for later users (collectives, teams).
-    pub const _FREE: usize = EXIT_ACK + 8;
+    pub const _FREE: usize = FIN_BARRIER + 64 * 8;
 }
 
 /// First byte of the internal area after the runtime's fixed slots: from here on it is
@@ -629,6 +845,7 @@ impl Runtime {
     /// Makes this runtime (at its final address) the one exit requests and the exit hook
     /// use; called once by `rshmem::init_with` after boxing it.
     pub(crate) fn arm_exit(&self) {
+        waiting::reset();
         LEAVING.store(false, Ordering::Release);
         EXIT_RT.store(self as *const Self as *mut Self, Ordering::Release);
         EXIT_WORD.store(self.slot_addr(slots::EXIT), Ordering::Release);
@@ -667,6 +884,7 @@ impl Runtime {
             return self.npes == 1;
         }
         let v = 1u64 << 63 | (self.me as u64) << 32 | status as u32 as u64;
+        self.tell_launcher(status);
         let slot = self.slot_addr(slots::EXIT);
         for pe in (0..self.npes).filter(|&pe| pe != self.me) {
             let _ = self.amo::<u64>(slot, AmoOp::Set, v, 0, pe);
@@ -687,9 +905,37 @@ impl Runtime {
         true
     }
 
+    /// Under rshmemrun, tells the launcher that this PE is the one ending the job (a KVS key
+    /// `rshmem-exit-<pe>` = status, stored before any other PE hears of it), so that it names
+    /// this PE and not whichever PE exits first. Other launchers never read it; PMI-2/PMIx
+    /// would only cache it, so it is not sent there.
+    fn tell_launcher(&self, status: i32) {
+        if std::env::var_os("RSHMEM_LAUNCHER").is_none() {
+            return;
+        }
+        if let Some(mut kvs) = self.kvs.try_lock() {
+            if kvs.protocol() == "pmi1" {
+                let _ = kvs.put_raw(&format!("rshmem-exit-{}", self.me), &status.to_string());
+            }
+        }
+    }
+
     /// Leaves the job: barrier, bootstrap finalize, unmap everything.
     pub fn finalize(&self) {
-        self.barrier_all();
+        self.quiet();
+        {
+            // Say so at once (peers in finalize watch for a job that cannot finish), then
+            // wait for every PE to be in finalize too, on counters of finalize's own.
+            let _w = waiting::label(waiting::Kind::Finalize);
+            self.state_slot()
+                .store(waiting::word(waiting::Kind::Finalize), Ordering::Release);
+            rshmem_collectives::dissemination_barrier(
+                &InternalSync(self),
+                ActiveSet::world(self.npes),
+                slots::FIN_BARRIER / 8,
+                1,
+            );
+        }
         self.disarm_exit();
         let mut kvs = std::mem::replace(&mut *self.kvs.lock(), Box::new(bootstrap::Closed));
         // Keep the launcher connection for a re-initialization (1.6) and finalize it at
@@ -1017,6 +1263,7 @@ impl Runtime {
 
     /// Barrier over all PEs without completing outstanding operations.
     pub fn sync_all(&self) {
+        let _w = waiting::label(waiting::Kind::Barrier);
         let epoch = self.barrier_epoch.fetch_add(1, Ordering::Relaxed) + 1;
         rshmem_collectives::dissemination_barrier(
             &InternalSync(self),
@@ -1056,6 +1303,36 @@ impl Runtime {
                 let _ = kvs.finalize();
             }
         }
+    }
+
+    fn state_slot(&self) -> &AtomicU64 {
+        // SAFETY: our own aligned STATE slot in segment 0.
+        unsafe { &*(self.slot_addr(slots::STATE) as *const AtomicU64) }
+    }
+
+    /// Every PE's `STATE` word (a get of 8 bytes each: only read, never an AMO, since the
+    /// owner writes it with plain stores).
+    fn peer_states(&self) -> Vec<u64> {
+        let slot = self.slot_addr(slots::STATE);
+        (0..self.npes)
+            .map(|pe| {
+                let mut v = 0u64;
+                // SAFETY: `v` is valid for 8 bytes; the slot is an aligned internal word.
+                let _ = unsafe { self.get(&mut v as *mut u64 as *mut u8, slot, 8, pe) };
+                v
+            })
+            .collect()
+    }
+
+    /// A job that can no longer finish (see `waiting::watch`): prints `msg`, asks every PE
+    /// to exit with status 1, exits.
+    fn stuck_exit(&self, msg: &str) -> ! {
+        self.abort_message(msg);
+        if self.request_exit(1) {
+            exit_now(1)
+        }
+        flush_stdio();
+        self.kvs.lock().abort(1)
     }
 
     /// Prints `rshmem: PE n: msg` as one write.

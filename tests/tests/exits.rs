@@ -4,6 +4,7 @@ use rshmem_tests::harness::job;
 use std::collections::BTreeMap;
 
 const EXITS: &str = env!("CARGO_BIN_EXE_exits");
+const FAIL: &str = env!("CARGO_BIN_EXE_fail");
 
 #[test]
 fn clear_lock_of_an_unheld_lock_is_an_error() {
@@ -64,4 +65,62 @@ fn shmem_align_up_to_1_gib_2_pes() {
 #[test]
 fn shmem_align_up_to_1_gib_4_pes() {
     align(4);
+}
+
+/// PE 3 exits 0 without finalize while the others wait: the job ends with status 1 and a
+/// message naming PE 3 and what the others wait in (it hung forever, or let the others
+/// through a barrier PE 3 never entered), and rshmemrun names PE 3 too.
+fn exit0(mode: &str, waits_in: &str) {
+    let r = job(EXITS, 4).arg(mode).run();
+    r.assert_code(1);
+    r.assert_stderr_contains(&[
+        "rshmem: PE 3: PE 3 is in shmem_finalize",
+        &format!("PEs 0, 1, 2 wait in {waits_in}"),
+        "rshmemrun: PE 3 (pid",
+    ]);
+    assert!(!r.stderr_text().contains("got past"), "\n{r}");
+    let launcher_lines = r
+        .stderr_text()
+        .lines()
+        .filter(|l| l.contains("rshmemrun: PE"))
+        .count();
+    assert_eq!(launcher_lines, 1, "\n{r}");
+}
+
+#[test]
+fn exit_0_without_finalize_while_others_wait_in_barrier_all() {
+    exit0("exit0-barrier", "shmem_barrier_all");
+}
+
+#[test]
+fn exit_0_without_finalize_while_others_wait_until() {
+    exit0("exit0-wait", "a point-to-point wait");
+}
+
+/// Every PE finalizes implicitly at exit, at different times: status 0.
+#[test]
+fn implicit_finalize_of_every_pe_ends_0() {
+    for np in [1, 2, 4] {
+        job(EXITS, np)
+            .arg("finalize-all")
+            .run()
+            .assert_all_ok("exits", np);
+    }
+}
+
+/// The launcher names the PE that failed, not the first of the PEs that exited with it.
+#[test]
+fn rshmemrun_names_the_pe_that_failed() {
+    for (mode, code) in [("exit", 3), ("global-exit", 7)] {
+        let r = job(FAIL, 4).args([mode, &code.to_string()]).run();
+        r.assert_code(code);
+        r.assert_stderr_contains(&["rshmemrun: PE 3 (pid"]);
+        for pe in 0..3 {
+            assert!(
+                !r.stderr_text()
+                    .contains(&format!("rshmemrun: PE {pe} (pid")),
+                "{mode}: the launcher named PE {pe}\n{r}"
+            );
+        }
+    }
 }

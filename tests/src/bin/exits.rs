@@ -7,8 +7,9 @@
 //!   every PE, the offset from the heap base is the same on every PE (each PE puts its
 //!   number into its right neighbour's block and checks what arrives), then an alignment
 //!   larger than the heap fails with an error printed as `BIGALIGN <message>`.
-//! - `exit0-barrier`: after a barrier, the last PE exits with status 0 without finalizing
-//!   while the others wait in `barrier_all` (a job that can never complete).
+//! - `exit0-barrier`: every PE prints `PID <pe> <pid>`; after a barrier, the last PE prints
+//!   `EVENT_MS <unix ms>` and exits with status 0 without finalizing while the others wait
+//!   in `barrier_all` (a job that can never complete).
 //! - `exit0-wait`: the same, the others waiting in `wait_until` on a flag that only the
 //!   exited PE would set.
 //! - `finalize-all`: every PE returns without an explicit finalize, at different times
@@ -82,10 +83,16 @@ fn main() {
             }
         }
         "exit0-barrier" | "exit0-wait" => {
+            pe::say(&format!("PID {me} {}", std::process::id()));
             let flag = shmem.alloc(0u64).unwrap();
             shmem.barrier_all();
             if me == n - 1 {
                 pe::say(&format!("EXIT0 from PE {me}"));
+                let ms = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis())
+                    .unwrap_or(0);
+                pe::say(&format!("EVENT_MS {ms}"));
                 std::process::exit(0);
             }
             if mode == "exit0-barrier" {
