@@ -590,9 +590,8 @@ pub fn run(cli: Cli) -> i32 {
                 if rank != 0 || stdin_is_tty {
                     cmd.stdin(Stdio::null());
                 }
-                if cli.tag_output {
-                    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-                }
+                // Always through the launcher, whole lines at a time (see below).
+                cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
                 // SAFETY: async-signal-safe calls only, no allocation.
                 unsafe {
                     cmd.pre_exec(move || {
@@ -632,9 +631,8 @@ pub fn run(cli: Cli) -> i32 {
             if rank != 0 || stdin_is_tty {
                 cmd.stdin(Stdio::null());
             }
-            if cli.tag_output {
-                cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-            }
+            // Always through the launcher, whole lines at a time (see below).
+            cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
             let cpuset = binding.as_ref().map(|b| b.cpu_set());
             // SAFETY: the closure only makes async-signal-safe system calls
             // and does not allocate.
@@ -711,8 +709,15 @@ pub fn run(cli: Cli) -> i32 {
         };
         let pid = child.id() as i32;
 
-        if cli.tag_output {
-            let prefix = format!("[{rank}] ");
+        // Every PE's output is forwarded line by line, each line in one write: lines of
+        // several PEs never interleave mid-line, even when a PE writes a line in pieces.
+        // `--tag-output` prefixes them with `[pe] `.
+        {
+            let prefix = if cli.tag_output {
+                format!("[{rank}] ")
+            } else {
+                String::new()
+            };
             if let Some(out) = child.stdout.take() {
                 let p = prefix.clone();
                 let done = out_tx.clone();
@@ -889,7 +894,7 @@ pub fn run(cli: Cli) -> i32 {
     }
     sweep_shm(Path::new("/dev/shm"), &kvsname);
 
-    // Let --tag-output forwarders drain what the PEs wrote.
+    // Let the output forwarders drain what the PEs wrote.
     let drain_until = Instant::now() + OUTPUT_DRAIN;
     for _ in 0..out_threads {
         let left = drain_until.saturating_duration_since(Instant::now());

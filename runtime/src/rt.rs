@@ -436,6 +436,8 @@ pub struct Runtime {
     heap: Mutex<HeapAllocator>,
     /// The heap base's alignment on every PE: the largest alignment `malloc` can honour.
     heap_align: usize,
+    /// Where the heap size came from (`SHMEM_SYMMETRIC_SIZE`, or the machine's default).
+    heap_origin: String,
     kvs: Mutex<Box<dyn Kvs>>,
     barrier_epoch: AtomicU64,
     regions: Mutex<Vec<ShmRegion>>,
@@ -578,7 +580,32 @@ impl Runtime {
             None => bootstrap::from_env()?,
         };
         let (me, npes) = (kvs.rank(), kvs.size());
-        let heap_len = cfg.symmetric_size.div_ceil(PAGE) * PAGE;
+        let mapping = kvs.process_mapping().filter(|m| m.len() == npes);
+        // SHMEM_SYMMETRIC_SIZE, or a default sized from this machine for the most PEs any
+        // node of the job runs (the same on every PE of similar nodes).
+        let explicit = ["SHMEM_SYMMETRIC_SIZE", "SMA_SYMMETRIC_SIZE"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some());
+        let (heap_size, heap_origin) = if explicit {
+            (
+                cfg.symmetric_size,
+                "set by SHMEM_SYMMETRIC_SIZE".to_string(),
+            )
+        } else {
+            let local = match &mapping {
+                Some(m) => {
+                    let mut per_node = std::collections::HashMap::new();
+                    for n in m {
+                        *per_node.entry(*n).or_insert(0usize) += 1;
+                    }
+                    per_node.into_values().max().unwrap_or(1)
+                }
+                None => npes,
+            };
+            let d = crate::heap::default_size(local);
+            (d.bytes, format!("default: {}", d.why))
+        };
+        let heap_len = heap_size.div_ceil(PAGE) * PAGE;
         let seg_len = INTERNAL_BYTES + heap_len;
         // The heap starts at a multiple of `heap_align` on every PE (see `malloc`).
         let heap_align = heap_len.next_power_of_two().max(SEGMENT_ALIGN);
@@ -621,7 +648,6 @@ impl Runtime {
         let record = format!("{host}\n{}\n{seg_len}\n{dname}\n{dlen}", region.name());
         bootstrap::put(&mut *kvs, "rshmem-seg", record.as_bytes())?;
         kvs.barrier()?;
-        let mapping = kvs.process_mapping().filter(|m| m.len() == npes);
         let mode = transport_mode()?;
         let mut recs = Vec::with_capacity(npes);
         for pe in 0..npes {
@@ -645,9 +671,15 @@ impl Runtime {
             if plen != seg_len {
                 return Err(Error::InvalidEnv {
                     var: "SHMEM_SYMMETRIC_SIZE",
-                    value: cfg.symmetric_size.to_string(),
+                    value: if explicit {
+                        cfg.symmetric_size.to_string()
+                    } else {
+                        "(unset)".to_string()
+                    },
                     reason: format!(
-                        "PE {pe} has a symmetric segment of {plen} bytes but PE {me} has {seg_len}: every PE must be started with the same SHMEM_SYMMETRIC_SIZE"
+                        "PE {pe} has a symmetric segment of {plen} bytes but PE {me} has {seg_len} ({heap_origin}): \
+                         every PE must have the same heap size; set SHMEM_SYMMETRIC_SIZE for every PE \
+                         (the default differs between nodes with different memory or /dev/shm)"
                     ),
                 });
             }
@@ -762,6 +794,7 @@ impl Runtime {
             heap_base: base + INTERNAL_BYTES,
             heap: Mutex::new(HeapAllocator::new(heap_len)),
             heap_align,
+            heap_origin,
             kvs: Mutex::new(kvs),
             barrier_epoch: AtomicU64::new(0),
             regions: Mutex::new(regions),
@@ -830,6 +863,12 @@ impl Runtime {
                 } else {
                     "shm (all peers)"
                 }
+            );
+            let _ = writeln!(
+                out,
+                "rshmem: symmetric heap {} bytes per PE ({})",
+                self.heap.lock().size(),
+                self.heap_origin
             );
             for v in crate::env::VARS {
                 let val = std::env::var(v.name).unwrap_or_else(|_| "(unset)".into());

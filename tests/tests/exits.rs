@@ -124,3 +124,35 @@ fn rshmemrun_names_the_pe_that_failed() {
         }
     }
 }
+
+/// Lines that PEs write in pieces come out whole: the launcher forwards whole lines.
+#[test]
+fn output_lines_of_several_pes_never_interleave() {
+    let r = job(EXITS, 4).arg("lines").run();
+    r.assert_all_ok("exits", 4);
+    for (what, text) in [("stdout", r.stdout_text()), ("stderr", r.stderr_text())] {
+        let mut per_pe = [0usize; 4];
+        for l in text.lines().filter(|l| l.len() >= 512) {
+            let first = l.as_bytes()[0];
+            assert!(
+                l.len() == 4096 && l.bytes().all(|b| b == first),
+                "{what}: a line mixes PEs' output: {}...",
+                &l[..l.len().min(80)]
+            );
+            per_pe[(first - b'A') as usize] += 1;
+        }
+        assert_eq!(per_pe, [100; 4], "{what}");
+    }
+}
+
+/// Without SHMEM_SYMMETRIC_SIZE the heap is sized from the machine: 1 GiB per PE fits at 2
+/// PEs on any machine with 4 GiB of memory and /dev/shm (it was a fixed 512 MiB).
+#[test]
+fn default_heap_fits_1_gib_per_pe() {
+    let r = job(EXITS, 2).arg("big-alloc").run();
+    r.assert_all_ok("exits", 2);
+    for h in r.values("HEAP ") {
+        let h: usize = h.trim().parse().unwrap();
+        assert!(h >= 1 << 30 && h.is_power_of_two(), "heap {h}");
+    }
+}

@@ -12,6 +12,10 @@
 //!   in `barrier_all` (a job that can never complete).
 //! - `exit0-wait`: the same, the others waiting in `wait_until` on a flag that only the
 //!   exited PE would set.
+//! - `big-alloc`: allocates 1 GiB per PE (run without SHMEM_SYMMETRIC_SIZE), puts to both
+//!   ends of the neighbour's block, prints `HEAP <heap size>`.
+//! - `lines`: every PE writes 100 lines of 4096 times its letter, each in 8 writes with
+//!   yields in between, on stdout and stderr (the launcher must keep lines whole).
 //! - `finalize-all`: every PE returns without an explicit finalize, at different times
 //!   (the implicit finalize at exit must let them all through, status 0).
 use rshmem::{Cmp, Error};
@@ -109,6 +113,48 @@ fn main() {
             // No finalize: `shmem` is leaked, the exit hook finalizes.
             std::mem::forget(shmem);
             std::process::exit(0);
+        }
+        "big-alloc" => {
+            // 1 GiB per PE without SHMEM_SYMMETRIC_SIZE (a well-known integer sort does it).
+            let len = 1usize << 30;
+            let p = rt
+                .malloc(len, 64, false)
+                .unwrap_or_else(|e| panic!("PE {me}: 1 GiB without SHMEM_SYMMETRIC_SIZE: {e}"));
+            let right = (me + 1) % n;
+            let v = 0x5150_0000 + me as u64;
+            rt.amo::<u64>(p + len - 8, AmoOp::Set, v, 0, right).unwrap();
+            rt.amo::<u64>(p, AmoOp::Set, v, 0, right).unwrap();
+            rt.barrier_all();
+            let left = (me + n - 1) % n;
+            for off in [0, len - 8] {
+                let got = rt.amo::<u64>(p + off, AmoOp::Fetch, 0, 0, me).unwrap();
+                assert_eq!(got, 0x5150_0000 + left as u64, "PE {me} offset {off}");
+            }
+            let (_, heap) = rt.heap_range();
+            pe::say(&format!("HEAP {heap}"));
+            rt.free(p).unwrap();
+        }
+        "lines" => {
+            // Each line in 8 separate writes of 512 bytes, yielding in between, on stderr
+            // (unbuffered) and on stdout (flushed after every piece).
+            use std::io::Write;
+            let c = [b'A' + (me % 26) as u8; 512];
+            shmem.barrier_all();
+            for _ in 0..100 {
+                for piece in 0..8 {
+                    let _ = std::io::stderr().write_all(&c);
+                    let mut o = std::io::stdout().lock();
+                    let _ = o.write_all(&c);
+                    let _ = o.flush();
+                    drop(o);
+                    if piece == 7 {
+                        let _ = std::io::stderr().write_all(b"\n");
+                        let _ = std::io::stdout().write_all(b"\n");
+                        let _ = std::io::stdout().flush();
+                    }
+                    std::thread::yield_now();
+                }
+            }
         }
         other => panic!("unknown mode {other:?}"),
     }
