@@ -156,3 +156,66 @@ fn default_heap_fits_1_gib_per_pe() {
         assert!(h >= 1 << 30 && h.is_power_of_two(), "heap {h}");
     }
 }
+
+/// Runs `rshmemrun -n NP exits ARGS` in a private mount namespace whose /dev/shm is a
+/// 64 MiB tmpfs (needs root and unshare); `None` after a SKIPPED notice otherwise.
+fn with_small_dev_shm(
+    np: usize,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Option<std::process::Output> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 || !std::path::Path::new("/usr/bin/unshare").exists() {
+        rshmem_tests::harness::notice("SKIPPED: a small /dev/shm needs root and unshare");
+        return None;
+    }
+    let script = format!(
+        "mount -t tmpfs -o size=64m tmpfs /dev/shm && exec timeout -k 3 30 {} -n {np} {EXITS} {}",
+        rshmem_tests::harness::rshmemrun().display(),
+        args.join(" ")
+    );
+    let mut c = std::process::Command::new("unshare");
+    c.args(["-m", "sh", "-c", &script]);
+    c.env_remove("SHMEM_SYMMETRIC_SIZE")
+        .env_remove("SMA_SYMMETRIC_SIZE");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    Some(c.output().expect("run unshare"))
+}
+
+/// Touching more than /dev/shm holds is a SIGBUS; the PE says why before it dies.
+#[test]
+fn full_dev_shm_is_a_clear_error() {
+    let Some(out) = with_small_dev_shm(2, &["touch", "48"], &[("SHMEM_SYMMETRIC_SIZE", "1G")])
+    else {
+        return;
+    };
+    let err = String::from_utf8_lossy(&out.stderr);
+    let show = format!(
+        "{:?}\n{err}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(out.status.code(), Some(128 + 7), "{show}");
+    assert!(
+        err.contains("SIGBUS on symmetric memory") && err.contains("/dev/shm (tmpfs) is full"),
+        "{show}"
+    );
+    assert!(err.contains("signal 7 (SIGBUS)"), "{show}");
+}
+
+/// The default heap is capped by the size of /dev/shm: 64 MiB / 2 PEs = 32 MiB each.
+#[test]
+fn default_heap_is_capped_by_dev_shm() {
+    let Some(out) = with_small_dev_shm(2, &["touch", "1"], &[]) else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    let heaps: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("HEAP "))
+        .collect();
+    assert_eq!(heaps, ["33554432", "33554432"], "{text}");
+}

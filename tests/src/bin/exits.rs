@@ -14,6 +14,7 @@
 //!   exited PE would set.
 //! - `big-alloc`: allocates 1 GiB per PE (run without SHMEM_SYMMETRIC_SIZE), puts to both
 //!   ends of the neighbour's block, prints `HEAP <heap size>`.
+//! - `touch MIB`: prints `HEAP <size>`, allocates MIB MiB and writes every page.
 //! - `lines`: every PE writes 100 lines of 4096 times its letter, each in 8 writes with
 //!   yields in between, on stdout and stderr (the launcher must keep lines whole).
 //! - `finalize-all`: every PE returns without an explicit finalize, at different times
@@ -133,6 +134,19 @@ fn main() {
             let (_, heap) = rt.heap_range();
             pe::say(&format!("HEAP {heap}"));
             rt.free(p).unwrap();
+        }
+        "touch" => {
+            // Allocates MIB MiB and writes every page of it (to fill a small /dev/shm).
+            let mib: usize = args.get(1).map(|a| a.parse().expect("MIB")).unwrap_or(64);
+            let (_, heap) = rt.heap_range();
+            pe::say(&format!("HEAP {heap}"));
+            let len = mib << 20;
+            let p = rt.malloc(len, 4096, false).expect("touch block");
+            for off in (0..len).step_by(4096) {
+                // SAFETY: inside the block just allocated on this PE.
+                unsafe { core::ptr::write_volatile((p + off) as *mut u8, 1) };
+            }
+            pe::say(&format!("TOUCHED {mib} MiB on PE {me}"));
         }
         "lines" => {
             // Each line in 8 separate writes of 512 bytes, yielding in between, on stderr
