@@ -219,3 +219,25 @@ fn default_heap_is_capped_by_dev_shm() {
         .collect();
     assert_eq!(heaps, ["33554432", "33554432"], "{text}");
 }
+
+/// A heap the address space cannot hold (here `ulimit -v` 4 GB, an 8 GiB heap) says so,
+/// not that /dev/shm is too small.
+#[test]
+fn heap_too_large_for_the_address_space_says_so() {
+    let script = format!(
+        "ulimit -v 4000000 && exec timeout -k 3 30 {} -n 2 {EXITS} finalize-all",
+        rshmem_tests::harness::rshmemrun().display()
+    );
+    let out = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .env("SHMEM_SYMMETRIC_SIZE", "8G")
+        .output()
+        .expect("run sh");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("address space cannot hold a mapping this large")
+            && !err.contains("enlarge /dev/shm"),
+        "{err}"
+    );
+}
