@@ -300,6 +300,16 @@ fn exit_now(status: i32) -> ! {
     unsafe { libc::exit(status) }
 }
 
+/// Writes `line` and a newline to stderr in one `write(2)` (`eprintln!` with arguments
+/// writes piece by piece, and the messages of PEs failing together interleaved mid-line).
+pub(crate) fn err_line(line: &str) {
+    use std::io::Write;
+    let mut b = String::with_capacity(line.len() + 1);
+    b.push_str(line);
+    b.push('\n');
+    let _ = std::io::stderr().lock().write_all(b.as_bytes());
+}
+
 fn flush_stdio() {
     use std::io::Write;
     let _ = std::io::stdout().flush();
@@ -564,7 +574,7 @@ fn verbs_abort(msg: &str) -> ! {
     match crate::global_runtime() {
         Some(rt) => rt.abort_now(1, msg),
         None => {
-            eprintln!("rshmem: {msg}");
+            err_line(&format!("rshmem: {msg}"));
             std::process::exit(1)
         }
     }
@@ -790,7 +800,7 @@ impl Runtime {
                 Ok(v) => Some(Arc::new(v)),
                 Err(e) => {
                     // Never leave the other PEs waiting in a barrier.
-                    eprintln!("rshmem: PE {me}: {e}");
+                    err_line(&format!("rshmem: PE {me}: {e}"));
                     kvs.abort(1)
                 }
             }

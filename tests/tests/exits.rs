@@ -20,7 +20,7 @@ fn clear_lock_of_an_unheld_lock_is_an_error() {
     }
 }
 
-/// `malloc(64, 1 << k)` for k = 0..=30 with a 3 GiB heap (block k lands at offset 1 << k): aligned on every PE, at the
+/// `malloc(64, 1 << k)` for k = 0..=30 with a 3 GiB heap (block k lands at offset 2 << k): aligned on every PE, at the
 /// same offset everywhere (the program checks a put into its neighbour's block), and an
 /// alignment beyond the heap is an error naming it.
 fn align(np: usize) {
