@@ -299,7 +299,7 @@ impl ShmRegion {
         skew: usize,
     ) -> Result<*mut u8, ShmError> {
         let align = align.max(SEGMENT_ALIGN);
-        debug_assert!(align.is_power_of_two() && skew % SEGMENT_ALIGN == 0);
+        debug_assert!(align.is_power_of_two() && skew.is_multiple_of(SEGMENT_ALIGN));
         let span = len.checked_add(align).ok_or_else(|| ShmError::Sys {
             what: "mmap (reserve)",
             name: name.to_string(),
