@@ -189,6 +189,11 @@ fn memory_management() {
 }
 
 #[test]
+fn shmem_align_beyond_2_mib() {
+    suite("align.c", "align");
+}
+
+#[test]
 fn teams() {
     suite("team.c", "team");
 }

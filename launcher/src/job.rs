@@ -261,12 +261,34 @@ impl Job {
         self.term_sent.is_some()
     }
 
+    /// The PE that asked every PE to exit (`global_exit`, a non-zero exit without finalize,
+    /// a job that cannot finish): the runtime stores `rshmem-exit-<pe>` = status in the KVS
+    /// before any other PE hears of it, and those PEs then exit first.
+    fn exit_requester(&self) -> Option<(usize, i32)> {
+        (0..self.np).find_map(|pe| {
+            let v = self.server.lookup(&format!("rshmem-exit-{pe}"))?;
+            Some((pe, v.trim().parse().ok()?))
+        })
+    }
+
     /// Records a failure whose message is `what`, terminating the others.
     fn fail(&mut self, rank: usize, what: &str, code: i32) {
         let quiet = self.tearing_down() || self.forwarded || self.status.is_some();
         if self.status.is_none() {
             self.status = Some(code);
         }
+        // PE `rank` may only be following another PE's request to exit with `code`:
+        // name the PE that asked.
+        let requested;
+        let (rank, what) = match self.exit_requester() {
+            Some((k, st)) if k != rank && st == code => {
+                requested = format!(
+                    "ended the job with status {code} (see its message; PE {rank} exited first, at its request)"
+                );
+                (k, requested.as_str())
+            }
+            _ => (rank, what),
+        };
         if !quiet {
             let pid = self.pes[rank].pid;
             if self.live > 0 {
@@ -641,9 +663,8 @@ pub fn run(cli: Cli) -> i32 {
                         cmd.stdin(Stdio::null());
                     }
                 }
-                if cli.tag_output {
-                    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-                }
+                // Always through the launcher, whole lines at a time (see below).
+                cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
                 // SAFETY: async-signal-safe calls only, no allocation.
                 unsafe {
                     cmd.pre_exec(move || {
@@ -701,9 +722,8 @@ pub fn run(cli: Cli) -> i32 {
             if rank != 0 || stdin_is_tty {
                 cmd.stdin(Stdio::null());
             }
-            if cli.tag_output {
-                cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-            }
+            // Always through the launcher, whole lines at a time (see below).
+            cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
             let cpuset = binding.as_ref().map(|b| b.cpu_set());
             // SAFETY: the closure only makes async-signal-safe system calls
             // and does not allocate.
@@ -780,8 +800,15 @@ pub fn run(cli: Cli) -> i32 {
         };
         let pid = child.id() as i32;
 
-        if cli.tag_output {
-            let prefix = format!("[{rank}] ");
+        // Every PE's output is forwarded line by line, each line in one write: lines of
+        // several PEs never interleave mid-line, even when a PE writes a line in pieces.
+        // `--tag-output` prefixes them with `[pe] `.
+        {
+            let prefix = if cli.tag_output {
+                format!("[{rank}] ")
+            } else {
+                String::new()
+            };
             if let Some(out) = child.stdout.take() {
                 let p = prefix.clone();
                 let done = out_tx.clone();
@@ -964,7 +991,7 @@ pub fn run(cli: Cli) -> i32 {
         );
     }
 
-    // Let --tag-output forwarders drain what the PEs wrote.
+    // Let the output forwarders drain what the PEs wrote.
     let drain_until = Instant::now() + OUTPUT_DRAIN;
     for _ in 0..out_threads {
         let left = drain_until.saturating_duration_since(Instant::now());

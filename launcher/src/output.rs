@@ -1,5 +1,5 @@
-//! `--tag-output`: forward a PE's stdout/stderr pipe line by line, prefixing
-//! each line with `[pe] `.
+//! Forwards a PE's stdout/stderr pipe line by line (every job), prefixing each
+//! line with `[pe] ` under `--tag-output`.
 
 use std::io::{self, Read, Write};
 
@@ -10,7 +10,8 @@ pub const MAX_PENDING: usize = 1 << 20;
 /// Copies `src` to `dst`, prefixing every line with `prefix`. Each complete
 /// line is written with a single `write_all` on a freshly locked `dst`, so
 /// lines from different PEs never interleave. A final unterminated line is
-/// emitted with a newline appended when `src` reaches end-of-file.
+/// emitted when `src` reaches end-of-file, with a newline appended when `prefix` is
+/// not empty.
 pub fn forward_tagged<R: Read, W: Write>(
     mut src: R,
     prefix: &str,
@@ -41,7 +42,9 @@ pub fn forward_tagged<R: Read, W: Write>(
         if pending.len() >= MAX_PENDING {
             out.extend_from_slice(prefix.as_bytes());
             out.append(&mut pending);
-            out.push(b'\n');
+            if !prefix.is_empty() {
+                out.push(b'\n');
+            }
         }
         if !out.is_empty() {
             let mut d = lock_dst();
@@ -63,7 +66,10 @@ fn flush_partial<W: Write>(
     let mut out = Vec::with_capacity(prefix.len() + pending.len() + 1);
     out.extend_from_slice(prefix.as_bytes());
     out.append(pending);
-    out.push(b'\n');
+    // Untagged output is passed through as the PE wrote it (no newline of ours).
+    if !prefix.is_empty() {
+        out.push(b'\n');
+    }
     let mut d = lock_dst();
     d.write_all(&out)?;
     d.flush()

@@ -2,7 +2,8 @@
 //! spellings, and rshmem's own `RSHMEM_*`).
 use crate::error::{Error, Result};
 
-/// Default symmetric heap size: 512 MiB, reserved as address space and backed lazily.
+/// [`Config::symmetric_size`] when no variable sets it. The runtime then sizes the heap
+/// from the machine instead (`rshmem::heap::default_size`: RAM, /dev/shm, PEs per node).
 ///
 /// ```
 /// assert_eq!(rshmem::env::DEFAULT_SYMMETRIC_SIZE, 512 << 20);
@@ -50,8 +51,8 @@ pub struct VarDoc {
 pub const VARS: &[VarDoc] = &[
     VarDoc {
         name: "SHMEM_SYMMETRIC_SIZE",
-        default: "512M",
-        doc: "symmetric heap size per PE (k/K/m/M/g/G/t/T suffixes; decimals allowed)",
+        default: "machine",
+        doc: "symmetric heap size per PE (k/K/m/M/g/G/t/T suffixes; decimals allowed); unset: min(RAM, /dev/shm) / PEs per node, a power of two (rshmem::heap::default_size)",
     },
     VarDoc {
         name: "SHMEM_DEBUG",
@@ -307,7 +308,9 @@ mod tests {
     fn every_variable_read_is_in_the_table() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         // Names that appear next to environment reads but are not settings.
-        let not_settings = ["RSHMEM_LAUNCHER"]; // set by rshmemrun for its PEs
+        // Set by rshmemrun for its PEs; the PMI secret is never printed (docs/ARCHITECTURE.md,
+        // "Security"), so it must not be in the table SHMEM_INFO and rshmem-info print.
+        let not_settings = ["RSHMEM_LAUNCHER", "RSHMEM_PMI_SECRET"];
         let mut files = Vec::new();
         let mut dirs: Vec<_> = [
             "runtime/src",

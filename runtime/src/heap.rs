@@ -11,6 +11,92 @@ use std::collections::BTreeMap;
 /// Allocation granule and minimum alignment (what `malloc` promises for any type).
 pub const GRANULE: usize = 16;
 
+/// The symmetric heap size a PE gets when neither `SHMEM_SYMMETRIC_SIZE` nor
+/// `SMA_SYMMETRIC_SIZE` is set, and why ([`default_size`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DefaultSize {
+    /// Bytes (a power of two).
+    pub bytes: usize,
+    /// How it was derived, for `SHMEM_INFO` and `rshmem-info`.
+    pub why: String,
+}
+
+/// Smallest default heap, whatever the machine.
+pub const MIN_DEFAULT_SIZE: usize = 32 << 20;
+/// Largest default heap.
+pub const MAX_DEFAULT_SIZE: usize = 1 << 40;
+/// Address space (bytes) the default lets the symmetric segments of one process use: half
+/// of x86-64's 47-bit user space. Each PE maps its own segment (reserving twice its size
+/// for a moment, for alignment) and every same-node peer's.
+const ADDRESS_BUDGET: usize = 1 << 46;
+
+/// The default symmetric heap size for a PE that shares its node with `local_pes` PEs
+/// (itself included). The heap is only address space until touched, but what is touched
+/// lives in `/dev/shm` (tmpfs, memory): the default is what each local PE may touch if all
+/// do, `min(physical memory, size of /dev/shm) / local_pes`, also capped by the address
+/// space (`ulimit -v`, and [`ADDRESS_BUDGET`]) that `local_pes + 1` segments need; rounded
+/// down to a power of two (so nodes of similar size agree, and no alignment space is
+/// wasted), between [`MIN_DEFAULT_SIZE`] and [`MAX_DEFAULT_SIZE`].
+pub fn default_size(local_pes: usize) -> DefaultSize {
+    let local = local_pes.max(1);
+    // SAFETY: sysconf has no preconditions.
+    let (pages, page) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
+    let phys = if pages > 0 && page > 0 {
+        (pages as usize).saturating_mul(page as usize)
+    } else {
+        usize::MAX
+    };
+    let shm = shm_total().unwrap_or(usize::MAX);
+    let mut limit = ADDRESS_BUDGET;
+    let mut rl = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `rl` is a valid out-parameter.
+    if unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut rl) } == 0
+        && rl.rlim_cur != libc::RLIM_INFINITY
+    {
+        limit = limit.min(rl.rlim_cur as usize / 2);
+    }
+    let by_memory = phys.min(shm) / local;
+    let by_address = limit / (local + 2);
+    let want = by_memory.min(by_address);
+    let pow2 = if want == 0 {
+        0
+    } else {
+        1usize << (usize::BITS - 1 - want.leading_zeros())
+    };
+    let bytes = pow2.clamp(MIN_DEFAULT_SIZE, MAX_DEFAULT_SIZE);
+    let why = format!(
+        "min(physical memory {}, /dev/shm {}) / {local} PE{} on this node = {}, address space {} per PE; \
+         rounded down to a power of two, within {}..{}",
+        human(phys),
+        if shm == usize::MAX { "unknown".to_string() } else { human(shm) },
+        if local > 1 { "s" } else { "" },
+        human(by_memory),
+        human(by_address),
+        human(MIN_DEFAULT_SIZE),
+        human(MAX_DEFAULT_SIZE),
+    );
+    DefaultSize { bytes, why }
+}
+
+/// Total size of `/dev/shm` (what tmpfs lets all processes touch together).
+pub fn shm_total() -> Option<usize> {
+    // SAFETY: all-zero is a valid statvfs.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: valid C string and out-parameter.
+    if unsafe { libc::statvfs(c"/dev/shm".as_ptr(), &mut st) } != 0 {
+        return None;
+    }
+    Some((st.f_blocks as usize).saturating_mul(st.f_frsize as usize))
+}
+
 /// First-fit allocator over `[0, size)`.
 #[derive(Debug, Clone)]
 pub struct HeapAllocator {
@@ -94,14 +180,17 @@ impl HeapAllocator {
     }
 
     fn exhausted(&self, requested: usize, align: usize) -> Error {
-        let need = self.size - self.free_bytes() + requested + align;
+        // Saturating: `requested` may be anything a program passed (up to usize::MAX).
+        let need = (self.size - self.free_bytes())
+            .saturating_add(requested)
+            .saturating_add(align);
         Error::HeapExhausted {
             requested,
             align,
             heap_size: self.size,
             free: self.free_bytes(),
             largest: self.largest_free(),
-            suggest: human(need.max(self.size * 2)),
+            suggest: human(need.max(self.size.saturating_mul(2))),
         }
     }
 
@@ -258,6 +347,43 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("power of two"));
+    }
+
+    #[test]
+    fn default_size_is_a_power_of_two_that_shrinks_with_local_pes() {
+        let one = default_size(1);
+        let eight = default_size(8);
+        for d in [&one, &eight] {
+            assert!(d.bytes.is_power_of_two(), "{d:?}");
+            assert!(
+                (MIN_DEFAULT_SIZE..=MAX_DEFAULT_SIZE).contains(&d.bytes),
+                "{d:?}"
+            );
+            assert!(d.why.contains("/dev/shm"), "{d:?}");
+        }
+        assert!(eight.bytes <= one.bytes, "{one:?} {eight:?}");
+        if let Some(shm) = shm_total() {
+            assert!(
+                eight.bytes == MIN_DEFAULT_SIZE || eight.bytes * 8 <= shm,
+                "{eight:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn exhaustion_hint_does_not_overflow() {
+        let mut h = HeapAllocator::new(1 << 20);
+        h.alloc(1000, 1).unwrap();
+        for (size, align) in [
+            (usize::MAX, 16),
+            (usize::MAX - 64, 1 << 20),
+            (1 << 62, 1 << 62),
+        ] {
+            let e = h.alloc(size, align).unwrap_err().to_string();
+            assert!(e.contains(&format!("cannot allocate {size} bytes")), "{e}");
+        }
+        let a = h.alloc(16, 1).unwrap();
+        assert!(h.realloc(a, usize::MAX).is_err());
     }
 
     #[test]

@@ -20,7 +20,7 @@
 //! addresses and dispatches to the transport chosen for each peer (`rshmem-transport`);
 //! barriers come from `rshmem-collectives`. See `docs/ARCHITECTURE.md`.
 //!
-//! Environment: `SHMEM_SYMMETRIC_SIZE` (heap size per PE, default 512M), `SHMEM_DEBUG`,
+//! Environment: `SHMEM_SYMMETRIC_SIZE` (heap size per PE, default from the machine: `heap::default_size`), `SHMEM_DEBUG`,
 //! `SHMEM_INFO`, `SHMEM_VERSION` ([`mod@env`]).
 #![warn(missing_docs)]
 

@@ -7,7 +7,7 @@
 //! successor by clearing that PE's waiting bit. FIFO-fair, one remote AMO to acquire an
 //! uncontended lock, no polling of remote memory. All updates are AMOs, so the low and high
 //! halves of PE 0's word never clobber each other.
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::rt::Runtime;
 use crate::wait::Backoff;
 use rshmem_transport::AmoOp;
@@ -17,6 +17,24 @@ const WAITING: u64 = 1 << 63;
 const NEXT_SHIFT: u32 = 32;
 const NEXT: u64 = 0x7fff_ffff << NEXT_SHIFT;
 const HOME: usize = 0;
+
+/// The locks this PE holds (their symmetric addresses), so that releasing a lock it does
+/// not hold is an error instead of an endless wait for a successor that never links.
+/// Touched once per acquire and release, never by put/get/AMOs.
+static HELD: parking_lot::Mutex<Vec<usize>> = parking_lot::Mutex::new(Vec::new());
+
+fn held(lock: usize) -> bool {
+    HELD.lock().contains(&lock)
+}
+
+fn mark_held(lock: usize) {
+    HELD.lock().push(lock);
+}
+
+/// Forgets every held lock (finalize: the heap they lived in is gone).
+pub(crate) fn forget_held() {
+    HELD.lock().clear();
+}
 
 fn amo(rt: &Runtime, addr: usize, op: AmoOp, v: u64, cmp: u64, pe: usize) -> Result<u64> {
     rt.amo::<u64>(addr, op, v, cmp, pe)
@@ -55,9 +73,22 @@ fn local(lock: usize) -> u64 {
 /// Acquires the lock at symmetric address `lock` (blocking).
 pub fn set_lock(rt: &Runtime, lock: usize) -> Result<()> {
     let me = rt.my_pe() as u64 + 1;
+    if held(lock) {
+        return Err(Error::InvalidArgument {
+            call: "shmem_set_lock",
+            arg: "lock",
+            value: lock as i64,
+            reason: format!(
+                "PE {} already holds this lock; a PE that sets a lock it holds would wait for itself forever",
+                rt.my_pe()
+            ),
+        });
+    }
+    let _w = crate::rt::waiting::label(crate::rt::waiting::Kind::Lock);
     prepare(rt, lock)?;
     let prev = update_tail(rt, lock, |_| Some(me))?;
     if prev == 0 {
+        mark_held(lock);
         return Ok(());
     }
     amo(
@@ -72,6 +103,7 @@ pub fn set_lock(rt: &Runtime, lock: usize) -> Result<()> {
     while local(lock) & WAITING != 0 {
         b.snooze();
     }
+    mark_held(lock);
     Ok(())
 }
 
@@ -79,14 +111,42 @@ pub fn set_lock(rt: &Runtime, lock: usize) -> Result<()> {
 pub fn test_lock(rt: &Runtime, lock: usize) -> Result<bool> {
     crate::rt::progress();
     let me = rt.my_pe() as u64 + 1;
+    if held(lock) {
+        // Already set (by this PE): preparing would clobber our queue node.
+        return Ok(false);
+    }
     prepare(rt, lock)?;
     let prev = update_tail(rt, lock, |t| (t == 0).then_some(me))?;
+    if prev == 0 {
+        mark_held(lock);
+    }
     Ok(prev == 0)
 }
 
-/// Releases the lock held by this PE.
+/// Releases the lock held by this PE. A lock this PE does not hold is an error
+/// ([`Error::InvalidArgument`]) and nothing changes.
 pub fn clear_lock(rt: &Runtime, lock: usize) -> Result<()> {
     let me = rt.my_pe() as u64 + 1;
+    {
+        let mut h = HELD.lock();
+        match h.iter().position(|&l| l == lock) {
+            Some(i) => {
+                h.swap_remove(i);
+            }
+            None => {
+                return Err(Error::InvalidArgument {
+                    call: "shmem_clear_lock",
+                    arg: "lock",
+                    value: lock as i64,
+                    reason: format!(
+                        "PE {} does not hold this lock (it was never set, or was already cleared); \
+                         only the PE that set a lock with shmem_set_lock or shmem_test_lock may clear it",
+                        rt.my_pe()
+                    ),
+                });
+            }
+        }
+    }
     rt.quiet();
     let mut next = (local(lock) & NEXT) >> NEXT_SHIFT;
     if next == 0 {

@@ -67,6 +67,199 @@ pub(crate) fn check_exit_request() {
         if v != 0 {
             obey_exit(v);
         }
+        waiting::on_yield(a);
+    }
+}
+
+/// Called when a wait that yielded at least once ends (`Backoff`'s drop).
+#[inline]
+pub(crate) fn wait_done() {
+    waiting::done();
+}
+
+/// What this PE is waiting in, published in its `STATE` slot so that a PE in
+/// `shmem_finalize` can tell when the job can no longer finish (see "Failures" in
+/// ARCHITECTURE.md): a PE that finalized (explicitly, or implicitly by exiting with status 0)
+/// while every other PE waits for something.
+pub(crate) mod waiting {
+    use super::*;
+
+    /// Bit of the `STATE` word: this PE is inside a wait that has yielded.
+    pub const WAITING: u64 = 1 << 63;
+    const KIND_SHIFT: u32 = 56;
+    /// The part of `STATE` that counts finished waits.
+    const COUNT: u64 = (1 << KIND_SHIFT) - 1;
+
+    /// What a PE waits in (`STATE` bits 56..63).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    #[repr(u8)]
+    pub enum Kind {
+        /// A point-to-point wait, a team collective, or anything else built on them.
+        Other = 0,
+        /// `barrier_all` / `sync_all`.
+        Barrier = 1,
+        /// `set_lock` (or `clear_lock` waiting for its successor).
+        Lock = 2,
+        /// `finalize`'s own barrier.
+        Finalize = 3,
+    }
+
+    impl Kind {
+        fn from_bits(v: u64) -> Kind {
+            match (v >> KIND_SHIFT) & 0x7f {
+                1 => Kind::Barrier,
+                2 => Kind::Lock,
+                3 => Kind::Finalize,
+                _ => Kind::Other,
+            }
+        }
+
+        /// For messages.
+        pub fn describe(self) -> &'static str {
+            match self {
+                Kind::Other => "a point-to-point wait or a team collective (shmem_wait_until, shmem_signal_wait_until, a team barrier, ...)",
+                Kind::Barrier => "shmem_barrier_all",
+                Kind::Lock => "shmem_set_lock",
+                Kind::Finalize => "shmem_finalize",
+            }
+        }
+    }
+
+    /// The innermost labelled wait of this process (set by the waits that know what they are).
+    static KIND: AtomicU64 = AtomicU64::new(Kind::Other as u64);
+    /// Whether our `STATE` slot currently says "waiting".
+    static PUBLISHED: AtomicBool = AtomicBool::new(false);
+    /// Waits finished so far (changes `STATE` when a wait ends, so a watcher sees progress).
+    static COUNT_DONE: AtomicU64 = AtomicU64::new(0);
+    /// When this PE (in finalize) last looked at the others, and what it saw.
+    static WATCH: parking_lot::Mutex<Option<(Instant, Vec<u64>, Instant)>> =
+        parking_lot::Mutex::new(None);
+
+    /// Labels the waits of the current scope; the previous label comes back on drop.
+    pub struct Label(u64);
+
+    pub fn label(k: Kind) -> Label {
+        Label(KIND.swap(k as u64, Ordering::Relaxed))
+    }
+
+    impl Drop for Label {
+        fn drop(&mut self) {
+            KIND.store(self.0, Ordering::Relaxed);
+        }
+    }
+
+    /// Our `STATE` slot, from our `EXIT` slot's address.
+    fn state_slot(exit_slot: usize) -> &'static AtomicU64 {
+        // SAFETY: `STATE` is an aligned u64 of our own internal area, at a fixed distance
+        // from `EXIT` (whose address the caller read while the runtime is armed).
+        unsafe { &*((exit_slot - slots::EXIT + slots::STATE) as *const AtomicU64) }
+    }
+
+    /// The word for "waiting in `kind`".
+    pub fn word(kind: Kind) -> u64 {
+        WAITING | (kind as u64) << KIND_SHIFT | COUNT_DONE.load(Ordering::Relaxed) & COUNT
+    }
+
+    #[inline]
+    pub(super) fn on_yield(exit_slot: usize) {
+        let kind = KIND.load(Ordering::Relaxed);
+        if !PUBLISHED.swap(true, Ordering::Relaxed) {
+            state_slot(exit_slot)
+                .store(word(Kind::from_bits(kind << KIND_SHIFT)), Ordering::Release);
+        }
+        if kind == Kind::Finalize as u64 {
+            watch();
+        }
+    }
+
+    /// A new runtime (init, or re-init after finalize): nothing published, nothing seen.
+    pub(super) fn reset() {
+        PUBLISHED.store(false, Ordering::Relaxed);
+        KIND.store(Kind::Other as u64, Ordering::Relaxed);
+        *WATCH.lock() = None;
+    }
+
+    pub(super) fn done() {
+        if PUBLISHED.swap(false, Ordering::Relaxed) {
+            let a = EXIT_WORD.load(Ordering::Relaxed);
+            let n = COUNT_DONE.fetch_add(1, Ordering::Relaxed) + 1;
+            if a != 0 {
+                state_slot(a).store(n & COUNT, Ordering::Release);
+            }
+        }
+    }
+
+    /// How often a PE in finalize looks at the others' states.
+    const WATCH_EVERY: Duration = Duration::from_millis(200);
+    /// How long the picture must stay the same (nobody running, nobody finishing a wait)
+    /// before the job is declared stuck.
+    const STUCK_AFTER: Duration = Duration::from_millis(1500);
+
+    /// In finalize's barrier: if every PE is either in finalize or waiting, and nothing
+    /// changed for [`STUCK_AFTER`], nobody can ever release the waiters: end the job.
+    #[cold]
+    fn watch() {
+        let rt = EXIT_RT.load(Ordering::Acquire);
+        if rt.is_null() || LEAVING.load(Ordering::Acquire) {
+            return;
+        }
+        // SAFETY: EXIT_RT points at the live runtime while armed.
+        let rt = unsafe { &*rt };
+        let now = Instant::now();
+        let mut w = WATCH.lock();
+        if let Some((last, _, _)) = &*w {
+            if now.duration_since(*last) < WATCH_EVERY {
+                return;
+            }
+        }
+        let states = rt.peer_states();
+        let stable_since = match &*w {
+            Some((_, prev, since)) if *prev == states => *since,
+            _ => now,
+        };
+        *w = Some((now, states.clone(), stable_since));
+        drop(w);
+        let running = states.iter().any(|&v| v & WAITING == 0);
+        let fin: Vec<usize> = (0..states.len())
+            .filter(|&pe| {
+                states[pe] & WAITING != 0 && Kind::from_bits(states[pe]) == Kind::Finalize
+            })
+            .collect();
+        if running || fin.len() == states.len() || now.duration_since(stable_since) < STUCK_AFTER {
+            return;
+        }
+        // One PE reports: the lowest one in finalize.
+        if fin.first() != Some(&rt.me) {
+            return;
+        }
+        // "PEs 0, 1 wait in shmem_barrier_all, PE 2 waits in shmem_set_lock"
+        let mut waiters: Vec<String> = Vec::new();
+        for kind in [Kind::Barrier, Kind::Lock, Kind::Other] {
+            let pes: Vec<String> = (0..states.len())
+                .filter(|pe| !fin.contains(pe) && Kind::from_bits(states[*pe]) == kind)
+                .map(|pe| pe.to_string())
+                .collect();
+            if !pes.is_empty() {
+                waiters.push(format!(
+                    "PE{} {} wait{} in {}",
+                    if pes.len() > 1 { "s" } else { "" },
+                    pes.join(", "),
+                    if pes.len() > 1 { "" } else { "s" },
+                    kind.describe()
+                ));
+            }
+        }
+        let names: Vec<String> = fin.iter().map(|p| p.to_string()).collect();
+        let msg = format!(
+            "PE{} {} {} in shmem_finalize (called explicitly, or at exit with status 0 without \
+             calling it), which does nothing else, while {}: no PE is left to end those waits; \
+             ending the job with status 1",
+            if fin.len() > 1 { "s" } else { "" },
+            names.join(", "),
+            if fin.len() > 1 { "are" } else { "is" },
+            waiters.join(", ")
+        );
+        rt.stuck_exit(&msg);
     }
 }
 
@@ -84,10 +277,37 @@ fn obey_exit(v: u64) {
         let ack = rt.slot_addr(slots::EXIT_ACK);
         let _ = rt.amo::<u64>(ack, AmoOp::FetchAdd, 1, 0, requester);
         rt.quiet();
+        rt.leave_bootstrap(status);
     }
+    exit_now(status)
+}
+
+/// Set while the exit hook runs: a nested `exit` from inside it is not allowed.
+static IN_EXIT_HOOK: AtomicBool = AtomicBool::new(false);
+
+/// Ends the process with `status`, C and Rust output flushed.
+fn exit_now(status: i32) -> ! {
     flush_stdio();
+    if IN_EXIT_HOOK.load(Ordering::Acquire) {
+        // SAFETY: flushes every C stream, then ends the process without running the exit
+        // handlers a second time.
+        unsafe {
+            libc::fflush(core::ptr::null_mut());
+            libc::_exit(status)
+        }
+    }
     // SAFETY: exit runs the atexit handlers (C stdio is flushed) and ends the process.
     unsafe { libc::exit(status) }
+}
+
+/// Writes `line` and a newline to stderr in one `write(2)` (`eprintln!` with arguments
+/// writes piece by piece, and the messages of PEs failing together interleaved mid-line).
+pub(crate) fn err_line(line: &str) {
+    use std::io::Write;
+    let mut b = String::with_capacity(line.len() + 1);
+    b.push_str(line);
+    b.push('\n');
+    let _ = std::io::stderr().lock().write_all(b.as_bytes());
 }
 
 fn flush_stdio() {
@@ -96,10 +316,93 @@ fn flush_stdio() {
     let _ = std::io::stderr().flush();
 }
 
+/// A page of a symmetric segment that cannot be backed: `/dev/shm` (tmpfs) is full, and the
+/// kernel sends SIGBUS to the PE that touches it. The handler says so, naming the PE and
+/// what to do, in one `write(2)`, then lets the signal kill the PE as before (the launcher
+/// reports SIGBUS). Faults elsewhere go to the previous handler (Rust's stack-overflow
+/// check) or the default action.
+mod sigbus {
+    use std::sync::atomic::{AtomicPtr, Ordering};
+
+    struct Table {
+        /// `(start, end)` of every mapped shared-memory segment (own and peers').
+        ranges: Vec<(usize, usize)>,
+        /// The message, ready to write.
+        msg: Vec<u8>,
+        /// The handler that was installed before ours.
+        old: libc::sigaction,
+    }
+
+    static TABLE: AtomicPtr<Table> = AtomicPtr::new(core::ptr::null_mut());
+
+    /// Installs the handler for `ranges` (replacing an earlier table; the old one is leaked,
+    /// a handler may still read it).
+    pub fn install(me: usize, ranges: Vec<(usize, usize)>) {
+        let msg = format!(
+            "rshmem: PE {me}: SIGBUS on symmetric memory: a page of the symmetric heap (or of the \
+             symmetric globals) cannot be allocated because /dev/shm (tmpfs) is full. The PEs of a node \
+             together can only touch as much as /dev/shm holds: use less, enlarge /dev/shm \
+             (mount -o remount,size=... /dev/shm), or run fewer PEs per node\n"
+        )
+        .into_bytes();
+        let prev = TABLE.load(Ordering::Acquire);
+        // SAFETY: all-zero is a valid sigaction.
+        let mut old: libc::sigaction = unsafe { core::mem::zeroed() };
+        if !prev.is_null() {
+            // SAFETY: tables are never freed.
+            old = unsafe { (*prev).old };
+        }
+        let t = Box::into_raw(Box::new(Table { ranges, msg, old }));
+        TABLE.store(t, Ordering::Release);
+        if prev.is_null() {
+            // SAFETY: installs a handler with the SA_SIGINFO signature; `old` receives the
+            // previous action, read only by the handler.
+            unsafe {
+                let mut sa: libc::sigaction = core::mem::zeroed();
+                sa.sa_sigaction = handler as *const () as usize;
+                sa.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+                libc::sigemptyset(&mut sa.sa_mask);
+                libc::sigaction(libc::SIGBUS, &sa, &mut (*t).old);
+            }
+        }
+    }
+
+    extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+        let t = TABLE.load(Ordering::Acquire);
+        // SAFETY: `info` is the kernel's siginfo; tables are never freed.
+        unsafe {
+            let addr = (*info).si_addr() as usize;
+            let t = &*t;
+            if t.ranges.iter().any(|&(a, b)| addr >= a && addr < b) {
+                libc::write(2, t.msg.as_ptr() as *const libc::c_void, t.msg.len());
+                let mut dfl: libc::sigaction = core::mem::zeroed();
+                dfl.sa_sigaction = libc::SIG_DFL;
+                libc::sigaction(libc::SIGBUS, &dfl, core::ptr::null_mut());
+                return; // the access faults again and the default action ends the PE
+            }
+            let old = t.old;
+            if old.sa_flags & libc::SA_SIGINFO != 0
+                && old.sa_sigaction != libc::SIG_DFL
+                && old.sa_sigaction != libc::SIG_IGN
+            {
+                let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+                    core::mem::transmute(old.sa_sigaction);
+                f(sig, info, ctx);
+            } else if old.sa_sigaction != libc::SIG_DFL && old.sa_sigaction != libc::SIG_IGN {
+                let f: extern "C" fn(libc::c_int) = core::mem::transmute(old.sa_sigaction);
+                f(sig);
+            } else {
+                libc::sigaction(libc::SIGBUS, &old, core::ptr::null_mut());
+            }
+        }
+    }
+}
+
 /// glibc's `on_exit`: a PE that exits with a non-zero status while the runtime is live asks
 /// the others to exit with the same status.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 extern "C" fn on_process_exit(status: libc::c_int, _arg: *mut libc::c_void) {
+    IN_EXIT_HOOK.store(true, Ordering::Release);
     if status == 0 {
         // A program that exits normally without finalizing (the deprecated `start_pes`
         // has no finalize at all) is finalized implicitly: a barrier with the other PEs,
@@ -156,8 +459,14 @@ mod slots {
     pub const EXIT: usize = DEBUG + 4 * 8;
     /// Peers that obeyed this PE's exit request (u64 counter).
     pub const EXIT_ACK: usize = EXIT + 8;
+    /// What this PE waits in (`rt::waiting`): written only by this PE, read by peers in
+    /// finalize.
+    pub const STATE: usize = EXIT_ACK + 8;
+    /// Finalize's own dissemination barrier counters (64 x u64): never shared with a user
+    /// barrier, so an implicit finalize cannot complete a `barrier_all` it never entered.
+    pub const FIN_BARRIER: usize = STATE + 8;
     /// First byte free for later users (collectives, teams).
-    pub const _FREE: usize = EXIT_ACK + 8;
+    pub const _FREE: usize = FIN_BARRIER + 64 * 8;
 }
 
 /// First byte of the internal area after the runtime's fixed slots: from here on it is
@@ -217,6 +526,10 @@ pub struct Runtime {
     /// Start of the user heap (segment 0, after the internal area).
     heap_base: usize,
     heap: Mutex<HeapAllocator>,
+    /// The heap base's alignment on every PE: the largest alignment `malloc` can honour.
+    heap_align: usize,
+    /// Where the heap size came from (`SHMEM_SYMMETRIC_SIZE`, or the machine's default).
+    heap_origin: String,
     kvs: Mutex<Box<dyn Kvs>>,
     barrier_epoch: AtomicU64,
     regions: Mutex<Vec<ShmRegion>>,
@@ -261,7 +574,7 @@ fn verbs_abort(msg: &str) -> ! {
     match crate::global_runtime() {
         Some(rt) => rt.abort_now(1, msg),
         None => {
-            eprintln!("rshmem: {msg}");
+            err_line(&format!("rshmem: {msg}"));
             std::process::exit(1)
         }
     }
@@ -359,9 +672,41 @@ impl Runtime {
             None => bootstrap::from_env()?,
         };
         let (me, npes) = (kvs.rank(), kvs.size());
-        let heap_len = cfg.symmetric_size.div_ceil(PAGE) * PAGE;
+        let mapping = kvs.process_mapping().filter(|m| m.len() == npes);
+        // SHMEM_SYMMETRIC_SIZE, or a default sized from this machine for the most PEs any
+        // node of the job runs (the same on every PE of similar nodes).
+        let explicit = ["SHMEM_SYMMETRIC_SIZE", "SMA_SYMMETRIC_SIZE"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some());
+        let (heap_size, heap_origin) = if explicit {
+            (
+                cfg.symmetric_size,
+                "set by SHMEM_SYMMETRIC_SIZE".to_string(),
+            )
+        } else {
+            let local = match &mapping {
+                Some(m) => {
+                    let mut per_node = std::collections::HashMap::new();
+                    for n in m {
+                        *per_node.entry(*n).or_insert(0usize) += 1;
+                    }
+                    per_node.into_values().max().unwrap_or(1)
+                }
+                None => npes,
+            };
+            let d = crate::heap::default_size(local);
+            (d.bytes, format!("default: {}", d.why))
+        };
+        let heap_len = heap_size.div_ceil(PAGE) * PAGE;
         let seg_len = INTERNAL_BYTES + heap_len;
-        let mut region = ShmRegion::create(&shm_name(kvs.job_id(), me), seg_len)?;
+        // The heap starts at a multiple of `heap_align` on every PE (see `malloc`).
+        let heap_align = heap_len.next_power_of_two().max(SEGMENT_ALIGN);
+        let mut region = ShmRegion::create_aligned(
+            &shm_name(kvs.job_id(), me),
+            seg_len,
+            heap_align,
+            INTERNAL_BYTES,
+        )?;
         // The program's globals: remapped in place onto an object of their own.
         let mut data_region = match opts.symmetric_statics {
             false => None,
@@ -395,7 +740,6 @@ impl Runtime {
         let record = format!("{host}\n{}\n{seg_len}\n{dname}\n{dlen}", region.name());
         bootstrap::put(&mut *kvs, "rshmem-seg", record.as_bytes())?;
         kvs.barrier()?;
-        let mapping = kvs.process_mapping().filter(|m| m.len() == npes);
         let mode = transport_mode()?;
         let mut recs = Vec::with_capacity(npes);
         for pe in 0..npes {
@@ -419,9 +763,15 @@ impl Runtime {
             if plen != seg_len {
                 return Err(Error::InvalidEnv {
                     var: "SHMEM_SYMMETRIC_SIZE",
-                    value: cfg.symmetric_size.to_string(),
+                    value: if explicit {
+                        cfg.symmetric_size.to_string()
+                    } else {
+                        "(unset)".to_string()
+                    },
                     reason: format!(
-                        "PE {pe} has a symmetric segment of {plen} bytes but PE {me} has {seg_len}: every PE must be started with the same SHMEM_SYMMETRIC_SIZE"
+                        "PE {pe} has a symmetric segment of {plen} bytes but PE {me} has {seg_len} ({heap_origin}): \
+                         every PE must have the same heap size; set SHMEM_SYMMETRIC_SIZE for every PE \
+                         (the default differs between nodes with different memory or /dev/shm)"
                     ),
                 });
             }
@@ -450,7 +800,7 @@ impl Runtime {
                 Ok(v) => Some(Arc::new(v)),
                 Err(e) => {
                     // Never leave the other PEs waiting in a barrier.
-                    eprintln!("rshmem: PE {me}: {e}");
+                    err_line(&format!("rshmem: PE {me}: {e}"));
                     kvs.abort(1)
                 }
             }
@@ -526,6 +876,16 @@ impl Runtime {
             })
             .collect();
         let teams = crate::coll::Teams::new(me, npes, shared)?;
+        // Every shared-memory mapping of this process: touching a page of one when /dev/shm
+        // is full is a SIGBUS that deserves a message.
+        let mut ranges = vec![(base, base + seg_len)];
+        if nsegs > 1 {
+            ranges.push((segs[1].base, segs[1].base + segs[1].len));
+        }
+        for r in regions.iter() {
+            ranges.push((r.base() as usize, r.base() as usize + r.len()));
+        }
+        sigbus::install(me, ranges);
         let rt = Self {
             me,
             npes,
@@ -535,6 +895,8 @@ impl Runtime {
             peers: peers.into_boxed_slice(),
             heap_base: base + INTERNAL_BYTES,
             heap: Mutex::new(HeapAllocator::new(heap_len)),
+            heap_align,
+            heap_origin,
             kvs: Mutex::new(kvs),
             barrier_epoch: AtomicU64::new(0),
             regions: Mutex::new(regions),
@@ -604,6 +966,12 @@ impl Runtime {
                     "shm (all peers)"
                 }
             );
+            let _ = writeln!(
+                out,
+                "rshmem: symmetric heap {} bytes per PE ({})",
+                self.heap.lock().size(),
+                self.heap_origin
+            );
             for v in crate::env::VARS {
                 let val = std::env::var(v.name).unwrap_or_else(|_| "(unset)".into());
                 let _ = writeln!(
@@ -618,6 +986,7 @@ impl Runtime {
     /// Makes this runtime (at its final address) the one exit requests and the exit hook
     /// use; called once by `rshmem::init_with` after boxing it.
     pub(crate) fn arm_exit(&self) {
+        waiting::reset();
         LEAVING.store(false, Ordering::Release);
         EXIT_RT.store(self as *const Self as *mut Self, Ordering::Release);
         EXIT_WORD.store(self.slot_addr(slots::EXIT), Ordering::Release);
@@ -656,6 +1025,7 @@ impl Runtime {
             return self.npes == 1;
         }
         let v = 1u64 << 63 | (self.me as u64) << 32 | status as u32 as u64;
+        self.tell_launcher(status);
         let slot = self.slot_addr(slots::EXIT);
         for pe in (0..self.npes).filter(|&pe| pe != self.me) {
             let _ = self.amo::<u64>(slot, AmoOp::Set, v, 0, pe);
@@ -676,9 +1046,37 @@ impl Runtime {
         true
     }
 
+    /// Under rshmemrun, tells the launcher that this PE is the one ending the job (a KVS key
+    /// `rshmem-exit-<pe>` = status, stored before any other PE hears of it), so that it names
+    /// this PE and not whichever PE exits first. Other launchers never read it; PMI-2/PMIx
+    /// would only cache it, so it is not sent there.
+    fn tell_launcher(&self, status: i32) {
+        if std::env::var_os("RSHMEM_LAUNCHER").is_none() {
+            return;
+        }
+        if let Some(mut kvs) = self.kvs.try_lock() {
+            if kvs.protocol() == "pmi1" {
+                let _ = kvs.put_raw(&format!("rshmem-exit-{}", self.me), &status.to_string());
+            }
+        }
+    }
+
     /// Leaves the job: barrier, bootstrap finalize, unmap everything.
     pub fn finalize(&self) {
-        self.barrier_all();
+        self.quiet();
+        {
+            // Say so at once (peers in finalize watch for a job that cannot finish), then
+            // wait for every PE to be in finalize too, on counters of finalize's own.
+            let _w = waiting::label(waiting::Kind::Finalize);
+            self.state_slot()
+                .store(waiting::word(waiting::Kind::Finalize), Ordering::Release);
+            rshmem_collectives::dissemination_barrier(
+                &InternalSync(self),
+                ActiveSet::world(self.npes),
+                slots::FIN_BARRIER / 8,
+                1,
+            );
+        }
         self.disarm_exit();
         let mut kvs = std::mem::replace(&mut *self.kvs.lock(), Box::new(bootstrap::Closed));
         // Keep the launcher connection for a re-initialization (1.6) and finalize it at
@@ -689,6 +1087,7 @@ impl Runtime {
             let _ = kvs.finalize();
         }
         self.regions.lock().clear();
+        crate::lock::forget_held();
     }
 
     /// This PE's number.
@@ -1017,6 +1416,7 @@ impl Runtime {
 
     /// Barrier over all PEs without completing outstanding operations.
     pub fn sync_all(&self) {
+        let _w = waiting::label(waiting::Kind::Barrier);
         let epoch = self.barrier_epoch.fetch_add(1, Ordering::Relaxed) + 1;
         rshmem_collectives::dissemination_barrier(
             &InternalSync(self),
@@ -1033,11 +1433,59 @@ impl Runtime {
         // `code`; the bootstrap's abort (which some launchers turn into SIGKILL for all,
         // this PE included) only if some PE does not answer.
         if self.request_exit(code) {
+            self.leave_bootstrap(code);
             flush_stdio();
             // SAFETY: ends the process; the hook sees LEAVING and does nothing.
             unsafe { libc::exit(code) }
         }
         self.kvs.lock().abort(code)
+    }
+
+    /// Before a cooperative exit with `status` 0 (`global_exit(0)`): finalizes the launcher
+    /// connection, so that the launcher counts this PE as finished, not as a PE that left
+    /// without PMI finalize (rshmemrun ended `global_exit(0)` with status 1). PMI finalize
+    /// is not collective; MPI's is, and MPI belongs to the program: left alone. A non-zero
+    /// status leaves the connection as it is: the launcher reports that status.
+    fn leave_bootstrap(&self, status: i32) {
+        if status != 0 {
+            return;
+        }
+        // try_lock: a PE obeying an exit request may be inside a KVS call of its own.
+        if let Some(mut kvs) = self.kvs.try_lock() {
+            if kvs.protocol() != "mpi" {
+                let _ = kvs.finalize();
+            }
+        }
+    }
+
+    fn state_slot(&self) -> &AtomicU64 {
+        // SAFETY: our own aligned STATE slot in segment 0.
+        unsafe { &*(self.slot_addr(slots::STATE) as *const AtomicU64) }
+    }
+
+    /// Every PE's `STATE` word (a get of 8 bytes each: only read, never an AMO, since the
+    /// owner writes it with plain stores).
+    fn peer_states(&self) -> Vec<u64> {
+        let slot = self.slot_addr(slots::STATE);
+        (0..self.npes)
+            .map(|pe| {
+                let mut v = 0u64;
+                // SAFETY: `v` is valid for 8 bytes; the slot is an aligned internal word.
+                let _ = unsafe { self.get(&mut v as *mut u64 as *mut u8, slot, 8, pe) };
+                v
+            })
+            .collect()
+    }
+
+    /// A job that can no longer finish (see `waiting::watch`): prints `msg`, asks every PE
+    /// to exit with status 1, exits.
+    fn stuck_exit(&self, msg: &str) -> ! {
+        self.abort_message(msg);
+        if self.request_exit(1) {
+            exit_now(1)
+        }
+        flush_stdio();
+        self.kvs.lock().abort(1)
     }
 
     /// Prints `rshmem: PE n: msg` as one write.
@@ -1104,13 +1552,16 @@ impl Runtime {
     /// the program synchronizes before any PE accesses the block remotely.
     pub fn malloc_no_barrier(&self, size: usize, align: usize, zero: bool) -> Result<usize> {
         self.check_collective_args("shmem_malloc", [size as u64, align as u64]);
-        // The allocator aligns *offsets*; segments are mapped at SEGMENT_ALIGN-aligned
-        // addresses and the internal area is SEGMENT_ALIGN long, so heap bases are aligned to
-        // that much on every PE. A larger alignment cannot be honoured: refuse it (the same
-        // decision on every PE).
-        let r = if align > SEGMENT_ALIGN {
+        // The allocator aligns *offsets*; every PE's heap base is a multiple of
+        // `heap_align` (a power of two at least the heap's size, see init), so any alignment
+        // up to that is an aligned address on every PE. A larger one cannot fit in the heap
+        // anyway: refuse it (the same decision on every PE).
+        let r = if align > self.heap_align {
+            let size = self.heap.lock().size();
             Err(Error::BadAlloc(format!(
-                "alignment {align} is larger than {SEGMENT_ALIGN} bytes, the alignment of every PE's symmetric heap"
+                "alignment {align} is larger than the symmetric heap ({size} bytes; its base is aligned to {} bytes): \
+                 no block of the heap can be aligned to it; raise SHMEM_SYMMETRIC_SIZE or ask for less",
+                self.heap_align
             )))
         } else {
             self.heap.lock().alloc(size, align)

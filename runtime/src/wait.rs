@@ -105,6 +105,16 @@ impl Backoff {
     }
 }
 
+impl Drop for Backoff {
+    /// A wait that yielded told its peers it was waiting (`rt::waiting`): it is over.
+    #[inline]
+    fn drop(&mut self) {
+        if self.n >= SPINS {
+            crate::rt::wait_done();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

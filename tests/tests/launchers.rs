@@ -10,7 +10,10 @@
 //! naming the protocol and the address; and under every launcher (rshmemrun, Hydra, srun
 //! with pmi2 and pmix, mpirun) a PE that is SIGKILLed, exits with status 3, or calls
 //! `global_exit(7)` ends the job within 2 s of the event, with the right status, a message
-//! naming the PE, and no process or `/dev/shm` object left.
+//! naming the PE, and no process or `/dev/shm` object left; `global_exit(0)` and
+//! `global_exit(3)` end it with exactly that status (`global_exit_{0,3}_*`); a PE that exits
+//! 0 without finalize while the others wait in `barrier_all` ends the job with status 1 and
+//! a message naming it (`exit0_no_finalize_*`).
 use rshmem_tests::harness::{notice, shm_objects, workspace_bin};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -216,6 +219,7 @@ fn program(bin: &str) -> PathBuf {
         "signal" => PathBuf::from(env!("CARGO_BIN_EXE_signal")),
         "lock" => PathBuf::from(env!("CARGO_BIN_EXE_lock")),
         "fail" => PathBuf::from(env!("CARGO_BIN_EXE_fail")),
+        "exits" => PathBuf::from(env!("CARGO_BIN_EXE_exits")),
         "barrier" => PathBuf::from(env!("CARGO_BIN_EXE_barrier")),
         "coll_check" => PathBuf::from(env!("CARGO_BIN_EXE_coll_check")),
         "coll_teams" => PathBuf::from(env!("CARGO_BIN_EXE_coll_teams")),
@@ -430,11 +434,23 @@ fn expect(l: L, mode: &str) -> (&'static [i32], String) {
         // out, so its status is not always the PE's: usually 3 / 7, sometimes 9 or 1.
         (L::Hydra, "exit") => (&[3, 9, 1], ours),
         (L::Hydra, "global-exit") => (&[7, 9, 1], ours),
+        (L::Hydra, "global-exit-3") => (&[3, 9, 1], ours),
         (_, "exit") => (&[3], ours),
         (_, "global-exit") => (&[7], ours),
+        (_, "global-exit-3") => (&[3], ours),
+        // Status 0 is a success for every launcher: nobody kills anybody, every PE leaves
+        // the PMI connection cleanly, and the job must end 0.
+        (_, "global-exit-0") => (&[0], ours),
+        // PE 3 exits 0 without finalize while the others wait in barrier_all: the runtime
+        // finds the job stuck and every PE exits 1 (Hydra may kill the last ones first).
+        (L::Hydra, "exit0-barrier") => (&[1, 9], STUCK.into()),
+        (_, "exit0-barrier") => (&[1], STUCK.into()),
         _ => unreachable!("mode {mode}"),
     }
 }
+
+/// What the runtime says when a PE is in finalize while the others wait forever.
+const STUCK: &str = "rshmem: PE 3: PE 3 is in shmem_finalize";
 
 fn unix_ms() -> u128 {
     std::time::SystemTime::now()
@@ -443,20 +459,22 @@ fn unix_ms() -> u128 {
         .unwrap_or(0)
 }
 
-fn failure(test: &str, l: L, mode: &str) {
-    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let np = NP.to_string();
-    let mpi_arg;
-    let (launcher, env): (Vec<&str>, Vec<(&str, &str)>) = match l {
+/// The command line and environment that start NP PEs under `l`; `None` (after a SKIPPED
+/// notice) when `l` is not installed.
+type Setup = (Vec<&'static str>, Vec<(&'static str, &'static str)>);
+
+fn launcher_setup(test: &str, l: L) -> Option<Setup> {
+    let np: &'static str = leak(NP.to_string());
+    Some(match l {
         L::Rshmemrun => {
             let r = rshmemrun_path();
-            (vec![leak(r), "-n", &np], vec![])
+            (vec![leak(r), "-n", np], vec![])
         }
         L::Hydra => {
             if !available(test, &["mpiexec.hydra"], "apt-get install mpich") {
-                return;
+                return None;
             }
-            (vec!["mpiexec.hydra", "-n", &np], vec![])
+            (vec!["mpiexec.hydra", "-n", np], vec![])
         }
         L::Mpirun => {
             if !available(
@@ -464,10 +482,10 @@ fn failure(test: &str, l: L, mode: &str) {
                 &["mpirun.openmpi"],
                 "apt-get install openmpi-bin libpmix2",
             ) {
-                return;
+                return None;
             }
             (
-                vec!["mpirun.openmpi", "--oversubscribe", "-np", &np],
+                vec!["mpirun.openmpi", "--oversubscribe", "-np", np],
                 vec![
                     ("OMPI_ALLOW_RUN_AS_ROOT", "1"),
                     ("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"),
@@ -479,28 +497,41 @@ fn failure(test: &str, l: L, mode: &str) {
         }
         L::Srun(mpi) => {
             if !slurm(test) {
-                return;
+                return None;
             }
-            mpi_arg = format!("--mpi={mpi}");
             (
                 vec![
                     "srun",
                     "--immediate=10",
                     "--kill-on-bad-exit=1",
-                    &mpi_arg,
+                    leak(format!("--mpi={mpi}")),
                     "-n",
-                    &np,
+                    np,
                 ],
                 vec![],
             )
         }
+    })
+}
+
+fn failure(test: &str, l: L, mode: &str) {
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let Some((launcher, env)) = launcher_setup(test, l) else {
+        return;
+    };
+    let (prog, args): (&str, &[&str]) = match mode {
+        "exit0-barrier" => ("exits", &["exit0-barrier"]),
+        _ => ("fail", &[]),
     };
     let args: &[&str] = match mode {
+        _ if prog == "exits" => args,
         "sigkill" => &["sigkill", "3"],
         "exit" => &["exit", "3"],
+        "global-exit-0" => &["global-exit", "0"],
+        "global-exit-3" => &["global-exit", "3"],
         _ => &["global-exit", "7"],
     };
-    let r = run(&launcher, &program("fail"), args, &env);
+    let r = run(&launcher, &program(prog), args, &env);
     let end = unix_ms();
     let (codes, names) = expect(l, mode);
     let code = r.out.status.code().unwrap_or(-1);
@@ -515,9 +546,11 @@ fn failure(test: &str, l: L, mode: &str) {
         .find_map(|l| l.strip_prefix("EVENT_MS "))
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or_else(|| panic!("no EVENT_MS line\n{}", r.show()));
+    // A stuck job is declared so after 1.5 s without any change.
+    let limit = if mode == "exit0-barrier" { 5000 } else { 2000 };
     assert!(
-        end.saturating_sub(event) < 2000,
-        "{l:?} {mode}: the job ended {} ms after the event (limit 2000)\n{}",
+        end.saturating_sub(event) < limit,
+        "{l:?} {mode}: the job ended {} ms after the event (limit {limit})\n{}",
         end.saturating_sub(event),
         r.show()
     );
@@ -600,4 +633,19 @@ failure_tests! {
     fail_srun_pmix_sigkill: L::Srun("pmix"), "sigkill";
     fail_srun_pmix_exit: L::Srun("pmix"), "exit";
     fail_srun_pmix_global_exit: L::Srun("pmix"), "global-exit";
+    global_exit_0_rshmemrun: L::Rshmemrun, "global-exit-0";
+    global_exit_3_rshmemrun: L::Rshmemrun, "global-exit-3";
+    global_exit_0_hydra: L::Hydra, "global-exit-0";
+    global_exit_3_hydra: L::Hydra, "global-exit-3";
+    global_exit_0_mpirun: L::Mpirun, "global-exit-0";
+    global_exit_3_mpirun: L::Mpirun, "global-exit-3";
+    global_exit_0_srun_pmi2: L::Srun("pmi2"), "global-exit-0";
+    global_exit_3_srun_pmi2: L::Srun("pmi2"), "global-exit-3";
+    global_exit_0_srun_pmix: L::Srun("pmix"), "global-exit-0";
+    global_exit_3_srun_pmix: L::Srun("pmix"), "global-exit-3";
+    exit0_no_finalize_rshmemrun: L::Rshmemrun, "exit0-barrier";
+    exit0_no_finalize_hydra: L::Hydra, "exit0-barrier";
+    exit0_no_finalize_mpirun: L::Mpirun, "exit0-barrier";
+    exit0_no_finalize_srun_pmi2: L::Srun("pmi2"), "exit0-barrier";
+    exit0_no_finalize_srun_pmix: L::Srun("pmix"), "exit0-barrier";
 }

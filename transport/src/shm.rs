@@ -93,9 +93,14 @@ fn cname(name: &str) -> Result<CString, ShmError> {
     CString::new(name).map_err(|_| ShmError::BadName(name.to_string()))
 }
 
+/// Why a reservation of address space fails: not /dev/shm, the address space.
+const ADDRESS_SPACE_HINT: &str = "; the process's address space cannot hold a mapping this large \
+     (the limit is `ulimit -v` or the machine's virtual address size): lower SHMEM_SYMMETRIC_SIZE";
+
 fn sys_err(what: &'static str, name: &str, size: usize) -> ShmError {
     let source = io::Error::last_os_error();
     let hint = match source.raw_os_error() {
+        Some(libc::ENOMEM) if what.starts_with("mmap") => ADDRESS_SPACE_HINT,
         Some(libc::ENOSPC) | Some(libc::ENOMEM) => {
             "; /dev/shm or memory is too small: lower SHMEM_SYMMETRIC_SIZE or enlarge /dev/shm"
         }
@@ -212,9 +217,24 @@ impl ShmRegion {
     /// Creates (exclusively, mode 0600) and maps an object of `len` bytes, zero-filled and
     /// backed lazily.
     pub fn create(name: &str, len: usize) -> Result<Self, ShmError> {
+        Self::create_aligned(name, len, SEGMENT_ALIGN, 0)
+    }
+
+    /// [`ShmRegion::create`], mapped so that `base + skew` is a multiple of `align` (a
+    /// power of two, at least [`SEGMENT_ALIGN`]; `skew` a multiple of [`SEGMENT_ALIGN`]).
+    /// The runtime maps its heap segment (internal area of `skew` bytes, then the heap) so
+    /// that the heap starts at a multiple of a power of two at least its size: offsets
+    /// aligned to anything up to that are aligned addresses on every PE. Costs address space
+    /// only (`len + align` is reserved for a moment, the rest given back).
+    pub fn create_aligned(
+        name: &str,
+        len: usize,
+        align: usize,
+        skew: usize,
+    ) -> Result<Self, ShmError> {
         let c = cname(name)?;
         let fd = create_object(&c, name, len)?;
-        let r = Self::map(fd, name, len, true);
+        let r = Self::map(fd, name, len, true, align, skew);
         if r.is_err() {
             forget_created(&c);
             // SAFETY: unlinking the object we created.
@@ -239,11 +259,18 @@ impl ShmRegion {
             unsafe { libc::close(fd) };
             return Err(e);
         }
-        Self::map(fd, name, len, false)
+        Self::map(fd, name, len, false, SEGMENT_ALIGN, 0)
     }
 
-    fn map(fd: libc::c_int, name: &str, len: usize, owner: bool) -> Result<Self, ShmError> {
-        let r = Self::map_aligned(fd, name, len);
+    fn map(
+        fd: libc::c_int,
+        name: &str,
+        len: usize,
+        owner: bool,
+        align: usize,
+        skew: usize,
+    ) -> Result<Self, ShmError> {
+        let r = Self::map_aligned(fd, name, len, align, skew);
         // SAFETY: the mapping (if any) keeps the object alive; the fd is no longer needed.
         unsafe { libc::close(fd) };
         Ok(Self {
@@ -352,12 +379,27 @@ impl ShmRegion {
         })
     }
 
-    /// Maps `fd` at an address aligned to [`SEGMENT_ALIGN`], so that symmetric allocations
-    /// aligned up to that much are aligned on every PE (bases differ between PEs, offsets
-    /// do not). Reserves `len + SEGMENT_ALIGN` of address space, maps the object over the
-    /// aligned part, returns the rest.
-    fn map_aligned(fd: libc::c_int, name: &str, len: usize) -> Result<*mut u8, ShmError> {
-        let span = len + SEGMENT_ALIGN;
+    /// Maps `fd` at an address `base` with `(base + skew) % align == 0` (and `base` aligned
+    /// to [`SEGMENT_ALIGN`]), so that symmetric allocations aligned up to `align` are
+    /// aligned on every PE (bases differ between PEs, offsets do not). Reserves
+    /// `len + align` of address space, maps the object over the aligned part, returns the
+    /// rest.
+    fn map_aligned(
+        fd: libc::c_int,
+        name: &str,
+        len: usize,
+        align: usize,
+        skew: usize,
+    ) -> Result<*mut u8, ShmError> {
+        let align = align.max(SEGMENT_ALIGN);
+        debug_assert!(align.is_power_of_two() && skew.is_multiple_of(SEGMENT_ALIGN));
+        let span = len.checked_add(align).ok_or_else(|| ShmError::Sys {
+            what: "mmap (reserve)",
+            name: name.to_string(),
+            size: len,
+            source: io::Error::from_raw_os_error(libc::ENOMEM),
+            hint: ADDRESS_SPACE_HINT,
+        })?;
         // SAFETY: an anonymous PROT_NONE reservation chosen by the kernel.
         let res = unsafe {
             libc::mmap(
@@ -373,7 +415,7 @@ impl ShmRegion {
             return Err(sys_err("mmap (reserve)", name, span));
         }
         let start = res as usize;
-        let aligned = (start + SEGMENT_ALIGN - 1) & !(SEGMENT_ALIGN - 1);
+        let aligned = ((start + skew + align - 1) & !(align - 1)) - skew;
         // SAFETY: [aligned, aligned+len) lies inside our reservation, which MAP_FIXED replaces.
         let p = unsafe {
             libc::mmap(
@@ -581,6 +623,27 @@ mod tests {
 
     fn unique(tag: &str) -> String {
         format!("/rshmem-test-{}-{}-{tag}", std::process::id(), line!())
+    }
+
+    #[test]
+    fn create_aligned_places_base_plus_skew_on_the_alignment() {
+        for (align, skew) in [
+            (1usize << 30, SEGMENT_ALIGN),
+            (1 << 34, 0),
+            (4 << 20, 2 << 20),
+        ] {
+            let mut a = ShmRegion::create_aligned(&unique("al"), 8 << 20, align, skew).unwrap();
+            let base = a.base() as usize;
+            assert_eq!(
+                (base + skew) % align,
+                0,
+                "align {align} skew {skew}: {base:#x}"
+            );
+            assert_eq!(base % SEGMENT_ALIGN, 0);
+            // SAFETY: inside the 8 MiB mapping.
+            unsafe { *a.base().add(skew) = 7 };
+            a.unlink();
+        }
     }
 
     #[test]

@@ -70,10 +70,21 @@ fn shm_status() -> Result<String, String> {
         ));
     }
     let f = st.f_frsize as u64;
+    // The heap size a job gets without SHMEM_SYMMETRIC_SIZE, by PEs per node.
+    let heaps: Vec<String> = [1, 4, 8]
+        .iter()
+        .map(|&n| {
+            format!(
+                "{} at {n}",
+                human(rshmem::heap::default_size(n).bytes as u64)
+            )
+        })
+        .collect();
     Ok(format!(
-        "/dev/shm {} total, {} free",
+        "/dev/shm {} total, {} free; default symmetric heap per PE (SHMEM_SYMMETRIC_SIZE unset): {} PEs per node",
         human(st.f_blocks as u64 * f),
-        human(st.f_bavail as u64 * f)
+        human(st.f_bavail as u64 * f),
+        heaps.join(", ")
     ))
 }
 

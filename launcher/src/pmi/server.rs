@@ -271,6 +271,12 @@ impl PmiServer {
         lock(&self.state).pes[rank]
     }
 
+    /// The value some PE stored under `key`, if any (the launcher reads the runtime's
+    /// `rshmem-exit-<pe>` keys to name the PE that ended a job).
+    pub fn lookup(&self, key: &str) -> Option<String> {
+        lock(&self.state).kvs.get(key).map(|(v, _)| v.clone())
+    }
+
     /// Registers `conn`'s writer as the one for its rank (needed so that
     /// `barrier_out` reaches it). Done automatically by [`serve`](Self::serve)
     /// for connections with a known rank and on `initack`.

@@ -6,8 +6,8 @@
 //! - p/g of u64, i32 and f64, and direct loads through `ptr`;
 //! - iput/iget with strides on both sides, zero elements, out-of-bounds requests;
 //! - `resize` keeps the contents (growing past a neighbour block, then shrinking);
-//! - `alloc_slice_aligned` honours alignments up to 2 MiB; 4 MiB and a non-power-of-two
-//!   are refused.
+//! - `alloc_slice_aligned` honours alignments up to 4 MiB; 2^50 (beyond any heap) and a
+//!   non-power-of-two are refused.
 //!
 //! `rshmemrun -n N rma`
 use rshmem::{Error, Shmem};
@@ -367,9 +367,15 @@ fn aligned(shmem: &Shmem) {
         // Something small in between, so the next one must skip ahead to align.
         keep.push(shmem.alloc_slice::<u8>(1).expect("alloc"));
     }
-    // Not a power of two; larger than 2 MiB, the alignment of every PE's heap base: refused
-    // with a message naming the alignment.
-    for align in [48usize, 1 << 22] {
+    // Beyond 2 MiB (the mapping's own alignment): the heap base is aligned to its size
+    // rounded up to a power of two, so 4 MiB holds on every PE.
+    let big = shmem
+        .alloc_slice_aligned::<u8>(8, 1 << 22)
+        .expect("4 MiB-aligned alloc");
+    assert_eq!(big.as_ptr() as usize % (1 << 22), 0, "PE {me}");
+    drop(big);
+    // Not a power of two; larger than any heap: refused with a message naming the alignment.
+    for align in [48usize, 1 << 50] {
         match shmem.alloc_slice_aligned::<u8>(8, align) {
             Err(Error::BadAlloc(m)) => assert!(m.contains(&align.to_string()), "PE {me}: {m}"),
             other => panic!(
