@@ -1,5 +1,6 @@
 //! Several nodes without a cluster manager: `--hosts` / `--hostfile`, placement of the PEs on
-//! the hosts, the node map served as `PMI_process_mapping`, and the launch agent's command
+//! the hosts, the node of each PE (served as `PMI_process_mapping`, formatted by
+//! `rshmem_pmi::ProcessMapping`), and the launch agent's command
 //! line (`ssh host ...` by default, or any command such as `ip netns exec`).
 
 use std::ffi::OsString;
@@ -112,23 +113,6 @@ pub fn place(hosts: &[Host], np: usize) -> Vec<usize> {
         }
     }
     out
-}
-
-/// `PMI_process_mapping` for a placement: one `(node,1,count)` per run of consecutive PEs
-/// on the same host, nodes numbered by host.
-pub fn process_mapping(placement: &[usize]) -> String {
-    let mut s = String::from("(vector");
-    let mut i = 0;
-    while i < placement.len() {
-        let mut j = i;
-        while j < placement.len() && placement[j] == placement[i] {
-            j += 1;
-        }
-        s.push_str(&format!(",({},1,{})", placement[i], j - i));
-        i = j;
-    }
-    s.push(')');
-    s
 }
 
 /// Quotes `s` for a POSIX shell.
@@ -271,7 +255,6 @@ mod tests {
         let hs = parse_hosts("a:2,b:2").unwrap();
         assert_eq!(place(&hs, 4), [0, 0, 1, 1]);
         assert_eq!(place(&hs, 6), [0, 0, 1, 1, 0, 0]);
-        assert_eq!(process_mapping(&[0, 0, 1, 1]), "(vector,(0,1,2),(1,1,2))");
         assert_eq!(
             parse_hosts("a:1,b,a:2").unwrap(),
             parse_hosts("a:3,b").unwrap(),
@@ -279,10 +262,10 @@ mod tests {
         );
         let rr = parse_hosts("a,b").unwrap();
         assert_eq!(place(&rr, 3), [0, 1, 0]);
-        assert_eq!(
-            process_mapping(&[0, 1, 0]),
-            "(vector,(0,1,1),(1,1,1),(0,1,1))"
-        );
+        // The node map served for these placements (formatted by rshmem-pmi).
+        let mapping = |p: &[usize]| rshmem_pmi::ProcessMapping::from_placement(p).to_string();
+        assert_eq!(mapping(&place(&hs, 4)), "(vector,(0,1,2),(1,1,2))");
+        assert_eq!(mapping(&place(&rr, 3)), "(vector,(0,1,1),(1,1,1),(0,1,1))");
     }
 
     #[test]

@@ -578,7 +578,7 @@ pub fn run(cli: Cli) -> i32 {
             let _ = tx.send(Event::Pmi(e));
         });
         if let Some(r) = &remote {
-            s.set_process_mapping(crate::hosts::process_mapping(&r.placement));
+            s.set_process_mapping(rshmem_pmi::ProcessMapping::from_placement(&r.placement));
         }
         if let Some(secret) = &secret {
             s.set_secret(secret.clone());

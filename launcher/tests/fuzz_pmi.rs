@@ -1,11 +1,11 @@
-//! Fuzzing of the launcher's PMI-1 wire parser, line reader and server (proptest).
+//! Fuzzing of the launcher's PMI-1 server (proptest). The wire parser and line reader are
+//! fuzzed where they live, in `pmi/tests/fuzz.rs` (crate `rshmem-pmi`).
 //!
 //! A short run is part of the normal tests; a longer one:
 //! `PROPTEST_CASES=100000 cargo test --release -p rshmem-launcher --test fuzz_pmi`.
 
 use proptest::prelude::*;
 use rshmem_launcher::pmi::server::{shared_writer, Connection, PmiServer};
-use rshmem_launcher::pmi::wire::{Line, LineReader, Message};
 use rshmem_launcher::pmi::PeState;
 use std::io::{self, Cursor, Write};
 use std::sync::{Arc, Mutex};
@@ -63,38 +63,6 @@ fn server(n: usize) -> PmiServer {
 }
 
 proptest! {
-    #[test]
-    fn parse_never_panics_and_roundtrips(line in ".{0,300}") {
-        if let Ok(m) = Message::parse(&line) {
-            if !line.contains(['\n', '\r']) {
-                prop_assert_eq!(Message::parse(&m.to_line()), Ok(m));
-            }
-        }
-    }
-
-    #[test]
-    fn line_reader_bounds_every_line(
-        data in proptest::collection::vec(any::<u8>(), 0..2000),
-        limit in 1usize..64,
-        cap in 1usize..17,
-    ) {
-        let br = io::BufReader::with_capacity(cap, Cursor::new(data.clone()));
-        let mut r = LineReader::with_limit(br, limit);
-        let mut n = 0;
-        while let Some(l) = r.read_line().unwrap() {
-            n += 1;
-            match l {
-                Line::Text(t) => prop_assert!(t.len() <= limit),
-                Line::InvalidUtf8(t) => prop_assert!(t.len() <= 3 * limit),
-                Line::TooLong(k) => prop_assert!(k > limit),
-            }
-            prop_assert!(n <= data.len() + 1);
-        }
-        let segments = data.split(|&b| b == b'\n').count()
-            - usize::from(data.last() == Some(&b'\n') || data.is_empty());
-        prop_assert_eq!(n, segments);
-    }
-
     /// Whatever an unauthenticated client sends, it gets one refusal, claims no rank,
     /// changes no PE's state, and is counted once as refused.
     #[test]

@@ -1,7 +1,8 @@
-//! The PMI-1 ("simple" protocol) server side: wire codec and request handling.
+//! The PMI-1 ("simple" protocol) server side: request handling. The wire codec (messages,
+//! the bounded line reader, `PMI_process_mapping`) is the crate `rshmem-pmi`, shared with
+//! the runtime's PMI clients.
 
 pub mod server;
-pub mod wire;
 
+pub use rshmem_pmi::{Message, ParseError, ProcessMapping};
 pub use server::{Connection, PeState, PmiServer, ServerEvent};
-pub use wire::{Message, ParseError};

@@ -23,7 +23,9 @@ use std::io::{self, BufRead, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::wire::{sanitize_value, Line, LineReader, Message, MAX_LINE_LEN};
+use rshmem_pmi::{
+    hex_encode, sanitize_value, Line, LineReader, Message, ProcessMapping, MAX_LINE_LEN,
+};
 
 /// Longest kvsname the server advertises (`kvsname_max`).
 pub const KVSNAME_MAX: usize = 256;
@@ -40,7 +42,7 @@ pub const SECRET_BYTES: usize = 16;
 pub fn new_secret() -> io::Result<String> {
     let mut b = [0u8; SECRET_BYTES];
     getrandom::getrandom(&mut b).map_err(|e| io::Error::other(format!("getrandom: {e}")))?;
-    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+    Ok(hex_encode(&b))
 }
 
 /// Compares two byte strings in time that depends only on their lengths.
@@ -171,7 +173,7 @@ pub struct PmiServer {
     writers: Vec<Mutex<Option<SharedWriter>>>,
     on_event: EventFn,
     /// `PMI_process_mapping`; `None`: every PE on one node.
-    mapping: Option<String>,
+    mapping: Option<ProcessMapping>,
     /// The secret an anonymous connection must send with `initack` (hex).
     secret: Option<String>,
     /// Connections closed for not proving the secret, bad first lines, claimed ranks.
@@ -252,7 +254,7 @@ impl PmiServer {
     }
 
     /// Serves `mapping` as `PMI_process_mapping` (PEs on several nodes) instead of one node.
-    pub fn set_process_mapping(&mut self, mapping: String) {
+    pub fn set_process_mapping(&mut self, mapping: ProcessMapping) {
         self.mapping = Some(mapping);
     }
 
@@ -518,11 +520,10 @@ impl PmiServer {
                     return vec![rc_err(C, "missing_key")];
                 };
                 let value = if key == "PMI_process_mapping" {
-                    Some(
-                        self.mapping
-                            .clone()
-                            .unwrap_or_else(|| format!("(vector,(0,1,{}))", self.size)),
-                    )
+                    Some(match &self.mapping {
+                        Some(m) => m.to_string(),
+                        None => ProcessMapping::single_node(self.size).to_string(),
+                    })
                 } else {
                     lock(&self.state).kvs.get(key).map(|(v, _)| v.clone())
                 };
@@ -1015,6 +1016,31 @@ mod tests {
         assert_eq!(s.len(), 2 * SECRET_BYTES);
         assert!(s.bytes().all(|b| b.is_ascii_hexdigit()));
         assert_ne!(s, new_secret().unwrap());
+    }
+
+    /// The one rule of the shared codec: `cmd=` comes first (as Hydra and Slurm read it); a
+    /// line with `cmd=` elsewhere is answered with an error and does nothing.
+    #[test]
+    fn serve_refuses_cmd_not_first() {
+        let srv = PmiServer::new("k", 1, |_| {});
+        let b = Buf::default();
+        let input =
+            "cmd=init pmi_version=1 pmi_subversion=1\nkey=a cmd=put value=b\ncmd=get key=a\n";
+        srv.serve(
+            Connection::with_rank(0, shared_writer(b.clone())),
+            io::Cursor::new(input.as_bytes().to_vec()),
+        );
+        let out = b.take();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 3, "{out}");
+        assert!(
+            lines[1].starts_with(
+                "cmd=error rc=-1 msg=no_leading_cmd=_field_(the_message_starts_with_'key=a'"
+            ),
+            "{}",
+            lines[1]
+        );
+        assert!(lines[2].starts_with("cmd=get_result rc=-1"), "{}", lines[2]);
     }
 
     #[test]

@@ -8,9 +8,9 @@
 //! When `RSHMEM_PMI_SECRET` is set (by `rshmemrun --hosts`, whose TCP server requires
 //! it), the introduction carries it: `cmd=initack pmiid=N secret=HEX`. Without the
 //! variable nothing changes, so Hydra's `-pmi-port` server is spoken to as before.
-use super::wire::{self, Message};
 use super::Kvs;
 use crate::error::{Error, Result};
+use rshmem_pmi::{format_line, parse_process_mapping, Message};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -267,7 +267,7 @@ impl Pmi1 {
 
     /// Continues on an open connection (after a declined PMI-2 init, or from `PMI_FD`):
     /// PMI-1 `init`, `get_maxes`, `get_my_kvsname`, bounded by `RSHMEM_BOOTSTRAP_TIMEOUT`.
-    pub(crate) fn from_parts(
+    pub fn from_parts(
         reader: BufReader<Box<dyn std::io::Read + Send>>,
         writer: Box<dyn Write + Send>,
         rank: usize,
@@ -328,7 +328,7 @@ impl Pmi1 {
     }
 
     fn send(&mut self, cmd: &str, pairs: &[(&str, &str)]) -> Result<()> {
-        let line = wire::format(cmd, pairs);
+        let line = format_line(cmd, pairs);
         let r = self
             .writer
             .write_all(line.as_bytes())
@@ -353,7 +353,8 @@ impl Pmi1 {
                 "the PMI server closed the connection (the launcher is gone or killed the job)"
                     .into(),
             )),
-            Ok(_) => Message::parse(&line).map_err(|e| self.err(e.to_string())),
+            Ok(_) => Message::parse(&line)
+                .map_err(|e| self.err(format!("{e} in PMI line {:?}", line.trim_end()))),
             Err(e)
                 if matches!(
                     e.kind(),
@@ -448,7 +449,7 @@ impl Kvs for Pmi1 {
     }
     fn process_mapping(&mut self) -> Option<Vec<usize>> {
         let v = self.get_raw("PMI_process_mapping").ok()??;
-        wire::parse_process_mapping(&v, self.size)
+        parse_process_mapping(&v, self.size)
     }
     fn abort(&mut self, code: i32) -> ! {
         LEAVING.store(true, Ordering::Release);

@@ -12,97 +12,10 @@
 use super::pmi1::{self, Pmi1};
 use super::Kvs;
 use crate::error::{Error, Result};
+use rshmem_pmi::pmi2::{format_body, frame, parse_len};
+use rshmem_pmi::Message;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::time::Duration;
-
-/// One PMI-2 message: `cmd=NAME;k=v;...;`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Msg {
-    /// Value of the `cmd` key.
-    pub cmd: String,
-    /// The other pairs, in order.
-    pub pairs: Vec<(String, String)>,
-}
-
-impl Msg {
-    /// Parses a message body (without its length prefix).
-    pub fn parse(body: &str) -> std::result::Result<Self, String> {
-        let mut cmd = None;
-        let mut pairs = Vec::new();
-        for tok in body
-            .trim_end_matches(['\n', '\r', '\0'])
-            .split(';')
-            .filter(|t| !t.is_empty())
-        {
-            let (k, v) = tok
-                .split_once('=')
-                .ok_or_else(|| format!("PMI-2 token {tok:?} is not key=value in {body:?}"))?;
-            if cmd.is_none() {
-                if k != "cmd" {
-                    return Err(format!("PMI-2 message has no leading cmd=: {body:?}"));
-                }
-                cmd = Some(v.to_string());
-            } else {
-                pairs.push((k.to_string(), v.to_string()));
-            }
-        }
-        let cmd = cmd.ok_or_else(|| format!("empty PMI-2 message {body:?}"))?;
-        Ok(Self { cmd, pairs })
-    }
-
-    /// The value of `key`, if present.
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The `rc` of a reply (absent counts as success).
-    pub fn rc(&self) -> i64 {
-        self.get("rc").and_then(|v| v.parse().ok()).unwrap_or(0)
-    }
-}
-
-/// Formats a request body, `cmd=NAME;k=v;...;`. Fails if a key or value contains `;`
-/// (no server honours escaping) or a key contains `=`.
-pub fn format_body(cmd: &str, pairs: &[(&str, &str)]) -> std::result::Result<String, String> {
-    let mut s = format!("cmd={cmd};");
-    for (k, v) in pairs {
-        if k.contains([';', '=']) || v.contains(';') || k.is_empty() {
-            return Err(format!(
-                "PMI-2 cannot carry key {k:?} / value {v:?} (';' cannot be escaped)"
-            ));
-        }
-        s.push_str(k);
-        s.push('=');
-        s.push_str(v);
-        s.push(';');
-    }
-    Ok(s)
-}
-
-/// Frames a body with its 6-character length (right-justified, as MPICH's client does;
-/// Slurm and Hydra both parse it with `atoi`, which skips the leading blanks).
-pub fn frame(body: &str) -> std::result::Result<String, String> {
-    if body.len() > 999_999 {
-        return Err(format!(
-            "PMI-2 message of {} bytes exceeds the 6-digit length field",
-            body.len()
-        ));
-    }
-    Ok(format!("{:6}{body}", body.len()))
-}
-
-/// Parses a 6-character length field, left- or right-justified (blanks or NULs as padding).
-pub fn parse_len(field: &[u8]) -> Option<usize> {
-    let s = std::str::from_utf8(field).ok()?;
-    let t = s.trim_matches(|c: char| c == ' ' || c == '\0');
-    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    t.parse().ok()
-}
 
 type Reader = BufReader<Box<dyn Read + Send>>;
 type Writer = Box<dyn Write + Send>;
@@ -184,7 +97,8 @@ pub fn connect(allow_pmi1: bool) -> Result<Negotiated> {
             "the PMI server at {address} closed the connection during init"
         )));
     }
-    let m = super::wire::Message::parse(&line).map_err(|e| perr(format!("{e} ({address})")))?;
+    let m = Message::parse(&line)
+        .map_err(|e| perr(format!("{e} in {:?} ({address})", line.trim_end())))?;
     let v2 = m.cmd == "response_to_init" && m.rc() == 0 && m.get("pmi_version") == Some("2");
     if !v2 {
         if !allow_pmi1 {
@@ -221,7 +135,7 @@ impl Pmi2 {
     fn send(&mut self, cmd: &str, pairs: &[(&str, &str)]) -> Result<()> {
         let msg = format_body(cmd, pairs)
             .and_then(|b| frame(&b))
-            .map_err(|e| self.err(e))?;
+            .map_err(|e| self.err(e.to_string()))?;
         let r = self
             .writer
             .write_all(msg.as_bytes())
@@ -229,7 +143,7 @@ impl Pmi2 {
         r.map_err(|e| self.err(format!("sending cmd={cmd}: {e}")))
     }
 
-    fn recv(&mut self) -> Result<Msg> {
+    fn recv(&mut self) -> Result<Message> {
         let mut len = [0u8; 6];
         let io = |me: &Self, e: std::io::Error| {
             if e.kind() == std::io::ErrorKind::UnexpectedEof {
@@ -260,10 +174,10 @@ impl Pmi2 {
             return Err(io(self, e));
         }
         let body = String::from_utf8_lossy(&body).into_owned();
-        Msg::parse(&body).map_err(|e| self.err(e))
+        Message::parse_pmi2(&body).map_err(|e| self.err(format!("{e} in PMI-2 message {body:?}")))
     }
 
-    fn call(&mut self, cmd: &str, pairs: &[(&str, &str)]) -> Result<Msg> {
+    fn call(&mut self, cmd: &str, pairs: &[(&str, &str)]) -> Result<Message> {
         self.send(cmd, pairs)?;
         let reply = format!("{cmd}-response");
         let m = self.recv()?;
@@ -375,7 +289,7 @@ impl Kvs for Pmi2 {
         if m.rc() != 0 || m.get("found") != Some("TRUE") {
             return None;
         }
-        super::wire::parse_process_mapping(m.get("value")?, self.size)
+        rshmem_pmi::parse_process_mapping(m.get("value")?, self.size)
     }
     fn abort(&mut self, code: i32) -> ! {
         let msg = format!("rshmem_PE_{}_aborted_with_status_{code}", self.rank);
@@ -391,47 +305,6 @@ impl Kvs for Pmi2 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
-
-    #[test]
-    fn parses_server_replies() {
-        let m = Msg::parse("cmd=fullinit-response;rc=0;pmi-version=2;pmi-subversion=0;rank=3;size=4;appnum=-1;debugged=FALSE;pmiverbose=FALSE;").unwrap();
-        assert_eq!(m.cmd, "fullinit-response");
-        assert_eq!(m.rc(), 0);
-        assert_eq!(m.get("rank"), Some("3"));
-        assert_eq!(m.get("size"), Some("4"));
-        let m = Msg::parse("cmd=kvs-get-response;rc=0;found=TRUE;value=(vector,(0,1,4));").unwrap();
-        assert_eq!(m.get("value"), Some("(vector,(0,1,4))"));
-        let m = Msg::parse("cmd=kvs-fence-response;rc=0").unwrap();
-        assert_eq!(m.cmd, "kvs-fence-response");
-        assert_eq!(Msg::parse("cmd=x;rc=3;").unwrap().rc(), 3);
-        assert_eq!(Msg::parse("cmd=x;v=a=b;").unwrap().get("v"), Some("a=b"));
-        assert!(Msg::parse("rc=0;cmd=x;").is_err());
-        assert!(Msg::parse("").is_err());
-        assert!(Msg::parse("cmd=x;junk;").is_err());
-    }
-
-    #[test]
-    fn formats_and_frames_requests() {
-        let b = format_body("fullinit", &[("pmijobid", "5.0"), ("pmirank", "0")]).unwrap();
-        assert_eq!(b, "cmd=fullinit;pmijobid=5.0;pmirank=0;");
-        assert_eq!(frame(&b).unwrap(), format!("{:>6}{b}", b.len()));
-        assert_eq!(frame("cmd=kvs-fence;").unwrap(), "    14cmd=kvs-fence;");
-        assert!(format_body("kvs-put", &[("key", "a"), ("value", "x;y")]).is_err());
-        assert!(format_body("kvs-put", &[("k;", "v")]).is_err());
-    }
-
-    #[test]
-    fn length_fields_both_justifications() {
-        assert_eq!(parse_len(b"74    "), Some(74)); // Slurm
-        assert_eq!(parse_len(b"    74"), Some(74)); // Hydra
-        assert_eq!(parse_len(b"000074"), Some(74));
-        assert_eq!(parse_len(b"123456"), Some(123456));
-        assert_eq!(parse_len(b"74\0\0\0\0"), Some(74));
-        assert_eq!(parse_len(b"      "), None);
-        assert_eq!(parse_len(b"7 4   "), None);
-        assert_eq!(parse_len(b"cmd=ab"), None);
-    }
 
     /// A fake PMI-2 server on a socket pair, answering like Slurm (left-justified lengths).
     #[test]
@@ -454,7 +327,7 @@ mod tests {
                 }
                 let mut body = vec![0u8; parse_len(&len).unwrap()];
                 r.read_exact(&mut body).unwrap();
-                let m = Msg::parse(std::str::from_utf8(&body).unwrap()).unwrap();
+                let m = Message::parse_pmi2(std::str::from_utf8(&body).unwrap()).unwrap();
                 let reply = match m.cmd.as_str() {
                     "fullinit" => {
                         assert_eq!(m.get("pmijobid"), Some("5.0"));
@@ -517,19 +390,5 @@ mod tests {
         p.finalize().unwrap();
         drop(p);
         srv.join().unwrap();
-    }
-
-    proptest! {
-        #[test]
-        fn body_round_trips(cmd in "[a-z-]{1,12}", pairs in proptest::collection::vec(("[a-z_-]{1,10}", "[a-zA-Z0-9=,()_. -]{0,40}"), 0..6)) {
-            let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            let framed = frame(&format_body(&cmd, &refs).unwrap()).unwrap();
-            let n = parse_len(&framed.as_bytes()[..6]).unwrap();
-            prop_assert_eq!(n, framed.len() - 6);
-            let m = Msg::parse(&framed[6..]).unwrap();
-            prop_assert_eq!(m.cmd, cmd);
-            // Empty values vanish only if the whole token is empty, which cannot happen.
-            prop_assert_eq!(m.pairs, pairs);
-        }
     }
 }
