@@ -214,6 +214,7 @@ impl VerbsCtx {
             }
             st.remote[pe].base = base;
             st.remote[pe].data = data;
+            (st.remote[pe].keys.data).store(data.2, std::sync::atomic::Ordering::Relaxed);
             st.set_keys(pe, r.0)?;
             let mut peer = Peer {
                 qpn: qpns[me],

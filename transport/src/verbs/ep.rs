@@ -1,7 +1,7 @@
 //! The endpoint operations: put, get, put-with-signal and AMOs of one PE to one peer, as
 //! work requests split at registration chunks, the port's message size and the bounce
 //! ring; and [`VerbsEndpoint`], the transport's [`Endpoint`] for a peer reached over verbs.
-use super::mem::CopyOut;
+use super::mem::{CopyOut, PeerKeys};
 use super::sq::{Local, Op, Posting, Wr};
 use super::{State, VerbsCtx, BOUNCE_PIECE, BOUNCE_SIGNAL, DEFERRED};
 use crate::{AmoOp, AmoWord, Endpoint, RemoteAddr};
@@ -9,19 +9,25 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 impl State {
+    /// Writes `len` bytes from `src` to `dst` on `pe`, in pieces (the first with the key
+    /// `dst` carries); `blocking`: returns when `src` may be reused.
     pub(super) fn put(
         &mut self,
         pe: usize,
-        raddr: u64,
+        dst: RemoteAddr,
         src: *const u8,
         len: usize,
         blocking: bool,
     ) {
+        let raddr = dst.addr as u64;
         let mut off = 0;
         let mut wait_for = None;
         while off < len {
             let ra = raddr + off as u64;
-            let (rkey, ravail) = self.rkey(pe, ra, len - off);
+            let (rkey, ravail) = match off {
+                0 => self.keyed(pe, ra, dst.key, len),
+                _ => self.rkey(pe, ra, len - off),
+            };
             let mut n = (len - off).min(ravail).min(self.dev.max_msg);
             // SAFETY: `src` is valid for `len` bytes (caller) and `off < len`: in bounds.
             let s = unsafe { src.add(off) };
@@ -53,12 +59,25 @@ impl State {
         }
     }
 
-    pub(super) fn get(&mut self, pe: usize, dst: *mut u8, raddr: u64, len: usize, blocking: bool) {
+    /// Reads `len` bytes from `src` on `pe` into `dst`, in pieces (the first with the key
+    /// `src` carries); `blocking`: returns when the data is in `dst`.
+    pub(super) fn get(
+        &mut self,
+        pe: usize,
+        dst: *mut u8,
+        src: RemoteAddr,
+        len: usize,
+        blocking: bool,
+    ) {
+        let raddr = src.addr as u64;
         let mut off = 0;
         let mut last = 0;
         while off < len {
             let ra = raddr + off as u64;
-            let (rkey, ravail) = self.rkey(pe, ra, len - off);
+            let (rkey, ravail) = match off {
+                0 => self.keyed(pe, ra, src.key, len),
+                _ => self.rkey(pe, ra, len - off),
+            };
             let mut n = (len - off).min(ravail).min(self.dev.max_msg);
             // SAFETY: `dst` is valid for `len` bytes (caller) and `off < len`: in bounds.
             let d = unsafe { dst.add(off) };
@@ -101,20 +120,21 @@ impl State {
     fn put_signal_add(
         &mut self,
         pe: usize,
-        raddr: u64,
+        dst: RemoteAddr,
         src: *const u8,
         len: usize,
-        sraddr: u64,
+        sig: RemoteAddr,
         value: u64,
     ) -> bool {
         if len == 0 || len > self.max_inline {
             return false;
         }
-        let (rkey, ravail) = self.rkey(pe, raddr, len);
+        let (raddr, sraddr) = (dst.addr as u64, sig.addr as u64);
+        let (rkey, ravail) = self.keyed(pe, raddr, dst.key, len);
         if ravail < len {
             return false;
         }
-        let (srkey, _) = self.rkey(pe, sraddr, 8);
+        let (srkey, _) = self.keyed(pe, sraddr, sig.key, 8);
         let depth = self.depth;
         if self.qps[pe].sent - self.qps[pe].done >= depth - 2 {
             self.wait(|s| s.qps[pe].sent - s.qps[pe].done < depth - 2);
@@ -128,9 +148,9 @@ impl State {
         true
     }
 
-    /// One NIC atomic on the 8-byte word at `raddr`; returns the old value.
-    fn nic(&mut self, pe: usize, raddr: u64, op: Op, a: u64, b: u64) -> u64 {
-        let (rkey, _) = self.rkey(pe, raddr, 8);
+    /// One NIC atomic on the 8-byte word at `raddr` (rkey `key`); returns the old value.
+    fn nic(&mut self, pe: usize, raddr: u64, key: u32, op: Op, a: u64, b: u64) -> u64 {
+        let (rkey, _) = self.keyed(pe, raddr, key, 8);
         let slot = Local::Sge(self.bounce_at(0) as u64, self.bounce_lkey());
         let seq = self.post(pe, Wr::atomic(op, slot, raddr, rkey, a, b));
         self.wait_seq(pe, seq);
@@ -139,16 +159,27 @@ impl State {
         unsafe { core::ptr::read_volatile(self.bounce_at(0) as *const u64) }
     }
 
-    fn amo<W: AmoWord>(&mut self, pe: usize, raddr: u64, op: AmoOp, operand: W, compare: W) -> W {
+    /// `op` on the word at `target` (its key carried along: the enclosing 64-bit word is in
+    /// the same registered chunk).
+    fn amo<W: AmoWord>(
+        &mut self,
+        pe: usize,
+        target: RemoteAddr,
+        op: AmoOp,
+        operand: W,
+        compare: W,
+    ) -> W {
+        let (raddr, key) = (target.addr as u64, target.key);
         if W::SIZE == 8 {
             match op {
                 AmoOp::FetchAdd => {
-                    return W::from_u64(self.nic(pe, raddr, Op::FetchAdd, operand.to_u64(), 0))
+                    return W::from_u64(self.nic(pe, raddr, key, Op::FetchAdd, operand.to_u64(), 0))
                 }
                 AmoOp::CompareSwap => {
                     return W::from_u64(self.nic(
                         pe,
                         raddr,
+                        key,
                         Op::CompareSwap,
                         compare.to_u64(),
                         operand.to_u64(),
@@ -166,7 +197,7 @@ impl State {
             0xffff_ffffu64 << shift
         };
         let get = |w: u64| W::from_u64((w & mask) >> shift);
-        let mut cur = self.nic(pe, word, Op::FetchAdd, 0, 0);
+        let mut cur = self.nic(pe, word, key, Op::FetchAdd, 0, 0);
         if op == AmoOp::Fetch {
             return get(cur);
         }
@@ -184,7 +215,7 @@ impl State {
                 AmoOp::FetchXor => o ^ v,
             };
             let want = (cur & !mask) | ((new << shift) & mask);
-            let got = self.nic(pe, word, Op::CompareSwap, cur, want);
+            let got = self.nic(pe, word, key, Op::CompareSwap, cur, want);
             if got == cur {
                 return old;
             }
@@ -205,12 +236,30 @@ pub struct VerbsEndpoint {
     /// Per segment: (the peer's segment base as a remote address, its length, the same
     /// segment mapped here); a length of 0 is no segment.
     map: Option<[(usize, usize, usize); 2]>,
+    /// The peer's rkeys, for [`VerbsEndpoint::rkey`].
+    keys: Arc<PeerKeys>,
 }
 
 impl VerbsEndpoint {
     /// The endpoint for `pe`; `map` as described on the type.
     pub fn new(ctx: Arc<VerbsCtx>, pe: usize, map: Option<[(usize, usize, usize); 2]>) -> Self {
-        Self { ctx, pe, map }
+        let keys = ctx.lock().remote[pe].keys.clone();
+        Self { ctx, pe, map, keys }
+    }
+
+    /// The rkey of byte `off` of the peer's segment `seg` (0: the symmetric heap, registered
+    /// in [`super::CHUNK`]s as it grows; 1: the program's globals), which the runtime
+    /// carries in [`RemoteAddr::key`] so that the operations need not look it up. No lock:
+    /// one relaxed load. 0 for memory not registered (an operation on it aborts the job,
+    /// naming the address).
+    #[inline(always)]
+    pub fn rkey(&self, seg: usize, off: usize) -> u32 {
+        let k = match seg {
+            0 => self.keys.chunks.get(off / super::CHUNK),
+            1 => Some(&self.keys.data),
+            _ => None,
+        };
+        k.map_or(0, |k| k.load(Ordering::Relaxed))
     }
 
     /// Whether puts and gets go through a shared-memory mapping.
@@ -238,7 +287,7 @@ impl VerbsEndpoint {
         }
         self.ctx
             .lock()
-            .put_signal_add(self.pe, dst.addr as u64, src, len, sig.addr as u64, value)
+            .put_signal_add(self.pe, dst, src, len, sig, value)
     }
 
     /// The address in this process of the peer's remote address `r`, when mapped.
@@ -263,9 +312,7 @@ impl Endpoint for VerbsEndpoint {
             unsafe { crate::shm::copy_bytes(d, src, len) };
             return;
         }
-        self.ctx
-            .lock()
-            .put(self.pe, dst.addr as u64, src, len, true);
+        self.ctx.lock().put(self.pe, dst, src, len, true);
     }
     unsafe fn put_nbi(&self, dst: RemoteAddr, src: *const u8, len: usize) {
         if let Some(d) = self.mapped(dst) {
@@ -274,7 +321,7 @@ impl Endpoint for VerbsEndpoint {
             return;
         }
         let mut st = self.ctx.lock();
-        st.put(self.pe, dst.addr as u64, src, len, false);
+        st.put(self.pe, dst, src, len, false);
         if !st.pending.is_empty() {
             DEFERRED.store(true, Ordering::Relaxed);
         }
@@ -285,9 +332,7 @@ impl Endpoint for VerbsEndpoint {
             unsafe { crate::shm::copy_bytes(dst, s, len) };
             return;
         }
-        self.ctx
-            .lock()
-            .get(self.pe, dst, src.addr as u64, len, true);
+        self.ctx.lock().get(self.pe, dst, src, len, true);
     }
     unsafe fn get_nbi(&self, dst: *mut u8, src: RemoteAddr, len: usize) {
         if let Some(s) = self.mapped(src) {
@@ -295,15 +340,11 @@ impl Endpoint for VerbsEndpoint {
             unsafe { crate::shm::copy_bytes(dst, s, len) };
             return;
         }
-        self.ctx
-            .lock()
-            .get(self.pe, dst, src.addr as u64, len, false);
+        self.ctx.lock().get(self.pe, dst, src, len, false);
     }
     unsafe fn amo<W: AmoWord>(&self, target: RemoteAddr, op: AmoOp, operand: W, compare: W) -> W {
         // Always through the NIC (see the type's documentation), even with a mapping.
-        self.ctx
-            .lock()
-            .amo(self.pe, target.addr as u64, op, operand, compare)
+        self.ctx.lock().amo(self.pe, target, op, operand, compare)
     }
     fn fence(&self) {
         self.ctx.lock().qps[self.pe].fence = true;

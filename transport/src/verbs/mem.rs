@@ -4,10 +4,10 @@
 use super::conn::Rd;
 use super::obj::{full_access, Mr, Pd};
 use super::{err, State, VerbsCtx, VerbsError, BOUNCE_LEN, CHUNK, SCRATCH};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 /// What we know of a peer's memory.
-#[derive(Default)]
 pub(super) struct Remote {
     /// Base of its segment 0.
     pub base: u64,
@@ -15,6 +15,66 @@ pub(super) struct Remote {
     pub rkeys: Vec<u32>,
     /// The peer's segment 1 (the program's globals): base, length, rkey; length 0 if none.
     pub data: (u64, usize, u32),
+    /// The same keys for the runtime, readable without the lock.
+    pub keys: Arc<PeerKeys>,
+}
+
+impl Remote {
+    /// A peer whose segment 0 is `seg_len` bytes (as ours), nothing known yet.
+    pub fn new(seg_len: usize) -> Self {
+        Self {
+            base: 0,
+            rkeys: Vec::new(),
+            data: (0, 0, 0),
+            keys: Arc::new(PeerKeys {
+                chunks: (0..seg_len.div_ceil(CHUNK))
+                    .map(|_| AtomicU32::new(0))
+                    .collect(),
+                data: AtomicU32::new(0),
+            }),
+        }
+    }
+}
+
+impl Remote {
+    /// Installs a key record ([`State::key_record`]) of PE `pe`: rkeys from chunk `first`
+    /// on, in our table and in the runtime's lock-free copy.
+    fn set_keys(&mut self, pe: usize, rec: &[u8]) -> Result<(), VerbsError> {
+        let mut r = Rd(rec);
+        let first = r.u32()? as usize;
+        let n = r.u32()? as usize;
+        if self.rkeys.len() < first {
+            return err(format!(
+                "PE {pe} published rkeys from chunk {first}, we know {}",
+                self.rkeys.len()
+            ));
+        }
+        let table = &self.keys.chunks;
+        if first + n > table.len() {
+            return err(format!(
+                "PE {pe} published rkeys for {} chunks, its segment has {}",
+                first + n,
+                table.len()
+            ));
+        }
+        self.rkeys.truncate(first);
+        for i in first..first + n {
+            let k = r.u32()?;
+            self.rkeys.push(k);
+            table[i].store(k, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+}
+
+/// A peer's rkeys as the runtime reads them, without the lock, to carry them in its
+/// [`crate::RemoteAddr`] ([`super::VerbsEndpoint::rkey`]): one per chunk of segment 0 (0
+/// until registered), and segment 1's. Written under the lock when records arrive; read
+/// after the collective that published them, so relaxed loads suffice.
+#[derive(Debug)]
+pub(super) struct PeerKeys {
+    pub chunks: Box<[AtomicU32]>,
+    pub data: AtomicU32,
 }
 
 /// A pending copy out of the bounce buffer (get through the bounce buffer).
@@ -107,38 +167,53 @@ impl State {
     }
 
     pub(super) fn set_keys(&mut self, pe: usize, rec: &[u8]) -> Result<(), VerbsError> {
-        let mut r = Rd(rec);
-        let first = r.u32()? as usize;
-        let n = r.u32()? as usize;
-        let keys = &mut self.remote[pe].rkeys;
-        if keys.len() < first {
-            return err(format!(
-                "PE {pe} published rkeys from chunk {first}, we know {}",
-                keys.len()
-            ));
-        }
-        keys.truncate(first);
-        for _ in 0..n {
-            keys.push(r.u32()?);
-        }
-        Ok(())
+        self.remote[pe].set_keys(pe, rec)
     }
 
-    /// rkey and bytes left in its chunk for `raddr` on `pe`.
+    /// Bytes left in the registered chunk (or segment 1) that holds `raddr` on `pe`;
+    /// aborts, naming the address, when it is not in registered memory.
     #[inline]
-    pub(super) fn rkey(&self, pe: usize, raddr: u64, len: usize) -> (u32, usize) {
+    pub(super) fn avail(&self, pe: usize, raddr: u64, len: usize) -> usize {
         let r = &self.remote[pe];
         let off = raddr.wrapping_sub(r.base) as usize;
+        if off < self.seg_len && off / CHUNK < r.rkeys.len() {
+            return (CHUNK - off % CHUNK).min(self.seg_len - off);
+        }
         let doff = raddr.wrapping_sub(r.data.0) as usize;
+        if doff < r.data.1 {
+            return r.data.1 - doff;
+        }
+        self.fail(format!(
+            "address {raddr:#x} (+{len} bytes) on PE {pe} is outside its registered memory \
+             ({} bytes registered from {:#x})",
+            r.rkeys.len() * CHUNK,
+            r.base
+        ))
+    }
+
+    /// `key`, the rkey the runtime carried for `raddr` on `pe`, and the bytes left in its
+    /// chunk ([`State::avail`]). Debug builds check the key against our own table.
+    #[inline]
+    pub(super) fn keyed(&self, pe: usize, raddr: u64, key: u32, len: usize) -> (u32, usize) {
+        let avail = self.avail(pe, raddr, len);
+        debug_assert_eq!(
+            key,
+            self.rkey(pe, raddr, len).0,
+            "the remote key carried for {raddr:#x} on PE {pe} is not the registered one"
+        );
+        (key, avail)
+    }
+
+    /// rkey and bytes left in its chunk for `raddr` on `pe`, looked up here (for the
+    /// pieces after the first of a long transfer, and the quiet marker).
+    #[inline]
+    pub(super) fn rkey(&self, pe: usize, raddr: u64, len: usize) -> (u32, usize) {
+        let avail = self.avail(pe, raddr, len);
+        let r = &self.remote[pe];
+        let off = raddr.wrapping_sub(r.base) as usize;
         match r.rkeys.get(off / CHUNK) {
-            Some(&k) if off < self.seg_len => (k, (CHUNK - off % CHUNK).min(self.seg_len - off)),
-            _ if doff < r.data.1 => (r.data.2, r.data.1 - doff),
-            _ => self.fail(format!(
-                "address {raddr:#x} (+{len} bytes) on PE {pe} is outside its registered memory \
-                 ({} bytes registered from {:#x})",
-                r.rkeys.len() * CHUNK,
-                r.base
-            )),
+            Some(&k) if off < self.seg_len => (k, avail),
+            _ => (r.data.2, avail),
         }
     }
 
@@ -238,5 +313,46 @@ impl State {
                 i += 1;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(first: u32, keys: &[u32]) -> Vec<u8> {
+        let mut v = first.to_le_bytes().to_vec();
+        v.extend_from_slice(&(keys.len() as u32).to_le_bytes());
+        keys.iter()
+            .for_each(|k| v.extend_from_slice(&k.to_le_bytes()));
+        v
+    }
+
+    #[test]
+    fn published_keys_reach_the_runtimes_table() {
+        let mut r = Remote::new(3 * CHUNK + 1); // 4 chunks
+        let load = |r: &Remote| -> Vec<u32> {
+            r.keys
+                .chunks
+                .iter()
+                .map(|k| k.load(Ordering::Relaxed))
+                .collect()
+        };
+        r.set_keys(1, &record(0, &[7])).unwrap();
+        assert_eq!((r.rkeys.clone(), load(&r)), (vec![7], vec![7, 0, 0, 0]));
+        r.set_keys(1, &record(1, &[8, 9])).unwrap();
+        assert_eq!(
+            (r.rkeys.clone(), load(&r)),
+            (vec![7, 8, 9], vec![7, 8, 9, 0])
+        );
+        let e = r.set_keys(1, &record(5, &[1])).unwrap_err().0;
+        assert!(
+            e.contains("PE 1 published rkeys from chunk 5, we know 3"),
+            "{e}"
+        );
+        let e = r.set_keys(1, &record(3, &[1, 2])).unwrap_err().0;
+        assert!(e.contains("rkeys for 5 chunks, its segment has 4"), "{e}");
+        let e = r.set_keys(1, &record(0, &[1])[..9]).unwrap_err().0;
+        assert!(e.contains("corrupt connection record"), "{e}");
     }
 }

@@ -268,7 +268,7 @@ impl VerbsCtx {
                 qps,
                 resp,
                 psn: u32::from_le_bytes(psn) & 0xff_ffff,
-                remote: (0..npes).map(|_| Remote::default()).collect(),
+                remote: (0..npes).map(|_| Remote::new(seg_len)).collect(),
                 seg_base,
                 seg_len,
                 mrs: Vec::new(),
