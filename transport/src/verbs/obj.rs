@@ -187,6 +187,11 @@ pub struct Pd {
 }
 
 impl Pd {
+    /// The raw object (for calls not wrapped here); valid while `self` lives.
+    pub fn as_ptr(&self) -> *mut ibv_pd {
+        self.pd
+    }
+
     /// `ibv_alloc_pd`.
     pub fn alloc(ctx: &Arc<Context>) -> io::Result<Arc<Self>> {
         // SAFETY: live context.
@@ -216,6 +221,11 @@ pub struct Cq {
 }
 
 impl Cq {
+    /// The raw object (for calls not wrapped here); valid while `self` lives.
+    pub fn as_ptr(&self) -> *mut ibv_cq {
+        self.cq
+    }
+
     /// `ibv_create_cq` with `cqe` entries, no channel.
     pub fn create(ctx: &Arc<Context>, cqe: c_int) -> io::Result<Arc<Self>> {
         // SAFETY: live context; no completion channel or context pointer.
@@ -258,6 +268,11 @@ pub struct Qp {
 }
 
 impl Qp {
+    /// The raw object (for calls not wrapped here); valid while `self` lives.
+    pub fn as_ptr(&self) -> *mut ibv_qp {
+        self.qp
+    }
+
     /// `ibv_create_qp` with `init` (its `send_cq`/`recv_cq` are set to `cq` here). On
     /// success `init.cap` holds what the device granted.
     pub fn create(pd: &Arc<Pd>, cq: &Arc<Cq>, init: &mut ibv_qp_init_attr) -> io::Result<Self> {
