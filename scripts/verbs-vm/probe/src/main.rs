@@ -3,7 +3,8 @@
 //! One process, first (or $VERBSVM_RXE_DEV / argv[1]) device, port 1:
 //!   query device / device_ex / port / GID table (type of each GID via `_ibv_query_gid_ex`,
 //!   declared here because rdma-sys does not bind it, cross-checked against sysfs),
-//!   PD, 1 MiB MR, CQ, two RC QPs connected to each other (loopback), then
+//!   PD, 1 MiB MR, CQ, two RC QPs connected to each other (loopback; device list, context,
+//!   PD, CQ, MRs and these QPs through the transport's RAII owners, transport/src/verbs/obj.rs), then
 //!   RDMA WRITE (plain and IBV_SEND_INLINE), RDMA READ, FETCH_ADD, CMP_SWP with data checks,
 //!   through the classic `ibv_post_send`/`ibv_poll_cq` (rdma-sys's Rust re-implementations of
 //!   the verbs.h inline functions), and again through the extended API
