@@ -504,6 +504,19 @@ pub struct Peer {
     pub host: String,
 }
 
+impl Peer {
+    /// The remote key of byte `off` of segment `seg`, carried in the [`RemoteAddr`] (verbs:
+    /// the rkey of the registered chunk or segment, read without a lock; the transport does
+    /// not look it up again).
+    #[inline(always)]
+    fn key(&self, seg: usize, off: usize) -> u32 {
+        match &self.path {
+            Path::Verbs(ep) => ep.rkey(seg, off),
+            Path::Shm(_) => self.keys[seg],
+        }
+    }
+}
+
 /// Runs `$body` with `$ep` bound to the endpoint of `$path`, whatever its transport: one
 /// `match` arm per transport, so the call is static and inlined (no vtable).
 macro_rules! with_endpoint {
@@ -1165,7 +1178,7 @@ impl Runtime {
         let p = &self.peers[pe];
         Ok(RemoteAddr {
             addr: p.bases[seg] + off,
-            key: p.keys[seg],
+            key: p.key(seg, off),
         })
     }
 
@@ -1257,11 +1270,13 @@ impl Runtime {
         let span = strided_span("iput", nelems, dst, size)?;
         strided_span("iput", nelems, sst, size)?;
         let r = self.remote(dest, span, pe)?;
+        let (seg, off) = self.translate(dest, span)?;
         crate::pcntr::put(nelems as u64);
         for i in 0..nelems {
+            // (each element's own key: elements may lie in different registered chunks)
             let d = RemoteAddr {
                 addr: r.addr + i * dst * size,
-                key: r.key,
+                key: self.peers[pe].key(seg, off + i * dst * size),
             };
             match &self.peers[pe].path {
                 // SAFETY: `d` is inside the checked span; sources valid per our contract.
@@ -1293,11 +1308,13 @@ impl Runtime {
         let span = strided_span("iget", nelems, sst, size)?;
         strided_span("iget", nelems, dst, size)?;
         let r = self.remote(src, span, pe)?;
+        let (seg, off) = self.translate(src, span)?;
         crate::pcntr::get(nelems as u64);
         for i in 0..nelems {
+            // (each element's own key: elements may lie in different registered chunks)
             let s = RemoteAddr {
                 addr: r.addr + i * sst * size,
-                key: r.key,
+                key: self.peers[pe].key(seg, off + i * sst * size),
             };
             // SAFETY: `s` is inside the checked span; destinations valid per contract.
             with_endpoint!(&self.peers[pe].path, |ep| unsafe {

@@ -24,6 +24,7 @@
 //! assert_eq!((old, word), (5, 7));
 //! ```
 #![warn(missing_docs)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod env;
 pub mod shm;

@@ -3,7 +3,8 @@
 //! One process, first (or $VERBSVM_RXE_DEV / argv[1]) device, port 1:
 //!   query device / device_ex / port / GID table (type of each GID via `_ibv_query_gid_ex`,
 //!   declared here because rdma-sys does not bind it, cross-checked against sysfs),
-//!   PD, 1 MiB MR, CQ, two RC QPs connected to each other (loopback), then
+//!   PD, 1 MiB MR, CQ, two RC QPs connected to each other (loopback; device list, context,
+//!   PD, CQ, MRs and these QPs through the transport's RAII owners, transport/src/verbs/obj.rs), then
 //!   RDMA WRITE (plain and IBV_SEND_INLINE), RDMA READ, FETCH_ADD, CMP_SWP with data checks,
 //!   through the classic `ibv_post_send`/`ibv_poll_cq` (rdma-sys's Rust re-implementations of
 //!   the verbs.h inline functions), and again through the extended API
@@ -20,6 +21,11 @@ use std::mem::{size_of, zeroed};
 use std::os::raw::{c_int, c_void};
 use std::ptr::{null_mut, NonNull};
 use std::time::{Duration, Instant};
+
+// The transport's RAII owners of the verbs objects (device list, context, PD, CQ, QP, MR):
+// the probe exercises the same code the runtime runs.
+#[path = "../../../../transport/src/verbs/obj.rs"]
+mod obj;
 
 // Not bound by rdma-sys 0.3 (its bindgen allowlist is `ibv_.*`, so the leading-underscore
 // exported symbols are filtered out, and verbs.h's `static inline ibv_query_gid_ex` is not
@@ -150,18 +156,18 @@ unsafe fn poll_one(cq: *mut ibv_cq, what: &str) -> ibv_wc {
 }
 
 struct Mr {
-    mr: *mut ibv_mr,
+    mr: obj::Mr,
     buf: *mut u8,
 }
 impl Mr {
     fn addr(&self, off: usize) -> u64 {
         self.buf as u64 + off as u64
     }
-    unsafe fn lkey(&self) -> u32 {
-        (*self.mr).lkey
+    fn lkey(&self) -> u32 {
+        self.mr.lkey()
     }
-    unsafe fn rkey(&self) -> u32 {
-        (*self.mr).rkey
+    fn rkey(&self) -> u32 {
+        self.mr.rkey()
     }
     #[allow(clippy::mut_from_ref)]
     unsafe fn slice(&self, off: usize, len: usize) -> &mut [u8] {
@@ -321,6 +327,15 @@ unsafe fn create_qp(pd: *mut ibv_pd, cq: *mut ibv_cq, inline: u32) -> *mut ibv_q
     ibv_create_qp(pd, &mut qia)
 }
 
+/// The same RC QP as an owner (destroyed on drop).
+fn create_qp_owned(pd: &std::sync::Arc<obj::Pd>, cq: &std::sync::Arc<obj::Cq>, inline: u32) -> std::io::Result<obj::Qp> {
+    // SAFETY: a plain C struct, all-zero is valid.
+    let mut qia: ibv_qp_init_attr = unsafe { zeroed() };
+    qia.qp_type = ibv_qp_type::IBV_QPT_RC;
+    qia.cap = ibv_qp_cap { max_send_wr: 64, max_recv_wr: 16, max_send_sge: 1, max_recv_sge: 1, max_inline_data: inline };
+    obj::Qp::create(pd, cq, &mut qia)
+}
+
 /// Largest max_inline_data an RC QP can be created with (the driver may round up: we
 /// report what it writes back into qp_init_attr.cap too).
 unsafe fn max_inline(pd: *mut ibv_pd, cq: *mut ibv_cq) -> (u32, u32) {
@@ -368,27 +383,18 @@ unsafe fn run() {
     assert_eq!(size_of::<ibv_qp_init_attr_ex>(), 136, "ibv_qp_init_attr_ex");
 
     let want = std::env::args().nth(1).or_else(|| std::env::var("VERBSVM_RXE_DEV").ok());
-    let mut n: c_int = 0;
-    let list = ibv_get_device_list(&mut n);
-    if list.is_null() || n == 0 {
-        die!("no RDMA device ({})", errno());
+    let list = obj::DeviceList::get().unwrap_or_else(|e| die!("no RDMA device ({e})"));
+    if list.is_empty() {
+        die!("no RDMA device");
     }
-    let mut dev: *mut ibv_device = null_mut();
-    let mut names = vec![];
-    for i in 0..n as usize {
-        let d = *list.add(i);
-        let name = CStr::from_ptr(ibv_get_device_name(d)).to_string_lossy().into_owned();
-        if dev.is_null() && (want.is_none() || want.as_deref() == Some(name.as_str())) {
-            dev = d;
-        }
-        names.push(name);
-    }
+    let names: Vec<String> = (0..list.len()).map(|i| list.name(i)).collect();
     println!("devices: {names:?}");
-    if dev.is_null() {
+    let Some(di) = names.iter().position(|n| want.is_none() || want.as_deref() == Some(n.as_str())) else {
         die!("device {want:?} not found");
-    }
-    let devname = CStr::from_ptr(ibv_get_device_name(dev)).to_string_lossy().into_owned();
-    let ctx = check(ibv_open_device(dev), "ibv_open_device");
+    };
+    let devname = names[di].clone();
+    let ctx_o = list.open(di).unwrap_or_else(|e| die!("ibv_open_device failed: {e}"));
+    let ctx = ctx_o.as_ptr();
 
     // ---- device caps
     let mut da: ibv_device_attr_ex = zeroed();
@@ -446,17 +452,15 @@ unsafe fn run() {
     println!("  using RoCE v2 IPv4 GID index {gidx} {}", gid_str(&gid));
 
     // ---- PD, MRs, CQ, QPs
-    let pd = check(ibv_alloc_pd(ctx), "ibv_alloc_pd");
-    let cq = check(ibv_create_cq(ctx, 256, null_mut(), null_mut(), 0), "ibv_create_cq");
-    let access = (ibv_access_flags::IBV_ACCESS_LOCAL_WRITE
-        | ibv_access_flags::IBV_ACCESS_REMOTE_WRITE
-        | ibv_access_flags::IBV_ACCESS_REMOTE_READ
-        | ibv_access_flags::IBV_ACCESS_REMOTE_ATOMIC)
-        .0 as c_int;
+    let pd_o = obj::Pd::alloc(&ctx_o).unwrap_or_else(|e| die!("ibv_alloc_pd failed: {e}"));
+    let cq_o = obj::Cq::create(&ctx_o, 256).unwrap_or_else(|e| die!("ibv_create_cq failed: {e}"));
+    let (pd, cq) = (pd_o.as_ptr(), cq_o.as_ptr());
     let mk = |what: &str| -> Mr {
         let lay = std::alloc::Layout::from_size_align(BUF, 4096).unwrap();
+        // never freed: the buffers outlive their regions, as obj::Mr::reg requires
         let buf = std::alloc::alloc_zeroed(lay);
-        let mr = check(ibv_reg_mr(pd, buf as *mut c_void, BUF, access), what);
+        let mr = obj::Mr::reg(&pd_o, buf as usize, BUF, obj::full_access())
+            .unwrap_or_else(|e| die!("{what} failed: {e}"));
         Mr { mr, buf }
     };
     let la = mk("ibv_reg_mr(local)");
@@ -467,8 +471,9 @@ unsafe fn run() {
     println!("  RC QP max_inline_data: creatable up to {maxin} (asking 0 gives {granted0})");
 
     let inline_req = 64u32;
-    let q1 = check(create_qp(pd, cq, inline_req), "ibv_create_qp q1");
-    let q2 = check(create_qp(pd, cq, inline_req), "ibv_create_qp q2");
+    let q1_o = create_qp_owned(&pd_o, &cq_o, inline_req).unwrap_or_else(|e| die!("ibv_create_qp q1 failed: {e}"));
+    let q2_o = create_qp_owned(&pd_o, &cq_o, inline_req).unwrap_or_else(|e| die!("ibv_create_qp q2 failed: {e}"));
+    let (q1, q2) = (q1_o.as_ptr(), q2_o.as_ptr());
     connect(q1, (*q2).qp_num, gid, gidx, pa.active_mtu);
     connect(q2, (*q1).qp_num, gid, gidx, pa.active_mtu);
     println!("  QPs {} <-> {} connected", (*q1).qp_num, (*q2).qp_num);
@@ -559,14 +564,8 @@ unsafe fn run() {
     // extended API, then an error completion (READ with a bad rkey)
     ext_api(ctx, pd, &la, &rb, gid, gidx, pa.active_mtu);
 
-    ibv_destroy_qp(q1);
-    ibv_destroy_qp(q2);
-    ibv_destroy_cq(cq);
-    ibv_dereg_mr(la.mr);
-    ibv_dereg_mr(rb.mr);
-    ibv_dealloc_pd(pd);
-    ibv_close_device(ctx);
-    ibv_free_device_list(list);
+    // QPs, MRs, CQ, PD, context and device list are freed by their owners' Drop.
+    drop((q1_o, q2_o, la, rb, cq_o, pd_o, ctx_o, list));
     println!("rdma-probe: ALL OK");
 }
 
