@@ -752,15 +752,12 @@ macro_rules! active_reduce {
     )*};
 }
 
-macro_rules! int_to_all_types {
-    ($m:ident, $($args:tt)*) => {
-        $m!($($args)* short: c_short, int: c_int, long: c_long, longlong: c_longlong,);
-    };
-}
-int_to_all_types!(active_reduce, and, And;);
-int_to_all_types!(active_reduce, or, Or;);
-int_to_all_types!(active_reduce, xor, Xor;);
-int_to_all_types!(active_reduce, max, Max; float: c_float, double: c_double,);
-int_to_all_types!(active_reduce, min, Min; float: c_float, double: c_double,);
-int_to_all_types!(active_reduce, sum, Sum; float: c_float, double: c_double, complexf: Cx<f32>, complexd: Cx<f64>,);
-int_to_all_types!(active_reduce, prod, Prod; float: c_float, double: c_double, complexf: Cx<f32>, complexd: Cx<f64>,);
+for_to_all_int_types!(active_reduce, and, And;);
+for_to_all_int_types!(active_reduce, or, Or;);
+for_to_all_int_types!(active_reduce, xor, Xor;);
+for_to_all_real_types!(active_reduce, max, Max;);
+for_to_all_real_types!(active_reduce, min, Min;);
+for_to_all_real_types!(active_reduce, sum, Sum;);
+for_to_all_real_types!(active_reduce, prod, Prod;);
+active_reduce!(sum, Sum; complexf: Cx<f32>, complexd: Cx<f64>);
+active_reduce!(prod, Prod; complexf: Cx<f32>, complexd: Cx<f64>);

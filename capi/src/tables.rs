@@ -165,6 +165,32 @@ macro_rules! for_reduce_minmax_types {
     };
 }
 
+/// Types of the deprecated integer `shmem_TYPE_{and,or,xor}_to_all` (`RSHMEM_TO_ALL_INT`).
+macro_rules! for_to_all_int_types {
+    ($m:ident, $($args:tt)*) => { to_all_entries! { $m, [$($args)*] } };
+}
+
+/// Types of the deprecated `shmem_TYPE_{max,min,sum,prod}_to_all`: the integer ones, `float`
+/// and `double` (`RSHMEM_TO_ALL_REAL`; the complex `sum`/`prod` are separate).
+macro_rules! for_to_all_real_types {
+    ($m:ident, $($args:tt)*) => {
+        to_all_entries! { $m, [$($args)*] float: c_float = "float", double: c_double = "double", }
+    };
+}
+
+/// The integer `_to_all` entries, then `$post`.
+macro_rules! to_all_entries {
+    ($m:ident, [$($args:tt)*] $($post:tt)*) => {
+        $m! { $($args)*
+            short: c_short = "short",
+            int: c_int = "int",
+            long: c_long = "long",
+            longlong: c_longlong = "long long",
+            $($post)*
+        }
+    };
+}
+
 /// `(C type, TYPENAME)` of each entry, as a slice.
 macro_rules! names {
     ($($n:ident: $t:ty = $c:literal),* $(,)?) => { &[$(($c, stringify!($n))),*] };
@@ -190,6 +216,10 @@ pub mod names {
     pub const REDUCE_BITWISE_TYPES: &[(&str, &str)] = for_reduce_bitwise_types!(names,);
     /// `for_reduce_minmax_types!` / `RSHMEM_REDUCE_MINMAX_TYPES`.
     pub const REDUCE_MINMAX_TYPES: &[(&str, &str)] = for_reduce_minmax_types!(names,);
+    /// `for_to_all_int_types!` / `RSHMEM_TO_ALL_INT` (its X takes a third argument, OP).
+    pub const TO_ALL_INT_TYPES: &[(&str, &str)] = for_to_all_int_types!(names,);
+    /// `for_to_all_real_types!` / `RSHMEM_TO_ALL_REAL` (X(TYPE, TYPENAME, OP)).
+    pub const TO_ALL_REAL_TYPES: &[(&str, &str)] = for_to_all_real_types!(names,);
 
     /// Every table with the name of its `shmem.h` macro.
     pub const ALL: &[(&str, &[(&str, &str)])] = &[
@@ -201,5 +231,7 @@ pub mod names {
         ("RSHMEM_P2P_TYPES", P2P_TYPES),
         ("RSHMEM_REDUCE_BITWISE_TYPES", REDUCE_BITWISE_TYPES),
         ("RSHMEM_REDUCE_MINMAX_TYPES", REDUCE_MINMAX_TYPES),
+        ("RSHMEM_TO_ALL_INT", TO_ALL_INT_TYPES),
+        ("RSHMEM_TO_ALL_REAL", TO_ALL_REAL_TYPES),
     ];
 }

@@ -88,9 +88,18 @@ fn preprocess(std: &str, src: &str) -> String {
 
 /// The entries `(C type, TYPENAME)` of each X-macro table of `shmem.h`, by table name.
 fn header_tables() -> Vec<(String, Vec<(String, String)>)> {
-    let mut src = String::from("#include <shmem.h>\n#define RSHMEM_ENTRY(T, N) @T|N@\n");
+    let mut src = String::from(
+        "#include <shmem.h>\n#define RSHMEM_ENTRY(T, N) @T|N@\n\
+         #define RSHMEM_ENTRY_OP(T, N, OP) @T|N@\n",
+    );
     for (name, _) in tables::names::ALL {
-        src.push_str(&format!("rshmem_table {name} {name}(RSHMEM_ENTRY)\n"));
+        // The `_to_all` tables take an X of three arguments and the operation.
+        let args = if name.starts_with("RSHMEM_TO_ALL_") {
+            "RSHMEM_ENTRY_OP, op"
+        } else {
+            "RSHMEM_ENTRY"
+        };
+        src.push_str(&format!("rshmem_table {name} {name}({args})\n"));
     }
     let text = preprocess("-std=c11", &src);
     let mut found = Vec::new();
@@ -99,14 +108,11 @@ fn header_tables() -> Vec<(String, Vec<(String, String)>)> {
             continue;
         };
         let (name, entries) = rest.split_once(' ').unwrap_or((rest, ""));
+        // `@T|N@` per entry; a table the header lacks stays `NAME(...)`, with no entry.
         let entries = entries
             .split('@')
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-            .map(|e| {
-                let (t, n) = e
-                    .split_once('|')
-                    .unwrap_or_else(|| panic!("{name}: entry {e:?} is not X(TYPE, TYPENAME)"));
+            .filter_map(|e| e.split_once('|'))
+            .map(|(t, n)| {
                 let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
                 (t, n.trim().to_string())
             })
