@@ -512,16 +512,8 @@ fn check_esize(rt: &Runtime, what: &'static str, esize: usize) {
     }
 }
 
-/// Team reduction with a C combiner (the header's `shmem_longdouble_OP_reduce`).
-#[no_mangle]
-pub unsafe extern "C" fn rshmem_team_reduce_cb(
-    team: TeamHandle,
-    dest: *mut c_void,
-    source: *const c_void,
-    nreduce: usize,
-    esize: usize,
-    combine: Combine,
-) -> c_int {
+// Team reduction with a C combiner (the header's `shmem_longdouble_OP_reduce`).
+c_export!(unsafe rshmem_team_reduce_cb(team: TeamHandle, dest: *mut c_void, source: *const c_void, nreduce: usize, esize: usize, combine: Combine) -> c_int {
     const W: &str = "shmem_longdouble_reduce";
     on_team(W, team, |rt, g| {
         g.team().debug_check(W, &[("nreduce", nreduce as i64)]);
@@ -537,22 +529,10 @@ pub unsafe extern "C" fn rshmem_team_reduce_cb(
             ld_combine(combine),
         )
     })
-}
+});
 
-/// Active-set reduction with a C combiner (the header's `shmem_longdouble_OP_to_all`).
-#[allow(clippy::too_many_arguments)]
-#[no_mangle]
-pub unsafe extern "C" fn rshmem_active_reduce_cb(
-    dest: *mut c_void,
-    source: *const c_void,
-    nreduce: c_int,
-    start: c_int,
-    log_stride: c_int,
-    size: c_int,
-    psync: *const c_long,
-    esize: usize,
-    combine: Combine,
-) {
+// Active-set reduction with a C combiner (the header's `shmem_longdouble_OP_to_all`).
+c_export!(unsafe rshmem_active_reduce_cb(dest: *mut c_void, source: *const c_void, nreduce: c_int, start: c_int, log_stride: c_int, size: c_int, psync: *mut c_long, esize: usize, combine: Combine) {
     const W: &str = "shmem_longdouble_to_all";
     on_active(W, start, log_stride, size, psync, |rt, g| {
         g.team().debug_check(W, &[("nreduce", nreduce as i64)]);
@@ -568,7 +548,7 @@ pub unsafe extern "C" fn rshmem_active_reduce_cb(
             ld_combine(combine),
         )
     })
-}
+});
 
 // ---- Team forms: broadcast, collect, fcollect, alltoall(s) ---------------------------
 
@@ -674,17 +654,8 @@ macro_rules! team_scan {
 for_reduce_minmax_types!(team_scan,);
 team_scan!(complexf: Cx<f32>, complexd: Cx<f64>);
 
-/// Team prefix sum with a C combiner (the header's `shmem_longdouble_sum_inscan/exscan`).
-#[no_mangle]
-pub unsafe extern "C" fn rshmem_team_scan_cb(
-    team: TeamHandle,
-    dest: *mut c_void,
-    source: *const c_void,
-    nelems: usize,
-    esize: usize,
-    inclusive: c_int,
-    combine: Combine,
-) -> c_int {
+// Team prefix sum with a C combiner (the header's `shmem_longdouble_sum_inscan/exscan`).
+c_export!(unsafe rshmem_team_scan_cb(team: TeamHandle, dest: *mut c_void, source: *const c_void, nelems: usize, esize: usize, inclusive: c_int, combine: Combine) -> c_int {
     const W: &str = "shmem_longdouble_sum_scan";
     on_team(W, team, |rt, g| {
         check_esize(rt, W, esize);
@@ -700,7 +671,7 @@ pub unsafe extern "C" fn rshmem_team_scan_cb(
             ld_combine(combine),
         )
     })
-}
+});
 
 // ---- Deprecated active-set forms -----------------------------------------------------
 

@@ -58,8 +58,41 @@ macro_rules! ctx_and_default {
     };
 }
 
-/// The signature record of `$name` (see the module documentation).
+/// Defines a C routine under its own name, without a profiling pair (the `shmemx_`
+/// extensions, the pre-1.2 names, the header's internal `rshmem_` entry points), and its
+/// signature record (`=name(...)`).
+macro_rules! c_export {
+    (unsafe $name:ident ($($p:ident: $pt:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+        #[allow(clippy::too_many_arguments)]
+        #[no_mangle]
+        pub unsafe extern "C" fn $name($($p: $pt),*) $(-> $ret)? $body
+        c_sig!(= $name ($($pt),*) $($ret)?);
+    };
+    ($name:ident ($($p:ident: $pt:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+        #[no_mangle]
+        pub extern "C" fn $name($($p: $pt),*) $(-> $ret)? $body
+        c_sig!(= $name ($($pt),*) $($ret)?);
+    };
+}
+
+/// The signature record of `$name` (see the module documentation); `= name` marks a routine
+/// without a `pshmem_`/`shmem_` pair.
 macro_rules! c_sig {
+    (= $name:ident ($($pt:ty),*) $($ret:ty)?) => {
+        core::arch::global_asm!(
+            ".pushsection .rshmem_sigs,\"\",@progbits",
+            concat!(
+                ".asciz \"=",
+                stringify!($name),
+                "(",
+                $(stringify!($pt), ",",)*
+                ")",
+                $(stringify!($ret),)?
+                "\""
+            ),
+            ".popsection",
+        );
+    };
     ($name:ident ($($pt:ty),*) $($ret:ty)?) => {
         core::arch::global_asm!(
             ".pushsection .rshmem_sigs,\"\",@progbits",

@@ -95,22 +95,18 @@ c_fn!(safe W; realloc(ptr: *mut c_void, size: usize) -> *mut c_void {
     }
 });
 
-#[no_mangle]
-pub extern "C" fn shmalloc(size: usize) -> *mut c_void {
+c_export!(shmalloc(size: usize) -> *mut c_void {
     pshmem_malloc(size)
-}
+});
 
-#[no_mangle]
-pub extern "C" fn shfree(ptr: *mut c_void) {
+c_export!(shfree(ptr: *mut c_void) {
     pshmem_free(ptr)
-}
+});
 
-#[no_mangle]
-pub extern "C" fn shmemalign(alignment: usize, size: usize) -> *mut c_void {
+c_export!(shmemalign(alignment: usize, size: usize) -> *mut c_void {
     pshmem_align(alignment, size)
-}
+});
 
-#[no_mangle]
-pub extern "C" fn shrealloc(ptr: *mut c_void, size: usize) -> *mut c_void {
+c_export!(shrealloc(ptr: *mut c_void, size: usize) -> *mut c_void {
     pshmem_realloc(ptr, size)
-}
+});

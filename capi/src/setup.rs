@@ -312,17 +312,14 @@ c_fn!(safe W; pcontrol(_level: c_int) {});
 
 // Deprecated pre-1.2 names (plain symbols; no profiling variants exist for them).
 
-#[no_mangle]
-pub extern "C" fn start_pes(_npes: c_int) {
+c_export!(start_pes(_npes: c_int) {
     pshmem_init()
-}
+});
 
-#[no_mangle]
-pub extern "C" fn _my_pe() -> c_int {
+c_export!(_my_pe() -> c_int {
     pshmem_my_pe()
-}
+});
 
-#[no_mangle]
-pub extern "C" fn _num_pes() -> c_int {
+c_export!(_num_pes() -> c_int {
     pshmem_n_pes()
-}
+});
