@@ -577,31 +577,26 @@ macro_rules! team_data {
 for_rma_types!(team_data,);
 
 c_fn!(W; broadcastmem(team: TeamHandle, dest: *mut c_void, source: *const c_void, nelems: usize, root: c_int) -> c_int {
-    const W: &str = "shmem_broadcastmem";
     on_team(W, team, |rt, g| {
         broadcast(rt, g, W, dest as usize, source as usize, nelems, root, true)
     })
 });
 c_fn!(W; collectmem(team: TeamHandle, dest: *mut c_void, source: *const c_void, nelems: usize) -> c_int {
-    const W: &str = "shmem_collectmem";
     on_team(W, team, |rt, g| {
         collect(rt, g, W, dest as usize, source as usize, nelems)
     })
 });
 c_fn!(W; fcollectmem(team: TeamHandle, dest: *mut c_void, source: *const c_void, nelems: usize) -> c_int {
-    const W: &str = "shmem_fcollectmem";
     on_team(W, team, |rt, g| {
         fcollect(rt, g, W, dest as usize, source as usize, nelems)
     })
 });
 c_fn!(W; alltoallmem(team: TeamHandle, dest: *mut c_void, source: *const c_void, nelems: usize) -> c_int {
-    const W: &str = "shmem_alltoallmem";
     on_team(W, team, |rt, g| {
         alltoall(rt, g, W, dest as usize, source as usize, nelems)
     })
 });
 c_fn!(W; alltoallsmem(team: TeamHandle, dest: *mut c_void, source: *const c_void, dst: isize, sst: isize, nelems: usize) -> c_int {
-    const W: &str = "shmem_alltoallsmem";
     on_team(W, team, |rt, g| {
         alltoalls(
             rt,
@@ -676,12 +671,10 @@ c_export!(unsafe rshmem_team_scan_cb(team: TeamHandle, dest: *mut c_void, source
 // ---- Deprecated active-set forms -----------------------------------------------------
 
 c_fn!(W; barrier(start: c_int, log_stride: c_int, size: c_int, psync: *mut c_long) {
-    const W: &str = "shmem_barrier";
     on_active(W, start, log_stride, size, psync, |rt, g| g.barrier(rt, W))
 });
 
 c_fn!(W; sync(start: c_int, log_stride: c_int, size: c_int, psync: *mut c_long) {
-    const W: &str = "shmem_sync";
     on_active(W, start, log_stride, size, psync, |rt, g| g.barrier(rt, W))
 });
 

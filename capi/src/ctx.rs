@@ -143,22 +143,21 @@ c_fn!(W; ctx_get_team(ctx: CtxHandle, team: *mut TeamHandle) -> c_int {
 // does the same as an allowed extension: the specification names only destroy, fence and
 // quiet (and the sessions), and leaves `ctx_pe_quiet` on an invalid context undefined.
 // RMA and AMOs on it are undefined and abort with a message (`ctx_pe`).
-c_fn!(safe W; ctx_quiet(ctx: CtxHandle) {
-    let rt = rt("shmem_ctx_quiet");
+ctx_and_default!(ctx, W; quiet() {
+    let rt = rt(W);
     if !ctx.is_null() {
         rt.quiet()
     }
 });
 
-c_fn!(safe W; ctx_fence(ctx: CtxHandle) {
-    let rt = rt("shmem_ctx_fence");
+ctx_and_default!(ctx, W; fence() {
+    let rt = rt(W);
     if !ctx.is_null() {
         rt.fence()
     }
 });
 
-c_fn!(W; ctx_pe_quiet(ctx: CtxHandle, target_pes: *const c_int, npes: usize) {
-    const W: &str = "shmem_ctx_pe_quiet";
+ctx_and_default!(ctx, W; pe_quiet(target_pes: *const c_int, npes: usize) {
     rt(W);
     if ctx.is_null() {
         return;
@@ -177,7 +176,6 @@ pub struct SessionConfig {
 // non-NULL `config` when `config_mask` asks for one of its fields) this does nothing.
 // `SHMEM_CTX_INVALID` is a no-op, as the specification says.
 c_fn!(W; ctx_session_start(ctx: CtxHandle, _options: c_long, config: *const SessionConfig, config_mask: c_long) {
-    const W: &str = "shmem_ctx_session_start";
     let rt = rt(W);
     if ctx.is_null() {
         return;
@@ -193,7 +191,6 @@ c_fn!(W; ctx_session_start(ctx: CtxHandle, _options: c_long, config: *const Sess
 
 // `shmem_ctx_session_stop` (1.6): ends the (hint-only) session; no effect.
 c_fn!(W; ctx_session_stop(ctx: CtxHandle) {
-    const W: &str = "shmem_ctx_session_stop";
     rt(W);
     if !ctx.is_null() {
         ctx_pe(W, ctx, 0);

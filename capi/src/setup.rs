@@ -219,13 +219,7 @@ c_fn!(safe W; sync_all() {
     rt("shmem_sync_all").sync_all()
 });
 
-c_fn!(safe W; fence() {
-    rt("shmem_fence").fence()
-});
-
-c_fn!(safe W; quiet() {
-    rt("shmem_quiet").quiet()
-});
+// `shmem_fence`, `shmem_quiet`: ctx.rs (the context forms on SHMEM_CTX_DEFAULT).
 
 /// `shmem_pe_quiet` and `shmem_ctx_pe_quiet` (1.6): checks each of the `npes` PEs at
 /// `target_pes` (`map` turns a context's PE number into a world one, aborting when it is out
@@ -257,9 +251,7 @@ pub(crate) unsafe fn pe_quiet(
     rt.quiet()
 }
 
-c_fn!(W; pe_quiet(target_pes: *const c_int, npes: usize) {
-    unsafe { pe_quiet("shmem_pe_quiet", target_pes, npes, |p| p) }
-});
+// `shmem_pe_quiet`: ctx.rs (`shmem_ctx_pe_quiet` on SHMEM_CTX_DEFAULT).
 
 fn lock_addr(rt: &rshmem_rt::rt::Runtime, what: &'static str, lock: *mut c_long) -> usize {
     let a = lock as usize;

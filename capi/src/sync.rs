@@ -203,7 +203,6 @@ deprecated_wait!(short: c_short, int: c_int, long: c_long, longlong: c_longlong)
 // The deprecated `shmem_wait(long *ivar, long cmp_value)` (C and C++; C11 programs get
 // the type-generic macro of `shmem.h`).
 c_fn!(W; wait(ivar: *mut c_long, cmp_value: c_long) {
-    const W: &str = "shmem_wait";
     unsafe {
         word_set::<c_long>(
             W,
@@ -220,7 +219,6 @@ c_fn!(W; wait(ivar: *mut c_long, cmp_value: c_long) {
 // The deprecated `shmem_wait_until(long *ivar, int cmp, long cmp_value)` of C and C++
 // (in C11 the name is the type-generic macro).
 c_fn!(W; wait_until(ivar: *mut c_long, cmp: c_int, cmp_value: c_long) {
-    const W: &str = "shmem_wait_until";
     unsafe {
         word_set::<c_long>(
             W,

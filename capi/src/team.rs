@@ -272,7 +272,6 @@ c_fn!(W; team_get_config(team: TeamHandle, config_mask: c_long, config: *mut Shm
 });
 
 c_fn!(safe W; team_translate_pe(src_team: TeamHandle, src_pe: c_int, dest_team: TeamHandle) -> c_int {
-    const W: &str = "shmem_team_translate_pe";
     let (Some(s), Some(d)) = (lookup(W, src_team), lookup(W, dest_team)) else {
         return -1;
     };
@@ -313,7 +312,6 @@ fn debug_msg(rt: &Runtime, what: &str, e: &dyn std::fmt::Display) {
 }
 
 c_fn!(W; team_split_strided(parent: TeamHandle, start: c_int, stride: c_int, size: c_int, config: *const ShmemTeamConfig, config_mask: c_long, new_team: *mut TeamHandle) -> c_int {
-    const W: &str = "shmem_team_split_strided";
     unsafe { out(new_team, core::ptr::null_mut()) };
     let Some(p) = lookup(W, parent) else {
         return -1;
@@ -347,7 +345,6 @@ c_fn!(W; team_split_strided(parent: TeamHandle, start: c_int, stride: c_int, siz
 });
 
 c_fn!(W; team_split_2d(parent: TeamHandle, xrange: c_int, xaxis_config: *const ShmemTeamConfig, xaxis_mask: c_long, xaxis_team: *mut TeamHandle, yaxis_config: *const ShmemTeamConfig, yaxis_mask: c_long, yaxis_team: *mut TeamHandle) -> c_int {
-    const W: &str = "shmem_team_split_2d";
     unsafe {
         out(xaxis_team, core::ptr::null_mut());
         out(yaxis_team, core::ptr::null_mut());
@@ -379,7 +376,6 @@ c_fn!(W; team_split_2d(parent: TeamHandle, xrange: c_int, xaxis_config: *const S
 });
 
 c_fn!(safe W; team_destroy(team: TeamHandle) {
-    const W: &str = "shmem_team_destroy";
     let Some(t) = lookup(W, team) else {
         return;
     };
@@ -407,7 +403,6 @@ c_fn!(safe W; team_sync(team: TeamHandle) -> c_int {
 });
 
 c_fn!(safe W; team_ptr(team: TeamHandle, dest: *const core::ffi::c_void, pe: c_int) -> *mut core::ffi::c_void {
-    const W: &str = "shmem_team_ptr";
     let Some(t) = lookup(W, team) else {
         return core::ptr::null_mut();
     };
