@@ -94,6 +94,9 @@ typedef struct {
 #define _SHMEM_REDUCE_MIN_WRKDATA_SIZE SHMEM_REDUCE_MIN_WRKDATA_SIZE
 
 /* ---- Type tables (X-macros: X(TYPE, TYPENAME)) ------------------------------------- */
+/* The library generates its routines from the same tables (capi/src/tables.rs); the test
+ * capi/tests/tables.rs fails when an entry here differs from it, and when a declaration
+ * below differs from the routine's definition. */
 
 /* Standard RMA types, without long double (which C passes by value differently). */
 #define RSHMEM_RMA_TYPES_BYVALUE(X)                                                        \

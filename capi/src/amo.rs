@@ -1,5 +1,8 @@
 //! Atomic memory operations for the standard, extended and bitwise AMO types: one generic
-//! [`amo`] on the transport word of the type's size, instantiated by macros.
+//! [`amo`] on the transport word of the type's size, instantiated by macros over the AMO
+//! tables (`tables.rs`), each routine once for its context and default forms
+//! (`ctx_and_default!`).
+use crate::ctx::{ctx_pe, CtxHandle};
 use crate::types::AmoType;
 use crate::{check, pe_of, rt};
 use paste::paste;
@@ -32,155 +35,89 @@ unsafe fn store<T>(fetch: *mut T, v: T) {
     unsafe { fetch.write_unaligned(v) }
 }
 
-macro_rules! name {
-    ($n:ident, $($op:expr),+) => {
-        concat!("shmem_", stringify!($n), "_atomic_", $($op),+)
-    };
-}
-
 /// fetch, set, swap (+ nbi): the extended AMO types (standard ones and float/double).
 macro_rules! amo_extended {
-    ($($n:ident: $t:ty),* $(,)?) => {$(
+    ($($n:ident: $t:ty = $c:literal),* $(,)?) => {$(
         paste! {
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _atomic_fetch>](source: *const $t, pe: c_int) -> $t {
-                amo::<$t>(name!($n, "fetch"), source as usize, AmoOp::Fetch, 0 as $t, 0 as $t, pe)
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _atomic_set>](dest: *mut $t, value: $t, pe: c_int) {
-                amo::<$t>(name!($n, "set"), dest as usize, AmoOp::Set, value, 0 as $t, pe);
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _atomic_swap>](dest: *mut $t, value: $t, pe: c_int) -> $t {
-                amo::<$t>(name!($n, "swap"), dest as usize, AmoOp::Swap, value, 0 as $t, pe)
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _atomic_fetch_nbi>](fetch: *mut $t, source: *const $t, pe: c_int) {
-                let v = amo::<$t>(name!($n, "fetch_nbi"), source as usize, AmoOp::Fetch, 0 as $t, 0 as $t, pe);
+            ctx_and_default!(ctx, W; [<$n _atomic_fetch>](source: *const $t, pe: c_int) -> $t {
+                amo::<$t>(W, source as usize, AmoOp::Fetch, 0 as $t, 0 as $t, ctx_pe(W, ctx, pe))
+            });
+            ctx_and_default!(ctx, W; [<$n _atomic_set>](dest: *mut $t, value: $t, pe: c_int) {
+                amo::<$t>(W, dest as usize, AmoOp::Set, value, 0 as $t, ctx_pe(W, ctx, pe));
+            });
+            ctx_and_default!(ctx, W; [<$n _atomic_swap>](dest: *mut $t, value: $t, pe: c_int) -> $t {
+                amo::<$t>(W, dest as usize, AmoOp::Swap, value, 0 as $t, ctx_pe(W, ctx, pe))
+            });
+            ctx_and_default!(ctx, W; [<$n _atomic_fetch_nbi>](fetch: *mut $t, source: *const $t, pe: c_int) {
+                let v = amo::<$t>(W, source as usize, AmoOp::Fetch, 0 as $t, 0 as $t, ctx_pe(W, ctx, pe));
                 unsafe { store(fetch, v) }
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _atomic_swap_nbi>](fetch: *mut $t, dest: *mut $t, value: $t, pe: c_int) {
-                let v = amo::<$t>(name!($n, "swap_nbi"), dest as usize, AmoOp::Swap, value, 0 as $t, pe);
+            });
+            ctx_and_default!(ctx, W; [<$n _atomic_swap_nbi>](fetch: *mut $t, dest: *mut $t, value: $t, pe: c_int) {
+                let v = amo::<$t>(W, dest as usize, AmoOp::Swap, value, 0 as $t, ctx_pe(W, ctx, pe));
                 unsafe { store(fetch, v) }
-            }
-            weak!([<$n _atomic_fetch>], [<$n _atomic_set>], [<$n _atomic_swap>],
-                  [<$n _atomic_fetch_nbi>], [<$n _atomic_swap_nbi>]);
+            });
         }
     )*};
 }
 
 /// compare_swap, fetch_inc, inc, fetch_add, add (+ nbi fetching forms): standard AMO types.
 macro_rules! amo_standard {
-    ($($n:ident: $t:ty),* $(,)?) => {$(
+    ($($n:ident: $t:ty = $c:literal),* $(,)?) => {$(
         paste! {
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _atomic_compare_swap>](dest: *mut $t, cond: $t, value: $t, pe: c_int) -> $t {
-                amo::<$t>(name!($n, "compare_swap"), dest as usize, AmoOp::CompareSwap, value, cond, pe)
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _atomic_fetch_inc>](dest: *mut $t, pe: c_int) -> $t {
-                amo::<$t>(name!($n, "fetch_inc"), dest as usize, AmoOp::FetchAdd, 1, 0, pe)
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _atomic_inc>](dest: *mut $t, pe: c_int) {
-                amo::<$t>(name!($n, "inc"), dest as usize, AmoOp::FetchAdd, 1, 0, pe);
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _atomic_fetch_add>](dest: *mut $t, value: $t, pe: c_int) -> $t {
-                amo::<$t>(name!($n, "fetch_add"), dest as usize, AmoOp::FetchAdd, value, 0, pe)
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _atomic_add>](dest: *mut $t, value: $t, pe: c_int) {
-                amo::<$t>(name!($n, "add"), dest as usize, AmoOp::FetchAdd, value, 0, pe);
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _atomic_compare_swap_nbi>](fetch: *mut $t, dest: *mut $t, cond: $t, value: $t, pe: c_int) {
-                let v = amo::<$t>(name!($n, "compare_swap_nbi"), dest as usize, AmoOp::CompareSwap, value, cond, pe);
+            ctx_and_default!(ctx, W; [<$n _atomic_compare_swap>](dest: *mut $t, cond: $t, value: $t, pe: c_int) -> $t {
+                amo::<$t>(W, dest as usize, AmoOp::CompareSwap, value, cond, ctx_pe(W, ctx, pe))
+            });
+            ctx_and_default!(ctx, W; [<$n _atomic_fetch_inc>](dest: *mut $t, pe: c_int) -> $t {
+                amo::<$t>(W, dest as usize, AmoOp::FetchAdd, 1, 0, ctx_pe(W, ctx, pe))
+            });
+            ctx_and_default!(ctx, W; [<$n _atomic_inc>](dest: *mut $t, pe: c_int) {
+                amo::<$t>(W, dest as usize, AmoOp::FetchAdd, 1, 0, ctx_pe(W, ctx, pe));
+            });
+            ctx_and_default!(ctx, W; [<$n _atomic_fetch_add>](dest: *mut $t, value: $t, pe: c_int) -> $t {
+                amo::<$t>(W, dest as usize, AmoOp::FetchAdd, value, 0, ctx_pe(W, ctx, pe))
+            });
+            ctx_and_default!(ctx, W; [<$n _atomic_add>](dest: *mut $t, value: $t, pe: c_int) {
+                amo::<$t>(W, dest as usize, AmoOp::FetchAdd, value, 0, ctx_pe(W, ctx, pe));
+            });
+            ctx_and_default!(ctx, W; [<$n _atomic_compare_swap_nbi>](fetch: *mut $t, dest: *mut $t, cond: $t, value: $t, pe: c_int) {
+                let v = amo::<$t>(W, dest as usize, AmoOp::CompareSwap, value, cond, ctx_pe(W, ctx, pe));
                 unsafe { store(fetch, v) }
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _atomic_fetch_inc_nbi>](fetch: *mut $t, dest: *mut $t, pe: c_int) {
-                let v = amo::<$t>(name!($n, "fetch_inc_nbi"), dest as usize, AmoOp::FetchAdd, 1, 0, pe);
+            });
+            ctx_and_default!(ctx, W; [<$n _atomic_fetch_inc_nbi>](fetch: *mut $t, dest: *mut $t, pe: c_int) {
+                let v = amo::<$t>(W, dest as usize, AmoOp::FetchAdd, 1, 0, ctx_pe(W, ctx, pe));
                 unsafe { store(fetch, v) }
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _atomic_fetch_add_nbi>](fetch: *mut $t, dest: *mut $t, value: $t, pe: c_int) {
-                let v = amo::<$t>(name!($n, "fetch_add_nbi"), dest as usize, AmoOp::FetchAdd, value, 0, pe);
+            });
+            ctx_and_default!(ctx, W; [<$n _atomic_fetch_add_nbi>](fetch: *mut $t, dest: *mut $t, value: $t, pe: c_int) {
+                let v = amo::<$t>(W, dest as usize, AmoOp::FetchAdd, value, 0, ctx_pe(W, ctx, pe));
                 unsafe { store(fetch, v) }
-            }
-            weak!([<$n _atomic_compare_swap>], [<$n _atomic_fetch_inc>], [<$n _atomic_inc>],
-                  [<$n _atomic_fetch_add>], [<$n _atomic_add>], [<$n _atomic_compare_swap_nbi>],
-                  [<$n _atomic_fetch_inc_nbi>], [<$n _atomic_fetch_add_nbi>]);
+            });
         }
     )*};
 }
 
 /// and, or, xor and their fetching (+ nbi) forms: bitwise AMO types.
 macro_rules! amo_bitwise {
-    ($($n:ident: $t:ty),* $(,)?) => {$(
+    ($($n:ident: $t:ty = $c:literal),* $(,)?) => {$(
         amo_bitwise!(@op $n, $t, and, FetchAnd);
         amo_bitwise!(@op $n, $t, or, FetchOr);
         amo_bitwise!(@op $n, $t, xor, FetchXor);
     )*};
     (@op $n:ident, $t:ty, $op:ident, $amo:ident) => {
         paste! {
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _atomic_fetch_ $op>](dest: *mut $t, value: $t, pe: c_int) -> $t {
-                amo::<$t>(name!($n, "fetch_", stringify!($op)), dest as usize, AmoOp::$amo, value, 0, pe)
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _atomic_ $op>](dest: *mut $t, value: $t, pe: c_int) {
-                amo::<$t>(name!($n, stringify!($op)), dest as usize, AmoOp::$amo, value, 0, pe);
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _atomic_fetch_ $op _nbi>](fetch: *mut $t, dest: *mut $t, value: $t, pe: c_int) {
-                let v = amo::<$t>(name!($n, "fetch_", stringify!($op), "_nbi"), dest as usize, AmoOp::$amo, value, 0, pe);
+            ctx_and_default!(ctx, W; [<$n _atomic_fetch_ $op>](dest: *mut $t, value: $t, pe: c_int) -> $t {
+                amo::<$t>(W, dest as usize, AmoOp::$amo, value, 0, ctx_pe(W, ctx, pe))
+            });
+            ctx_and_default!(ctx, W; [<$n _atomic_ $op>](dest: *mut $t, value: $t, pe: c_int) {
+                amo::<$t>(W, dest as usize, AmoOp::$amo, value, 0, ctx_pe(W, ctx, pe));
+            });
+            ctx_and_default!(ctx, W; [<$n _atomic_fetch_ $op _nbi>](fetch: *mut $t, dest: *mut $t, value: $t, pe: c_int) {
+                let v = amo::<$t>(W, dest as usize, AmoOp::$amo, value, 0, ctx_pe(W, ctx, pe));
                 unsafe { store(fetch, v) }
-            }
-            weak!([<$n _atomic_fetch_ $op>], [<$n _atomic_ $op>], [<$n _atomic_fetch_ $op _nbi>]);
+            });
         }
     };
 }
 
-amo_extended!(
-    float: c_float,
-    double: c_double,
-    int: c_int,
-    long: c_long,
-    longlong: c_longlong,
-    uint: c_uint,
-    ulong: c_ulong,
-    ulonglong: c_ulonglong,
-    int32: i32,
-    int64: i64,
-    uint32: u32,
-    uint64: u64,
-    size: usize,
-    ptrdiff: isize,
-);
-
-amo_standard!(
-    int: c_int,
-    long: c_long,
-    longlong: c_longlong,
-    uint: c_uint,
-    ulong: c_ulong,
-    ulonglong: c_ulonglong,
-    int32: i32,
-    int64: i64,
-    uint32: u32,
-    uint64: u64,
-    size: usize,
-    ptrdiff: isize,
-);
-
-amo_bitwise!(
-    uint: c_uint,
-    ulong: c_ulong,
-    ulonglong: c_ulonglong,
-    int32: i32,
-    int64: i64,
-    uint32: u32,
-    uint64: u64,
-);
+for_amo_extended_types!(amo_extended,);
+for_amo_standard_types!(amo_standard,);
+for_amo_bitwise_types!(amo_bitwise,);

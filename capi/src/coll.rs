@@ -512,16 +512,8 @@ fn check_esize(rt: &Runtime, what: &'static str, esize: usize) {
     }
 }
 
-/// Team reduction with a C combiner (the header's `shmem_longdouble_OP_reduce`).
-#[no_mangle]
-pub unsafe extern "C" fn rshmem_team_reduce_cb(
-    team: TeamHandle,
-    dest: *mut c_void,
-    source: *const c_void,
-    nreduce: usize,
-    esize: usize,
-    combine: Combine,
-) -> c_int {
+// Team reduction with a C combiner (the header's `shmem_longdouble_OP_reduce`).
+c_export!(unsafe rshmem_team_reduce_cb(team: TeamHandle, dest: *mut c_void, source: *const c_void, nreduce: usize, esize: usize, combine: Combine) -> c_int {
     const W: &str = "shmem_longdouble_reduce";
     on_team(W, team, |rt, g| {
         g.team().debug_check(W, &[("nreduce", nreduce as i64)]);
@@ -537,22 +529,10 @@ pub unsafe extern "C" fn rshmem_team_reduce_cb(
             ld_combine(combine),
         )
     })
-}
+});
 
-/// Active-set reduction with a C combiner (the header's `shmem_longdouble_OP_to_all`).
-#[allow(clippy::too_many_arguments)]
-#[no_mangle]
-pub unsafe extern "C" fn rshmem_active_reduce_cb(
-    dest: *mut c_void,
-    source: *const c_void,
-    nreduce: c_int,
-    start: c_int,
-    log_stride: c_int,
-    size: c_int,
-    psync: *const c_long,
-    esize: usize,
-    combine: Combine,
-) {
+// Active-set reduction with a C combiner (the header's `shmem_longdouble_OP_to_all`).
+c_export!(unsafe rshmem_active_reduce_cb(dest: *mut c_void, source: *const c_void, nreduce: c_int, start: c_int, log_stride: c_int, size: c_int, psync: *mut c_long, esize: usize, combine: Combine) {
     const W: &str = "shmem_longdouble_to_all";
     on_active(W, start, log_stride, size, psync, |rt, g| {
         g.team().debug_check(W, &[("nreduce", nreduce as i64)]);
@@ -568,129 +548,55 @@ pub unsafe extern "C" fn rshmem_active_reduce_cb(
             ld_combine(combine),
         )
     })
-}
+});
 
 // ---- Team forms: broadcast, collect, fcollect, alltoall(s) ---------------------------
 
 macro_rules! team_data {
-    ($($n:ident: $t:ty),* $(,)?) => {$(
+    ($($n:ident: $t:ty $(= $c:literal)?),* $(,)?) => {$(
         paste! {
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _broadcast>](team: TeamHandle, dest: *mut $t, source: *const $t, nelems: usize, root: c_int) -> c_int {
-                const W: &str = concat!("shmem_", stringify!($n), "_broadcast");
+            c_fn!(W; [<$n _broadcast>](team: TeamHandle, dest: *mut $t, source: *const $t, nelems: usize, root: c_int) -> c_int {
                 on_team(W, team, |rt, g| broadcast(rt, g, W, dest as usize, source as usize, bytes(rt, W, nelems, size_of::<$t>()), root, true))
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _collect>](team: TeamHandle, dest: *mut $t, source: *const $t, nelems: usize) -> c_int {
-                const W: &str = concat!("shmem_", stringify!($n), "_collect");
+            });
+            c_fn!(W; [<$n _collect>](team: TeamHandle, dest: *mut $t, source: *const $t, nelems: usize) -> c_int {
                 on_team(W, team, |rt, g| collect(rt, g, W, dest as usize, source as usize, bytes(rt, W, nelems, size_of::<$t>())))
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _fcollect>](team: TeamHandle, dest: *mut $t, source: *const $t, nelems: usize) -> c_int {
-                const W: &str = concat!("shmem_", stringify!($n), "_fcollect");
+            });
+            c_fn!(W; [<$n _fcollect>](team: TeamHandle, dest: *mut $t, source: *const $t, nelems: usize) -> c_int {
                 on_team(W, team, |rt, g| fcollect(rt, g, W, dest as usize, source as usize, bytes(rt, W, nelems, size_of::<$t>())))
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _alltoall>](team: TeamHandle, dest: *mut $t, source: *const $t, nelems: usize) -> c_int {
-                const W: &str = concat!("shmem_", stringify!($n), "_alltoall");
+            });
+            c_fn!(W; [<$n _alltoall>](team: TeamHandle, dest: *mut $t, source: *const $t, nelems: usize) -> c_int {
                 on_team(W, team, |rt, g| alltoall(rt, g, W, dest as usize, source as usize, bytes(rt, W, nelems, size_of::<$t>())))
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _alltoalls>](team: TeamHandle, dest: *mut $t, source: *const $t, dst: isize, sst: isize, nelems: usize) -> c_int {
-                const W: &str = concat!("shmem_", stringify!($n), "_alltoalls");
+            });
+            c_fn!(W; [<$n _alltoalls>](team: TeamHandle, dest: *mut $t, source: *const $t, dst: isize, sst: isize, nelems: usize) -> c_int {
                 on_team(W, team, |rt, g| alltoalls(rt, g, W, dest as usize, source as usize, dst, sst, nelems, size_of::<$t>()))
-            }
-            weak!([<$n _broadcast>], [<$n _collect>], [<$n _fcollect>], [<$n _alltoall>], [<$n _alltoalls>]);
+            });
         }
     )*};
 }
 
-team_data!(
-    float: c_float,
-    double: c_double,
-    longdouble: LongDouble,
-    char: c_char,
-    schar: c_schar,
-    short: c_short,
-    int: c_int,
-    long: c_long,
-    longlong: c_longlong,
-    uchar: c_uchar,
-    ushort: c_ushort,
-    uint: c_uint,
-    ulong: c_ulong,
-    ulonglong: c_ulonglong,
-    int8: i8,
-    int16: i16,
-    int32: i32,
-    int64: i64,
-    uint8: u8,
-    uint16: u16,
-    uint32: u32,
-    uint64: u64,
-    size: usize,
-    ptrdiff: isize,
-);
+for_rma_types!(team_data,);
 
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_broadcastmem(
-    team: TeamHandle,
-    dest: *mut c_void,
-    source: *const c_void,
-    nelems: usize,
-    root: c_int,
-) -> c_int {
-    const W: &str = "shmem_broadcastmem";
+c_fn!(W; broadcastmem(team: TeamHandle, dest: *mut c_void, source: *const c_void, nelems: usize, root: c_int) -> c_int {
     on_team(W, team, |rt, g| {
         broadcast(rt, g, W, dest as usize, source as usize, nelems, root, true)
     })
-}
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_collectmem(
-    team: TeamHandle,
-    dest: *mut c_void,
-    source: *const c_void,
-    nelems: usize,
-) -> c_int {
-    const W: &str = "shmem_collectmem";
+});
+c_fn!(W; collectmem(team: TeamHandle, dest: *mut c_void, source: *const c_void, nelems: usize) -> c_int {
     on_team(W, team, |rt, g| {
         collect(rt, g, W, dest as usize, source as usize, nelems)
     })
-}
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_fcollectmem(
-    team: TeamHandle,
-    dest: *mut c_void,
-    source: *const c_void,
-    nelems: usize,
-) -> c_int {
-    const W: &str = "shmem_fcollectmem";
+});
+c_fn!(W; fcollectmem(team: TeamHandle, dest: *mut c_void, source: *const c_void, nelems: usize) -> c_int {
     on_team(W, team, |rt, g| {
         fcollect(rt, g, W, dest as usize, source as usize, nelems)
     })
-}
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_alltoallmem(
-    team: TeamHandle,
-    dest: *mut c_void,
-    source: *const c_void,
-    nelems: usize,
-) -> c_int {
-    const W: &str = "shmem_alltoallmem";
+});
+c_fn!(W; alltoallmem(team: TeamHandle, dest: *mut c_void, source: *const c_void, nelems: usize) -> c_int {
     on_team(W, team, |rt, g| {
         alltoall(rt, g, W, dest as usize, source as usize, nelems)
     })
-}
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_alltoallsmem(
-    team: TeamHandle,
-    dest: *mut c_void,
-    source: *const c_void,
-    dst: isize,
-    sst: isize,
-    nelems: usize,
-) -> c_int {
-    const W: &str = "shmem_alltoallsmem";
+});
+c_fn!(W; alltoallsmem(team: TeamHandle, dest: *mut c_void, source: *const c_void, dst: isize, sst: isize, nelems: usize) -> c_int {
     on_team(W, team, |rt, g| {
         alltoalls(
             rt,
@@ -704,93 +610,47 @@ pub unsafe extern "C" fn pshmem_alltoallsmem(
             1,
         )
     })
-}
-weak!(
-    broadcastmem,
-    collectmem,
-    fcollectmem,
-    alltoallmem,
-    alltoallsmem
-);
+});
 
 // ---- Team reductions and scans -------------------------------------------------------
 
 macro_rules! team_reduce {
-    ($op:ident, $rop:ident; $($n:ident: $t:ty),* $(,)?) => {$(
+    ($op:ident, $rop:ident; $($n:ident: $t:ty $(= $c:literal)?),* $(,)?) => {$(
         paste! {
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _ $op _reduce>](team: TeamHandle, dest: *mut $t, source: *const $t, nreduce: usize) -> c_int {
-                const W: &str = concat!("shmem_", stringify!($n), "_", stringify!($op), "_reduce");
+            c_fn!(W; [<$n _ $op _reduce>](team: TeamHandle, dest: *mut $t, source: *const $t, nreduce: usize) -> c_int {
                 on_team(W, team, |rt, g| reduce::<$t>(rt, g, W, ROp::$rop, dest as usize, source as usize, nreduce))
-            }
-            weak!([<$n _ $op _reduce>]);
+            });
         }
     )*};
 }
 
-macro_rules! bitwise_types {
-    ($m:ident, $($args:tt)*) => {
-        $m!($($args)*
-            uchar: c_uchar, ushort: c_ushort, uint: c_uint, ulong: c_ulong,
-            ulonglong: c_ulonglong, int8: i8, int16: i16, int32: i32, int64: i64,
-            uint8: u8, uint16: u16, uint32: u32, uint64: u64, size: usize,
-        );
-    };
-}
-
-macro_rules! minmax_types {
-    ($m:ident, $($args:tt)*) => {
-        $m!($($args)*
-            char: c_char, schar: c_schar, short: c_short, int: c_int, long: c_long,
-            longlong: c_longlong, ptrdiff: isize, uchar: c_uchar, ushort: c_ushort,
-            uint: c_uint, ulong: c_ulong, ulonglong: c_ulonglong, int8: i8, int16: i16,
-            int32: i32, int64: i64, uint8: u8, uint16: u16, uint32: u32, uint64: u64,
-            size: usize, float: c_float, double: c_double,
-        );
-    };
-}
-
-bitwise_types!(team_reduce, and, And;);
-bitwise_types!(team_reduce, or, Or;);
-bitwise_types!(team_reduce, xor, Xor;);
-minmax_types!(team_reduce, max, Max;);
-minmax_types!(team_reduce, min, Min;);
-minmax_types!(team_reduce, sum, Sum;);
-minmax_types!(team_reduce, prod, Prod;);
+for_reduce_bitwise_types!(team_reduce, and, And;);
+for_reduce_bitwise_types!(team_reduce, or, Or;);
+for_reduce_bitwise_types!(team_reduce, xor, Xor;);
+for_reduce_minmax_types!(team_reduce, max, Max;);
+for_reduce_minmax_types!(team_reduce, min, Min;);
+for_reduce_minmax_types!(team_reduce, sum, Sum;);
+for_reduce_minmax_types!(team_reduce, prod, Prod;);
 team_reduce!(sum, Sum; complexf: Cx<f32>, complexd: Cx<f64>);
 team_reduce!(prod, Prod; complexf: Cx<f32>, complexd: Cx<f64>);
 
 macro_rules! team_scan {
-    ($($n:ident: $t:ty),* $(,)?) => {$(
+    ($($n:ident: $t:ty $(= $c:literal)?),* $(,)?) => {$(
         paste! {
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _sum_inscan>](team: TeamHandle, dest: *mut $t, source: *const $t, nelems: usize) -> c_int {
-                const W: &str = concat!("shmem_", stringify!($n), "_sum_inscan");
+            c_fn!(W; [<$n _sum_inscan>](team: TeamHandle, dest: *mut $t, source: *const $t, nelems: usize) -> c_int {
                 on_team(W, team, |rt, g| scan::<$t>(rt, g, W, true, dest as usize, source as usize, nelems))
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _sum_exscan>](team: TeamHandle, dest: *mut $t, source: *const $t, nelems: usize) -> c_int {
-                const W: &str = concat!("shmem_", stringify!($n), "_sum_exscan");
+            });
+            c_fn!(W; [<$n _sum_exscan>](team: TeamHandle, dest: *mut $t, source: *const $t, nelems: usize) -> c_int {
                 on_team(W, team, |rt, g| scan::<$t>(rt, g, W, false, dest as usize, source as usize, nelems))
-            }
-            weak!([<$n _sum_inscan>], [<$n _sum_exscan>]);
+            });
         }
     )*};
 }
-minmax_types!(team_scan,);
+for_reduce_minmax_types!(team_scan,);
 team_scan!(complexf: Cx<f32>, complexd: Cx<f64>);
 
-/// Team prefix sum with a C combiner (the header's `shmem_longdouble_sum_inscan/exscan`).
-#[no_mangle]
-pub unsafe extern "C" fn rshmem_team_scan_cb(
-    team: TeamHandle,
-    dest: *mut c_void,
-    source: *const c_void,
-    nelems: usize,
-    esize: usize,
-    inclusive: c_int,
-    combine: Combine,
-) -> c_int {
+// Team prefix sum with a C combiner (the header's `shmem_longdouble_sum_inscan/exscan`).
+c_export!(unsafe rshmem_team_scan_cb(team: TeamHandle, dest: *mut c_void, source: *const c_void, nelems: usize, esize: usize, inclusive: c_int, combine: Combine) -> c_int {
     const W: &str = "shmem_longdouble_sum_scan";
     on_team(W, team, |rt, g| {
         check_esize(rt, W, esize);
@@ -806,98 +666,62 @@ pub unsafe extern "C" fn rshmem_team_scan_cb(
             ld_combine(combine),
         )
     })
-}
+});
 
 // ---- Deprecated active-set forms -----------------------------------------------------
 
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_barrier(
-    start: c_int,
-    log_stride: c_int,
-    size: c_int,
-    psync: *mut c_long,
-) {
-    const W: &str = "shmem_barrier";
+c_fn!(W; barrier(start: c_int, log_stride: c_int, size: c_int, psync: *mut c_long) {
     on_active(W, start, log_stride, size, psync, |rt, g| g.barrier(rt, W))
-}
+});
 
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_sync(
-    start: c_int,
-    log_stride: c_int,
-    size: c_int,
-    psync: *mut c_long,
-) {
-    const W: &str = "shmem_sync";
+c_fn!(W; sync(start: c_int, log_stride: c_int, size: c_int, psync: *mut c_long) {
     on_active(W, start, log_stride, size, psync, |rt, g| g.barrier(rt, W))
-}
-
-weak!(barrier, sync);
+});
 
 macro_rules! active_data {
     ($($bits:literal),*) => {$(
         paste! {
-            #[allow(clippy::too_many_arguments)]
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_broadcast $bits>](dest: *mut c_void, source: *const c_void, nelems: usize, root: c_int, start: c_int, log_stride: c_int, size: c_int, psync: *mut c_long) {
-                const W: &str = concat!("shmem_broadcast", $bits);
+            c_fn!(W; [<broadcast $bits>](dest: *mut c_void, source: *const c_void, nelems: usize, root: c_int, start: c_int, log_stride: c_int, size: c_int, psync: *mut c_long) {
                 on_active(W, start, log_stride, size, psync, |rt, g| broadcast(rt, g, W, dest as usize, source as usize, bytes(rt, W, nelems, $bits / 8), root, false))
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_collect $bits>](dest: *mut c_void, source: *const c_void, nelems: usize, start: c_int, log_stride: c_int, size: c_int, psync: *mut c_long) {
-                const W: &str = concat!("shmem_collect", $bits);
+            });
+            c_fn!(W; [<collect $bits>](dest: *mut c_void, source: *const c_void, nelems: usize, start: c_int, log_stride: c_int, size: c_int, psync: *mut c_long) {
                 on_active(W, start, log_stride, size, psync, |rt, g| collect(rt, g, W, dest as usize, source as usize, bytes(rt, W, nelems, $bits / 8)))
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_fcollect $bits>](dest: *mut c_void, source: *const c_void, nelems: usize, start: c_int, log_stride: c_int, size: c_int, psync: *mut c_long) {
-                const W: &str = concat!("shmem_fcollect", $bits);
+            });
+            c_fn!(W; [<fcollect $bits>](dest: *mut c_void, source: *const c_void, nelems: usize, start: c_int, log_stride: c_int, size: c_int, psync: *mut c_long) {
                 on_active(W, start, log_stride, size, psync, |rt, g| fcollect(rt, g, W, dest as usize, source as usize, bytes(rt, W, nelems, $bits / 8)))
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_alltoall $bits>](dest: *mut c_void, source: *const c_void, nelems: usize, start: c_int, log_stride: c_int, size: c_int, psync: *mut c_long) {
-                const W: &str = concat!("shmem_alltoall", $bits);
+            });
+            c_fn!(W; [<alltoall $bits>](dest: *mut c_void, source: *const c_void, nelems: usize, start: c_int, log_stride: c_int, size: c_int, psync: *mut c_long) {
                 on_active(W, start, log_stride, size, psync, |rt, g| alltoall(rt, g, W, dest as usize, source as usize, bytes(rt, W, nelems, $bits / 8)))
-            }
-            #[allow(clippy::too_many_arguments)]
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_alltoalls $bits>](dest: *mut c_void, source: *const c_void, dst: isize, sst: isize, nelems: usize, start: c_int, log_stride: c_int, size: c_int, psync: *mut c_long) {
-                const W: &str = concat!("shmem_alltoalls", $bits);
+            });
+            c_fn!(W; [<alltoalls $bits>](dest: *mut c_void, source: *const c_void, dst: isize, sst: isize, nelems: usize, start: c_int, log_stride: c_int, size: c_int, psync: *mut c_long) {
                 on_active(W, start, log_stride, size, psync, |rt, g| alltoalls(rt, g, W, dest as usize, source as usize, dst, sst, nelems, $bits / 8))
-            }
-            weak!([<broadcast $bits>], [<collect $bits>], [<fcollect $bits>], [<alltoall $bits>], [<alltoalls $bits>]);
+            });
         }
     )*};
 }
 active_data!(32, 64);
 
 macro_rules! active_reduce {
-    ($op:ident, $rop:ident; $($n:ident: $t:ty),* $(,)?) => {$(
+    ($op:ident, $rop:ident; $($n:ident: $t:ty $(= $c:literal)?),* $(,)?) => {$(
         paste! {
-            #[allow(clippy::too_many_arguments)]
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _ $op _to_all>](dest: *mut $t, source: *const $t, nreduce: c_int, start: c_int, log_stride: c_int, size: c_int, _pwrk: *mut $t, psync: *mut c_long) {
-                const W: &str = concat!("shmem_", stringify!($n), "_", stringify!($op), "_to_all");
+            c_fn!(W; [<$n _ $op _to_all>](dest: *mut $t, source: *const $t, nreduce: c_int, start: c_int, log_stride: c_int, size: c_int, _pwrk: *mut $t, psync: *mut c_long) {
                 on_active(W, start, log_stride, size, psync, |rt, g| {
                     if nreduce < 0 {
                         rt.abort(1, &format!("{W}: negative nreduce {nreduce}"))
                     }
                     reduce::<$t>(rt, g, W, ROp::$rop, dest as usize, source as usize, nreduce as usize)
                 })
-            }
-            weak!([<$n _ $op _to_all>]);
+            });
         }
     )*};
 }
 
-macro_rules! int_to_all_types {
-    ($m:ident, $($args:tt)*) => {
-        $m!($($args)* short: c_short, int: c_int, long: c_long, longlong: c_longlong,);
-    };
-}
-int_to_all_types!(active_reduce, and, And;);
-int_to_all_types!(active_reduce, or, Or;);
-int_to_all_types!(active_reduce, xor, Xor;);
-int_to_all_types!(active_reduce, max, Max; float: c_float, double: c_double,);
-int_to_all_types!(active_reduce, min, Min; float: c_float, double: c_double,);
-int_to_all_types!(active_reduce, sum, Sum; float: c_float, double: c_double, complexf: Cx<f32>, complexd: Cx<f64>,);
-int_to_all_types!(active_reduce, prod, Prod; float: c_float, double: c_double, complexf: Cx<f32>, complexd: Cx<f64>,);
+for_to_all_int_types!(active_reduce, and, And;);
+for_to_all_int_types!(active_reduce, or, Or;);
+for_to_all_int_types!(active_reduce, xor, Xor;);
+for_to_all_real_types!(active_reduce, max, Max;);
+for_to_all_real_types!(active_reduce, min, Min;);
+for_to_all_real_types!(active_reduce, sum, Sum;);
+for_to_all_real_types!(active_reduce, prod, Prod;);
+active_reduce!(sum, Sum; complexf: Cx<f32>, complexd: Cx<f64>);
+active_reduce!(prod, Prod; complexf: Cx<f32>, complexd: Cx<f64>);

@@ -24,6 +24,10 @@
 
 #[macro_use]
 pub mod weak;
+#[macro_use]
+mod tables;
+#[macro_use]
+mod gen;
 mod amo;
 mod coll;
 mod ctx;

@@ -28,13 +28,11 @@ fn alloc(what: &'static str, size: usize, align: usize, zero: bool) -> *mut c_vo
     }
 }
 
-#[no_mangle]
-pub extern "C" fn pshmem_malloc(size: usize) -> *mut c_void {
+c_fn!(safe W; malloc(size: usize) -> *mut c_void {
     alloc("shmem_malloc", size, DEFAULT_ALIGN, false)
-}
+});
 
-#[no_mangle]
-pub extern "C" fn pshmem_malloc_with_hints(size: usize, hints: std::ffi::c_long) -> *mut c_void {
+c_fn!(safe W; malloc_with_hints(size: usize, hints: std::ffi::c_long) -> *mut c_void {
     // SHMEMX_MALLOC_NO_BARRIER (shmemx.h, as Sandia OpenSHMEM): no closing barrier.
     const NO_BARRIER: std::ffi::c_long = 1 << 2;
     if hints & NO_BARRIER != 0 && size != 0 {
@@ -51,10 +49,9 @@ pub extern "C" fn pshmem_malloc_with_hints(size: usize, hints: std::ffi::c_long)
         };
     }
     alloc("shmem_malloc_with_hints", size, DEFAULT_ALIGN, false)
-}
+});
 
-#[no_mangle]
-pub extern "C" fn pshmem_calloc(count: usize, size: usize) -> *mut c_void {
+c_fn!(safe W; calloc(count: usize, size: usize) -> *mut c_void {
     match count.checked_mul(size) {
         Some(n) => alloc("shmem_calloc", n, DEFAULT_ALIGN, true),
         None => {
@@ -66,24 +63,21 @@ pub extern "C" fn pshmem_calloc(count: usize, size: usize) -> *mut c_void {
             core::ptr::null_mut()
         }
     }
-}
+});
 
-#[no_mangle]
-pub extern "C" fn pshmem_align(alignment: usize, size: usize) -> *mut c_void {
+c_fn!(safe W; align(alignment: usize, size: usize) -> *mut c_void {
     alloc("shmem_align", size, alignment, false)
-}
+});
 
-#[no_mangle]
-pub extern "C" fn pshmem_free(ptr: *mut c_void) {
+c_fn!(safe W; free(ptr: *mut c_void) {
     let rt = rt("shmem_free");
     if ptr.is_null() {
         return;
     }
     check(rt, "shmem_free", rt.free(ptr as usize))
-}
+});
 
-#[no_mangle]
-pub extern "C" fn pshmem_realloc(ptr: *mut c_void, size: usize) -> *mut c_void {
+c_fn!(safe W; realloc(ptr: *mut c_void, size: usize) -> *mut c_void {
     let rt = rt("shmem_realloc");
     if ptr.is_null() {
         return pshmem_malloc(size);
@@ -99,26 +93,20 @@ pub extern "C" fn pshmem_realloc(ptr: *mut c_void, size: usize) -> *mut c_void {
             core::ptr::null_mut()
         }
     }
-}
+});
 
-weak!(malloc, malloc_with_hints, calloc, align, free, realloc);
-
-#[no_mangle]
-pub extern "C" fn shmalloc(size: usize) -> *mut c_void {
+c_export!(shmalloc(size: usize) -> *mut c_void {
     pshmem_malloc(size)
-}
+});
 
-#[no_mangle]
-pub extern "C" fn shfree(ptr: *mut c_void) {
+c_export!(shfree(ptr: *mut c_void) {
     pshmem_free(ptr)
-}
+});
 
-#[no_mangle]
-pub extern "C" fn shmemalign(alignment: usize, size: usize) -> *mut c_void {
+c_export!(shmemalign(alignment: usize, size: usize) -> *mut c_void {
     pshmem_align(alignment, size)
-}
+});
 
-#[no_mangle]
-pub extern "C" fn shrealloc(ptr: *mut c_void, size: usize) -> *mut c_void {
+c_export!(shrealloc(ptr: *mut c_void, size: usize) -> *mut c_void {
     pshmem_realloc(ptr, size)
-}
+});

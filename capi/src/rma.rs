@@ -1,12 +1,15 @@
 //! Remote memory access: one generic implementation per routine shape, instantiated by
-//! macros for every standard RMA type (`shmem_TYPE_put` …), every size (`shmem_put8` …)
-//! and bytes (`shmem_putmem` …); plus put-with-signal.
-use crate::types::{Bits128, LongDouble};
+//! macros for every type of the RMA table (`shmem_TYPE_put` …, `tables.rs`), every size
+//! (`shmem_put8` …) and bytes (`shmem_putmem` …); plus put-with-signal. Each routine is
+//! defined once for its context form (`shmem_ctx_TYPE_put`) and its default form
+//! (`ctx_and_default!`, `gen.rs`).
+use crate::ctx::{ctx_pe, CtxHandle};
+use crate::types::LongDouble;
 use crate::{check, fail, pe_of, rt};
 use paste::paste;
 use rshmem_transport::AmoOp;
 use std::ffi::{c_char, c_double, c_float, c_int, c_long, c_longlong, c_schar, c_short};
-use std::ffi::{c_uchar, c_uint, c_ulong, c_ulonglong, c_ushort};
+use std::ffi::{c_uchar, c_uint, c_ulong, c_ulonglong, c_ushort, c_void};
 use std::mem::size_of;
 
 /// `SHMEM_SIGNAL_SET`.
@@ -300,272 +303,115 @@ pub(crate) unsafe fn put_signal(
     check(rt, what, r)
 }
 
-/// Defines the contiguous, strided and signalling routines for element type `$t`, given
-/// the routine names without the `pshmem_` prefix.
+/// Defines the contiguous, strided and signalling routines (context and default forms) for
+/// element type `$t` of `$size` bytes, given the routine names without `pshmem_`.
 macro_rules! rma_shapes {
-    ($t:ty, $put:ident, $get:ident, $put_nbi:ident, $get_nbi:ident,
+    ($t:ty, $size:expr, $put:ident, $get:ident, $put_nbi:ident, $get_nbi:ident,
      $iput:ident, $iget:ident, $put_signal:ident, $put_signal_nbi:ident) => {
-        paste! {
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $put>](dest: *mut $t, source: *const $t, nelems: usize, pe: c_int) {
-                unsafe { put(concat!("shmem_", stringify!($put)), dest as usize, source as *const u8, nelems, size_of::<$t>(), pe, false) }
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $put_nbi>](dest: *mut $t, source: *const $t, nelems: usize, pe: c_int) {
-                unsafe { put(concat!("shmem_", stringify!($put_nbi)), dest as usize, source as *const u8, nelems, size_of::<$t>(), pe, true) }
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $get>](dest: *mut $t, source: *const $t, nelems: usize, pe: c_int) {
-                unsafe { get(concat!("shmem_", stringify!($get)), dest as *mut u8, source as usize, nelems, size_of::<$t>(), pe, false) }
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $get_nbi>](dest: *mut $t, source: *const $t, nelems: usize, pe: c_int) {
-                unsafe { get(concat!("shmem_", stringify!($get_nbi)), dest as *mut u8, source as usize, nelems, size_of::<$t>(), pe, true) }
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $iput>](dest: *mut $t, source: *const $t, dst: isize, sst: isize, nelems: usize, pe: c_int) {
-                unsafe { iput(concat!("shmem_", stringify!($iput)), dest as usize, source as *const u8, dst, sst, nelems, size_of::<$t>(), pe) }
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $iget>](dest: *mut $t, source: *const $t, dst: isize, sst: isize, nelems: usize, pe: c_int) {
-                unsafe { iget(concat!("shmem_", stringify!($iget)), dest as *mut u8, source as usize, dst, sst, nelems, size_of::<$t>(), pe) }
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $put_signal>](dest: *mut $t, source: *const $t, nelems: usize, sig_addr: *mut u64, signal: u64, sig_op: c_int, pe: c_int) {
-                unsafe { put_signal(concat!("shmem_", stringify!($put_signal)), dest as usize, source as *const u8, nelems, size_of::<$t>(), sig_addr, signal, sig_op, pe) }
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $put_signal_nbi>](dest: *mut $t, source: *const $t, nelems: usize, sig_addr: *mut u64, signal: u64, sig_op: c_int, pe: c_int) {
-                unsafe { put_signal(concat!("shmem_", stringify!($put_signal_nbi)), dest as usize, source as *const u8, nelems, size_of::<$t>(), sig_addr, signal, sig_op, pe) }
-            }
-            weak!($put, $get, $put_nbi, $get_nbi, $iput, $iget, $put_signal, $put_signal_nbi);
-        }
+        ctx_and_default!(ctx, W; $put(dest: *mut $t, source: *const $t, nelems: usize, pe: c_int) {
+            unsafe { put(W, dest as usize, source as *const u8, nelems, $size, ctx_pe(W, ctx, pe), false) }
+        });
+        ctx_and_default!(ctx, W; $put_nbi(dest: *mut $t, source: *const $t, nelems: usize, pe: c_int) {
+            unsafe { put(W, dest as usize, source as *const u8, nelems, $size, ctx_pe(W, ctx, pe), true) }
+        });
+        ctx_and_default!(ctx, W; $get(dest: *mut $t, source: *const $t, nelems: usize, pe: c_int) {
+            unsafe { get(W, dest as *mut u8, source as usize, nelems, $size, ctx_pe(W, ctx, pe), false) }
+        });
+        ctx_and_default!(ctx, W; $get_nbi(dest: *mut $t, source: *const $t, nelems: usize, pe: c_int) {
+            unsafe { get(W, dest as *mut u8, source as usize, nelems, $size, ctx_pe(W, ctx, pe), true) }
+        });
+        ctx_and_default!(ctx, W; $iput(dest: *mut $t, source: *const $t, dst: isize, sst: isize, nelems: usize, pe: c_int) {
+            unsafe { iput(W, dest as usize, source as *const u8, dst, sst, nelems, $size, ctx_pe(W, ctx, pe)) }
+        });
+        ctx_and_default!(ctx, W; $iget(dest: *mut $t, source: *const $t, dst: isize, sst: isize, nelems: usize, pe: c_int) {
+            unsafe { iget(W, dest as *mut u8, source as usize, dst, sst, nelems, $size, ctx_pe(W, ctx, pe)) }
+        });
+        ctx_and_default!(ctx, W; $put_signal(dest: *mut $t, source: *const $t, nelems: usize, sig_addr: *mut u64, signal: u64, sig_op: c_int, pe: c_int) {
+            unsafe { put_signal(W, dest as usize, source as *const u8, nelems, $size, sig_addr, signal, sig_op, ctx_pe(W, ctx, pe)) }
+        });
+        ctx_and_default!(ctx, W; $put_signal_nbi(dest: *mut $t, source: *const $t, nelems: usize, sig_addr: *mut u64, signal: u64, sig_op: c_int, pe: c_int) {
+            unsafe { put_signal(W, dest as usize, source as *const u8, nelems, $size, sig_addr, signal, sig_op, ctx_pe(W, ctx, pe)) }
+        });
     };
 }
 
-/// Defines the 1.6 block-strided routines for element type `$t`, given their names without
-/// the `pshmem_` prefix.
+/// The 1.6 block-strided routines (context and default forms) for element type `$t` of
+/// `$size` bytes.
 macro_rules! ib_shapes {
-    ($t:ty, $ibput:ident, $ibget:ident) => {
-        paste! {
-            #[allow(clippy::too_many_arguments)]
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $ibput>](dest: *mut $t, source: *const $t, dst: isize, sst: isize, bsize: usize, nblocks: usize, pe: c_int) {
-                unsafe { ibput(concat!("shmem_", stringify!($ibput)), dest as usize, source as *const u8, dst, sst, bsize, nblocks, size_of::<$t>(), pe) }
-            }
-            #[allow(clippy::too_many_arguments)]
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $ibget>](dest: *mut $t, source: *const $t, dst: isize, sst: isize, bsize: usize, nblocks: usize, pe: c_int) {
-                unsafe { ibget(concat!("shmem_", stringify!($ibget)), dest as *mut u8, source as usize, dst, sst, bsize, nblocks, size_of::<$t>(), pe) }
-            }
-            weak!($ibput, $ibget);
-        }
+    ($t:ty, $size:expr, $ibput:ident, $ibget:ident) => {
+        ctx_and_default!(ctx, W; $ibput(dest: *mut $t, source: *const $t, dst: isize, sst: isize, bsize: usize, nblocks: usize, pe: c_int) {
+            unsafe { ibput(W, dest as usize, source as *const u8, dst, sst, bsize, nblocks, $size, ctx_pe(W, ctx, pe)) }
+        });
+        ctx_and_default!(ctx, W; $ibget(dest: *mut $t, source: *const $t, dst: isize, sst: isize, bsize: usize, nblocks: usize, pe: c_int) {
+            unsafe { ibget(W, dest as *mut u8, source as usize, dst, sst, bsize, nblocks, $size, ctx_pe(W, ctx, pe)) }
+        });
     };
 }
 
-/// `shmem_TYPE_{put,get,…}` for each `(TYPENAME, type)`.
+/// `shmem_[ctx_]TYPE_{put,get,…}` for each entry of the RMA table.
 macro_rules! rma_typed {
-    ($($n:ident: $t:ty),* $(,)?) => {$(
+    ($($n:ident: $t:ty = $c:literal),* $(,)?) => {$(
         paste! {
-            rma_shapes!($t, [<$n _put>], [<$n _get>], [<$n _put_nbi>], [<$n _get_nbi>],
+            rma_shapes!($t, size_of::<$t>(), [<$n _put>], [<$n _get>], [<$n _put_nbi>], [<$n _get_nbi>],
                 [<$n _iput>], [<$n _iget>], [<$n _put_signal>], [<$n _put_signal_nbi>]);
-            ib_shapes!($t, [<$n _ibput>], [<$n _ibget>]);
+            ib_shapes!($t, size_of::<$t>(), [<$n _ibput>], [<$n _ibget>]);
         }
     )*};
 }
 
-/// `shmem_TYPE_p` / `shmem_TYPE_g` (by-value types only: Rust cannot pass `long double`).
+/// `shmem_[ctx_]TYPE_p` / `_g` for each by-value RMA type (Rust cannot pass `long double`).
 macro_rules! rma_pg {
-    ($($n:ident: $t:ty),* $(,)?) => {$(
+    ($($n:ident: $t:ty = $c:literal),* $(,)?) => {$(
         paste! {
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _p>](dest: *mut $t, value: $t, pe: c_int) {
-                unsafe { put(concat!("shmem_", stringify!($n), "_p"), dest as usize, &value as *const $t as *const u8, 1, size_of::<$t>(), pe, false) }
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _g>](source: *const $t, pe: c_int) -> $t {
+            ctx_and_default!(ctx, W; [<$n _p>](dest: *mut $t, value: $t, pe: c_int) {
+                unsafe { put(W, dest as usize, &value as *const $t as *const u8, 1, size_of::<$t>(), ctx_pe(W, ctx, pe), false) }
+            });
+            ctx_and_default!(ctx, W; [<$n _g>](source: *const $t, pe: c_int) -> $t {
                 let mut v = core::mem::MaybeUninit::<$t>::uninit();
                 unsafe {
-                    get(concat!("shmem_", stringify!($n), "_g"), v.as_mut_ptr() as *mut u8, source as usize, 1, size_of::<$t>(), pe, false);
+                    get(W, v.as_mut_ptr() as *mut u8, source as usize, 1, size_of::<$t>(), ctx_pe(W, ctx, pe), false);
                     // SAFETY: `get` filled all bytes (or aborted).
                     v.assume_init()
                 }
-            }
-            weak!([<$n _p>], [<$n _g>]);
+            });
         }
     )*};
 }
 
-/// `shmem_putSIZE` & co. for each `(bits, element)`.
+/// `shmem_[ctx_]putSIZE` & co. for each size in bits (the C API takes `void *`).
 macro_rules! rma_sized {
-    ($($bits:literal: $t:ty),* $(,)?) => {$(
+    ($($bits:literal),* $(,)?) => {$(
         paste! {
-            rma_shapes!($t, [<put $bits>], [<get $bits>], [<put $bits _nbi>], [<get $bits _nbi>],
+            rma_shapes!(c_void, $bits / 8, [<put $bits>], [<get $bits>], [<put $bits _nbi>], [<get $bits _nbi>],
                 [<iput $bits>], [<iget $bits>], [<put $bits _signal>], [<put $bits _signal_nbi>]);
-            ib_shapes!($t, [<ibput $bits>], [<ibget $bits>]);
+            ib_shapes!(c_void, $bits / 8, [<ibput $bits>], [<ibget $bits>]);
         }
     )*};
 }
 
-rma_typed!(
-    float: c_float,
-    double: c_double,
-    longdouble: LongDouble,
-    char: c_char,
-    schar: c_schar,
-    short: c_short,
-    int: c_int,
-    long: c_long,
-    longlong: c_longlong,
-    uchar: c_uchar,
-    ushort: c_ushort,
-    uint: c_uint,
-    ulong: c_ulong,
-    ulonglong: c_ulonglong,
-    int8: i8,
-    int16: i16,
-    int32: i32,
-    int64: i64,
-    uint8: u8,
-    uint16: u16,
-    uint32: u32,
-    uint64: u64,
-    size: usize,
-    ptrdiff: isize,
-);
+for_rma_types!(rma_typed,);
+for_rma_types_byvalue!(rma_pg,);
+rma_sized!(8, 16, 32, 64, 128);
 
-rma_pg!(
-    float: c_float,
-    double: c_double,
-    char: c_char,
-    schar: c_schar,
-    short: c_short,
-    int: c_int,
-    long: c_long,
-    longlong: c_longlong,
-    uchar: c_uchar,
-    ushort: c_ushort,
-    uint: c_uint,
-    ulong: c_ulong,
-    ulonglong: c_ulonglong,
-    int8: i8,
-    int16: i16,
-    int32: i32,
-    int64: i64,
-    uint8: u8,
-    uint16: u16,
-    uint32: u32,
-    uint64: u64,
-    size: usize,
-    ptrdiff: isize,
-);
-
-rma_sized!(8: u8, 16: u16, 32: u32, 64: u64, 128: Bits128);
-
-// Bytes: `shmem_putmem` & co. (no strided forms in the specification).
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_putmem(dest: *mut u8, source: *const u8, nelems: usize, pe: c_int) {
-    unsafe { put("shmem_putmem", dest as usize, source, nelems, 1, pe, false) }
-}
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_putmem_nbi(
-    dest: *mut u8,
-    source: *const u8,
-    nelems: usize,
-    pe: c_int,
-) {
-    unsafe {
-        put(
-            "shmem_putmem_nbi",
-            dest as usize,
-            source,
-            nelems,
-            1,
-            pe,
-            true,
-        )
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_getmem(dest: *mut u8, source: *const u8, nelems: usize, pe: c_int) {
-    unsafe { get("shmem_getmem", dest, source as usize, nelems, 1, pe, false) }
-}
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_getmem_nbi(
-    dest: *mut u8,
-    source: *const u8,
-    nelems: usize,
-    pe: c_int,
-) {
-    unsafe {
-        get(
-            "shmem_getmem_nbi",
-            dest,
-            source as usize,
-            nelems,
-            1,
-            pe,
-            true,
-        )
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_putmem_signal(
-    dest: *mut u8,
-    source: *const u8,
-    nelems: usize,
-    sig_addr: *mut u64,
-    signal: u64,
-    sig_op: c_int,
-    pe: c_int,
-) {
-    unsafe {
-        put_signal(
-            "shmem_putmem_signal",
-            dest as usize,
-            source,
-            nelems,
-            1,
-            sig_addr,
-            signal,
-            sig_op,
-            pe,
-        )
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_putmem_signal_nbi(
-    dest: *mut u8,
-    source: *const u8,
-    nelems: usize,
-    sig_addr: *mut u64,
-    signal: u64,
-    sig_op: c_int,
-    pe: c_int,
-) {
-    unsafe {
-        put_signal(
-            "shmem_putmem_signal_nbi",
-            dest as usize,
-            source,
-            nelems,
-            1,
-            sig_addr,
-            signal,
-            sig_op,
-            pe,
-        )
-    }
-}
-
-weak!(
-    putmem,
-    putmem_nbi,
-    getmem,
-    getmem_nbi,
-    putmem_signal,
-    putmem_signal_nbi
-);
+// Bytes: `shmem_[ctx_]putmem` & co. (no strided forms in the specification).
+ctx_and_default!(ctx, W; putmem(dest: *mut c_void, source: *const c_void, nelems: usize, pe: c_int) {
+    unsafe { put(W, dest as usize, source as *const u8, nelems, 1, ctx_pe(W, ctx, pe), false) }
+});
+ctx_and_default!(ctx, W; putmem_nbi(dest: *mut c_void, source: *const c_void, nelems: usize, pe: c_int) {
+    unsafe { put(W, dest as usize, source as *const u8, nelems, 1, ctx_pe(W, ctx, pe), true) }
+});
+ctx_and_default!(ctx, W; getmem(dest: *mut c_void, source: *const c_void, nelems: usize, pe: c_int) {
+    unsafe { get(W, dest as *mut u8, source as usize, nelems, 1, ctx_pe(W, ctx, pe), false) }
+});
+ctx_and_default!(ctx, W; getmem_nbi(dest: *mut c_void, source: *const c_void, nelems: usize, pe: c_int) {
+    unsafe { get(W, dest as *mut u8, source as usize, nelems, 1, ctx_pe(W, ctx, pe), true) }
+});
+ctx_and_default!(ctx, W; putmem_signal(dest: *mut c_void, source: *const c_void, nelems: usize, sig_addr: *mut u64, signal: u64, sig_op: c_int, pe: c_int) {
+    unsafe { put_signal(W, dest as usize, source as *const u8, nelems, 1, sig_addr, signal, sig_op, ctx_pe(W, ctx, pe)) }
+});
+ctx_and_default!(ctx, W; putmem_signal_nbi(dest: *mut c_void, source: *const c_void, nelems: usize, sig_addr: *mut u64, signal: u64, sig_op: c_int, pe: c_int) {
+    unsafe { put_signal(W, dest as usize, source as *const u8, nelems, 1, sig_addr, signal, sig_op, ctx_pe(W, ctx, pe)) }
+});
 
 /// The local signal word at `sig`, checked to be symmetric and aligned.
 fn signal_word(what: &'static str, sig: *const u64) -> (&'static rshmem_rt::rt::Runtime, usize) {
@@ -578,8 +424,7 @@ fn signal_word(what: &'static str, sig: *const u64) -> (&'static rshmem_rt::rt::
     (rt, a)
 }
 
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_signal_fetch(sig_addr: *const u64) -> u64 {
+c_fn!(W; signal_fetch(sig_addr: *const u64) -> u64 {
     let (rt, a) = signal_word("shmem_signal_fetch", sig_addr);
     rshmem_rt::rt::progress(); // a loop of signal_fetch is a wait
     check(
@@ -587,14 +432,9 @@ pub unsafe extern "C" fn pshmem_signal_fetch(sig_addr: *const u64) -> u64 {
         "shmem_signal_fetch",
         rt.amo::<u64>(a, rshmem_transport::AmoOp::Fetch, 0, 0, rt.my_pe()),
     )
-}
+});
 
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_signal_wait_until(
-    sig_addr: *mut u64,
-    cmp: c_int,
-    cmp_value: u64,
-) -> u64 {
+c_fn!(W; signal_wait_until(sig_addr: *mut u64, cmp: c_int, cmp_value: u64) -> u64 {
     const WHAT: &str = "shmem_signal_wait_until";
     let (rt, a) = signal_word(WHAT, sig_addr);
     let c = crate::cmp_of(rt, WHAT, cmp);
@@ -611,7 +451,7 @@ pub unsafe extern "C" fn pshmem_signal_wait_until(
         }
         b.snooze();
     }
-}
+});
 
 /// `shmem_signal_add` / `_set`: one atomic update of the signal word at `sig` on `pe`.
 #[inline(always)]
@@ -627,14 +467,9 @@ pub(crate) fn signal_update(what: &'static str, sig: *mut u64, signal: u64, add:
     check(rt, what, rt.amo::<u64>(sig as usize, op, signal, 0, pe));
 }
 
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_signal_add(sig_addr: *mut u64, signal: u64, pe: c_int) {
-    signal_update("shmem_signal_add", sig_addr, signal, true, pe)
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_signal_set(sig_addr: *mut u64, signal: u64, pe: c_int) {
-    signal_update("shmem_signal_set", sig_addr, signal, false, pe)
-}
-
-weak!(signal_fetch, signal_wait_until, signal_add, signal_set);
+ctx_and_default!(ctx, W; signal_add(sig_addr: *mut u64, signal: u64, pe: c_int) {
+    signal_update(W, sig_addr, signal, true, ctx_pe(W, ctx, pe))
+});
+ctx_and_default!(ctx, W; signal_set(sig_addr: *mut u64, signal: u64, pe: c_int) {
+    signal_update(W, sig_addr, signal, false, ctx_pe(W, ctx, pe))
+});

@@ -75,16 +75,14 @@ fn init_impl(what: &str) -> Result<(), String> {
     }
 }
 
-#[no_mangle]
-pub extern "C" fn pshmem_init() {
+c_fn!(safe W; init() {
     if let Err(m) = init_impl("shmem_init") {
         eprintln!("rshmem: {m}");
         std::process::exit(1);
     }
-}
+});
 
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_init_thread(_requested: c_int, provided: *mut c_int) -> c_int {
+c_fn!(W; init_thread(_requested: c_int, provided: *mut c_int) -> c_int {
     match init_impl("shmem_init_thread") {
         Ok(()) => {
             if !provided.is_null() {
@@ -98,10 +96,9 @@ pub unsafe extern "C" fn pshmem_init_thread(_requested: c_int, provided: *mut c_
             -1
         }
     }
-}
+});
 
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_query_thread(provided: *mut c_int) {
+c_fn!(W; query_thread(provided: *mut c_int) {
     if !provided.is_null() {
         let level = if rshmem_rt::global_runtime().is_some() {
             SHMEM_THREAD_MULTIPLE
@@ -111,19 +108,17 @@ pub unsafe extern "C" fn pshmem_query_thread(provided: *mut c_int) {
         // SAFETY: valid out pointer per the contract.
         unsafe { *provided = level };
     }
-}
+});
 
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_query_initialized(initialized: *mut c_int) {
+c_fn!(W; query_initialized(initialized: *mut c_int) {
     if !initialized.is_null() {
         let live = matches!(STATE.lock().0, State::Live(..));
         // SAFETY: valid out pointer per the contract.
         unsafe { *initialized = live as c_int };
     }
-}
+});
 
-#[no_mangle]
-pub extern "C" fn pshmem_finalize() {
+c_fn!(safe W; finalize() {
     let s = {
         let mut st = STATE.lock();
         match std::mem::replace(&mut st.0, State::Finalized) {
@@ -150,10 +145,9 @@ pub extern "C" fn pshmem_finalize() {
     let s = unsafe { Box::from_raw(s as *const Shmem as *mut Shmem) };
     // Outside the lock: dropping is a barrier over all PEs.
     drop(s);
-}
+});
 
-#[no_mangle]
-pub extern "C" fn pshmem_global_exit(status: c_int) {
+c_fn!(safe W; global_exit(status: c_int) {
     match rshmem_rt::global_runtime() {
         Some(rt) => rt.abort(
             status,
@@ -161,32 +155,27 @@ pub extern "C" fn pshmem_global_exit(status: c_int) {
         ),
         None => std::process::exit(status),
     }
-}
+});
 
-#[no_mangle]
-pub extern "C" fn pshmem_my_pe() -> c_int {
+c_fn!(safe W; my_pe() -> c_int {
     rt("shmem_my_pe").my_pe() as c_int
-}
+});
 
-#[no_mangle]
-pub extern "C" fn pshmem_n_pes() -> c_int {
+c_fn!(safe W; n_pes() -> c_int {
     rt("shmem_n_pes").n_pes() as c_int
-}
+});
 
-#[no_mangle]
-pub extern "C" fn pshmem_pe_accessible(pe: c_int) -> c_int {
+c_fn!(safe W; pe_accessible(pe: c_int) -> c_int {
     let rt = rt("shmem_pe_accessible");
     (pe >= 0 && (pe as usize) < rt.n_pes()) as c_int
-}
+});
 
-#[no_mangle]
-pub extern "C" fn pshmem_addr_accessible(addr: *const c_void, pe: c_int) -> c_int {
+c_fn!(safe W; addr_accessible(addr: *const c_void, pe: c_int) -> c_int {
     let rt = rt("shmem_addr_accessible");
     (pe >= 0 && rt.remote(addr as usize, 1, pe as usize).is_ok()) as c_int
-}
+});
 
-#[no_mangle]
-pub extern "C" fn pshmem_ptr(dest: *const c_void, pe: c_int) -> *mut c_void {
+c_fn!(safe W; ptr(dest: *const c_void, pe: c_int) -> *mut c_void {
     let rt = rt("shmem_ptr");
     if pe < 0 {
         return core::ptr::null_mut();
@@ -195,10 +184,9 @@ pub extern "C" fn pshmem_ptr(dest: *const c_void, pe: c_int) -> *mut c_void {
         Some(a) => a as *mut c_void,
         None => core::ptr::null_mut(),
     }
-}
+});
 
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_info_get_version(major: *mut c_int, minor: *mut c_int) {
+c_fn!(W; info_get_version(major: *mut c_int, minor: *mut c_int) {
     // SAFETY: valid out pointers per the contract (NULL tolerated).
     unsafe {
         if !major.is_null() {
@@ -208,10 +196,9 @@ pub unsafe extern "C" fn pshmem_info_get_version(major: *mut c_int, minor: *mut 
             *minor = rshmem_rt::SPEC_MINOR as c_int;
         }
     }
-}
+});
 
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_info_get_name(name: *mut c_char) {
+c_fn!(W; info_get_name(name: *mut c_char) {
     if name.is_null() {
         return;
     }
@@ -222,27 +209,17 @@ pub unsafe extern "C" fn pshmem_info_get_name(name: *mut c_char) {
         core::ptr::copy_nonoverlapping(b.as_ptr(), name as *mut u8, n);
         *name.add(n) = 0;
     }
-}
+});
 
-#[no_mangle]
-pub extern "C" fn pshmem_barrier_all() {
+c_fn!(safe W; barrier_all() {
     rt("shmem_barrier_all").barrier_all()
-}
+});
 
-#[no_mangle]
-pub extern "C" fn pshmem_sync_all() {
+c_fn!(safe W; sync_all() {
     rt("shmem_sync_all").sync_all()
-}
+});
 
-#[no_mangle]
-pub extern "C" fn pshmem_fence() {
-    rt("shmem_fence").fence()
-}
-
-#[no_mangle]
-pub extern "C" fn pshmem_quiet() {
-    rt("shmem_quiet").quiet()
-}
+// `shmem_fence`, `shmem_quiet`: ctx.rs (the context forms on SHMEM_CTX_DEFAULT).
 
 /// `shmem_pe_quiet` and `shmem_ctx_pe_quiet` (1.6): checks each of the `npes` PEs at
 /// `target_pes` (`map` turns a context's PE number into a world one, aborting when it is out
@@ -274,10 +251,7 @@ pub(crate) unsafe fn pe_quiet(
     rt.quiet()
 }
 
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_pe_quiet(target_pes: *const c_int, npes: usize) {
-    unsafe { pe_quiet("shmem_pe_quiet", target_pes, npes, |p| p) }
-}
+// `shmem_pe_quiet`: ctx.rs (`shmem_ctx_pe_quiet` on SHMEM_CTX_DEFAULT).
 
 fn lock_addr(rt: &rshmem_rt::rt::Runtime, what: &'static str, lock: *mut c_long) -> usize {
     let a = lock as usize;
@@ -287,101 +261,57 @@ fn lock_addr(rt: &rshmem_rt::rt::Runtime, what: &'static str, lock: *mut c_long)
     a
 }
 
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_set_lock(lock: *mut c_long) {
+c_fn!(W; set_lock(lock: *mut c_long) {
     let rt = rt("shmem_set_lock");
     let a = lock_addr(rt, "shmem_set_lock", lock);
     check(rt, "shmem_set_lock", rshmem_rt::lock::set_lock(rt, a))
-}
+});
 
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_test_lock(lock: *mut c_long) -> c_int {
+c_fn!(W; test_lock(lock: *mut c_long) -> c_int {
     let rt = rt("shmem_test_lock");
     let a = lock_addr(rt, "shmem_test_lock", lock);
     // shmem_test_lock returns 0 when the lock was acquired.
     (!check(rt, "shmem_test_lock", rshmem_rt::lock::test_lock(rt, a))) as c_int
-}
+});
 
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_clear_lock(lock: *mut c_long) {
+c_fn!(W; clear_lock(lock: *mut c_long) {
     let rt = rt("shmem_clear_lock");
     let a = lock_addr(rt, "shmem_clear_lock", lock);
     check(rt, "shmem_clear_lock", rshmem_rt::lock::clear_lock(rt, a))
-}
+});
 
 // Deprecated cache-management routines: no-ops on cache-coherent machines.
-#[no_mangle]
-pub extern "C" fn pshmem_clear_cache_inv() {}
-#[no_mangle]
-pub extern "C" fn pshmem_set_cache_inv() {}
-#[no_mangle]
-pub extern "C" fn pshmem_clear_cache_line_inv(_dest: *mut c_void) {}
-#[no_mangle]
-pub extern "C" fn pshmem_set_cache_line_inv(_dest: *mut c_void) {}
-#[no_mangle]
-pub extern "C" fn pshmem_udcflush() {}
-#[no_mangle]
-pub extern "C" fn pshmem_udcflush_line(_dest: *mut c_void) {}
+c_fn!(safe W; clear_cache_inv() {});
+c_fn!(safe W; set_cache_inv() {});
+c_fn!(safe W; clear_cache_line_inv(_dest: *mut c_void) {});
+c_fn!(safe W; set_cache_line_inv(_dest: *mut c_void) {});
+c_fn!(safe W; udcflush() {});
+c_fn!(safe W; udcflush_line(_dest: *mut c_void) {});
 
-/// `shmem_pcontrol(const int level, ...)`: a no-op for every level (the specification's
-/// recommended levels: `level <= 0` profiling disabled, `1` enabled at the default level
-/// of detail, `2` enabled and profile buffers flushed if available, `> 2` profiling library
-/// defined effects and additional arguments) that profiling tools intercept by defining
-/// `shmem_pcontrol` and forwarding to this `pshmem_pcontrol`. Usable before `shmem_init`.
-///
-/// The specification declares it variadic, which stable Rust cannot define. Defined with
-/// the one named argument instead: on the ABIs rshmem supports (x86_64 System V, aarch64
-/// AAPCS64 on Linux) a variadic call passes `level`, the first integer argument, in the
-/// same register as a non-variadic call (`edi` / `w0`); the extra x86_64 `al` (number of
-/// vector registers used) and any further arguments are simply not read, and the caller
-/// cleans up. The header keeps the specification's variadic prototype.
-#[no_mangle]
-pub extern "C" fn pshmem_pcontrol(_level: c_int) {}
-
-weak!(
-    init,
-    init_thread,
-    query_thread,
-    query_initialized,
-    finalize,
-    global_exit,
-    my_pe,
-    n_pes,
-    pe_accessible,
-    addr_accessible,
-    ptr,
-    info_get_version,
-    info_get_name,
-    barrier_all,
-    sync_all,
-    fence,
-    quiet,
-    pe_quiet,
-    set_lock,
-    test_lock,
-    clear_lock,
-    clear_cache_inv,
-    set_cache_inv,
-    clear_cache_line_inv,
-    set_cache_line_inv,
-    udcflush,
-    udcflush_line,
-    pcontrol,
-);
+// `shmem_pcontrol(const int level, ...)`: a no-op for every level (the specification's
+// recommended levels: `level <= 0` profiling disabled, `1` enabled at the default level
+// of detail, `2` enabled and profile buffers flushed if available, `> 2` profiling library
+// defined effects and additional arguments) that profiling tools intercept by defining
+// `shmem_pcontrol` and forwarding to this `pshmem_pcontrol`. Usable before `shmem_init`.
+//
+// The specification declares it variadic, which stable Rust cannot define. Defined with
+// the one named argument instead: on the ABIs rshmem supports (x86_64 System V, aarch64
+// AAPCS64 on Linux) a variadic call passes `level`, the first integer argument, in the
+// same register as a non-variadic call (`edi` / `w0`); the extra x86_64 `al` (number of
+// vector registers used) and any further arguments are simply not read, and the caller
+// cleans up. The header keeps the specification's variadic prototype.
+c_fn!(safe W; pcontrol(_level: c_int) {});
 
 // Deprecated pre-1.2 names (plain symbols; no profiling variants exist for them).
 
-#[no_mangle]
-pub extern "C" fn start_pes(_npes: c_int) {
+c_export!(start_pes(_npes: c_int) {
     pshmem_init()
-}
+});
 
-#[no_mangle]
-pub extern "C" fn _my_pe() -> c_int {
+c_export!(_my_pe() -> c_int {
     pshmem_my_pe()
-}
+});
 
-#[no_mangle]
-pub extern "C" fn _num_pes() -> c_int {
+c_export!(_num_pes() -> c_int {
     pshmem_n_pes()
-}
+});

@@ -3,6 +3,7 @@
 //! header): `shmemx_wtime`, the performance counters `shmemx_pcntr_*` (read from the
 //! runtime's per-PE counters, `rshmem_rt::pcntr`), and `shmemx_register_gettid`.
 //! `SHMEMX_MALLOC_NO_BARRIER` is honoured by `shmem_malloc_with_hints` (`memory.rs`).
+use crate::ctx::CtxHandle;
 use rshmem_rt::pcntr;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicPtr, Ordering};
@@ -19,22 +20,23 @@ pub struct PcntrC {
     pub target: u64,
 }
 
-/// Seconds since an arbitrary fixed point in this process (a monotonic clock).
-#[no_mangle]
-pub extern "C" fn shmemx_wtime() -> f64 {
+// Seconds since an arbitrary fixed point in this process (a monotonic clock).
+c_export!(shmemx_wtime() -> f64 {
     static EPOCH: OnceLock<Instant> = OnceLock::new();
     // Starts at 1 s, so that a first call never returns 0 (programs test `t > 0`).
     1.0 + EPOCH.get_or_init(Instant::now).elapsed().as_secs_f64()
-}
+});
+
+/// `uint64_t (*gettid_fn)(void)` (NULL allowed).
+pub type GettidFn = Option<extern "C" fn() -> u64>;
 
 static GETTID: AtomicPtr<c_void> = AtomicPtr::new(core::ptr::null_mut());
 
-/// Accepted and kept; rshmem never needs thread ids (its per-thread state is thread-local).
-#[no_mangle]
-pub extern "C" fn shmemx_register_gettid(gettid_fn: Option<extern "C" fn() -> u64>) {
+// Accepted and kept; rshmem never needs thread ids (its per-thread state is thread-local).
+c_export!(shmemx_register_gettid(gettid_fn: GettidFn) {
     let p = gettid_fn.map_or(core::ptr::null_mut(), |f| f as *mut c_void);
     GETTID.store(p, Ordering::Relaxed);
-}
+});
 
 fn out(what: &str, p: *mut u64, v: u64) {
     if p.is_null() {
@@ -45,55 +47,49 @@ fn out(what: &str, p: *mut u64, v: u64) {
     unsafe { p.write(v) }
 }
 
-/// Puts and atomics this PE issued (all contexts: rshmem counts per PE).
-#[no_mangle]
-pub extern "C" fn shmemx_pcntr_get_issued_write(_ctx: *mut c_void, cntr_value: *mut u64) {
+// Puts and atomics this PE issued (all contexts: rshmem counts per PE).
+c_export!(shmemx_pcntr_get_issued_write(_ctx: CtxHandle, cntr_value: *mut u64) {
     let c = pcntr::snapshot();
     out("shmemx_pcntr_get_issued_write", cntr_value, c.puts + c.amos);
-}
+});
 
-/// Gets this PE issued.
-#[no_mangle]
-pub extern "C" fn shmemx_pcntr_get_issued_read(_ctx: *mut c_void, cntr_value: *mut u64) {
+// Gets this PE issued.
+c_export!(shmemx_pcntr_get_issued_read(_ctx: CtxHandle, cntr_value: *mut u64) {
     out(
         "shmemx_pcntr_get_issued_read",
         cntr_value,
         pcntr::snapshot().gets,
     );
-}
+});
 
-/// Puts and atomics known complete (issued by a thread before its last quiet).
-#[no_mangle]
-pub extern "C" fn shmemx_pcntr_get_completed_write(_ctx: *mut c_void, cntr_value: *mut u64) {
+// Puts and atomics known complete (issued by a thread before its last quiet).
+c_export!(shmemx_pcntr_get_completed_write(_ctx: CtxHandle, cntr_value: *mut u64) {
     let c = pcntr::snapshot();
     out(
         "shmemx_pcntr_get_completed_write",
         cntr_value,
         c.completed_writes,
     );
-}
+});
 
-/// Gets known complete (issued by a thread before its last quiet).
-#[no_mangle]
-pub extern "C" fn shmemx_pcntr_get_completed_read(_ctx: *mut c_void, cntr_value: *mut u64) {
+// Gets known complete (issued by a thread before its last quiet).
+c_export!(shmemx_pcntr_get_completed_read(_ctx: CtxHandle, cntr_value: *mut u64) {
     let c = pcntr::snapshot();
     out(
         "shmemx_pcntr_get_completed_read",
         cntr_value,
         c.completed_reads,
     );
-}
+});
 
-/// Operations other PEs completed on this PE's memory: not counted by rshmem (a peer's
-/// store into shared memory leaves no trace here); always 0.
-#[no_mangle]
-pub extern "C" fn shmemx_pcntr_get_completed_target(cntr_value: *mut u64) {
+// Operations other PEs completed on this PE's memory: not counted by rshmem (a peer's
+// store into shared memory leaves no trace here); always 0.
+c_export!(shmemx_pcntr_get_completed_target(cntr_value: *mut u64) {
     out("shmemx_pcntr_get_completed_target", cntr_value, 0);
-}
+});
 
-/// All of the above at once.
-#[no_mangle]
-pub extern "C" fn shmemx_pcntr_get_all(_ctx: *mut c_void, all: *mut PcntrC) {
+// All of the above at once.
+c_export!(shmemx_pcntr_get_all(_ctx: CtxHandle, all: *mut PcntrC) {
     if all.is_null() {
         eprintln!(
             "rshmem: shmemx_pcntr_get_all: pcntr is NULL; pass the address of a shmemx_pcntr_t"
@@ -111,4 +107,4 @@ pub extern "C" fn shmemx_pcntr_get_all(_ctx: *mut c_void, all: *mut PcntrC) {
     };
     // SAFETY: a non-NULL pointer to a shmemx_pcntr_t, per the routine's contract.
     unsafe { all.write(v) }
-}
+});

@@ -126,122 +126,72 @@ unsafe fn write_indices(indices: *mut usize, found: &[usize]) -> usize {
 }
 
 macro_rules! p2p {
-    ($($n:ident: $t:ty),* $(,)?) => {$(
+    ($($n:ident: $t:ty = $c:literal),* $(,)?) => {$(
         paste! {
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _wait_until>](ivar: *mut $t, cmp: c_int, cmp_value: $t) {
-                const W: &str = concat!("shmem_", stringify!($n), "_wait_until");
+            c_fn!(W; [<$n _wait_until>](ivar: *mut $t, cmp: c_int, cmp_value: $t) {
                 unsafe { word_set::<$t>(W, ivar, 1, core::ptr::null(), cmp, Values::One(cmp_value.word())) }.wait_all()
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _test>](ivar: *mut $t, cmp: c_int, cmp_value: $t) -> c_int {
-                const W: &str = concat!("shmem_", stringify!($n), "_test");
+            });
+            c_fn!(W; [<$n _test>](ivar: *mut $t, cmp: c_int, cmp_value: $t) -> c_int {
                 let s = unsafe { word_set::<$t>(W, ivar, 1, core::ptr::null(), cmp, Values::One(cmp_value.word())) };
                 s.test_all() as c_int
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _wait_until_all>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_value: $t) {
-                const W: &str = concat!("shmem_", stringify!($n), "_wait_until_all");
+            });
+            c_fn!(W; [<$n _wait_until_all>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_value: $t) {
                 unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.word())) }.wait_all()
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _wait_until_any>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_value: $t) -> usize {
-                const W: &str = concat!("shmem_", stringify!($n), "_wait_until_any");
+            });
+            c_fn!(W; [<$n _wait_until_any>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_value: $t) -> usize {
                 unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.word())) }.wait_any().unwrap_or(usize::MAX)
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _wait_until_some>](ivars: *mut $t, nelems: usize, indices: *mut usize, status: *const c_int, cmp: c_int, cmp_value: $t) -> usize {
-                const W: &str = concat!("shmem_", stringify!($n), "_wait_until_some");
+            });
+            c_fn!(W; [<$n _wait_until_some>](ivars: *mut $t, nelems: usize, indices: *mut usize, status: *const c_int, cmp: c_int, cmp_value: $t) -> usize {
                 let mut found = Vec::new();
                 unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.word())) }.wait_some(&mut found);
                 unsafe { write_indices(indices, &found) }
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _wait_until_all_vector>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_values: *const $t) {
-                const W: &str = concat!("shmem_", stringify!($n), "_wait_until_all_vector");
+            });
+            c_fn!(W; [<$n _wait_until_all_vector>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_values: *const $t) {
                 unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, vector(cmp_values, nelems)) }.wait_all()
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _wait_until_any_vector>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_values: *const $t) -> usize {
-                const W: &str = concat!("shmem_", stringify!($n), "_wait_until_any_vector");
+            });
+            c_fn!(W; [<$n _wait_until_any_vector>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_values: *const $t) -> usize {
                 unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, vector(cmp_values, nelems)) }.wait_any().unwrap_or(usize::MAX)
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _wait_until_some_vector>](ivars: *mut $t, nelems: usize, indices: *mut usize, status: *const c_int, cmp: c_int, cmp_values: *const $t) -> usize {
-                const W: &str = concat!("shmem_", stringify!($n), "_wait_until_some_vector");
+            });
+            c_fn!(W; [<$n _wait_until_some_vector>](ivars: *mut $t, nelems: usize, indices: *mut usize, status: *const c_int, cmp: c_int, cmp_values: *const $t) -> usize {
                 let mut found = Vec::new();
                 unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, vector(cmp_values, nelems)) }.wait_some(&mut found);
                 unsafe { write_indices(indices, &found) }
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _test_all>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_value: $t) -> c_int {
-                const W: &str = concat!("shmem_", stringify!($n), "_test_all");
+            });
+            c_fn!(W; [<$n _test_all>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_value: $t) -> c_int {
                 unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.word())) }.test_all() as c_int
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _test_any>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_value: $t) -> usize {
-                const W: &str = concat!("shmem_", stringify!($n), "_test_any");
+            });
+            c_fn!(W; [<$n _test_any>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_value: $t) -> usize {
                 unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.word())) }.test_any().unwrap_or(usize::MAX)
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _test_some>](ivars: *mut $t, nelems: usize, indices: *mut usize, status: *const c_int, cmp: c_int, cmp_value: $t) -> usize {
-                const W: &str = concat!("shmem_", stringify!($n), "_test_some");
+            });
+            c_fn!(W; [<$n _test_some>](ivars: *mut $t, nelems: usize, indices: *mut usize, status: *const c_int, cmp: c_int, cmp_value: $t) -> usize {
                 let mut found = Vec::new();
                 unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.word())) }.test_some(&mut found);
                 unsafe { write_indices(indices, &found) }
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _test_all_vector>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_values: *const $t) -> c_int {
-                const W: &str = concat!("shmem_", stringify!($n), "_test_all_vector");
+            });
+            c_fn!(W; [<$n _test_all_vector>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_values: *const $t) -> c_int {
                 unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, vector(cmp_values, nelems)) }.test_all() as c_int
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _test_any_vector>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_values: *const $t) -> usize {
-                const W: &str = concat!("shmem_", stringify!($n), "_test_any_vector");
+            });
+            c_fn!(W; [<$n _test_any_vector>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_values: *const $t) -> usize {
                 unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, vector(cmp_values, nelems)) }.test_any().unwrap_or(usize::MAX)
-            }
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _test_some_vector>](ivars: *mut $t, nelems: usize, indices: *mut usize, status: *const c_int, cmp: c_int, cmp_values: *const $t) -> usize {
-                const W: &str = concat!("shmem_", stringify!($n), "_test_some_vector");
+            });
+            c_fn!(W; [<$n _test_some_vector>](ivars: *mut $t, nelems: usize, indices: *mut usize, status: *const c_int, cmp: c_int, cmp_values: *const $t) -> usize {
                 let mut found = Vec::new();
                 unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, vector(cmp_values, nelems)) }.test_some(&mut found);
                 unsafe { write_indices(indices, &found) }
-            }
-            weak!([<$n _wait_until>], [<$n _test>], [<$n _wait_until_all>], [<$n _wait_until_any>],
-                  [<$n _wait_until_some>], [<$n _wait_until_all_vector>], [<$n _wait_until_any_vector>],
-                  [<$n _wait_until_some_vector>], [<$n _test_all>], [<$n _test_any>], [<$n _test_some>],
-                  [<$n _test_all_vector>], [<$n _test_any_vector>], [<$n _test_some_vector>]);
+            });
         }
     )*};
 }
 
-p2p!(
-    short: c_short,
-    ushort: c_ushort,
-    int: c_int,
-    long: c_long,
-    longlong: c_longlong,
-    uint: c_uint,
-    ulong: c_ulong,
-    ulonglong: c_ulonglong,
-    int32: i32,
-    int64: i64,
-    uint32: u32,
-    uint64: u64,
-    size: usize,
-    ptrdiff: isize,
-);
+for_p2p_types!(p2p,);
 
 /// The deprecated `shmem_TYPE_wait(ivar, cmp_value)`: wait until `*ivar != cmp_value`.
 macro_rules! deprecated_wait {
     ($($n:ident: $t:ty),* $(,)?) => {$(
         paste! {
-            #[no_mangle]
-            pub unsafe extern "C" fn [<pshmem_ $n _wait>](ivar: *mut $t, cmp_value: $t) {
-                const W: &str = concat!("shmem_", stringify!($n), "_wait");
+            c_fn!(W; [<$n _wait>](ivar: *mut $t, cmp_value: $t) {
                 unsafe { word_set::<$t>(W, ivar, 1, core::ptr::null(), SHMEM_CMP_NE, Values::One(cmp_value.word())) }.wait_all()
-            }
-            weak!([<$n _wait>]);
+            });
         }
     )*};
 }
@@ -250,11 +200,9 @@ const SHMEM_CMP_NE: c_int = 1;
 
 deprecated_wait!(short: c_short, int: c_int, long: c_long, longlong: c_longlong);
 
-/// The deprecated `shmem_wait(long *ivar, long cmp_value)` (C and C++; C11 programs get
-/// the type-generic macro of `shmem.h`).
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_wait(ivar: *mut c_long, cmp_value: c_long) {
-    const W: &str = "shmem_wait";
+// The deprecated `shmem_wait(long *ivar, long cmp_value)` (C and C++; C11 programs get
+// the type-generic macro of `shmem.h`).
+c_fn!(W; wait(ivar: *mut c_long, cmp_value: c_long) {
     unsafe {
         word_set::<c_long>(
             W,
@@ -266,13 +214,11 @@ pub unsafe extern "C" fn pshmem_wait(ivar: *mut c_long, cmp_value: c_long) {
         )
     }
     .wait_all()
-}
+});
 
-/// The deprecated `shmem_wait_until(long *ivar, int cmp, long cmp_value)` of C and C++
-/// (in C11 the name is the type-generic macro).
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_wait_until(ivar: *mut c_long, cmp: c_int, cmp_value: c_long) {
-    const W: &str = "shmem_wait_until";
+// The deprecated `shmem_wait_until(long *ivar, int cmp, long cmp_value)` of C and C++
+// (in C11 the name is the type-generic macro).
+c_fn!(W; wait_until(ivar: *mut c_long, cmp: c_int, cmp_value: c_long) {
     unsafe {
         word_set::<c_long>(
             W,
@@ -284,6 +230,4 @@ pub unsafe extern "C" fn pshmem_wait_until(ivar: *mut c_long, cmp: c_int, cmp_va
         )
     }
     .wait_all()
-}
-
-weak!(wait, wait_until);
+});

@@ -244,28 +244,21 @@ impl Group<'_> {
 
 // ---- C entry points ----------------------------------------------------------------
 
-#[no_mangle]
-pub extern "C" fn pshmem_team_my_pe(team: TeamHandle) -> c_int {
+c_fn!(safe W; team_my_pe(team: TeamHandle) -> c_int {
     match lookup("shmem_team_my_pe", team) {
         Some(t) => t.me as c_int,
         None => -1,
     }
-}
+});
 
-#[no_mangle]
-pub extern "C" fn pshmem_team_n_pes(team: TeamHandle) -> c_int {
+c_fn!(safe W; team_n_pes(team: TeamHandle) -> c_int {
     match lookup("shmem_team_n_pes", team) {
         Some(t) => t.n() as c_int,
         None => -1,
     }
-}
+});
 
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_team_get_config(
-    team: TeamHandle,
-    config_mask: c_long,
-    config: *mut ShmemTeamConfig,
-) -> c_int {
+c_fn!(W; team_get_config(team: TeamHandle, config_mask: c_long, config: *mut ShmemTeamConfig) -> c_int {
     match lookup("shmem_team_get_config", team) {
         Some(t) => {
             if !config.is_null() && config_mask & SHMEM_TEAM_NUM_CONTEXTS != 0 {
@@ -276,15 +269,9 @@ pub unsafe extern "C" fn pshmem_team_get_config(
         }
         None => -1,
     }
-}
+});
 
-#[no_mangle]
-pub extern "C" fn pshmem_team_translate_pe(
-    src_team: TeamHandle,
-    src_pe: c_int,
-    dest_team: TeamHandle,
-) -> c_int {
-    const W: &str = "shmem_team_translate_pe";
+c_fn!(safe W; team_translate_pe(src_team: TeamHandle, src_pe: c_int, dest_team: TeamHandle) -> c_int {
     let (Some(s), Some(d)) = (lookup(W, src_team), lookup(W, dest_team)) else {
         return -1;
     };
@@ -299,7 +286,7 @@ pub extern "C" fn pshmem_team_translate_pe(
             .map_or(-1, |i| i as c_int),
         None => -1,
     }
-}
+});
 
 fn user_config(config: *const ShmemTeamConfig, mask: c_long) -> ShmemTeamConfig {
     if config.is_null() || mask & SHMEM_TEAM_NUM_CONTEXTS == 0 {
@@ -324,17 +311,7 @@ fn debug_msg(rt: &Runtime, what: &str, e: &dyn std::fmt::Display) {
     }
 }
 
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_team_split_strided(
-    parent: TeamHandle,
-    start: c_int,
-    stride: c_int,
-    size: c_int,
-    config: *const ShmemTeamConfig,
-    config_mask: c_long,
-    new_team: *mut TeamHandle,
-) -> c_int {
-    const W: &str = "shmem_team_split_strided";
+c_fn!(W; team_split_strided(parent: TeamHandle, start: c_int, stride: c_int, size: c_int, config: *const ShmemTeamConfig, config_mask: c_long, new_team: *mut TeamHandle) -> c_int {
     unsafe { out(new_team, core::ptr::null_mut()) };
     let Some(p) = lookup(W, parent) else {
         return -1;
@@ -365,21 +342,9 @@ pub unsafe extern "C" fn pshmem_team_split_strided(
         Ok(None) => 0,
         Err(_) => -1,
     }
-}
+});
 
-#[allow(clippy::too_many_arguments)]
-#[no_mangle]
-pub unsafe extern "C" fn pshmem_team_split_2d(
-    parent: TeamHandle,
-    xrange: c_int,
-    xaxis_config: *const ShmemTeamConfig,
-    xaxis_mask: c_long,
-    xaxis_team: *mut TeamHandle,
-    yaxis_config: *const ShmemTeamConfig,
-    yaxis_mask: c_long,
-    yaxis_team: *mut TeamHandle,
-) -> c_int {
-    const W: &str = "shmem_team_split_2d";
+c_fn!(W; team_split_2d(parent: TeamHandle, xrange: c_int, xaxis_config: *const ShmemTeamConfig, xaxis_mask: c_long, xaxis_team: *mut TeamHandle, yaxis_config: *const ShmemTeamConfig, yaxis_mask: c_long, yaxis_team: *mut TeamHandle) -> c_int {
     unsafe {
         out(xaxis_team, core::ptr::null_mut());
         out(yaxis_team, core::ptr::null_mut());
@@ -408,11 +373,9 @@ pub unsafe extern "C" fn pshmem_team_split_2d(
         }
         Err(_) => -1,
     }
-}
+});
 
-#[no_mangle]
-pub extern "C" fn pshmem_team_destroy(team: TeamHandle) {
-    const W: &str = "shmem_team_destroy";
+c_fn!(safe W; team_destroy(team: TeamHandle) {
     let Some(t) = lookup(W, team) else {
         return;
     };
@@ -427,10 +390,9 @@ pub extern "C" fn pshmem_team_destroy(team: TeamHandle) {
     // Ours is now the last reference unless another thread is inside a collective of this
     // team (a program error); the runtime's drop is the collective destroy.
     drop(t);
-}
+});
 
-#[no_mangle]
-pub extern "C" fn pshmem_team_sync(team: TeamHandle) -> c_int {
+c_fn!(safe W; team_sync(team: TeamHandle) -> c_int {
     match lookup("shmem_team_sync", team) {
         Some(t) => {
             t.team.sync();
@@ -438,15 +400,9 @@ pub extern "C" fn pshmem_team_sync(team: TeamHandle) -> c_int {
         }
         None => -1,
     }
-}
+});
 
-#[no_mangle]
-pub extern "C" fn pshmem_team_ptr(
-    team: TeamHandle,
-    dest: *const core::ffi::c_void,
-    pe: c_int,
-) -> *mut core::ffi::c_void {
-    const W: &str = "shmem_team_ptr";
+c_fn!(safe W; team_ptr(team: TeamHandle, dest: *const core::ffi::c_void, pe: c_int) -> *mut core::ffi::c_void {
     let Some(t) = lookup(W, team) else {
         return core::ptr::null_mut();
     };
@@ -456,16 +412,4 @@ pub extern "C" fn pshmem_team_ptr(
             .map_or(core::ptr::null_mut(), |a| a as *mut core::ffi::c_void),
         None => core::ptr::null_mut(),
     }
-}
-
-weak!(
-    team_my_pe,
-    team_n_pes,
-    team_get_config,
-    team_translate_pe,
-    team_split_strided,
-    team_split_2d,
-    team_destroy,
-    team_sync,
-    team_ptr,
-);
+});

@@ -76,8 +76,3 @@ const _: () = assert!(
 #[repr(C, align(16))]
 #[derive(Clone, Copy, Default)]
 pub(crate) struct LongDouble(pub [u8; 16]);
-
-/// 128-bit element of `shmem_put128` & co.
-#[repr(C, align(8))]
-#[derive(Clone, Copy)]
-pub(crate) struct Bits128(pub [u64; 2]);
