@@ -1,7 +1,6 @@
 //! Running one job: spawning the PEs, serving PMI, supervising them and
 //! tearing everything down.
 
-use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::{self, BufReader, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -18,35 +17,22 @@ use crate::bind::{Binding, Layout};
 use crate::cli::{resolve_program, BindTo, Cli, Export, ProgramError};
 use crate::output::forward_tagged;
 use crate::pmi::server::shared_writer;
-use crate::pmi::{Connection, PmiServer, ServerEvent};
+use crate::pmi::{Connection, PeState, PmiServer, ServerEvent};
 
+pub mod state;
 mod tcp;
+pub use state::{signal_name, PeExit, EXIT_NOT_EXECUTABLE, EXIT_TIMEOUT, KILL_GRACE};
+use state::{Action, Event, JobState, PmiView};
 use tcp::{serve_tcp, TcpSocks};
 
 /// Value of `RSHMEM_LAUNCHER` in the PEs' environment.
 pub const LAUNCHER_NAME: &str = "rshmemrun";
-
-/// Delay between SIGTERM and SIGKILL when tearing a job down.
-pub const KILL_GRACE: Duration = Duration::from_millis(300);
-
-/// How long to wait for the PMI connection of a PE that exited 0 after
-/// `init` to show its `finalize` before judging it.
-const FINALIZE_GRACE: Duration = Duration::from_millis(200);
-
-/// How long to keep waiting for PEs after SIGKILL before giving up.
-const REAP_GIVE_UP: Duration = Duration::from_secs(5);
 
 /// How long to wait for `--tag-output` pipes to drain after the last PE died.
 const OUTPUT_DRAIN: Duration = Duration::from_secs(1);
 
 /// Environment variable that carries the TCP PMI server's secret to the PEs.
 pub const SECRET_VAR: &str = "RSHMEM_PMI_SECRET";
-
-/// Exit status used when PROGRAM cannot be executed.
-pub const EXIT_NOT_EXECUTABLE: i32 = 127;
-
-/// Exit status used when `--timeout` expires.
-pub const EXIT_TIMEOUT: i32 = 124;
 
 /// Creates a fresh kvsname: `rshmemrun-<pid>-<start>-<boot>-<8 random hex digits>`
 /// (see [`crate::secure`]: it tells whether this launcher is still alive).
@@ -81,114 +67,24 @@ pub fn sweep_shm(dir: &Path, kvsname: &str) -> Vec<PathBuf> {
     removed
 }
 
-/// Name of a signal, e.g. `SIGKILL`.
-pub fn signal_name(sig: i32) -> String {
-    let n = match sig {
-        libc::SIGHUP => "SIGHUP",
-        libc::SIGINT => "SIGINT",
-        libc::SIGQUIT => "SIGQUIT",
-        libc::SIGILL => "SIGILL",
-        libc::SIGTRAP => "SIGTRAP",
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGFPE => "SIGFPE",
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGUSR1 => "SIGUSR1",
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGUSR2 => "SIGUSR2",
-        libc::SIGPIPE => "SIGPIPE",
-        libc::SIGALRM => "SIGALRM",
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGCHLD => "SIGCHLD",
-        libc::SIGCONT => "SIGCONT",
-        libc::SIGSTOP => "SIGSTOP",
-        libc::SIGTSTP => "SIGTSTP",
-        libc::SIGTTIN => "SIGTTIN",
-        libc::SIGTTOU => "SIGTTOU",
-        libc::SIGURG => "SIGURG",
-        libc::SIGXCPU => "SIGXCPU",
-        libc::SIGXFSZ => "SIGXFSZ",
-        libc::SIGVTALRM => "SIGVTALRM",
-        libc::SIGPROF => "SIGPROF",
-        libc::SIGWINCH => "SIGWINCH",
-        libc::SIGIO => "SIGIO",
-        libc::SIGPWR => "SIGPWR",
-        libc::SIGSYS => "SIGSYS",
-        _ => return format!("SIG{sig}"),
-    };
-    n.to_string()
-}
-
-/// How a PE ended, decoded from a `waitpid` status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PeExit {
-    /// Normal exit with this status.
-    Code(i32),
-    /// Killed by this signal (`core` if it dumped core).
-    Signal {
-        /// Signal number.
-        sig: i32,
-        /// A core dump was produced.
-        core: bool,
-    },
-}
-
-impl PeExit {
-    /// Decodes a raw `waitpid` status.
-    pub fn from_wait_status(st: i32) -> PeExit {
-        if libc::WIFSIGNALED(st) {
-            PeExit::Signal {
-                sig: libc::WTERMSIG(st),
-                core: libc::WCOREDUMP(st),
-            }
-        } else {
-            PeExit::Code(libc::WEXITSTATUS(st))
-        }
-    }
-
-    /// Shell-style status: the exit code, or 128+signal.
-    pub fn shell_status(self) -> i32 {
-        match self {
-            PeExit::Code(c) => c,
-            PeExit::Signal { sig, .. } => 128 + sig,
-        }
-    }
-
-    fn describe(self) -> String {
-        match self {
-            PeExit::Code(c) => format!("exited with status {c}"),
-            PeExit::Signal { sig, core } => format!(
-                "was killed by signal {sig} ({}){}",
-                signal_name(sig),
-                if core { " (core dumped)" } else { "" }
-            ),
-        }
-    }
-}
-
-enum Event {
+/// What the driver waits for: the reaper, the PMI server and the signal thread send these.
+enum Msg {
     Exited { pid: i32, status: i32 },
     Pmi(ServerEvent),
     Signal(i32),
 }
 
-struct Pe {
-    pid: i32,
-    exit: Option<PeExit>,
-    reaped_at: Option<Instant>,
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        "PE"
-    } else {
-        "PEs"
+impl PmiView for PmiServer {
+    fn pe_state(&self, pe: usize) -> PeState {
+        PmiServer::pe_state(self, pe)
     }
-}
 
-fn fmt_secs(d: Duration) -> String {
-    let s = d.as_secs_f64();
-    format!("{s}")
+    fn exit_request(&self, pe: usize) -> Option<i32> {
+        self.lookup(&format!("rshmem-exit-{pe}"))?
+            .trim()
+            .parse()
+            .ok()
+    }
 }
 
 /// Makes sure `fd` is not 0, 1 or 2 (which `Command` will overwrite with the
@@ -204,160 +100,6 @@ fn above_stdio(fd: OwnedFd) -> io::Result<OwnedFd> {
     }
     // SAFETY: `n` is a freshly created, owned descriptor.
     Ok(unsafe { OwnedFd::from_raw_fd(n) })
-}
-
-/// The supervisor's state for one job.
-struct Job {
-    np: usize,
-    pes: Vec<Pe>,
-    by_pid: HashMap<i32, usize>,
-    live: usize,
-    server: Arc<PmiServer>,
-    /// Parent ends of the PMI sockets, kept to shut them down at the end.
-    pmi_socks: Vec<UnixStream>,
-    /// Exit status decided so far (first failure).
-    status: Option<i32>,
-    /// SIGTERM was sent to all PEs at this time (teardown in progress).
-    term_sent: Option<Instant>,
-    /// SIGKILL was sent at this time.
-    kill_sent: Option<Instant>,
-    /// A signal from outside was forwarded to the PEs.
-    forwarded: bool,
-    /// PEs that exited 0 after init without finalize, awaiting judgement.
-    pending_zero: Vec<(usize, Instant)>,
-}
-
-impl Job {
-    /// Sends `sig` to the process group of every PE that may still have
-    /// processes (live, or reaped recently enough that its group id cannot
-    /// have been recycled).
-    fn signal_all(&self, sig: i32) {
-        let now = Instant::now();
-        for pe in &self.pes {
-            let recent = match pe.reaped_at {
-                None => true,
-                Some(t) => now.duration_since(t) < Duration::from_secs(10),
-            };
-            if recent {
-                // SAFETY: plain syscall; ESRCH (group gone) is ignored.
-                unsafe { libc::kill(-pe.pid, sig) };
-            }
-        }
-    }
-
-    fn start_teardown(&mut self) {
-        if self.term_sent.is_none() {
-            self.term_sent = Some(Instant::now());
-            self.signal_all(libc::SIGTERM);
-        }
-    }
-
-    fn kill_now(&mut self) {
-        if self.term_sent.is_none() {
-            self.term_sent = Some(Instant::now());
-        }
-        self.kill_sent = Some(Instant::now());
-        self.signal_all(libc::SIGKILL);
-    }
-
-    fn tearing_down(&self) -> bool {
-        self.term_sent.is_some()
-    }
-
-    /// The PE that asked every PE to exit (`global_exit`, a non-zero exit without finalize,
-    /// a job that cannot finish): the runtime stores `rshmem-exit-<pe>` = status in the KVS
-    /// before any other PE hears of it, and those PEs then exit first.
-    fn exit_requester(&self) -> Option<(usize, i32)> {
-        (0..self.np).find_map(|pe| {
-            let v = self.server.lookup(&format!("rshmem-exit-{pe}"))?;
-            Some((pe, v.trim().parse().ok()?))
-        })
-    }
-
-    /// Records a failure whose message is `what`, terminating the others.
-    fn fail(&mut self, rank: usize, what: &str, code: i32) {
-        let quiet = self.tearing_down() || self.forwarded || self.status.is_some();
-        if self.status.is_none() {
-            self.status = Some(code);
-        }
-        // PE `rank` may only be following another PE's request to exit with `code`:
-        // name the PE that asked.
-        let requested;
-        let (rank, what) = match self.exit_requester() {
-            Some((k, st)) if k != rank && st == code => {
-                requested = format!(
-                    "ended the job with status {code} (see its message; PE {rank} exited first, at its request)"
-                );
-                (k, requested.as_str())
-            }
-            _ => (rank, what),
-        };
-        if !quiet {
-            let pid = self.pes[rank].pid;
-            if self.live > 0 {
-                eprintln!(
-                    "rshmemrun: PE {rank} (pid {pid}) {what}; terminating the remaining {} {}",
-                    self.live,
-                    plural(self.live)
-                );
-            } else {
-                eprintln!("rshmemrun: PE {rank} (pid {pid}) {what}");
-            }
-        }
-        if self.live > 0 {
-            self.start_teardown();
-        }
-    }
-
-    fn on_exit(&mut self, pid: i32, status: i32) {
-        let Some(&rank) = self.by_pid.get(&pid) else {
-            return;
-        };
-        if self.pes[rank].exit.is_some() {
-            return;
-        }
-        let exit = PeExit::from_wait_status(status);
-        self.pes[rank].exit = Some(exit);
-        self.pes[rank].reaped_at = Some(Instant::now());
-        self.live -= 1;
-        match exit {
-            PeExit::Code(0) => self.judge_zero_exit(rank, false),
-            other => {
-                let st = self.server.pe_state(rank);
-                if st.aborted && self.status.is_some() {
-                    return; // already reported by the abort
-                }
-                self.fail(rank, &other.describe(), other.shell_status());
-            }
-        }
-    }
-
-    /// A PE exited 0. That is only a problem if it did PMI init, never
-    /// finalized, and other PEs are still running.
-    fn judge_zero_exit(&mut self, rank: usize, deadline_passed: bool) {
-        let st = self.server.pe_state(rank);
-        if !st.initialized || st.finalized || st.aborted || self.live == 0 || self.tearing_down() {
-            return;
-        }
-        if !st.closed && !deadline_passed {
-            // Its last messages (e.g. finalize) may still be in flight.
-            self.pending_zero
-                .push((rank, Instant::now() + FINALIZE_GRACE));
-            return;
-        }
-        self.fail(
-            rank,
-            "exited with status 0 after PMI init without calling PMI finalize",
-            1,
-        );
-    }
-
-    fn on_closed(&mut self, rank: usize) {
-        if let Some(i) = self.pending_zero.iter().position(|&(r, _)| r == rank) {
-            self.pending_zero.remove(i);
-            self.judge_zero_exit(rank, true);
-        }
-    }
 }
 
 /// `--hosts` / `--hostfile`: where each PE runs and how it is started.
@@ -485,7 +227,7 @@ pub fn run(cli: Cli) -> i32 {
             }
         },
     };
-    let (tx, rx) = mpsc::channel::<Event>();
+    let (tx, rx) = mpsc::channel::<Msg>();
 
     // Signals: registered before any PE exists so none is missed.
     let signals = signal_hook::iterator::Signals::new([
@@ -500,7 +242,7 @@ pub fn run(cli: Cli) -> i32 {
                 .name("signals".into())
                 .spawn(move || {
                     for sig in signals.forever() {
-                        if tx.send(Event::Signal(sig)).is_err() {
+                        if tx.send(Msg::Signal(sig)).is_err() {
                             break;
                         }
                     }
@@ -513,7 +255,7 @@ pub fn run(cli: Cli) -> i32 {
     let server = {
         let tx = tx.clone();
         let mut s = PmiServer::new(kvsname.clone(), np, move |e| {
-            let _ = tx.send(Event::Pmi(e));
+            let _ = tx.send(Msg::Pmi(e));
         });
         if let Some(r) = &remote {
             s.set_process_mapping(crate::hosts::process_mapping(&r.placement));
@@ -548,19 +290,9 @@ pub fn run(cli: Cli) -> i32 {
     let (out_tx, out_rx) = mpsc::channel::<()>();
     let mut out_threads = 0usize;
 
-    let mut job = Job {
-        np,
-        pes: Vec::with_capacity(np),
-        by_pid: HashMap::new(),
-        live: 0,
-        server: server.clone(),
-        pmi_socks: Vec::with_capacity(np),
-        status: None,
-        term_sent: None,
-        kill_sent: None,
-        forwarded: false,
-        pending_zero: Vec::new(),
-    };
+    let mut job = JobState::new(np, cli.timeout);
+    // Parent ends of the PMI sockets, kept to shut them down at the end.
+    let mut pmi_socks: Vec<UnixStream> = Vec::with_capacity(np);
 
     for (rank, binding) in bindings.iter().enumerate() {
         let spawned = (|| -> io::Result<std::process::Child> {
@@ -701,7 +433,7 @@ pub fn run(cli: Cli) -> i32 {
             drop(theirs);
 
             let reader = ours.try_clone()?;
-            job.pmi_socks.push(ours.try_clone()?);
+            pmi_socks.push(ours.try_clone()?);
             let srv = server.clone();
             thread::Builder::new()
                 .name(format!("pmi-{rank}"))
@@ -718,22 +450,23 @@ pub fn run(cli: Cli) -> i32 {
             Ok(c) => c,
             Err(e) => {
                 let name = cli.program.to_string_lossy();
-                eprintln!("rshmemrun: cannot start PE {rank} ({name}): {e}");
-                job.kill_now();
-                for pe in &job.pes {
+                let failed = Event::SpawnFailed {
+                    pe: rank,
+                    program: name.into_owned(),
+                    error: e.to_string(),
+                    eacces: e.raw_os_error() == Some(libc::EACCES),
+                };
+                let status = perform(job.on_event(Duration::ZERO, failed, &*server));
+                for pid in job.pids() {
                     let mut st = 0;
                     // SAFETY: reaping our own child.
-                    unsafe { libc::waitpid(pe.pid, &mut st, 0) };
+                    unsafe { libc::waitpid(pid, &mut st, 0) };
                 }
-                for s in &job.pmi_socks {
+                for s in &pmi_socks {
                     let _ = s.shutdown(std::net::Shutdown::Both);
                 }
                 sweep_shm(Path::new("/dev/shm"), &kvsname);
-                return if e.raw_os_error() == Some(libc::EACCES) {
-                    126
-                } else {
-                    EXIT_NOT_EXECUTABLE
-                };
+                return status.unwrap_or(EXIT_NOT_EXECUTABLE);
             }
         };
         let pid = child.id() as i32;
@@ -774,13 +507,7 @@ pub fn run(cli: Cli) -> i32 {
                 None => eprintln!("rshmemrun: PE {rank} (pid {pid}) not bound"),
             }
         }
-        job.by_pid.insert(pid, rank);
-        job.pes.push(Pe {
-            pid,
-            exit: None,
-            reaped_at: None,
-        });
-        job.live += 1;
+        job.on_event(Duration::ZERO, Event::Spawned { pe: rank, pid }, &*server);
     }
     drop(out_tx);
 
@@ -794,7 +521,7 @@ pub fn run(cli: Cli) -> i32 {
                 // SAFETY: plain waitpid on our own children.
                 let pid = unsafe { libc::waitpid(-1, &mut st, 0) };
                 if pid > 0 {
-                    if tx.send(Event::Exited { pid, status: st }).is_err() {
+                    if tx.send(Msg::Exited { pid, status: st }).is_err() {
                         break;
                     }
                 } else if io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
@@ -805,117 +532,35 @@ pub fn run(cli: Cli) -> i32 {
     }
     drop(tx);
 
+    // Supervision: every message becomes an event of the state machine (time counted from
+    // here), whose actions are carried out until it finishes.
     let started = Instant::now();
-    let timeout_at = cli.timeout.map(|t| started + t);
-    let mut timed_out = false;
-
-    while job.live > 0 {
-        let now = Instant::now();
-        let mut next: Option<Instant> = None;
-        let mut consider = |t: Instant| {
-            next = Some(next.map_or(t, |n: Instant| n.min(t)));
-        };
-        if let (Some(t), false) = (timeout_at, timed_out) {
-            consider(t);
-        }
-        if let (Some(t), None) = (job.term_sent, job.kill_sent) {
-            consider(t + KILL_GRACE);
-        }
-        if let Some(k) = job.kill_sent {
-            consider(k + REAP_GIVE_UP);
-        }
-        for &(_, d) in &job.pending_zero {
-            consider(d);
-        }
-        let ev = match next {
-            Some(t) => rx.recv_timeout(t.saturating_duration_since(now)),
+    let status = loop {
+        let msg = match job.next_deadline() {
+            Some(t) => rx.recv_timeout(t.saturating_sub(started.elapsed())),
             None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
         };
-        match ev {
-            Ok(Event::Exited { pid, status }) => job.on_exit(pid, status),
-            Ok(Event::Pmi(ServerEvent::Abort { rank, code })) => {
-                if job.status.is_none() && !job.tearing_down() {
-                    eprintln!("rshmemrun: PE {rank} called abort with exit code {code}");
-                    job.status = Some(code);
-                    job.start_teardown();
-                }
-            }
-            Ok(Event::Pmi(ServerEvent::Closed(rank))) => job.on_closed(rank),
-            Ok(Event::Pmi(_)) => {}
-            Ok(Event::Signal(sig)) => {
-                if job.forwarded || job.kill_sent.is_some() {
-                    eprintln!(
-                        "rshmemrun: received {} again; killing all {} PEs",
-                        signal_name(sig),
-                        job.np
-                    );
-                    job.kill_now();
-                } else {
-                    eprintln!(
-                        "rshmemrun: received {}; forwarding it to {} {}",
-                        signal_name(sig),
-                        job.live,
-                        plural(job.live)
-                    );
-                    job.forwarded = true;
-                    job.signal_all(sig);
-                }
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
+        let ev = match msg {
+            Ok(Msg::Exited { pid, status }) => match job.pe_of_pid(pid) {
+                Some(pe) => Event::Exited {
+                    pe,
+                    exit: PeExit::from_wait_status(status),
+                },
+                None => Event::Tick,
+            },
+            Ok(Msg::Pmi(ServerEvent::Abort { rank, code })) => Event::PmiAbort { pe: rank, code },
+            Ok(Msg::Pmi(ServerEvent::Closed(pe))) => Event::PmiClosed { pe },
+            Ok(Msg::Pmi(_)) | Err(RecvTimeoutError::Timeout) => Event::Tick,
+            Ok(Msg::Signal(sig)) => Event::Signal(sig),
+            Err(RecvTimeoutError::Disconnected) => Event::SourcesGone,
+        };
+        if let Some(status) = perform(job.on_event(started.elapsed(), ev, &*server)) {
+            break status;
         }
+    };
 
-        // Deadlines are checked after every event, not only on timeouts, so a
-        // busy event stream cannot postpone them.
-        let now = Instant::now();
-        if let (Some(t), false) = (timeout_at, timed_out) {
-            if now >= t && job.tearing_down() {
-                // Already being torn down for another reason; keep that status.
-                timed_out = true;
-            } else if now >= t {
-                timed_out = true;
-                eprintln!(
-                    "rshmemrun: job exceeded --timeout of {} s; killing all {} PEs",
-                    fmt_secs(cli.timeout.unwrap_or_default()),
-                    job.np
-                );
-                job.status = Some(EXIT_TIMEOUT);
-                job.start_teardown();
-            }
-        }
-        if let (Some(t), None) = (job.term_sent, job.kill_sent) {
-            if now >= t + KILL_GRACE {
-                job.kill_now();
-            }
-        }
-        if let Some(k) = job.kill_sent {
-            if now >= k + REAP_GIVE_UP {
-                eprintln!(
-                    "rshmemrun: {} {} did not die after SIGKILL; giving up",
-                    job.live,
-                    plural(job.live)
-                );
-                break;
-            }
-        }
-        let due: Vec<usize> = job
-            .pending_zero
-            .iter()
-            .filter(|&&(_, d)| now >= d)
-            .map(|&(r, _)| r)
-            .collect();
-        job.pending_zero.retain(|&(_, d)| now < d);
-        for r in due {
-            job.judge_zero_exit(r, true);
-        }
-    }
-
-    // Stray grandchildren of a failed or signalled job go too.
-    if job.tearing_down() || job.forwarded {
-        job.signal_all(libc::SIGKILL);
-    }
     // Unblock the PMI threads (e.g. one still waiting for a dead PE).
-    for s in &job.pmi_socks {
+    for s in &pmi_socks {
         let _ = s.shutdown(std::net::Shutdown::Both);
     }
     for s in tcp_socks.lock().unwrap_or_else(|e| e.into_inner()).values() {
@@ -940,7 +585,25 @@ pub fn run(cli: Cli) -> i32 {
     let _ = io::stdout().flush();
     let _ = io::stderr().flush();
 
-    job.status.unwrap_or(0)
+    status
+}
+
+/// Carries out the state machine's actions; returns the status of [`Action::Finish`].
+fn perform(actions: Vec<Action>) -> Option<i32> {
+    let mut finish = None;
+    for a in actions {
+        match a {
+            Action::Report(m) => eprintln!("rshmemrun: {m}"),
+            Action::Kill { sig, groups } => {
+                for g in groups {
+                    // SAFETY: plain syscall; ESRCH (group gone) is ignored.
+                    unsafe { libc::kill(-g, sig) };
+                }
+            }
+            Action::Finish { status } => finish = Some(status),
+        }
+    }
+    finish
 }
 
 #[cfg(test)]
