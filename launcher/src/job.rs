@@ -2,12 +2,9 @@
 //! tearing everything down.
 
 use std::ffi::OsString;
-use std::io::{self, BufReader, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::io::{self, Write};
 use std::os::unix::net::UnixStream;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
 use std::thread;
@@ -16,13 +13,16 @@ use std::time::{Duration, Instant};
 use crate::bind::{Binding, Layout};
 use crate::cli::{resolve_program, BindTo, Cli, Export, ProgramError};
 use crate::output::forward_tagged;
-use crate::pmi::server::shared_writer;
-use crate::pmi::{Connection, PeState, PmiServer, ServerEvent};
+use crate::pmi::{PeState, PmiServer, ServerEvent};
 
+mod exit;
+mod spawn;
 pub mod state;
 mod tcp;
-pub use state::{signal_name, PeExit, EXIT_NOT_EXECUTABLE, EXIT_TIMEOUT, KILL_GRACE};
+pub use exit::{signal_name, PeExit};
+use spawn::{remote_setup, Spawner};
 use state::{Action, Event, JobState, PmiView};
+pub use state::{EXIT_NOT_EXECUTABLE, EXIT_TIMEOUT, KILL_GRACE};
 use tcp::{serve_tcp, TcpSocks};
 
 /// Value of `RSHMEM_LAUNCHER` in the PEs' environment.
@@ -85,60 +85,6 @@ impl PmiView for PmiServer {
             .parse()
             .ok()
     }
-}
-
-/// Makes sure `fd` is not 0, 1 or 2 (which `Command` will overwrite with the
-/// child's stdio) by duplicating it higher if needed. Keeps CLOEXEC set.
-fn above_stdio(fd: OwnedFd) -> io::Result<OwnedFd> {
-    if fd.as_raw_fd() > 2 {
-        return Ok(fd);
-    }
-    // SAFETY: fcntl on a valid fd; the result is a new fd we own.
-    let n = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) };
-    if n < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `n` is a freshly created, owned descriptor.
-    Ok(unsafe { OwnedFd::from_raw_fd(n) })
-}
-
-/// `--hosts` / `--hostfile`: where each PE runs and how it is started.
-struct Remote {
-    hosts: Vec<crate::hosts::Host>,
-    placement: Vec<usize>,
-    agent: Vec<String>,
-    pmi_addr: String,
-}
-
-fn remote_setup(cli: &Cli, np: usize) -> Result<Option<Remote>, String> {
-    let hosts = match (&cli.hosts, &cli.hostfile) {
-        (Some(h), _) => crate::hosts::parse_hosts(h)?,
-        (None, Some(f)) => crate::hosts::read_hostfile(f)?,
-        (None, None) => return Ok(None),
-    };
-    let agent: Vec<String> = cli
-        .launch_agent
-        .split_whitespace()
-        .map(String::from)
-        .collect();
-    if agent.is_empty() {
-        return Err("--launch-agent is empty (expected e.g. ssh, or 'ip netns exec')".into());
-    }
-    let pmi_addr = cli
-        .pmi_addr
-        .clone()
-        .unwrap_or_else(|| crate::hosts::default_pmi_addr(&hosts));
-    if pmi_addr.parse::<std::net::IpAddr>().is_err() {
-        return Err(format!(
-            "--pmi-addr {pmi_addr}: not an IP address (the PEs connect to it)"
-        ));
-    }
-    Ok(Some(Remote {
-        placement: crate::hosts::place(&hosts, np),
-        hosts,
-        agent,
-        pmi_addr,
-    }))
 }
 
 /// Runs the job described by `cli` and returns the launcher's exit status.
@@ -287,6 +233,20 @@ pub fn run(cli: Cli) -> i32 {
     // SAFETY: getpid cannot fail.
     let my_pid = unsafe { libc::getpid() };
 
+    let spawner = Spawner {
+        cli: &cli,
+        program: &program,
+        extra_env: &extra_env,
+        remote: &remote,
+        pmi_port: &pmi_port,
+        kvsname: &kvsname,
+        secret: &secret,
+        cwd: &cwd,
+        stdin_is_tty,
+        my_pid,
+        server: &server,
+    };
+
     let (out_tx, out_rx) = mpsc::channel::<()>();
     let mut out_threads = 0usize;
 
@@ -295,156 +255,7 @@ pub fn run(cli: Cli) -> i32 {
     let mut pmi_socks: Vec<UnixStream> = Vec::with_capacity(np);
 
     for (rank, binding) in bindings.iter().enumerate() {
-        let spawned = (|| -> io::Result<std::process::Child> {
-            if let (Some(r), Some(port)) = (&remote, &pmi_port) {
-                let host = &r.hosts[r.placement[rank]];
-                let mut env: Vec<(String, String)> = extra_env
-                    .iter()
-                    .map(|(k, v)| (k.to_string_lossy().into(), v.to_string_lossy().into()))
-                    .collect();
-                env.extend([
-                    ("PMI_PORT".to_string(), port.clone()),
-                    ("PMI_ID".into(), rank.to_string()),
-                    ("PMI_RANK".into(), rank.to_string()),
-                    ("PMI_SIZE".into(), np.to_string()),
-                    ("PMI_JOBID".into(), kvsname.clone()),
-                    ("RSHMEM_LAUNCHER".into(), LAUNCHER_NAME.into()),
-                ]);
-                let argv = crate::hosts::agent_command(
-                    &r.agent,
-                    &host.name,
-                    &env,
-                    &program.to_string_lossy(),
-                    &cli.args,
-                    &cwd,
-                );
-                let mut cmd = Command::new(&argv[0]);
-                cmd.args(&argv[1..]).env_remove("PMI_FD");
-                let secret = secret.as_deref().unwrap_or("");
-                let on_stdin = crate::hosts::is_ssh_like(&r.agent);
-                if on_stdin {
-                    // The remote command reads the secret from its first line of stdin.
-                    cmd.stdin(Stdio::piped()).env_remove(SECRET_VAR);
-                } else {
-                    // A local agent (ip netns exec, scripts/local-agent.sh) passes its
-                    // environment on to the PE.
-                    cmd.env(SECRET_VAR, secret);
-                    if rank != 0 || stdin_is_tty {
-                        cmd.stdin(Stdio::null());
-                    }
-                }
-                // Always through the launcher, whole lines at a time (see below).
-                cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-                // SAFETY: async-signal-safe calls only, no allocation.
-                unsafe {
-                    cmd.pre_exec(move || {
-                        if libc::setpgid(0, 0) != 0 {
-                            return Err(io::Error::last_os_error());
-                        }
-                        if libc::prctl(
-                            libc::PR_SET_PDEATHSIG,
-                            libc::SIGKILL as libc::c_ulong,
-                            0 as libc::c_ulong,
-                            0 as libc::c_ulong,
-                            0 as libc::c_ulong,
-                        ) != 0
-                        {
-                            return Err(io::Error::last_os_error());
-                        }
-                        if libc::getppid() != my_pid {
-                            libc::raise(libc::SIGKILL);
-                        }
-                        Ok(())
-                    });
-                }
-                let mut child = cmd.spawn()?;
-                if on_stdin {
-                    if let Some(mut w) = child.stdin.take() {
-                        // An agent that already died is reported by its exit status.
-                        let _ = w.write_all(format!("{secret}\n").as_bytes());
-                        if rank == 0 && !stdin_is_tty {
-                            // Rank 0 gets the launcher's stdin after the secret.
-                            thread::spawn(move || {
-                                let _ = io::copy(&mut io::stdin().lock(), &mut w);
-                            });
-                        }
-                    }
-                }
-                return Ok(child);
-            }
-            let (ours, theirs) = UnixStream::pair()?;
-            let theirs = above_stdio(OwnedFd::from(theirs))?;
-            let child_fd = theirs.as_raw_fd();
-
-            let mut cmd = Command::new(&program);
-            cmd.arg0(&cli.program).args(&cli.args);
-            cmd.env_remove("PMI_PORT")
-                .env_remove("PMI_ID")
-                .env_remove(SECRET_VAR);
-            for (k, v) in &extra_env {
-                cmd.env(k, v);
-            }
-            cmd.env("PMI_FD", child_fd.to_string())
-                .env("PMI_RANK", rank.to_string())
-                .env("PMI_SIZE", np.to_string())
-                .env("PMI_JOBID", &kvsname)
-                .env("RSHMEM_LAUNCHER", LAUNCHER_NAME);
-            if rank != 0 || stdin_is_tty {
-                cmd.stdin(Stdio::null());
-            }
-            // Always through the launcher, whole lines at a time (see below).
-            cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-            let cpuset = binding.as_ref().map(|b| b.cpu_set());
-            // SAFETY: the closure only makes async-signal-safe system calls
-            // and does not allocate.
-            unsafe {
-                cmd.pre_exec(move || {
-                    if libc::setpgid(0, 0) != 0 {
-                        return Err(io::Error::last_os_error());
-                    }
-                    if libc::prctl(
-                        libc::PR_SET_PDEATHSIG,
-                        libc::SIGKILL as libc::c_ulong,
-                        0 as libc::c_ulong,
-                        0 as libc::c_ulong,
-                        0 as libc::c_ulong,
-                    ) != 0
-                    {
-                        return Err(io::Error::last_os_error());
-                    }
-                    if libc::getppid() != my_pid {
-                        // The launcher died before PDEATHSIG was armed.
-                        libc::raise(libc::SIGKILL);
-                    }
-                    if let Some(set) = &cpuset {
-                        // Best effort: an impossible binding leaves the PE unbound.
-                        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set);
-                    }
-                    let flags = libc::fcntl(child_fd, libc::F_GETFD);
-                    if flags < 0
-                        || libc::fcntl(child_fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0
-                    {
-                        return Err(io::Error::last_os_error());
-                    }
-                    Ok(())
-                });
-            }
-            let child = cmd.spawn()?;
-            drop(theirs);
-
-            let reader = ours.try_clone()?;
-            pmi_socks.push(ours.try_clone()?);
-            let srv = server.clone();
-            thread::Builder::new()
-                .name(format!("pmi-{rank}"))
-                .spawn(move || {
-                    srv.serve(
-                        Connection::with_rank(rank, shared_writer(ours)),
-                        BufReader::new(reader),
-                    )
-                })?;
-            Ok(child)
-        })();
+        let spawned = spawner.spawn(rank, binding, &mut pmi_socks);
 
         let mut child = match spawned {
             Ok(c) => c,
