@@ -11,12 +11,14 @@
 //!
 //! Trust: a connection whose rank is known up front ([`Connection::with_rank`], the
 //! private socketpair of `PMI_FD`) is trusted. Any other connection
-//! ([`Connection::anonymous`], TCP) must first send `cmd=initack pmiid=N secret=HEX`
-//! with the job's secret ([`PmiServer::set_secret`]); anything else, a wrong secret or a
+//! ([`Connection::anonymous`], TCP) must first send `cmd=initack pmiid=N secret=TOKEN`
+//! with rank N's token ([`rank_token`] of the job's master secret, [`PmiServer::set_secret`];
+//! without one every anonymous connection is refused); anything else, a wrong token or a
 //! rank that is already claimed closes the connection and is counted
 //! ([`PmiServer::refused`]). KVS commands need a rank that did `init`/`initack`. Limits:
-//! [`MAX_LINE_LEN`], [`KEYLEN_MAX`], [`VALLEN_MAX`], [`MAX_KEYS_PER_RANK`]; a key put by one
-//! rank cannot be replaced by another.
+//! [`MAX_LINE_LEN`], [`KEYLEN_MAX`], [`VALLEN_MAX`], [`MAX_KEYS_PER_RANK`],
+//! [`PREAUTH_LINE_MAX`] ([`PreAuthLimit`]); keys of the runtime's per-rank form belong to
+//! that rank ([`key_rank`]), any other key put by one rank cannot be replaced by another.
 
 use std::collections::HashMap;
 use std::io::{self, BufRead, Write};

@@ -6,8 +6,11 @@
 //! `init` → `get_maxes` → `get_my_kvsname`, and `put`/`barrier_in`/`get` as needed.
 //!
 //! When `RSHMEM_PMI_SECRET` is set (by `rshmemrun --hosts`, whose TCP server requires
-//! it), the introduction carries it: `cmd=initack pmiid=N secret=HEX`. Without the
-//! variable nothing changes, so Hydra's `-pmi-port` server is spoken to as before.
+//! it: this PE's token), the introduction carries it: `cmd=initack pmiid=N secret=HEX`.
+//! Without the variable nothing changes, so Hydra's `-pmi-port` server is spoken to as
+//! before. A server that answers `too_many_open_connections`, or closes before answering,
+//! is tried again until the bootstrap timeout. Once read, the PMI access variables leave the
+//! environment and the PMI fd is close-on-exec ([`scrub_env`], [`open_fd`]).
 use super::wire::{self, Message};
 use super::Kvs;
 use crate::error::{Error, Result};
