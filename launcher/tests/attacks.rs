@@ -337,10 +337,22 @@ fn attacks_on_the_pmi_port_are_refused_and_the_job_completes() {
     );
     // 5. More connections than the limit (np + 32): each newcomer over the limit makes the
     // server close the oldest unauthenticated connection (a PE arriving last still gets in).
+    let fds = |pid: u32| {
+        std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .unwrap()
+            .count()
+    };
+    let fds_before = fds(child.id());
     let held: Vec<TcpStream> = (0..40)
         .map(|_| TcpStream::connect(&port).unwrap())
         .collect();
     thread::sleep(Duration::from_millis(500));
+    // One fd per open connection (34 at most), not one per reader, writer and table entry.
+    let fds_during = fds(child.id());
+    assert!(
+        fds_during <= fds_before + 34 + 4,
+        "the launcher holds {fds_during} fds with 34 connections open ({fds_before} before)"
+    );
     let open: Vec<bool> = held
         .iter()
         .map(|s| {
@@ -792,4 +804,49 @@ fn a_pes_children_inherit_no_pmi_fd_or_secret() {
     );
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&dir2);
+}
+
+/// `scripts/verbs-vm/share-agent.sh` carries a PE's token to the other VM in a 0600 command
+/// file; neither half leaves that file (or the job's other files) behind.
+#[test]
+fn share_agent_leaves_no_command_files() {
+    if std::env::var_os("RSHMEM_ATTACK_PE").is_some() {
+        return;
+    }
+    let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/verbs-vm");
+    let dir = tempdir("share-agent");
+    let host = dir.join("nodeB");
+    std::fs::create_dir_all(&host).unwrap();
+    let mut daemon = Command::new("bash")
+        .arg(scripts.join("share-agentd.sh"))
+        .arg(&host)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("share-agentd ready", Duration::from_secs(10), || {
+        host.join("ready").exists()
+    });
+    let token = "70c3e70c3e70c3e70c3e70c3e70c3e70";
+    let out = Command::new("timeout")
+        .args(["30", "bash"])
+        .arg(scripts.join("share-agent.sh"))
+        .args(["nodeB", "sh", "-c", "echo remote says hi; exit 3"])
+        .env("RSHMEM_AGENT_DIR", &dir)
+        .env("RSHMEM_PMI_SECRET", token)
+        .env_remove("RSHMEM_AGENT_LOCAL")
+        .output()
+        .unwrap();
+    std::fs::write(host.join("stop"), b"").unwrap();
+    let _ = daemon.wait();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("remote says hi"));
+    let left: Vec<String> = std::fs::read_dir(&host)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("job."))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
