@@ -249,7 +249,11 @@ impl Pmi1 {
                 std::thread::sleep(Duration::from_millis(100));
             };
             stream.set_nodelay(true).ok();
-            stream.set_read_timeout(Some(timeout)).ok();
+            // The handshake too stays within the bootstrap deadline, retries included.
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            stream
+                .set_read_timeout(Some(left.max(Duration::from_millis(100))))
+                .ok();
             let w = stream
                 .try_clone()
                 .map_err(|e| perr(format!("dup of PMI socket: {e}")))?;
@@ -290,6 +294,10 @@ impl Pmi1 {
             }
             break me;
         };
+        // Admitted: the rest of the handshake gets the whole timeout, as before.
+        if let Some(s) = &me.tcp {
+            s.set_read_timeout(Some(timeout)).ok();
+        }
         // The token is sent; nothing this PE starts needs it or the server's address.
         scrub_env();
         for _ in 0..3 {
