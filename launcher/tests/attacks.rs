@@ -850,3 +850,66 @@ fn share_agent_leaves_no_command_files() {
     assert!(left.is_empty(), "left behind: {left:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Clock ticks (utime + stime) process `pid` has used.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let rest = &stat[stat.rfind(')').unwrap() + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // rest starts at field 3; utime and stime are fields 14 and 15.
+    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+}
+
+/// When `accept` fails (the launcher is out of fds), the accept thread pauses instead of
+/// spinning on the same error, and the job still completes once fds are free again.
+#[test]
+fn accept_errors_do_not_spin() {
+    if std::env::var_os("RSHMEM_ATTACK_PE").is_some() {
+        return;
+    }
+    let dir = tempdir("emfile");
+    let (mut child, so, se, port) = held_job(&dir, &[]);
+    let pid = child.id();
+    let open_fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count() as u64;
+    let mut old = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: prlimit on the launcher we started, with valid pointers.
+    let r = unsafe { libc::prlimit(pid as i32, libc::RLIMIT_NOFILE, std::ptr::null(), &mut old) };
+    assert_eq!(r, 0, "prlimit: {}", std::io::Error::last_os_error());
+    let low = libc::rlimit {
+        rlim_cur: open_fds + 4,
+        rlim_max: old.rlim_max,
+    };
+    // SAFETY: as above.
+    let r = unsafe { libc::prlimit(pid as i32, libc::RLIMIT_NOFILE, &low, std::ptr::null_mut()) };
+    assert_eq!(r, 0, "prlimit: {}", std::io::Error::last_os_error());
+    // More connections than fds left: the rest wait in the backlog, accept fails EMFILE.
+    let conns: Vec<TcpStream> = (0..12)
+        .filter_map(|_| TcpStream::connect(&port).ok())
+        .collect();
+    thread::sleep(Duration::from_millis(500));
+    let t0 = cpu_ticks(pid);
+    thread::sleep(Duration::from_secs(2));
+    let used = cpu_ticks(pid) - t0;
+    eprintln!("launcher cpu ticks in 2 s while accept fails: {used}");
+    drop(conns);
+    // SAFETY: as above, restoring the launcher's limit.
+    unsafe { libc::prlimit(pid as i32, libc::RLIMIT_NOFILE, &old, std::ptr::null_mut()) };
+    std::fs::write(dir.join("go"), b"").unwrap();
+    let status = wait_job(&mut child, Duration::from_secs(120));
+    let (so, se) = (so.join().unwrap(), se.join().unwrap());
+    assert!(
+        used < 20,
+        "the launcher used {used} clock ticks in 2 s while accept failed (spinning)"
+    );
+    assert_eq!(status.code(), Some(0), "stdout:\n{so}\nstderr:\n{se}");
+    assert!(
+        so.contains("PE 0 ok") && so.contains("PE 1 ok"),
+        "{so}\n{se}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
