@@ -374,8 +374,8 @@ pub fn run(cli: Cli) -> i32 {
     for s in &pmi_socks {
         let _ = s.shutdown(std::net::Shutdown::Both);
     }
-    for s in tcp_socks.lock().unwrap_or_else(|e| e.into_inner()).values() {
-        let _ = s.shutdown(std::net::Shutdown::Both);
+    for c in tcp_socks.lock().unwrap_or_else(|e| e.into_inner()).values() {
+        let _ = c.stream.shutdown(std::net::Shutdown::Both);
     }
     sweep_shm(Path::new("/dev/shm"), &kvsname);
     let refused = server.refused();

@@ -139,7 +139,12 @@ impl Spawner<'_> {
             );
             let mut cmd = Command::new(&argv[0]);
             cmd.args(&argv[1..]).env_remove("PMI_FD");
-            let secret = secret.as_deref().unwrap_or("");
+            // This PE's own token (HMAC of the job secret and its rank), never the
+            // job secret itself: a token seen on the wire claims no other rank.
+            let secret = secret
+                .as_deref()
+                .map(|m| crate::pmi::server::rank_token(m, rank))
+                .unwrap_or_default();
             let on_stdin = crate::hosts::is_ssh_like(&r.agent);
             if on_stdin {
                 // The remote command reads the secret from its first line of stdin.
@@ -147,7 +152,7 @@ impl Spawner<'_> {
             } else {
                 // A local agent (ip netns exec, scripts/local-agent.sh) passes its
                 // environment on to the PE.
-                cmd.env(SECRET_VAR, secret);
+                cmd.env(SECRET_VAR, &secret);
                 if rank != 0 || stdin_is_tty {
                     cmd.stdin(Stdio::null());
                 }
