@@ -581,7 +581,7 @@ fn signal_word(what: &'static str, sig: *const u64) -> (&'static rshmem_rt::rt::
 #[no_mangle]
 pub unsafe extern "C" fn pshmem_signal_fetch(sig_addr: *const u64) -> u64 {
     let (rt, a) = signal_word("shmem_signal_fetch", sig_addr);
-    rshmem_rt::rt::progress(); // a loop of signal_fetch is a wait
+    rt.progress().poll(); // a loop of signal_fetch is a wait
     check(
         rt,
         "shmem_signal_fetch",
@@ -599,7 +599,7 @@ pub unsafe extern "C" fn pshmem_signal_wait_until(
     let (rt, a) = signal_word(WHAT, sig_addr);
     let c = crate::cmp_of(rt, WHAT, cmp);
     // Return the value that satisfied the comparison, not a later one.
-    let mut b = rshmem_rt::wait::Backoff::new();
+    let mut b = rshmem_rt::wait::Backoff::new(rt.progress());
     loop {
         let v = check(
             rt,

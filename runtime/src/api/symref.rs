@@ -435,7 +435,7 @@ impl<'a, T: SymInt> SymRef<'a, T> {
     /// # Ok::<(), rshmem::Error>(())
     /// ```
     pub fn test(&self, cmp: Cmp, value: T) -> bool {
-        crate::rt::progress();
+        self.rt.progress().poll();
         let cur = self.fetch(self.rt.my_pe()).expect("local symmetric word");
         cmp.holds(cur.to_bits(), value.to_bits(), T::SIGNED)
     }
@@ -451,7 +451,7 @@ impl<'a> SymRef<'a, u64> {
     /// # Ok::<(), rshmem::Error>(())
     /// ```
     pub fn signal_fetch(&self) -> u64 {
-        crate::rt::progress();
+        self.rt.progress().poll();
         self.fetch(self.rt.my_pe()).expect("local symmetric word")
     }
 

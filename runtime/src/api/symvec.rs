@@ -431,6 +431,7 @@ impl<'a, T: Pod> SymVec<'a, T> {
     ) -> WordSet<'v, T::Bits>
     where
         T: SymInt,
+        'a: 'v,
     {
         WordSet {
             base: self.addr,
@@ -439,6 +440,7 @@ impl<'a, T: Pod> SymVec<'a, T> {
             cmp,
             values,
             signed: T::SIGNED,
+            progress: self.rt.progress(),
         }
     }
 }

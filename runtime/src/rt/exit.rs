@@ -1,63 +1,25 @@
 //! Cooperative exit: exit requests between PEs, the process exit hook, abort, finalize.
 use super::*;
+use crate::wait::{ExitHooks, WaitKind};
 
-/// This PE's exit-request word ([`slots::EXIT`]), 0 when no runtime is armed; read on the
-/// yield path of every wait ([`check_exit_request`]).
-pub(super) static EXIT_WORD: AtomicUsize = AtomicUsize::new(0);
 /// The runtime that exit requests and the exit hook use; set by [`Runtime::arm_exit`] once
 /// the runtime has its final address, cleared by finalize.
 pub(super) static EXIT_RT: AtomicPtr<Runtime> = AtomicPtr::new(core::ptr::null_mut());
 /// Set once this PE is leaving (finalizing, exiting, or asking the others to exit): it then
 /// neither sends nor obeys exit requests.
 pub(super) static LEAVING: AtomicBool = AtomicBool::new(false);
-/// The verbs context whose deferred `put_nbi`s (post lists) the waits and tests post
-/// ([`progress`]): set by `arm_exit` when the runtime uses verbs, cleared by finalize.
-static PROGRESS: parking_lot::Mutex<Option<Arc<VerbsCtx>>> = parking_lot::Mutex::new(None);
 /// How long a PE asking the others to exit waits for their acknowledgements before it falls
 /// back to the bootstrap's abort.
 const EXIT_ACK_WAIT: Duration = Duration::from_secs(1);
 /// After the last acknowledgement, how long the requester waits before it exits itself.
 const EXIT_GRACE: Duration = Duration::from_millis(100);
 
-/// Called by every wait (each round) and every test: posts `put_nbi`s that the verbs
-/// transport holds back to send them as one list, so that a PE waiting for a reply to
-/// them does not wait forever. One relaxed load when nothing is held back.
-#[inline]
-pub fn progress() {
-    if VerbsCtx::deferred() {
-        progress_slow();
-    }
-}
-
-#[cold]
-fn progress_slow() {
-    let v = PROGRESS.lock().clone();
-    if let Some(v) = v {
-        v.progress();
-    }
-}
-
-/// Called on the yield path of every wait: if a peer asked this PE to exit (it called
-/// `global_exit`, or exited with a non-zero status), acknowledge and exit with that status.
-#[inline]
-pub(crate) fn check_exit_request() {
-    let a = EXIT_WORD.load(Ordering::Relaxed);
-    if a != 0 {
-        // SAFETY: `a` is our own exit slot, an aligned u64 in our segment 0, mapped while
-        // the runtime is armed (disarm clears EXIT_WORD before anything is unmapped).
-        let v = unsafe { &*(a as *const AtomicU64) }.load(Ordering::Acquire);
-        if v != 0 {
-            obey_exit(v);
-        }
-        waiting::on_yield(a);
-    }
-}
-
-/// Called when a wait that yielded at least once ends (`Backoff`'s drop).
-#[inline]
-pub(crate) fn wait_done() {
-    waiting::done();
-}
+/// What the waits call (`crate::wait::Progress`) when a peer asked this PE to exit or
+/// this PE waits in finalize.
+pub(super) const EXIT_HOOKS: ExitHooks = ExitHooks {
+    obey: obey_exit,
+    watch: waiting::watch,
+};
 
 #[cold]
 fn obey_exit(v: u64) {
@@ -162,8 +124,8 @@ impl Runtime {
         waiting::reset();
         LEAVING.store(false, Ordering::Release);
         EXIT_RT.store(self as *const Self as *mut Self, Ordering::Release);
-        EXIT_WORD.store(self.slot_addr(slots::EXIT), Ordering::Release);
-        *PROGRESS.lock() = self.verbs.clone();
+        self.progress
+            .arm(self.slot_addr(slots::EXIT), self.slot_addr(slots::STATE));
         #[cfg(all(target_os = "linux", target_env = "gnu"))]
         {
             static HOOK: std::sync::Once = std::sync::Once::new();
@@ -178,8 +140,7 @@ impl Runtime {
     /// Stops using this runtime for exit requests (finalize).
     fn disarm_exit(&self) {
         LEAVING.store(true, Ordering::Release);
-        EXIT_WORD.store(0, Ordering::Release);
-        *PROGRESS.lock() = None;
+        self.progress.disarm();
         let _ = EXIT_RT.compare_exchange(
             self as *const Self as *mut Self,
             core::ptr::null_mut(),
@@ -240,9 +201,9 @@ impl Runtime {
         {
             // Say so at once (peers in finalize watch for a job that cannot finish), then
             // wait for every PE to be in finalize too, on counters of finalize's own.
-            let _w = waiting::label(waiting::Kind::Finalize);
+            let _w = self.progress.label(WaitKind::Finalize);
             self.state_slot()
-                .store(waiting::word(waiting::Kind::Finalize), Ordering::Release);
+                .store(self.progress.word(WaitKind::Finalize), Ordering::Release);
             rshmem_collectives::dissemination_barrier(
                 &InternalSync(self),
                 ActiveSet::world(self.npes),
@@ -260,7 +221,8 @@ impl Runtime {
             let _ = kvs.finalize();
         }
         self.regions.lock().clear();
-        crate::lock::forget_held();
+        // Every held lock is forgotten: the heap it lived in is gone.
+        self.held_locks.lock().clear();
     }
 }
 

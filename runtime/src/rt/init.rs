@@ -360,9 +360,11 @@ impl Runtime {
             kvs: Mutex::new(kvs),
             barrier_epoch: AtomicU64::new(0),
             regions: Mutex::new(regions),
+            progress: Progress::new(verbs.clone(), exit::EXIT_HOOKS),
             verbs,
             verbs_gen: AtomicU64::new(0),
             teams,
+            held_locks: Mutex::new(Vec::new()),
         };
         rt.print_info();
         Ok(rt)

@@ -9,13 +9,13 @@ use crate::bootstrap::{self, Kvs};
 use crate::env::Config;
 use crate::error::{Error, Result};
 use crate::heap::HeapAllocator;
-use crate::wait::{Backoff, Cmp};
+use crate::wait::{Backoff, Cmp, Progress, WaitKind};
 use parking_lot::Mutex;
 use rshmem_collectives::{ActiveSet, SyncOps, BARRIER_SLOTS};
 use rshmem_transport::shm::{ShmEndpoint, ShmRegion, SEGMENT_ALIGN};
 use rshmem_transport::verbs::{DeviceSpec, VerbsCtx, VerbsEndpoint};
 use rshmem_transport::{AmoOp, AmoWord, Endpoint, RemoteAddr};
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -117,6 +117,12 @@ pub struct Runtime {
     verbs_gen: AtomicU64,
     /// Teams: the predefined ones, the internal-area allocator, algorithm overrides.
     teams: crate::coll::Teams,
+    /// What every wait needs (verbs progress, exit requests, what this PE waits in).
+    progress: Progress,
+    /// The locks this PE holds (their symmetric addresses), so that releasing a lock it does
+    /// not hold is an error instead of an endless wait for a successor that never links.
+    /// Touched once per acquire and release (`crate::lock`), never by put/get/AMOs.
+    held_locks: Mutex<Vec<usize>>,
 }
 
 mod alloc;
@@ -127,8 +133,7 @@ mod rma;
 mod sigbus;
 pub(crate) mod waiting;
 
-pub use exit::progress;
-pub(crate) use exit::{check_exit_request, err_line, wait_done};
+pub(crate) use exit::err_line;
 pub use init::InitOptions;
 pub use rma::strided_span;
 
@@ -148,6 +153,17 @@ impl Runtime {
     /// Teams state (predefined teams, internal-area allocator, algorithm overrides).
     pub(crate) fn teams(&self) -> &crate::coll::Teams {
         &self.teams
+    }
+
+    /// What the waits of this runtime poll ([`Backoff::new`] takes it).
+    #[inline(always)]
+    pub fn progress(&self) -> &Progress {
+        &self.progress
+    }
+
+    /// The locks this PE holds (`crate::lock`).
+    pub(crate) fn held_locks(&self) -> &Mutex<Vec<usize>> {
+        &self.held_locks
     }
 
     /// Configuration read at init.
@@ -224,7 +240,7 @@ impl Runtime {
 
     /// Waits until the local word at `addr` satisfies `cmp value` (spins briefly, then yields).
     pub fn wait_until<W: AmoWord>(&self, addr: usize, cmp: Cmp, value: W, signed: bool) {
-        let mut b = Backoff::new();
+        let mut b = Backoff::new(&self.progress);
         // SAFETY: callers pass addresses of live local symmetric words (checked by the API layers).
         while !cmp.holds(
             unsafe { W::cpu_amo(addr as *mut W, AmoOp::Fetch, value, value) },
@@ -248,7 +264,7 @@ impl Runtime {
 
     /// Barrier over all PEs without completing outstanding operations.
     pub fn sync_all(&self) {
-        let _w = waiting::label(waiting::Kind::Barrier);
+        let _w = self.progress.label(WaitKind::Barrier);
         let epoch = self.barrier_epoch.fetch_add(1, Ordering::Relaxed) + 1;
         rshmem_collectives::dissemination_barrier(
             &InternalSync(self),
