@@ -15,15 +15,16 @@
 //! collective and reuses it for the next separates the two with a [`Team::sync`] (or
 //! alternates buffers).
 use crate::api::{Shmem, SymVec};
-use crate::coll::{Family, TeamOps, TeamState};
+use crate::coll::{Family, TeamOps};
 use crate::error::{Error, Result};
 use crate::rt::Runtime;
+use crate::teams::TeamState;
 use bytemuck::Pod;
 use rshmem_collectives::{choose_bcast, choose_collect, choose_reduce, Op, Reducible};
 use std::mem::size_of;
 use std::sync::Arc;
 
-pub use crate::coll::TeamConfig;
+pub use crate::teams::TeamConfig;
 
 /// A team of PEs: the predefined world and shared teams, or one created by a split.
 ///

@@ -335,7 +335,7 @@ impl Runtime {
                 Path::Verbs(ep) => pe == me || ep.is_mapped(),
             })
             .collect();
-        let teams = crate::coll::Teams::new(me, npes, shared)?;
+        let teams = crate::teams::Teams::new(me, npes, shared)?;
         // Every shared-memory mapping of this process: touching a page of one when /dev/shm
         // is full is a SIGBUS that deserves a message.
         let mut ranges = vec![(base, base + seg_len)];

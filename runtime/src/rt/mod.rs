@@ -22,34 +22,8 @@ use std::time::{Duration, Instant};
 /// Most symmetric segments a job has (0: the heap; 1: the program's data and bss when
 /// [`InitOptions::symmetric_statics`] is set).
 pub const MAX_SEGS: usize = 4;
-/// Bytes at the start of segment 0 reserved for the runtime's own symmetric state
-/// (synchronization slots, debug checks); backed lazily like the heap.
-pub const INTERNAL_BYTES: usize = SEGMENT_ALIGN;
-
-/// Offsets (bytes) of the runtime's slots in the internal area.
-mod slots {
-    /// `barrier_all` dissemination counters (64 × u64).
-    pub const BARRIER: usize = 0;
-    /// SHMEM_DEBUG argument check: PE 0 publishes its arguments here (4 × u64).
-    pub const DEBUG: usize = 64 * 8;
-    /// Exit request from a peer (see "Failures" in ARCHITECTURE.md): 0, or
-    /// `1 << 63 | requester << 32 | status as u32`.
-    pub const EXIT: usize = DEBUG + 4 * 8;
-    /// Peers that obeyed this PE's exit request (u64 counter).
-    pub const EXIT_ACK: usize = EXIT + 8;
-    /// What this PE waits in (`rt::waiting`): written only by this PE, read by peers in
-    /// finalize.
-    pub const STATE: usize = EXIT_ACK + 8;
-    /// Finalize's own dissemination barrier counters (64 x u64): never shared with a user
-    /// barrier, so an implicit finalize cannot complete a `barrier_all` it never entered.
-    pub const FIN_BARRIER: usize = STATE + 8;
-    /// First byte free for later users (collectives, teams).
-    pub const _FREE: usize = FIN_BARRIER + 64 * 8;
-}
-
-/// First byte of the internal area after the runtime's fixed slots: from here on it is
-/// carved into team state (signal slots, scratch) by `coll::BlockMap`.
-pub(crate) const INTERNAL_FREE: usize = slots::_FREE;
+use crate::layout::slots;
+pub use crate::layout::INTERNAL_BYTES;
 
 /// A local symmetric segment: where it starts in this process and how long it is.
 #[derive(Clone, Copy, Debug, Default)]
@@ -116,7 +90,7 @@ pub struct Runtime {
     /// Registration growths so far (names their key-value store records).
     verbs_gen: AtomicU64,
     /// Teams: the predefined ones, the internal-area allocator, algorithm overrides.
-    teams: crate::coll::Teams,
+    teams: crate::teams::Teams,
     /// What every wait needs (verbs progress, exit requests, what this PE waits in).
     progress: Progress,
     /// The locks this PE holds (their symmetric addresses), so that releasing a lock it does
@@ -151,7 +125,7 @@ impl Runtime {
     }
 
     /// Teams state (predefined teams, internal-area allocator, algorithm overrides).
-    pub(crate) fn teams(&self) -> &crate::coll::Teams {
+    pub(crate) fn teams(&self) -> &crate::teams::Teams {
         &self.teams
     }
 
