@@ -27,6 +27,7 @@ pub mod weak;
 mod amo;
 mod coll;
 mod ctx;
+mod handle;
 mod memory;
 mod rma;
 mod setup;
