@@ -339,4 +339,98 @@ mod tests {
         assert_eq!(Cmp::from_c(5), Some(Cmp::Le));
         assert_eq!(Cmp::from_c(6), None);
     }
+
+    /// What `Backoff` does with its `Progress`, without a runtime (the point of passing the
+    /// handle down): nothing published while spinning; on the first yield the exit slot is
+    /// checked (the hook sees the request word) and `STATE` says "waiting in <label>"; when
+    /// the wait ends, `STATE` counts it; labels nest; a disarmed progress touches no slot.
+    #[test]
+    fn backoff_publishes_waits_and_checks_exit_requests_through_its_progress() {
+        static OBEYED: AtomicU64 = AtomicU64::new(0);
+        static WATCHED: AtomicU64 = AtomicU64::new(0);
+        let p = Progress::new(
+            None,
+            ExitHooks {
+                obey: |v| OBEYED.store(v, Ordering::Relaxed),
+                watch: || {
+                    WATCHED.fetch_add(1, Ordering::Relaxed);
+                },
+            },
+        );
+        let exit = AtomicU64::new(0);
+        let state = AtomicU64::new(0);
+        p.arm(exit.as_ptr() as usize, state.as_ptr() as usize);
+        let waiting_in = |k: WaitKind, n: u64| WAITING | (k as u64) << KIND_SHIFT | n;
+
+        // Spinning only: nothing published, nothing counted.
+        {
+            let mut b = Backoff::new(&p);
+            for _ in 0..SPINS {
+                b.snooze();
+            }
+            assert_eq!(state.load(Ordering::Relaxed), 0);
+        }
+        assert_eq!(state.load(Ordering::Relaxed), 0);
+
+        // A labelled wait that yields: published with its kind, then counted when it ends.
+        {
+            let _l = p.label(WaitKind::Barrier);
+            let mut b = Backoff::new(&p);
+            for _ in 0..=SPINS {
+                b.snooze();
+            }
+            assert_eq!(
+                state.load(Ordering::Relaxed),
+                waiting_in(WaitKind::Barrier, 0)
+            );
+            assert_eq!(OBEYED.load(Ordering::Relaxed), 0);
+            // A peer's exit request is seen on the next yield.
+            exit.store(1 << 63 | 2 << 32 | 5, Ordering::Relaxed);
+            b.snooze();
+            assert_eq!(OBEYED.load(Ordering::Relaxed), 1 << 63 | 2 << 32 | 5);
+            exit.store(0, Ordering::Relaxed);
+        }
+        assert_eq!(state.load(Ordering::Relaxed), 1);
+
+        // Labels nest and come back; finalize's waits call the watcher.
+        {
+            let _f = p.label(WaitKind::Finalize);
+            {
+                let _l = p.label(WaitKind::Lock);
+                let mut b = Backoff::new(&p);
+                for _ in 0..=SPINS {
+                    b.snooze();
+                }
+                assert_eq!(state.load(Ordering::Relaxed), waiting_in(WaitKind::Lock, 1));
+                assert_eq!(WATCHED.load(Ordering::Relaxed), 0);
+            }
+            assert_eq!(state.load(Ordering::Relaxed), 2);
+            let mut b = Backoff::new(&p);
+            for _ in 0..=SPINS {
+                b.snooze();
+            }
+            assert_eq!(
+                state.load(Ordering::Relaxed),
+                waiting_in(WaitKind::Finalize, 2)
+            );
+            assert_eq!(WATCHED.load(Ordering::Relaxed), 1);
+        }
+        assert_eq!(state.load(Ordering::Relaxed), 3);
+        assert_eq!(
+            WaitKind::from_bits(waiting_in(WaitKind::Lock, 7)),
+            WaitKind::Lock
+        );
+
+        // Disarmed: the slots are no longer touched.
+        p.disarm();
+        exit.store(1, Ordering::Relaxed);
+        {
+            let mut b = Backoff::new(&p);
+            for _ in 0..=SPINS {
+                b.snooze();
+            }
+        }
+        assert_eq!(state.load(Ordering::Relaxed), 3);
+        assert_eq!(OBEYED.load(Ordering::Relaxed), 1 << 63 | 2 << 32 | 5);
+    }
 }
