@@ -202,6 +202,10 @@ impl Progress {
 
     #[cold]
     fn poll_slow(&self) {
+        // Only while armed (from `rshmem::init` to finalize), as before the handle existed.
+        if self.exit_slot.load(Ordering::Relaxed) == 0 {
+            return;
+        }
         if let Some(v) = &self.verbs {
             v.progress();
         }
