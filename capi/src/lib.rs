@@ -31,6 +31,7 @@ mod gen;
 mod amo;
 mod coll;
 mod ctx;
+mod handle;
 mod memory;
 mod rma;
 mod setup;

@@ -426,7 +426,7 @@ fn signal_word(what: &'static str, sig: *const u64) -> (&'static rshmem_rt::rt::
 
 c_fn!(W; signal_fetch(sig_addr: *const u64) -> u64 {
     let (rt, a) = signal_word("shmem_signal_fetch", sig_addr);
-    rshmem_rt::rt::progress(); // a loop of signal_fetch is a wait
+    rt.progress().poll(); // a loop of signal_fetch is a wait
     check(
         rt,
         "shmem_signal_fetch",
@@ -439,7 +439,7 @@ c_fn!(W; signal_wait_until(sig_addr: *mut u64, cmp: c_int, cmp_value: u64) -> u6
     let (rt, a) = signal_word(WHAT, sig_addr);
     let c = crate::cmp_of(rt, WHAT, cmp);
     // Return the value that satisfied the comparison, not a later one.
-    let mut b = rshmem_rt::wait::Backoff::new();
+    let mut b = rshmem_rt::wait::Backoff::new(rt.progress());
     loop {
         let v = check(
             rt,

@@ -4,7 +4,6 @@ use crate::{check, fail, pe_of, rt};
 use parking_lot::Mutex;
 use rshmem_rt::Shmem;
 use std::ffi::{c_char, c_int, c_long, c_void};
-use std::sync::atomic::{AtomicPtr, Ordering};
 
 /// `SHMEM_THREAD_*` (as in `shmem.h`).
 pub const SHMEM_THREAD_SINGLE: c_int = 0;
@@ -17,26 +16,12 @@ pub const VENDOR_STRING: &str = concat!("rshmem ", env!("CARGO_PKG_VERSION"));
 
 enum State {
     Uninit,
-    /// The leaked handle (also published in [`SHMEM`] for the team routines, which need
+    /// The leaked handle (also published in `handle.rs` for the team routines, which need
     /// `Team<'static>`); rebuilt into a `Box` and dropped by `shmem_finalize`.
     /// The count of initialization calls not yet matched by `shmem_finalize` (1.6: each
     /// init is matched by a finalize; the last one finalizes).
     Live(&'static Shmem, usize),
     Finalized,
-}
-
-/// The live handle, for the routines that need a `Shmem` rather than the `Runtime` (teams).
-static SHMEM: AtomicPtr<Shmem> = AtomicPtr::new(core::ptr::null_mut());
-
-/// The live `Shmem`, or exit with a message naming `what` if the library is not initialized.
-pub(crate) fn shmem(what: &'static str) -> &'static Shmem {
-    let p = SHMEM.load(Ordering::Acquire);
-    if p.is_null() {
-        crate::rt(what); // exits with the "not initialized" message
-        unreachable!("runtime live without a handle");
-    }
-    // SAFETY: set while the leaked handle lives, cleared before finalize frees it.
-    unsafe { &*p }
 }
 
 /// The handle that owns the runtime; only init/finalize touch it (never the hot path).
@@ -63,7 +48,7 @@ fn init_impl(what: &str) -> Result<(), String> {
         }) {
             Ok(s) => {
                 let s: &'static Shmem = Box::leak(Box::new(s));
-                SHMEM.store(s as *const Shmem as *mut Shmem, Ordering::Release);
+                crate::handle::publish(s);
                 st.0 = State::Live(s, 1);
                 if let Err(e) = crate::team::init_hook(s) {
                     return Err(format!("{what} failed: {e}"));
@@ -139,7 +124,7 @@ c_fn!(safe W; finalize() {
         }
     };
     crate::team::finalize_hook();
-    SHMEM.store(core::ptr::null_mut(), Ordering::Release);
+    crate::handle::clear();
     // SAFETY: `s` came from `Box::leak` in `init_impl`; the team registry (the only other
     // holder of `'static` borrows) was emptied above.
     let s = unsafe { Box::from_raw(s as *const Shmem as *mut Shmem) };

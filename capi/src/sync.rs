@@ -97,6 +97,7 @@ unsafe fn word_set<'v, T: P2pType>(
         cmp: cmp_of(rt, what, cmp),
         values,
         signed: T::SIGNED,
+        progress: rt.progress(),
     }
 }
 

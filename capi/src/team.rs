@@ -225,7 +225,7 @@ impl Group<'_> {
         let active = match world {
             Some(_) => None,
             None => {
-                match crate::setup::shmem(what).active_set(s as usize, stride as usize, z as usize)
+                match crate::handle::shmem(what).active_set(s as usize, stride as usize, z as usize)
                 {
                     Ok(t) => Some(t),
                     Err(e) => fail(rt, what, e),
@@ -316,7 +316,7 @@ c_fn!(W; team_split_strided(parent: TeamHandle, start: c_int, stride: c_int, siz
     let Some(p) = lookup(W, parent) else {
         return -1;
     };
-    let s = crate::setup::shmem(W);
+    let s = crate::handle::shmem(W);
     let rt = s.runtime();
     let cfg = user_config(config, config_mask);
     if start < 0 || size < 0 || cfg.num_contexts < 0 {
@@ -352,7 +352,7 @@ c_fn!(W; team_split_2d(parent: TeamHandle, xrange: c_int, xaxis_config: *const S
     let Some(p) = lookup(W, parent) else {
         return -1;
     };
-    let s = crate::setup::shmem(W);
+    let s = crate::handle::shmem(W);
     if xrange <= 0 {
         debug_msg(
             s.runtime(),

@@ -144,9 +144,17 @@ pub fn is_ssh_like(agent: &[String]) -> bool {
     base == "ssh" || base == "rsh"
 }
 
+/// True for `ssh` itself (which takes `-T`; `rsh` has no pty option).
+fn is_ssh(agent: &[String]) -> bool {
+    agent
+        .first()
+        .is_some_and(|a| Path::new(a).file_name().is_some_and(|f| f == "ssh"))
+}
+
 /// The full command that starts one PE on `host` through `agent`: `agent... host env
 /// VAR=VAL... program args...`. An ssh-like agent (`ssh`, `rsh`) gets the remote command as
-/// one shell-quoted string that first reads the PMI secret from the first line of its
+/// one string, `exec /bin/sh -c '<script>'` (so the login shell does not matter; `ssh` also
+/// gets `-T`: no pty to echo the secret), whose script first reads the PMI secret from the first line of its
 /// stdin into `RSHMEM_PMI_SECRET` (the launcher writes it there: a secret on a command
 /// line would be visible to every user of both machines) and changes to `cwd`; any other
 /// agent (e.g. `ip netns exec`) gets it as separate arguments and keeps the launcher's
@@ -160,6 +168,11 @@ pub fn agent_command(
     cwd: &Path,
 ) -> Vec<OsString> {
     let mut v: Vec<OsString> = agent.iter().map(OsString::from).collect();
+    if is_ssh(agent) {
+        // No pty, whatever ~/.ssh/config says (`RequestTTY force`): a remote tty would echo
+        // the secret line into the job's output.
+        v.push("-T".into());
+    }
     v.push(host.into());
     if is_ssh_like(agent) {
         let mut cmd = format!(
@@ -176,7 +189,9 @@ pub fn agent_command(
             cmd.push(' ');
             cmd.push_str(&shell_quote(&a.to_string_lossy()));
         }
-        v.push(cmd.into());
+        // Run by /bin/sh whatever the user's login shell (csh or fish would not run
+        // `IFS= read -r`, and the secret would stay in the PE's stdin).
+        v.push(format!("exec /bin/sh -c {}", shell_quote(&cmd)).into());
     } else {
         v.push("env".into());
         for (k, val) in env {
@@ -280,15 +295,55 @@ mod tests {
             &args,
             Path::new("/w d"),
         );
+        let script = "IFS= read -r RSHMEM_PMI_SECRET; export RSHMEM_PMI_SECRET; cd '/w d' && exec env PMI_ID=3 /bin/prog 'x y'";
         assert_eq!(
             ssh,
             [
-                "ssh",
-                "n1",
-                "IFS= read -r RSHMEM_PMI_SECRET; export RSHMEM_PMI_SECRET; cd '/w d' && exec env PMI_ID=3 /bin/prog 'x y'"
+                "ssh".to_string(),
+                "-T".into(),
+                "n1".into(),
+                format!("exec /bin/sh -c {}", shell_quote(script)),
             ]
             .map(OsString::from)
         );
+        // rsh has no -T; its command is wrapped the same way.
+        let rsh = agent_command(
+            &["/usr/bin/rsh".into()],
+            "n1",
+            &env,
+            "/p",
+            &[],
+            Path::new("/"),
+        );
+        assert_eq!(rsh[1], "n1");
+        assert!(rsh[2]
+            .to_string_lossy()
+            .starts_with("exec /bin/sh -c 'IFS= read -r"));
+        // The wrapped command really runs under /bin/sh and reads the secret from stdin.
+        let cmd = agent_command(
+            &["ssh".into()],
+            "n1",
+            &[],
+            "/bin/sh",
+            &["-c".into(), "printf %s \"$RSHMEM_PMI_SECRET\"".into()],
+            Path::new("/"),
+        );
+        let mut child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&cmd[3])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"abc123\nrest\n")
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "abc123");
         let ns = agent_command(
             &["ip".into(), "netns".into(), "exec".into()],
             "ns1",

@@ -2,10 +2,13 @@
 //! objects left by jobs whose launcher is gone (e.g. killed with SIGKILL during init, when
 //! it had no chance to remove them itself).
 //!
-//! A job id is `rshmemrun-<pid>-<start>-<boot>-<random>`: the launcher's pid, its start
-//! time (clock ticks since boot, field 22 of `/proc/<pid>/stat`), the first 8 hex digits
-//! of this boot's id (`/proc/sys/kernel/random/boot_id`, so objects of another machine or
-//! boot sharing the directory are never judged) and 8 random hex digits. PEs name their
+//! A job id is `rshmemrun-<pid>-<start>-<boot>-<pidns>-<random>`: the launcher's pid, its
+//! start time (clock ticks since boot, field 22 of `/proc/<pid>/stat`), the first 8 hex
+//! digits of this boot's id (`/proc/sys/kernel/random/boot_id`, so objects of another
+//! machine or boot sharing the directory are never judged), the inode of the launcher's PID
+//! namespace (`/proc/self/ns/pid`: a pid means something only in its own namespace, so a
+//! container sharing `/dev/shm` never judges, let alone deletes, another namespace's
+//! objects) and 8 random hex digits. PEs name their
 //! objects `rshmem-<job id>-<pe>-<random>`.
 //!
 //! A launcher killed with SIGKILL cannot remove its job's objects, and its PEs die with it
@@ -99,32 +102,47 @@ pub fn boot_tag() -> String {
         .unwrap_or_else(|| "0".into())
 }
 
-/// The job id of a launcher with this pid: `rshmemrun-<pid>-<start>-<boot>-<random>`.
+/// The inode number of this process's PID namespace (`/proc/self/ns/pid`), or 0 when
+/// unknown.
+pub fn pid_ns() -> u64 {
+    std::fs::metadata("/proc/self/ns/pid")
+        .map(|m| m.ino())
+        .unwrap_or(0)
+}
+
+/// The job id of a launcher with this pid (in our PID namespace):
+/// `rshmemrun-<pid>-<start>-<boot>-<pidns>-<random>`.
 pub fn job_id(pid: u32, random: u32) -> String {
     let start = proc_start_time(pid).unwrap_or(0);
-    format!("rshmemrun-{pid}-{start}-{}-{random:08x}", boot_tag())
+    format!(
+        "rshmemrun-{pid}-{start}-{}-{}-{random:08x}",
+        boot_tag(),
+        pid_ns()
+    )
 }
 
 /// What a shared-memory object's name says about its job: `(launcher pid, start time,
-/// boot tag)`, if it is named like an object of an `rshmemrun` job.
-pub fn parse_object_name(name: &str) -> Option<(u32, u64, &str)> {
+/// boot tag, PID namespace)`, if it is named like an object of an `rshmemrun` job.
+pub fn parse_object_name(name: &str) -> Option<(u32, u64, &str, u64)> {
     let rest = name.strip_prefix("rshmem-rshmemrun-")?;
-    let mut it = rest.splitn(4, '-');
+    let mut it = rest.splitn(5, '-');
     let pid = it.next()?.parse().ok()?;
     let start = it.next()?.parse().ok()?;
     let boot = it.next()?;
+    let ns = it.next()?.parse().ok()?;
     it.next()?;
-    Some((pid, start, boot))
+    Some((pid, start, boot, ns))
 }
 
 /// Removes from `dir` the objects of `rshmemrun` jobs of this boot whose launcher is gone
-/// (no process with that pid and start time), owned by our effective uid. Returns the
-/// paths removed. Objects of live jobs, of other users, of another boot and with other
-/// names are left alone.
+/// (no process with that pid and start time), owned by our effective uid, started in our PID
+/// namespace. Returns the paths removed. Objects of live jobs, of other users, of another
+/// boot or PID namespace and with other names are left alone.
 pub fn sweep_stale(dir: &Path) -> Vec<PathBuf> {
     // SAFETY: geteuid has no preconditions.
     let uid = unsafe { libc::geteuid() };
     let boot = boot_tag();
+    let ns = pid_ns();
     let mut removed = Vec::new();
     let Ok(rd) = std::fs::read_dir(dir) else {
         return removed;
@@ -132,10 +150,11 @@ pub fn sweep_stale(dir: &Path) -> Vec<PathBuf> {
     for e in rd.flatten() {
         let name = e.file_name();
         let name = name.to_string_lossy();
-        let Some((pid, start, b)) = parse_object_name(&name) else {
+        let Some((pid, start, b, n)) = parse_object_name(&name) else {
             continue;
         };
-        if b != boot || start == 0 {
+        // Another namespace's pid says nothing about a process here.
+        if b != boot || n != ns || ns == 0 || start == 0 {
             continue;
         }
         // symlink_metadata: never follow a link someone planted.
@@ -164,13 +183,15 @@ mod tests {
         let start = proc_start_time(me).expect("own start time");
         assert!(start > 0);
         let id = job_id(me, 0xab);
+        let ns = pid_ns();
+        assert!(ns > 0);
         assert_eq!(
             id,
-            format!("rshmemrun-{me}-{start}-{}-000000ab", boot_tag())
+            format!("rshmemrun-{me}-{start}-{}-{ns}-000000ab", boot_tag())
         );
         let obj = format!("rshmem-{id}-3-deadbeef");
-        let (p, s, b) = parse_object_name(&obj).unwrap();
-        assert_eq!((p, s, b), (me, start, boot_tag().as_str()));
+        let (p, s, b, n) = parse_object_name(&obj).unwrap();
+        assert_eq!((p, s, b, n), (me, start, boot_tag().as_str(), ns));
         assert!(parse_object_name("rshmem-rshmemrun-12-abcdef01-0-a").is_none());
         assert!(parse_object_name("rshmem-other-1-2-3-4").is_none());
         assert!(proc_start_time(u32::MAX).is_none());
@@ -185,14 +206,19 @@ mod tests {
         let start = proc_start_time(me).unwrap();
         let boot = boot_tag();
         // Same pid, other start time: a launcher that is gone (its pid recycled).
-        let dead = format!("rshmemrun-{me}-{}-{boot}-00000002", start + 1);
-        let other_boot = format!("rshmemrun-{me}-{}-xxxxxxxx-00000003", start + 1);
+        let ns = pid_ns();
+        let dead = format!("rshmemrun-{me}-{}-{boot}-{ns}-00000002", start + 1);
+        let other_boot = format!("rshmemrun-{me}-{}-xxxxxxxx-{ns}-00000003", start + 1);
+        // A launcher in another PID namespace: its pid and start time mean nothing here,
+        // so its objects stay even though no process here matches them.
+        let other_ns = format!("rshmemrun-{me}-{}-{boot}-{}-00000004", start + 1, ns + 1);
         let names = [
             format!("rshmem-{live}-0-aa"),
             format!("rshmem-{dead}-0-bb"),
             format!("rshmem-{dead}-1-cc"),
             format!("rshmem-{other_boot}-0-dd"),
             "rshmem-mpi-job-0-ee".to_string(),
+            format!("rshmem-{other_ns}-0-ff"),
         ];
         for n in &names {
             std::fs::write(dir.join(n), b"x").unwrap();
@@ -203,7 +229,7 @@ mod tests {
             .collect();
         removed.sort();
         assert_eq!(removed, [names[1].clone(), names[2].clone()]);
-        for n in [&names[0], &names[3], &names[4]] {
+        for n in [&names[0], &names[3], &names[4], &names[5]] {
             assert!(dir.join(n).exists(), "{n} must stay");
         }
         std::fs::remove_dir_all(&dir).unwrap();

@@ -137,9 +137,13 @@ fn next_launcher_sweeps_objects_of_dead_launchers_only() {
     let me = std::process::id();
     let st = proc_start_time(me).unwrap();
     let boot = boot_tag();
-    let dead = format!("rshmem-rshmemrun-{me}-{}-{boot}-0000dead-0-aa", st + 7);
-    let live = format!("rshmem-rshmemrun-{me}-{st}-{boot}-00001ive-0-bb");
-    let other_boot = format!("rshmem-rshmemrun-{me}-{}-zzzzzzzz-0000dead-0-cc", st + 7);
+    let ns = rshmem_launcher::secure::pid_ns();
+    let dead = format!("rshmem-rshmemrun-{me}-{}-{boot}-{ns}-0000dead-0-aa", st + 7);
+    let live = format!("rshmem-rshmemrun-{me}-{st}-{boot}-{ns}-00001ive-0-bb");
+    let other_boot = format!(
+        "rshmem-rshmemrun-{me}-{}-zzzzzzzz-{ns}-0000dead-0-cc",
+        st + 7
+    );
     for n in [&dead, &live, &other_boot] {
         let p = format!("/dev/shm/{n}");
         std::fs::write(&p, b"x").unwrap();

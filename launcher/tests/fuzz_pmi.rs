@@ -5,7 +5,7 @@
 //! `PROPTEST_CASES=100000 cargo test --release -p rshmem-launcher --test fuzz_pmi`.
 
 use proptest::prelude::*;
-use rshmem_launcher::pmi::server::{shared_writer, Connection, PmiServer};
+use rshmem_launcher::pmi::server::{rank_token, shared_writer, Connection, PmiServer};
 use rshmem_launcher::pmi::PeState;
 use std::io::{self, Cursor, Write};
 use std::sync::{Arc, Mutex};
@@ -86,7 +86,7 @@ proptest! {
     #[test]
     fn authenticated_input_is_bounded(lines in proptest::collection::vec(request(), 1..40)) {
         let srv = server(2);
-        let mut input = format!("cmd=initack pmiid=0 secret={SECRET}\n").into_bytes();
+        let mut input = format!("cmd=initack pmiid=0 secret={}\n", rank_token(SECRET, 0)).into_bytes();
         for l in &lines {
             input.extend_from_slice(l.as_bytes());
             input.push(b'\n');

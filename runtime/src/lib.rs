@@ -38,6 +38,7 @@ pub mod bootstrap;
 mod coll;
 #[doc(hidden)]
 pub mod heap;
+mod layout;
 #[doc(hidden)]
 pub mod lock;
 pub mod pcntr;
@@ -47,6 +48,7 @@ pub mod rt;
 pub mod statics;
 #[doc(hidden)]
 pub mod sync;
+mod teams;
 
 pub use api::{LockGuard, Shmem, SignalOp, SymBox, SymInt, SymLock, SymRef, SymVec};
 pub use bytemuck::Pod;

@@ -9,7 +9,7 @@
 //! halves of PE 0's word never clobber each other.
 use crate::error::{Error, Result};
 use crate::rt::Runtime;
-use crate::wait::Backoff;
+use crate::wait::{Backoff, WaitKind};
 use rshmem_transport::AmoOp;
 
 const TAIL: u64 = 0xffff_ffff;
@@ -18,22 +18,12 @@ const NEXT_SHIFT: u32 = 32;
 const NEXT: u64 = 0x7fff_ffff << NEXT_SHIFT;
 const HOME: usize = 0;
 
-/// The locks this PE holds (their symmetric addresses), so that releasing a lock it does
-/// not hold is an error instead of an endless wait for a successor that never links.
-/// Touched once per acquire and release, never by put/get/AMOs.
-static HELD: parking_lot::Mutex<Vec<usize>> = parking_lot::Mutex::new(Vec::new());
-
-fn held(lock: usize) -> bool {
-    HELD.lock().contains(&lock)
+fn held(rt: &Runtime, lock: usize) -> bool {
+    rt.held_locks().lock().contains(&lock)
 }
 
-fn mark_held(lock: usize) {
-    HELD.lock().push(lock);
-}
-
-/// Forgets every held lock (finalize: the heap they lived in is gone).
-pub(crate) fn forget_held() {
-    HELD.lock().clear();
+fn mark_held(rt: &Runtime, lock: usize) {
+    rt.held_locks().lock().push(lock);
 }
 
 fn amo(rt: &Runtime, addr: usize, op: AmoOp, v: u64, cmp: u64, pe: usize) -> Result<u64> {
@@ -73,7 +63,7 @@ fn local(lock: usize) -> u64 {
 /// Acquires the lock at symmetric address `lock` (blocking).
 pub fn set_lock(rt: &Runtime, lock: usize) -> Result<()> {
     let me = rt.my_pe() as u64 + 1;
-    if held(lock) {
+    if held(rt, lock) {
         return Err(Error::InvalidArgument {
             call: "shmem_set_lock",
             arg: "lock",
@@ -84,11 +74,11 @@ pub fn set_lock(rt: &Runtime, lock: usize) -> Result<()> {
             ),
         });
     }
-    let _w = crate::rt::waiting::label(crate::rt::waiting::Kind::Lock);
+    let _w = rt.progress().label(WaitKind::Lock);
     prepare(rt, lock)?;
     let prev = update_tail(rt, lock, |_| Some(me))?;
     if prev == 0 {
-        mark_held(lock);
+        mark_held(rt, lock);
         return Ok(());
     }
     amo(
@@ -99,26 +89,26 @@ pub fn set_lock(rt: &Runtime, lock: usize) -> Result<()> {
         0,
         prev as usize - 1,
     )?;
-    let mut b = Backoff::new();
+    let mut b = Backoff::new(rt.progress());
     while local(lock) & WAITING != 0 {
         b.snooze();
     }
-    mark_held(lock);
+    mark_held(rt, lock);
     Ok(())
 }
 
 /// Tries to acquire the lock; `true` on success (`shmem_test_lock` returns the negation).
 pub fn test_lock(rt: &Runtime, lock: usize) -> Result<bool> {
-    crate::rt::progress();
+    rt.progress().poll();
     let me = rt.my_pe() as u64 + 1;
-    if held(lock) {
+    if held(rt, lock) {
         // Already set (by this PE): preparing would clobber our queue node.
         return Ok(false);
     }
     prepare(rt, lock)?;
     let prev = update_tail(rt, lock, |t| (t == 0).then_some(me))?;
     if prev == 0 {
-        mark_held(lock);
+        mark_held(rt, lock);
     }
     Ok(prev == 0)
 }
@@ -128,7 +118,7 @@ pub fn test_lock(rt: &Runtime, lock: usize) -> Result<bool> {
 pub fn clear_lock(rt: &Runtime, lock: usize) -> Result<()> {
     let me = rt.my_pe() as u64 + 1;
     {
-        let mut h = HELD.lock();
+        let mut h = rt.held_locks().lock();
         match h.iter().position(|&l| l == lock) {
             Some(i) => {
                 h.swap_remove(i);
@@ -155,7 +145,7 @@ pub fn clear_lock(rt: &Runtime, lock: usize) -> Result<()> {
             return Ok(());
         }
         // A successor swapped itself in and is about to link behind us.
-        let mut b = Backoff::new();
+        let mut b = Backoff::new(rt.progress());
         loop {
             next = (local(lock) & NEXT) >> NEXT_SHIFT;
             if next != 0 {

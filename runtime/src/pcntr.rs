@@ -1,5 +1,5 @@
 //! Performance counters of this PE (`shmemx_pcntr_*` in the C API): how many puts, gets
-//! and atomics this process issued through [`crate::rt::Runtime`], and how many of them
+//! and atomics this process issued through the runtime (`rt::Runtime`), and how many of them
 //! are known complete.
 //!
 //! Cost on the hot path: each thread counts in a slot of its own (a cache line of a static

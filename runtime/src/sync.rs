@@ -1,7 +1,7 @@
 //! Point-to-point synchronization over arrays of local symmetric words
 //! (`wait_until{,_all,_any,_some}{,_vector}` and the `test` forms), shared by the Rust and C
 //! APIs.
-use crate::wait::{Backoff, Cmp};
+use crate::wait::{Backoff, Cmp, Progress};
 use core::cell::Cell;
 use rshmem_transport::{AmoOp, AmoWord};
 
@@ -141,6 +141,8 @@ pub struct WordSet<'v, W> {
     pub values: Values<'v, W>,
     /// Compare as signed integers.
     pub signed: bool,
+    /// What the tests poll and the waits snooze on (`Runtime::progress`).
+    pub progress: &'v Progress,
 }
 
 impl<W: SyncWord> WordSet<'_, W> {
@@ -168,7 +170,7 @@ impl<W: SyncWord> WordSet<'_, W> {
     /// this routine returns 0", and its return values: 1 "if all variables in ivars satisfy
     /// the test condition or if nelems is 0, otherwise" 0).
     pub fn test_all(&self) -> bool {
-        crate::rt::progress();
+        self.progress.poll();
         let mut included = false;
         for i in (0..self.n).filter(|&i| self.included(i)) {
             if !self.holds(i) {
@@ -184,7 +186,7 @@ impl<W: SyncWord> WordSet<'_, W> {
     /// (wrapping), so successive calls cycle through all the elements that satisfy it,
     /// also when calls on other arrays come in between.
     pub fn test_any(&self) -> Option<usize> {
-        crate::rt::progress();
+        self.progress.poll();
         if self.n == 0 {
             return None;
         }
@@ -204,7 +206,7 @@ impl<W: SyncWord> WordSet<'_, W> {
 
     /// Every included element that satisfies it, appended to `out`; returns how many.
     pub fn test_some(&self, out: &mut Vec<usize>) -> usize {
-        crate::rt::progress();
+        self.progress.poll();
         let before = out.len();
         out.extend((0..self.n).filter(|&i| self.included(i) && self.holds(i)));
         out.len() - before
@@ -220,7 +222,7 @@ impl<W: SyncWord> WordSet<'_, W> {
         if !self.any_included() {
             return;
         }
-        let mut b = Backoff::new();
+        let mut b = Backoff::new(self.progress);
         while !self.test_all() {
             b.snooze();
         }
@@ -231,7 +233,7 @@ impl<W: SyncWord> WordSet<'_, W> {
         if !self.any_included() {
             return None;
         }
-        let mut b = Backoff::new();
+        let mut b = Backoff::new(self.progress);
         loop {
             if let Some(i) = self.test_any() {
                 return Some(i);
@@ -245,7 +247,7 @@ impl<W: SyncWord> WordSet<'_, W> {
         if !self.any_included() {
             return 0;
         }
-        let mut b = Backoff::new();
+        let mut b = Backoff::new(self.progress);
         loop {
             let k = self.test_some(out);
             if k > 0 {

@@ -5,6 +5,9 @@
 //!   connection) exits with 143 and leaves nothing in `/dev/shm` (issue 13, security
 //!   item 3: a remote PE is not killed with its launcher, it notices the hangup).
 //!
+//! - a server that answers `too_many_open_connections` (its connection slots are held by
+//!   someone else) is tried again until the bootstrap timeout.
+//!
 //! The PE is this test binary re-run with `H4_PE=1` (the `pe` test).
 
 use std::io::{BufRead, BufReader, Write};
@@ -34,8 +37,29 @@ fn objects(prefix: &str) -> Vec<String> {
 
 /// Serves one PE until its `barrier_in`, then checks its object exists and hangs up.
 /// Returns the `initack` line and whether the object existed.
-fn run(secret: Option<&str>, tag: &str) -> (String, bool, Option<i32>, Vec<String>) {
+fn run(secret: Option<&str>, tag: &str, busy: usize) -> (String, bool, Option<i32>, Vec<String>) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    l.set_nonblocking(true).unwrap();
+    // Accepts within 20 s, or gives up (the PE did not (re)connect).
+    let accept = |child: &mut std::process::Child| {
+        let t = Instant::now();
+        loop {
+            match l.accept() {
+                Ok((s, _)) => {
+                    s.set_nonblocking(false).unwrap();
+                    return s;
+                }
+                Err(_) if t.elapsed() < Duration::from_secs(20) => {
+                    std::thread::sleep(Duration::from_millis(10))
+                }
+                Err(e) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("the PE did not connect (again) within 20 s: {e}");
+                }
+            }
+        }
+    };
     let port = l.local_addr().unwrap().port();
     let kvs = format!("h4{tag}-{}", std::process::id());
     let mut cmd = Command::new(std::env::current_exe().unwrap());
@@ -53,7 +77,16 @@ fn run(secret: Option<&str>, tag: &str) -> (String, bool, Option<i32>, Vec<Strin
         cmd.env("RSHMEM_PMI_SECRET", s);
     }
     let mut child = cmd.spawn().unwrap();
-    let (s, _) = l.accept().unwrap();
+    // The first `busy` connections: read the introduction, answer "full", close.
+    for _ in 0..busy {
+        let s = accept(&mut child);
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let mut line = String::new();
+        let _ = BufReader::new(&s).read_line(&mut line);
+        assert!(line.starts_with("cmd=initack"), "{line:?}");
+        let _ = (&s).write_all(b"cmd=error rc=-1 msg=too_many_open_connections_(max_33)\n");
+    }
+    let s = accept(&mut child);
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let mut w = s.try_clone().unwrap();
     let mut r = BufReader::new(s.try_clone().unwrap());
@@ -112,7 +145,7 @@ fn hangup_during_init_unlinks_and_exits() {
         return;
     }
     let secret = "00112233445566778899aabbccddeeff";
-    let (first, existed, code, left) = run(Some(secret), "a");
+    let (first, existed, code, left) = run(Some(secret), "a", 0);
     assert_eq!(first, format!("cmd=initack pmiid=0 secret={secret}"));
     assert!(existed, "the PE had no object in /dev/shm while in init");
     assert_eq!(code, Some(143), "the PE should exit 143 on hangup");
@@ -124,8 +157,21 @@ fn no_secret_without_the_variable() {
     if std::env::var_os("H4_PE").is_some() {
         return;
     }
-    let (first, _, code, left) = run(None, "b");
+    let (first, _, code, left) = run(None, "b", 0);
     assert_eq!(first, "cmd=initack pmiid=0", "Hydra's -pmi-port form");
+    assert_eq!(code, Some(143));
+    assert!(left.is_empty(), "left in /dev/shm: {left:?}");
+}
+
+#[test]
+fn a_full_server_is_tried_again() {
+    if std::env::var_os("H4_PE").is_some() {
+        return;
+    }
+    let secret = "00112233445566778899aabbccddeeff";
+    let (first, existed, code, left) = run(Some(secret), "c", 3);
+    assert_eq!(first, format!("cmd=initack pmiid=0 secret={secret}"));
+    assert!(existed, "the PE did not get through init after 3 refusals");
     assert_eq!(code, Some(143));
     assert!(left.is_empty(), "left in /dev/shm: {left:?}");
 }

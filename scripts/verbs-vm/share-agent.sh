@@ -37,6 +37,8 @@ mv "$d/$id.tmp" "$d/$id.cmd"
 stop() {
     touch "$d/$id.kill"
     cat "$d/$id.out" 2>/dev/null
+    # The command file holds the PE's PMI token: never left behind.
+    rm -f "$d/$id.cmd" "$d/$id.run" "$d/$id.tmp"
     exit 143
 }
 trap stop TERM INT HUP
@@ -45,4 +47,6 @@ while [ ! -e "$d/$id.rc" ]; do
     wait $!
 done
 cat "$d/$id.out" 2>/dev/null
-exit "$(cat "$d/$id.rc")"
+rc=$(cat "$d/$id.rc")
+rm -f "$d/$id.run" "$d/$id.cwd" "$d/$id.out" "$d/$id.rc" "$d/$id.pgid"
+exit "$rc"

@@ -19,7 +19,10 @@ while [ ! -e "$d/stop" ]; do
         (
             cd "$(cat "$d/$id.cwd")" || exit
             setsid bash -c 'echo $$ > "$0.pgid"; exec bash "$0.run"' "$d/$id" > "$d/$id.out" 2>&1
-            echo $? > "$d/$id.rc.tmp"
+            rc=$?
+            # ID.run holds the PE's PMI token: gone as soon as the job is.
+            rm -f "$d/$id.run"
+            echo $rc > "$d/$id.rc.tmp"
             mv "$d/$id.rc.tmp" "$d/$id.rc"
         ) &
     done

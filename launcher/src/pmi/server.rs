@@ -11,12 +11,14 @@
 //!
 //! Trust: a connection whose rank is known up front ([`Connection::with_rank`], the
 //! private socketpair of `PMI_FD`) is trusted. Any other connection
-//! ([`Connection::anonymous`], TCP) must first send `cmd=initack pmiid=N secret=HEX`
-//! with the job's secret ([`PmiServer::set_secret`]); anything else, a wrong secret or a
+//! ([`Connection::anonymous`], TCP) must first send `cmd=initack pmiid=N secret=TOKEN`
+//! with rank N's token ([`rank_token`] of the job's master secret, [`PmiServer::set_secret`];
+//! without one every anonymous connection is refused); anything else, a wrong token or a
 //! rank that is already claimed closes the connection and is counted
 //! ([`PmiServer::refused`]). KVS commands need a rank that did `init`/`initack`. Limits:
-//! [`MAX_LINE_LEN`], [`KEYLEN_MAX`], [`VALLEN_MAX`], [`MAX_KEYS_PER_RANK`]; a key put by one
-//! rank cannot be replaced by another.
+//! [`MAX_LINE_LEN`], [`KEYLEN_MAX`], [`VALLEN_MAX`], [`MAX_KEYS_PER_RANK`],
+//! [`PREAUTH_LINE_MAX`] ([`PreAuthLimit`]); keys of the runtime's per-rank form belong to
+//! that rank ([`key_rank`]), any other key put by one rank cannot be replaced by another.
 
 use std::collections::HashMap;
 use std::io::{self, BufRead, Write};
@@ -55,6 +57,78 @@ pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
         d |= x ^ y;
     }
     std::hint::black_box(d) == 0
+}
+
+/// The token of rank `rank` in a job whose master secret is `master` (hex):
+/// `HMAC-SHA256(master, decimal rank)` as 64 lowercase hex digits. Each PE gets only its
+/// own token (as `RSHMEM_PMI_SECRET`), so a token sniffed from one PE's `initack` claims
+/// no other rank.
+pub fn rank_token(master: &str, rank: usize) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(master.as_bytes())
+        .expect("HMAC takes a key of any length");
+    mac.update(rank.to_string().as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
+}
+
+/// Longest line an unauthenticated connection may send (its `initack` is about 110 bytes).
+pub const PREAUTH_LINE_MAX: usize = 256;
+
+/// A reader for a connection that has not authenticated yet: as soon as a line runs past
+/// [`PREAUTH_LINE_MAX`] bytes without a newline it fails with `InvalidData` (the server
+/// answers and closes) instead of reading on until a newline that may never come. Once
+/// `authed` is set it passes everything through.
+pub struct PreAuthLimit<R> {
+    inner: R,
+    authed: Arc<std::sync::atomic::AtomicBool>,
+    run: usize,
+}
+
+impl<R> PreAuthLimit<R> {
+    /// Wraps `inner`; `authed` is set by the connection's `on_authenticated` callback.
+    pub fn new(inner: R, authed: Arc<std::sync::atomic::AtomicBool>) -> Self {
+        PreAuthLimit {
+            inner,
+            authed,
+            run: 0,
+        }
+    }
+}
+
+impl<R: io::Read> io::Read for PreAuthLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if !self.authed.load(Ordering::Acquire) {
+            for &b in &buf[..n] {
+                self.run = if b == b'\n' { 0 } else { self.run + 1 };
+                if self.run > PREAUTH_LINE_MAX {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "line too long before authentication",
+                    ));
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// The rank a key of the runtime's form `rshmem-<name>[.<generation>]-<rank>[-...]` is
+/// reserved for (`rshmem-seg-3-0`, `rshmem-seg.2-3-n`, `rshmem-exit-3`), if it has that
+/// form. Only that rank may put such a key.
+pub fn key_rank(key: &str) -> Option<usize> {
+    let rest = key.strip_prefix("rshmem-")?;
+    let mut parts = rest.split('-');
+    let name = parts.next()?;
+    let rank = parts.next()?;
+    if name.is_empty() || rank.is_empty() || !rank.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    rank.parse().ok()
 }
 
 /// A connection's writer, shared so that barrier completion can answer every PE.
@@ -230,7 +304,9 @@ impl PmiServer {
         }
     }
 
-    /// Requires every anonymous connection to send `secret` (hex) in its `initack`.
+    /// Accepts anonymous connections that send, in their `initack`, the token of the rank
+    /// they claim ([`rank_token`] of this master secret). Without a secret the server
+    /// refuses every anonymous connection (socketpair connections need none).
     pub fn set_secret(&mut self, secret: String) {
         self.secret = Some(secret);
     }
@@ -298,6 +374,12 @@ impl PmiServer {
         loop {
             let anonymous = conn.rank.is_none();
             let replies = match lines.read_line() {
+                // A pre-authentication line ran past PREAUTH_LINE_MAX (see PreAuthLimit).
+                Err(e) if anonymous && e.kind() == io::ErrorKind::InvalidData => self.refuse(
+                    &mut conn,
+                    "error",
+                    "line_too_long_before_authentication:_send_cmd=initack_pmiid=N_secret=HEX_first",
+                ),
                 Ok(None) | Err(_) => break,
                 // Before authenticating, any line that is not a well-formed request ends
                 // the connection.
@@ -397,20 +479,30 @@ impl PmiServer {
                 let rank = match (conn.rank, id) {
                     (Some(r), _) => r,
                     (None, id) => {
-                        if let Some(secret) = &self.secret {
-                            let given = msg.get("secret").unwrap_or("");
-                            if !ct_eq(given.as_bytes(), secret.as_bytes()) {
-                                let why = if given.is_empty() {
-                                    "missing_secret_(this_job_requires_secret=HEX_from_RSHMEM_PMI_SECRET)"
-                                } else {
-                                    "wrong_secret"
-                                };
-                                return self.refuse(conn, "initack", why);
-                            }
+                        // Without a secret this server takes no anonymous connection.
+                        let Some(secret) = &self.secret else {
+                            return self.refuse(
+                                conn,
+                                "initack",
+                                "this_server_takes_no_anonymous_connections",
+                            );
+                        };
+                        let given = msg.get("secret").unwrap_or("");
+                        if given.is_empty() {
+                            return self.refuse(
+                                conn,
+                                "initack",
+                                "missing_secret_(this_job_requires_secret=HEX_from_RSHMEM_PMI_SECRET)",
+                            );
                         }
                         let Some(id) = id.filter(|&i| i < self.size) else {
                             return self.refuse(conn, "initack", "invalid_or_missing_pmiid");
                         };
+                        // Each rank has its own token: the one of rank `id` and no other.
+                        let want = rank_token(secret, id);
+                        if !ct_eq(given.as_bytes(), want.as_bytes()) {
+                            return self.refuse(conn, "initack", "wrong_secret");
+                        }
                         {
                             let mut st = lock(&self.state);
                             if st.pes[id].claimed {
@@ -485,6 +577,9 @@ impl PmiServer {
                 let Some(rank) = conn.rank else {
                     return vec![rc_err(C, "rank_unknown")];
                 };
+                if let Some(owner) = key_rank(key).filter(|&r| r != rank) {
+                    return vec![rc_err(C, format!("key_{key}_is_reserved_for_rank_{owner}"))];
+                }
                 let mut st = lock(&self.state);
                 match st.kvs.get(key) {
                     Some((_, owner)) if *owner != rank => {
@@ -838,7 +933,7 @@ mod tests {
             req(
                 &srv,
                 &mut c,
-                &format!("cmd=initack pmiid=2 secret={SECRET}")
+                &format!("cmd=initack pmiid=2 secret={}", rank_token(SECRET, 2))
             ),
             "cmd=initack rc=0\ncmd=set size=4\ncmd=set rank=2\ncmd=set debug=0\n"
         );
@@ -905,7 +1000,7 @@ mod tests {
     fn a_rank_is_claimed_once() {
         let (srv, _rx) = anon_server(2);
         let mut a = anon();
-        let ok = format!("cmd=initack pmiid=1 secret={SECRET}");
+        let ok = format!("cmd=initack pmiid=1 secret={}", rank_token(SECRET, 1));
         assert!(req(&srv, &mut a, &ok).starts_with("cmd=initack rc=0"));
         let mut b = anon();
         assert_eq!(
@@ -1090,5 +1185,191 @@ mod tests {
             ]
         );
         assert!(srv.pe_state(0).closed);
+    }
+
+    fn tok(r: usize) -> String {
+        rank_token(SECRET, r)
+    }
+
+    /// Authenticates rank `r` on a fresh anonymous connection.
+    fn authed(srv: &PmiServer, r: usize) -> Connection {
+        let mut c = anon();
+        let line = format!("cmd=initack pmiid={r} secret={}", tok(r));
+        assert!(req(srv, &mut c, &line).starts_with("cmd=initack rc=0"));
+        c
+    }
+
+    #[test]
+    fn a_rank_token_claims_only_its_rank() {
+        let (srv, _rx) = anon_server(4);
+        assert_eq!(tok(1).len(), 64);
+        assert_ne!(tok(1), tok(2));
+        assert_eq!(tok(1), rank_token(SECRET, 1), "deterministic");
+        // Rank 1's token (as sniffed from rank 1's initack) does not claim rank 2 ...
+        let mut c = anon();
+        let r = req(
+            &srv,
+            &mut c,
+            &format!("cmd=initack pmiid=2 secret={}", tok(1)),
+        );
+        assert_eq!(r, "cmd=initack rc=-1 msg=wrong_secret\n");
+        assert!(c.closed_by_server());
+        // ... nor does the master secret itself.
+        let mut c = anon();
+        let r = req(
+            &srv,
+            &mut c,
+            &format!("cmd=initack pmiid=2 secret={SECRET}"),
+        );
+        assert_eq!(r, "cmd=initack rc=-1 msg=wrong_secret\n");
+        assert!(!srv.pe_state(2).claimed);
+        // Rank 2's own token does.
+        let c = authed(&srv, 2);
+        assert_eq!(c.rank(), Some(2));
+        assert_eq!(srv.refused(), 2);
+    }
+
+    #[test]
+    fn without_a_secret_no_anonymous_connection_is_accepted() {
+        let srv = PmiServer::new("k", 2, |_| {});
+        let mut c = anon();
+        let r = req(
+            &srv,
+            &mut c,
+            &format!("cmd=initack pmiid=0 secret={}", tok(0)),
+        );
+        assert_eq!(
+            r,
+            "cmd=initack rc=-1 msg=this_server_takes_no_anonymous_connections\n"
+        );
+        assert!(c.closed_by_server());
+        let mut c = anon();
+        let r = req(&srv, &mut c, "cmd=initack pmiid=0");
+        assert!(r.contains("rc=-1"), "{r}");
+        assert!(!srv.pe_state(0).claimed);
+    }
+
+    #[test]
+    fn runtime_keys_are_reserved_for_their_rank() {
+        assert_eq!(key_rank("rshmem-seg-3-0"), Some(3));
+        assert_eq!(key_rank("rshmem-seg-3-n"), Some(3));
+        assert_eq!(key_rank("rshmem-seg.2-3-n"), Some(3));
+        assert_eq!(key_rank("rshmem-exit-12"), Some(12));
+        assert_eq!(key_rank("rshmem-mr0-1-0"), Some(1));
+        assert_eq!(key_rank("rshmem-seg"), None);
+        assert_eq!(key_rank("rshmem-seg-x-0"), None);
+        assert_eq!(key_rank("other-seg-1-0"), None);
+        let (srv, _rx) = anon_server(2);
+        let mut c0 = authed(&srv, 0);
+        let mut c1 = authed(&srv, 1);
+        // Rank 0 cannot take rank 1's segment record (or exit status) before rank 1 puts it.
+        for key in [
+            "rshmem-seg-1-n",
+            "rshmem-seg-1-0",
+            "rshmem-seg.1-1-0",
+            "rshmem-exit-1",
+        ] {
+            assert_eq!(
+                req(
+                    &srv,
+                    &mut c0,
+                    &format!("cmd=put kvsname=k key={key} value=forged")
+                ),
+                format!("cmd=put_result rc=-1 msg=key_{key}_is_reserved_for_rank_1\n")
+            );
+        }
+        assert_eq!(
+            req(&srv, &mut c1, "cmd=get kvsname=k key=rshmem-seg-1-0"),
+            "cmd=get_result rc=-1 msg=key_rshmem-seg-1-0_not_found\n"
+        );
+        // Rank 1 puts its own; both ranks read it.
+        assert_eq!(
+            req(
+                &srv,
+                &mut c1,
+                "cmd=put kvsname=k key=rshmem-seg-1-0 value=real"
+            ),
+            "cmd=put_result rc=0 msg=success\n"
+        );
+        assert_eq!(
+            req(&srv, &mut c0, "cmd=get kvsname=k key=rshmem-seg-1-0"),
+            "cmd=get_result rc=0 msg=success value=real\n"
+        );
+        // Keys of no rank's form stay first-come.
+        assert_eq!(
+            req(&srv, &mut c0, "cmd=put kvsname=k key=app-x value=0"),
+            "cmd=put_result rc=0 msg=success\n"
+        );
+        assert_eq!(
+            req(&srv, &mut c1, "cmd=put kvsname=k key=app-x value=1"),
+            "cmd=put_result rc=-1 msg=key_app-x_belongs_to_rank_0_and_cannot_be_replaced\n"
+        );
+    }
+
+    /// The per-rank key limit, with ranks that authenticated over the TCP path's introduction.
+    #[test]
+    fn key_limit_for_authenticated_ranks() {
+        let (srv, _rx) = anon_server(2);
+        let mut c0 = authed(&srv, 0);
+        let mut c1 = authed(&srv, 1);
+        for i in 0..MAX_KEYS_PER_RANK {
+            let r = req(
+                &srv,
+                &mut c1,
+                &format!("cmd=put kvsname=k key=f{i} value=x"),
+            );
+            assert_eq!(r, "cmd=put_result rc=0 msg=success\n", "key {i}");
+        }
+        assert_eq!(
+            req(&srv, &mut c1, "cmd=put kvsname=k key=one-more value=x"),
+            format!(
+                "cmd=put_result rc=-1 msg=rank_1_already_put_{MAX_KEYS_PER_RANK}_keys_(the_limit)\n"
+            )
+        );
+        assert_eq!(srv.lookup("one-more"), None);
+        assert_eq!(
+            req(
+                &srv,
+                &mut c0,
+                "cmd=put kvsname=k key=rshmem-seg-0-n value=1"
+            ),
+            "cmd=put_result rc=0 msg=success\n"
+        );
+    }
+
+    #[test]
+    fn a_long_line_before_authentication_is_refused_without_its_newline() {
+        use std::io::Read;
+        // A reader that fails the test if it is read past the first 300 bytes: the server
+        // must give up before (no newline ever comes).
+        struct Endless(usize);
+        impl io::Read for Endless {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                assert!(self.0 < 300 + 64, "kept reading a line with no end");
+                let n = buf.len().min(16);
+                buf[..n].fill(b'a');
+                self.0 += n;
+                Ok(n)
+            }
+        }
+        let (srv, _rx) = anon_server(1);
+        let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let b = Buf::default();
+        srv.serve(
+            Connection::anonymous(shared_writer(b.clone())),
+            io::BufReader::with_capacity(16, PreAuthLimit::new(Endless(0), flag)),
+        );
+        let out = b.take();
+        assert_eq!(
+            out,
+            "cmd=error rc=-1 msg=line_too_long_before_authentication:_send_cmd=initack_pmiid=N_secret=HEX_first\n"
+        );
+        assert_eq!(srv.refused(), 1);
+        // Once authenticated, long lines pass through to the normal limit.
+        let flag = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let mut r = PreAuthLimit::new(io::Cursor::new(vec![b'x'; 1000]), flag);
+        let mut v = Vec::new();
+        r.read_to_end(&mut v).unwrap();
+        assert_eq!(v.len(), 1000);
     }
 }

@@ -6,8 +6,11 @@
 //! `init` → `get_maxes` → `get_my_kvsname`, and `put`/`barrier_in`/`get` as needed.
 //!
 //! When `RSHMEM_PMI_SECRET` is set (by `rshmemrun --hosts`, whose TCP server requires
-//! it), the introduction carries it: `cmd=initack pmiid=N secret=HEX`. Without the
-//! variable nothing changes, so Hydra's `-pmi-port` server is spoken to as before.
+//! it: this PE's token), the introduction carries it: `cmd=initack pmiid=N secret=HEX`.
+//! Without the variable nothing changes, so Hydra's `-pmi-port` server is spoken to as
+//! before. A server that answers `too_many_open_connections`, or closes before answering,
+//! is tried again until the bootstrap timeout. Once read, the PMI access variables leave the
+//! environment and the PMI fd is close-on-exec ([`scrub_env`], [`open_fd`]).
 use super::Kvs;
 use crate::error::{Error, Result};
 use rshmem_pmi::{format_line, parse_process_mapping, Message};
@@ -73,7 +76,26 @@ pub(crate) fn check_secret(v: &str) -> Result<String> {
     }
 }
 
-/// Takes ownership of the inherited PMI fd: a reading and a writing handle.
+/// Variables that give access to the job's PMI server: removed from this process's
+/// environment once the connection is taken ([`scrub_env`]).
+pub(crate) const PMI_ACCESS_VARS: [&str; 4] = ["RSHMEM_PMI_SECRET", "PMI_FD", "PMI_PORT", "PMI_ID"];
+
+/// Removes [`PMI_ACCESS_VARS`] from the environment, so that nothing this PE starts
+/// (`system()`, a shell, a helper) inherits this rank's token or the PMI fd number.
+/// Called during `shmem_init`'s bootstrap, once they are read and before the runtime
+/// starts any thread of its own. Rust's `remove_var` takes std's environment lock, so it is
+/// safe against every other Rust reader; a C thread of the program calling `getenv` at the
+/// same moment would race with it, which is why it runs at init (a program that starts
+/// threads reading the environment before `shmem_init` should not rely on these variables).
+pub(crate) fn scrub_env() {
+    for v in PMI_ACCESS_VARS {
+        std::env::remove_var(v);
+    }
+}
+
+/// Takes ownership of the inherited PMI fd: a reading and a writing handle. The fd gets
+/// `FD_CLOEXEC` (a program this PE executes does not inherit the connection) and the PMI
+/// access variables leave the environment ([`scrub_env`]).
 pub(crate) fn open_fd(fd: i32, protocol: &'static str) -> Result<(std::fs::File, std::fs::File)> {
     let perr = |msg: String| Error::Bootstrap { protocol, msg };
     // SAFETY: fstat on an arbitrary fd number only reads its status.
@@ -82,6 +104,14 @@ pub(crate) fn open_fd(fd: i32, protocol: &'static str) -> Result<(std::fs::File,
     if fd < 0 || unsafe { libc::fstat(fd, &mut st) } != 0 {
         return Err(perr(format!("PMI_FD={fd} is not an open file descriptor (was this process started by a PMI launcher?)")));
     }
+    // SAFETY: fcntl on an open fd (checked above) only changes its close-on-exec flag.
+    if unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) } != 0 {
+        return Err(perr(format!(
+            "PMI_FD={fd}: cannot set close-on-exec: {}",
+            std::io::Error::last_os_error()
+        )));
+    }
+    scrub_env();
     // SAFETY: the launcher handed us this fd for our exclusive use; we own it now.
     let file = unsafe { std::fs::File::from_raw_fd(fd) };
     let w = file
@@ -187,59 +217,89 @@ impl Pmi1 {
             .map_err(|e| perr(format!("PMI_PORT={port:?} is not a host:port address: {e}")))?
             .collect();
         let deadline = std::time::Instant::now() + timeout;
-        let stream = loop {
-            let mut last_err = None;
-            let mut connected = None;
-            for a in &addrs {
-                match TcpStream::connect_timeout(a, Duration::from_secs(2).min(timeout)) {
-                    Ok(s) => {
-                        connected = Some(s);
-                        break;
+        let secret = pmi_secret()?;
+        // Connect and introduce ourselves; a server that is full (`too_many_open_connections`)
+        // or that drops the connection before answering is tried again until the bootstrap
+        // timeout (someone may be holding its connection slots for a while).
+        let mut me = 'retry: loop {
+            let stream = loop {
+                let mut last_err = None;
+                let mut connected = None;
+                for a in &addrs {
+                    match TcpStream::connect_timeout(a, Duration::from_secs(2).min(timeout)) {
+                        Ok(s) => {
+                            connected = Some(s);
+                            break;
+                        }
+                        Err(e) => last_err = Some(e),
                     }
-                    Err(e) => last_err = Some(e),
                 }
+                if let Some(s) = connected {
+                    break s;
+                }
+                if std::time::Instant::now() >= deadline {
+                    let e = last_err
+                        .map(|e| e.to_string())
+                        .unwrap_or_else(|| "no address".into());
+                    return Err(perr(format!(
+                        "cannot connect to the PMI server at PMI_PORT={port} within {:.0} s (RSHMEM_BOOTSTRAP_TIMEOUT): {e}",
+                        timeout.as_secs_f64()
+                    )));
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            };
+            stream.set_nodelay(true).ok();
+            // The handshake too stays within the bootstrap deadline, retries included.
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            stream
+                .set_read_timeout(Some(left.max(Duration::from_millis(100))))
+                .ok();
+            let w = stream
+                .try_clone()
+                .map_err(|e| perr(format!("dup of PMI socket: {e}")))?;
+            let keep = stream.try_clone().ok();
+            let mut me = Self::new(
+                Box::new(stream),
+                Box::new(w),
+                0,
+                0,
+                format!("PMI_PORT={port}"),
+            );
+            me.tcp = keep;
+            let sent = match &secret {
+                Some(s) => me.send("initack", &[("pmiid", &id), ("secret", s)]),
+                None => me.send("initack", &[("pmiid", &id)]),
+            };
+            let ack = sent.and_then(|_| me.recv());
+            let busy = match &ack {
+                Ok(m) => {
+                    m.cmd == "error"
+                        && m.get("msg")
+                            .is_some_and(|v| v.contains("too_many_open_connections"))
+                }
+                Err(_) => true,
+            };
+            if busy && std::time::Instant::now() + Duration::from_millis(200) < deadline {
+                std::thread::sleep(Duration::from_millis(200));
+                continue 'retry;
             }
-            if let Some(s) = connected {
-                break s;
-            }
-            if std::time::Instant::now() >= deadline {
-                let e = last_err
-                    .map(|e| e.to_string())
-                    .unwrap_or_else(|| "no address".into());
+            let ack = ack?;
+            if ack.cmd != "initack" || ack.rc() != 0 {
+                let why = ack.get("msg").unwrap_or("").replace('_', " ");
                 return Err(perr(format!(
-                    "cannot connect to the PMI server at PMI_PORT={port} within {:.0} s (RSHMEM_BOOTSTRAP_TIMEOUT): {e}",
-                    timeout.as_secs_f64()
+                    "PMI server at {port} refused pmiid={id}: {why} ({ack:?}); a job started by \
+                     rshmemrun --hosts needs the RSHMEM_PMI_SECRET its launch agent passes on \
+                     (ssh: on its stdin, so not ssh -n)"
                 )));
             }
-            std::thread::sleep(Duration::from_millis(100));
+            break me;
         };
-        stream.set_nodelay(true).ok();
-        stream.set_read_timeout(Some(timeout)).ok();
-        let w = stream
-            .try_clone()
-            .map_err(|e| perr(format!("dup of PMI socket: {e}")))?;
-        let keep = stream.try_clone().ok();
-        let mut me = Self::new(
-            Box::new(stream),
-            Box::new(w),
-            0,
-            0,
-            format!("PMI_PORT={port}"),
-        );
-        me.tcp = keep;
-        match pmi_secret()? {
-            Some(s) => me.send("initack", &[("pmiid", &id), ("secret", &s)])?,
-            None => me.send("initack", &[("pmiid", &id)])?,
+        // Admitted: the rest of the handshake gets the whole timeout, as before.
+        if let Some(s) = &me.tcp {
+            s.set_read_timeout(Some(timeout)).ok();
         }
-        let ack = me.recv()?;
-        if ack.cmd != "initack" || ack.rc() != 0 {
-            let why = ack.get("msg").unwrap_or("").replace('_', " ");
-            return Err(perr(format!(
-                "PMI server at {port} refused pmiid={id}: {why} ({ack:?}); a job started by \
-                 rshmemrun --hosts needs the RSHMEM_PMI_SECRET its launch agent passes on \
-                 (ssh: on its stdin, so not ssh -n)"
-            )));
-        }
+        // The token is sent; nothing this PE starts needs it or the server's address.
+        scrub_env();
         for _ in 0..3 {
             let m = me.recv()?;
             if m.cmd != "set" {
@@ -286,8 +346,9 @@ impl Pmi1 {
         }
         r?;
         if let Some(fd) = fd {
-            // SAFETY: `fd` is open (the handshake just used it); dup gives a new fd we own.
-            let d = unsafe { libc::dup(fd) };
+            // SAFETY: `fd` is open (the handshake just used it); this dup gives a new fd we
+            // own, close-on-exec like the original.
+            let d = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
             if d >= 0 {
                 // SAFETY: `d` is a fresh fd owned by nobody else.
                 watch_hangup(

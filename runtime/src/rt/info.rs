@@ -1,0 +1,79 @@
+//! `SHMEM_INFO` / `SHMEM_VERSION`: what init prints.
+use super::*;
+
+impl Runtime {
+    pub(super) fn print_info(&self) {
+        // Everything this PE prints goes out in one write, so that the lines of PEs that
+        // print at the same time do not interleave mid-line.
+        let mut out = String::new();
+        self.info_text(&mut out);
+        if !out.is_empty() {
+            use std::io::Write;
+            let _ = std::io::stderr().lock().write_all(out.as_bytes());
+        }
+    }
+
+    fn info_text(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        if self.cfg.info {
+            if let Some(v) = &self.verbs {
+                let per_peer: Vec<String> = self
+                    .peers
+                    .iter()
+                    .enumerate()
+                    .map(|(pe, p)| match &p.path {
+                        Path::Shm(_) => format!("{pe}=shm"),
+                        Path::Verbs(e) if e.is_mapped() => format!("{pe}=shm+verbs-amo"),
+                        Path::Verbs(_) => format!("{pe}=verbs"),
+                    })
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "rshmem: PE {}: transport per peer: {}; device: {}",
+                    self.me,
+                    per_peer.join(" "),
+                    v.describe()
+                );
+            }
+        }
+        if self.me != 0 {
+            return;
+        }
+        if self.cfg.version || self.cfg.info {
+            let _ = writeln!(
+                out,
+                "rshmem {} (OpenSHMEM {}.{})",
+                env!("CARGO_PKG_VERSION"),
+                crate::SPEC_MAJOR,
+                crate::SPEC_MINOR
+            );
+        }
+        if self.cfg.info {
+            let _ = writeln!(
+                out,
+                "rshmem: {} PEs, bootstrap {}, transport {}",
+                self.npes,
+                self.kvs.lock().protocol(),
+                if self.verbs.is_some() {
+                    "verbs (see the per-PE lines)"
+                } else {
+                    "shm (all peers)"
+                }
+            );
+            let _ = writeln!(
+                out,
+                "rshmem: symmetric heap {} bytes per PE ({})",
+                self.heap.lock().size(),
+                self.heap_origin
+            );
+            for v in crate::env::VARS {
+                let val = std::env::var(v.name).unwrap_or_else(|_| "(unset)".into());
+                let _ = writeln!(
+                    out,
+                    "  {:<26} = {:<12} default {:<6} {}",
+                    v.name, val, v.default, v.doc
+                );
+            }
+        }
+    }
+}
