@@ -47,6 +47,7 @@ pub mod rt;
 pub mod statics;
 #[doc(hidden)]
 pub mod sync;
+pub(crate) mod tcp;
 
 pub use api::{LockGuard, Shmem, SignalOp, SymBox, SymInt, SymLock, SymRef, SymVec};
 pub use bytemuck::Pod;

@@ -13,6 +13,7 @@ use crate::wait::{Backoff, Cmp};
 use parking_lot::Mutex;
 use rshmem_collectives::{ActiveSet, SyncOps, BARRIER_SLOTS};
 use rshmem_transport::shm::{ShmEndpoint, ShmRegion, SEGMENT_ALIGN};
+use rshmem_transport::tcp::{TcpCtx, TcpEndpoint};
 use rshmem_transport::verbs::{DeviceSpec, VerbsCtx, VerbsEndpoint};
 use rshmem_transport::{AmoOp, AmoWord, Endpoint, RemoteAddr};
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
@@ -489,6 +490,8 @@ pub enum Path {
     Shm(ShmEndpoint),
     /// RDMA verbs (every peer when any peer is: see "Verbs transport" in ARCHITECTURE.md).
     Verbs(VerbsEndpoint),
+    /// TCP sockets to the peer's progress service (see "TCP transport" in ARCHITECTURE.md).
+    Tcp(TcpEndpoint),
 }
 
 /// One peer: the address of each of its segments as the transport needs it.
@@ -512,7 +515,7 @@ impl Peer {
     fn key(&self, seg: usize, off: usize) -> u32 {
         match &self.path {
             Path::Verbs(ep) => ep.rkey(seg, off),
-            Path::Shm(_) => self.keys[seg],
+            Path::Shm(_) | Path::Tcp(_) => self.keys[seg],
         }
     }
 }
@@ -524,6 +527,7 @@ macro_rules! with_endpoint {
         match $path {
             Path::Shm($ep) => $body,
             Path::Verbs($ep) => $body,
+            Path::Tcp($ep) => $body,
         }
     };
 }
@@ -550,6 +554,8 @@ pub struct Runtime {
     verbs: Option<Arc<VerbsCtx>>,
     /// Registration growths so far (names their key-value store records).
     verbs_gen: AtomicU64,
+    /// The TCP transport, when any peer is reached over it.
+    tcp: Option<Arc<TcpCtx>>,
     /// Teams: the predefined ones, the internal-area allocator, algorithm overrides.
     teams: crate::coll::Teams,
 }
@@ -560,6 +566,7 @@ enum Mode {
     Auto,
     Shm,
     Verbs,
+    Tcp,
 }
 
 fn transport_mode() -> Result<Mode> {
@@ -569,10 +576,12 @@ fn transport_mode() -> Result<Mode> {
             "" | "auto" => Ok(Mode::Auto),
             "shm" => Ok(Mode::Shm),
             "verbs" | "rdma" | "ibv" => Ok(Mode::Verbs),
+            "tcp" => Ok(Mode::Tcp),
             _ => Err(Error::InvalidEnv {
                 var: "RSHMEM_TRANSPORT",
                 value: v,
-                reason: "must be auto (shm within a node, verbs between nodes), shm or verbs"
+                reason: "must be auto (shm within a node; between nodes verbs when every PE has \
+                         an RDMA device, else tcp), shm, verbs or tcp"
                     .into(),
             }),
         },
@@ -584,6 +593,21 @@ fn transport_mode() -> Result<Mode> {
 /// cooperative exit of [`Runtime::abort`] sends AMOs, which would wait for that lock
 /// forever): straight to the bootstrap's abort.
 fn verbs_abort(msg: &str) -> ! {
+    match crate::global_runtime() {
+        Some(rt) => rt.abort_now(1, msg),
+        None => {
+            err_line(&format!("rshmem: {msg}"));
+            std::process::exit(1)
+        }
+    }
+}
+
+/// Errors of the TCP transport (a broken connection, a peer that vanished) end the job,
+/// unless this PE is leaving anyway (a cooperative exit closes connections).
+fn tcp_abort(msg: &str) {
+    if LEAVING.load(Ordering::Acquire) {
+        return;
+    }
     match crate::global_runtime() {
         Some(rt) => rt.abort_now(1, msg),
         None => {
@@ -750,17 +774,23 @@ impl Runtime {
             .as_ref()
             .map_or(("-".to_string(), 0), |r| (r.name().to_string(), r.len()));
         let host = hostname();
-        let record = format!("{host}\n{}\n{seg_len}\n{dname}\n{dlen}", region.name());
+        let record = format!(
+            "{host}\n{}\n{seg_len}\n{dname}\n{dlen}\n{}",
+            region.name(),
+            crate::tcp::rdma_present() as u8
+        );
         bootstrap::put(&mut *kvs, "rshmem-seg", record.as_bytes())?;
         kvs.barrier()?;
         let mode = transport_mode()?;
         let mut recs = Vec::with_capacity(npes);
+        let mut all_rdma = true;
         for pe in 0..npes {
             let raw = bootstrap::get(&mut *kvs, pe, "rshmem-seg")?;
             let text = String::from_utf8_lossy(&raw).into_owned();
-            let mut it = text.splitn(5, '\n');
+            let mut it = text.splitn(6, '\n');
             let mut field = || it.next().unwrap_or("");
             let (phost, pname, plen, pdname, pdlen) = (field(), field(), field(), field(), field());
+            all_rdma &= field() == "1";
             let corrupt = || Error::Bootstrap {
                 protocol: kvs.protocol(),
                 msg: format!("corrupt segment record of PE {pe}: {text:?}"),
@@ -806,8 +836,29 @@ impl Runtime {
                 same_node,
             ));
         }
-        let use_verbs = mode == Mode::Verbs || (mode == Mode::Auto && recs.iter().any(|r| !r.3));
+        let remote = recs.iter().any(|r| !r.3);
+        let use_verbs = mode == Mode::Verbs || (mode == Mode::Auto && remote && all_rdma);
+        // TCP: every other PE when forced; between nodes without RDMA on every PE.
+        let tcp_peer = |pe: usize, same_node: bool| {
+            pe != me && (mode == Mode::Tcp || (mode == Mode::Auto && !use_verbs && !same_node))
+        };
+        let use_tcp = (0..npes).any(|pe| tcp_peer(pe, recs[pe].3));
         let data = data_region.as_ref().map(|r| (r.base() as usize, r.len()));
+        let tcp = if use_tcp {
+            let mut segs = vec![(region.base() as usize, seg_len)];
+            if let Some(d) = data {
+                segs.push(d);
+            }
+            match crate::tcp::setup(&mut *kvs, me, npes, &segs, tcp_abort) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    err_line(&format!("rshmem: PE {me}: {e}"));
+                    kvs.abort(1)
+                }
+            }
+        } else {
+            None
+        };
         let verbs = if use_verbs {
             match setup_verbs(&mut *kvs, me, npes, region.base() as usize, seg_len, data) {
                 Ok(v) => Some(Arc::new(v)),
@@ -825,7 +876,7 @@ impl Runtime {
         for (pe, (phost, pname, pdname, same_node)) in recs.into_iter().enumerate() {
             // Shared-memory mapping for put/get: every same-node peer unless verbs is forced.
             // (segment 0, segment 1 or 0 when the program's globals are not symmetric)
-            let local = if !same_node || mode == Mode::Verbs {
+            let local = if !same_node || mode == Mode::Verbs || tcp_peer(pe, same_node) {
                 None
             } else if pe == me {
                 Some((region.base() as usize, data.map_or(0, |d| d.0)))
@@ -844,6 +895,14 @@ impl Runtime {
                 Some((b, d))
             };
             let (base, dbase, path) = match (&verbs, local) {
+                (None, None) if tcp_peer(pe, same_node) => {
+                    let t = tcp.as_ref().expect("set up above");
+                    (
+                        rshmem_transport::tcp::seg_base(0),
+                        rshmem_transport::tcp::seg_base(1),
+                        Path::Tcp(t.endpoint(pe)),
+                    )
+                }
                 (Some(v), local) => {
                     let (rb, rd) = (v.remote_base(pe), v.remote_data_base(pe));
                     let maps = local.map(|(m, md)| [(rb, seg_len, m), (rd, dlen, md)]);
@@ -886,6 +945,7 @@ impl Runtime {
             .filter(|&pe| match &peers[pe].path {
                 Path::Shm(_) => true,
                 Path::Verbs(ep) => pe == me || ep.is_mapped(),
+                Path::Tcp(_) => false,
             })
             .collect();
         let teams = crate::coll::Teams::new(me, npes, shared)?;
@@ -915,6 +975,7 @@ impl Runtime {
             regions: Mutex::new(regions),
             verbs,
             verbs_gen: AtomicU64::new(0),
+            tcp,
             teams,
         };
         rt.print_info();
@@ -935,6 +996,24 @@ impl Runtime {
     fn info_text(&self, out: &mut String) {
         use std::fmt::Write as _;
         if self.cfg.info {
+            if let Some(t) = &self.tcp {
+                let per_peer: Vec<String> = self
+                    .peers
+                    .iter()
+                    .enumerate()
+                    .map(|(pe, p)| match &p.path {
+                        Path::Tcp(_) => format!("{pe}=tcp"),
+                        _ => format!("{pe}=shm"),
+                    })
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "rshmem: PE {}: transport per peer: {}; {}",
+                    self.me,
+                    per_peer.join(" "),
+                    t.describe()
+                );
+            }
             if let Some(v) = &self.verbs {
                 let per_peer: Vec<String> = self
                     .peers
@@ -944,6 +1023,7 @@ impl Runtime {
                         Path::Shm(_) => format!("{pe}=shm"),
                         Path::Verbs(e) if e.is_mapped() => format!("{pe}=shm+verbs-amo"),
                         Path::Verbs(_) => format!("{pe}=verbs"),
+                        Path::Tcp(_) => format!("{pe}=tcp"),
                     })
                     .collect();
                 let _ = writeln!(
@@ -975,6 +1055,8 @@ impl Runtime {
                 self.kvs.lock().protocol(),
                 if self.verbs.is_some() {
                     "verbs (see the per-PE lines)"
+                } else if self.tcp.is_some() {
+                    "shm within a node, tcp (see the per-PE lines)"
                 } else {
                     "shm (all peers)"
                 }
@@ -1091,6 +1173,9 @@ impl Runtime {
             );
         }
         self.disarm_exit();
+        if let Some(t) = &self.tcp {
+            t.close();
+        }
         let mut kvs = std::mem::replace(&mut *self.kvs.lock(), Box::new(bootstrap::Closed));
         // Keep the launcher connection for a re-initialization (1.6) and finalize it at
         // exit, where the exit hook can; MPI's belongs to the program: finalize now.
@@ -1189,6 +1274,7 @@ impl Runtime {
             Path::Shm(_) => Some(r.addr),
             Path::Verbs(_) if pe == self.me => Some(r.addr),
             Path::Verbs(ep) => ep.mapped_addr(r),
+            Path::Tcp(_) => None,
         }
     }
 
@@ -1283,6 +1369,8 @@ impl Runtime {
                 Path::Shm(ep) => unsafe { ep.put_nbi(d, src.add(i * sst * size), size) },
                 // SAFETY: as above; the blocking put (sources need not outlive the call).
                 Path::Verbs(ep) => unsafe { ep.put(d, src.add(i * sst * size), size) },
+                // SAFETY: as above (a TCP put is complete locally on return).
+                Path::Tcp(ep) => unsafe { ep.put(d, src.add(i * sst * size), size) },
             }
         }
         Ok(())
@@ -1403,6 +1491,9 @@ impl Runtime {
         ShmEndpoint.quiet();
         if let Some(v) = &self.verbs {
             v.quiet_all();
+        }
+        if let Some(t) = &self.tcp {
+            t.quiet_all();
         }
         crate::pcntr::quiet();
     }
