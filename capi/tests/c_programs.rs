@@ -133,6 +133,37 @@ fn run(exe: &Path, name: &str, n: usize) {
     );
 }
 
+/// [`run`] with every peer over the TCP transport (`RSHMEM_TRANSPORT=tcp`): the data goes
+/// through each target's progress service, globals (segment 1) included.
+fn run_tcp(exe: &Path, name: &str, n: usize) {
+    let launcher = built().join("rshmemrun");
+    let out = Command::new(&launcher)
+        .args(["-n", &n.to_string(), "--timeout", "90"])
+        .arg(exe)
+        .env("RSHMEM_TRANSPORT", "tcp")
+        .output()
+        .expect("run rshmemrun");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let want = format!("{name}: ok on {n} PEs");
+    assert!(
+        out.status.success() && stdout.contains(&want),
+        "{} on {n} PEs over TCP exited with {}, want '{want}'\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        exe.display(),
+        out.status
+    );
+}
+
+#[test]
+fn rma_amo_coll_over_tcp() {
+    for (file, name) in [("rma.c", "rma"), ("amo.c", "amo"), ("coll.c", "coll")] {
+        let exe = compile(file, &[]);
+        for n in [2, 4] {
+            run_tcp(&exe, name, n);
+        }
+    }
+}
+
 fn suite(file: &str, name: &str) {
     let exe = compile(file, &[]);
     for n in [1, 2, 4] {
