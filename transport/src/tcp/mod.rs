@@ -49,6 +49,9 @@ pub const SEG_SHIFT: u32 = 48;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long finalize waits for every peer that talked to this PE to say goodbye.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a PE waiting for a reply, or a server thread waiting for the next request,
+/// polls before it sleeps in `read` (see [`wire::spin_readable`]).
+pub(crate) const SPIN: Duration = Duration::from_micros(50);
 /// Unacknowledged data older than this means the connection is dead.
 const USER_TIMEOUT_MS: i32 = 8000;
 
@@ -289,6 +292,7 @@ impl TcpCtx {
         self.with_conn(pe, "a get", |fd| unsafe {
             wire::write2(fd, h.as_ptr(), h.len(), core::ptr::null(), 0)?;
             let mut r = [0u8; wire::REP];
+            wire::spin_readable(fd, SPIN);
             wire::read_exact(fd, r.as_mut_ptr(), wire::REP)?;
             wire::reply_value(&r)?;
             wire::read_exact(fd, dst, len)
@@ -323,6 +327,7 @@ impl TcpCtx {
             unsafe {
                 wire::write2(fd, h.as_ptr(), h.len(), core::ptr::null(), 0)?;
                 let mut r = [0u8; wire::REP];
+                wire::spin_readable(fd, SPIN);
                 wire::read_exact(fd, r.as_mut_ptr(), wire::REP)?;
                 wire::reply_value(&r)
             }
@@ -345,6 +350,7 @@ impl TcpCtx {
             unsafe {
                 wire::write2(fd, h.as_ptr(), h.len(), core::ptr::null(), 0)?;
                 let mut r = [0u8; wire::REP];
+                wire::spin_readable(fd, SPIN);
                 wire::read_exact(fd, r.as_mut_ptr(), wire::REP)?;
                 wire::reply_value(&r)
             }
