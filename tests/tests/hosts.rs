@@ -259,6 +259,20 @@ fn hosts_through_network_namespaces() {
         "a PE survived the cut\n{}",
         show(&o)
     );
+    let out = String::from_utf8_lossy(&o.stdout);
+    let job = out
+        .lines()
+        .find_map(|l| l.strip_prefix("JOB "))
+        .unwrap_or_else(|| panic!("no JOB line\n{}", show(&o)))
+        .trim()
+        .to_string();
+    let left: Vec<String> = std::fs::read_dir("/dev/shm")
+        .expect("/dev/shm")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(&job))
+        .collect();
+    assert!(left.is_empty(), "left in /dev/shm: {left:?}\n{}", show(&o));
 
     // A SIGKILLed PE ends the job; no PE is left (its peers on the other "host" reach it
     // over TCP).
