@@ -563,6 +563,37 @@ mod tests {
         b.close();
     }
 
+    static FLOOD: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    fn record_flood(msg: &str) {
+        FLOOD.lock().unwrap().push(msg.to_string());
+    }
+
+    /// Strangers that connect and say nothing hold a thread each for up to 5 s; past
+    /// 2 per PE + 16 the listener drops new connections at once instead of spawning more.
+    #[test]
+    fn a_connection_flood_is_bounded() {
+        use std::io::Read;
+        let (_a, b, _ma, _mb) = pair(record_flood, [1; wire::KEY]);
+        let held: Vec<TcpStream> = (0..20)
+            .map(|_| TcpStream::connect(b.local_addr()).unwrap())
+            .collect();
+        std::thread::sleep(Duration::from_millis(200));
+        let mut extra = TcpStream::connect(b.local_addr()).unwrap();
+        extra
+            .set_read_timeout(Some(Duration::from_secs(3)))
+            .unwrap();
+        let t = std::time::Instant::now();
+        let mut buf = [0u8; 8];
+        let n = extra.read(&mut buf);
+        assert!(
+            matches!(n, Ok(0)) || n.is_err() && t.elapsed() < Duration::from_secs(2),
+            "the 21st connection should be dropped at once: {n:?} after {:?}",
+            t.elapsed()
+        );
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+        drop(held);
+    }
+
     static WRONG: Mutex<Vec<String>> = Mutex::new(Vec::new());
     fn record_wrong(msg: &str) {
         WRONG.lock().unwrap().push(msg.to_string());

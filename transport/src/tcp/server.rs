@@ -17,7 +17,14 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
 /// cooperative exit (every PE leaving with one status) is not turned into an abort.
 const VANISH_GRACE: Duration = Duration::from_millis(500);
 
+/// Connection threads alive (saying hello or serving) per PE of the job, beyond which new
+/// connections are dropped at once: every real peer needs one, so only a flood of
+/// strangers (each held up to [`HELLO_TIMEOUT`]) reaches it.
+const THREADS_PER_PE: usize = 2;
+
 pub(super) fn accept_loop(ctx: Arc<TcpCtx>) {
+    let alive = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let limit = THREADS_PER_PE * ctx.npes + 16;
     loop {
         let (s, from) = match ctx.listener.accept() {
             Ok(x) => x,
@@ -27,21 +34,37 @@ pub(super) fn accept_loop(ctx: Arc<TcpCtx>) {
         if ctx.closed.load(Ordering::Acquire) {
             return;
         }
+        if alive.load(Ordering::Acquire) >= limit {
+            super::warn(&format!(
+                "rshmem: PE {}: TCP transport: dropped a connection from {from}: {limit} connections \
+                 are open already (more than the job's PEs can make)",
+                ctx.me
+            ));
+            continue;
+        }
+        alive.fetch_add(1, Ordering::AcqRel);
+        let a = alive.clone();
         let c = ctx.clone();
-        let _ = std::thread::Builder::new()
+        let spawned = std::thread::Builder::new()
             .name("rshmem-tcp-serve".into())
-            .spawn(move || match hello(&c, &s) {
-                Ok(pe) => {
-                    *c.serving.lock().unwrap_or_else(|p| p.into_inner()) += 1;
-                    serve(&c, s, pe);
-                    *c.serving.lock().unwrap_or_else(|p| p.into_inner()) -= 1;
-                    c.served.notify_all();
+            .spawn(move || {
+                match hello(&c, &s) {
+                    Ok(pe) => {
+                        *c.serving.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+                        serve(&c, s, pe);
+                        *c.serving.lock().unwrap_or_else(|p| p.into_inner()) -= 1;
+                        c.served.notify_all();
+                    }
+                    Err(e) => super::warn(&format!(
+                        "rshmem: PE {}: TCP transport: refused a connection from {from}: {e}",
+                        c.me
+                    )),
                 }
-                Err(e) => super::warn(&format!(
-                    "rshmem: PE {}: TCP transport: refused a connection from {from}: {e}",
-                    c.me
-                )),
+                a.fetch_sub(1, Ordering::AcqRel);
             });
+        if spawned.is_err() {
+            alive.fetch_sub(1, Ordering::AcqRel);
+        }
     }
 }
 
