@@ -8,7 +8,8 @@
 //! - a whole job inside one namespace (`rma`, shared memory);
 //! - real jobs across the two namespaces (no RDMA device there): `RSHMEM_TRANSPORT` auto
 //!   picks shared memory within a namespace and TCP between them (`SHMEM_INFO` says so);
-//!   rma, amo, signal and coll_check (every team shape) pass;
+//!   rma, amo, signal and coll_check (every team shape) pass; coll_check also on three
+//!   namespaces (2 + 1 + 1 PEs);
 //! - a SIGKILLed PE in a namespace ends the job with 137 and no process left, also when
 //!   its peers reach it over TCP;
 //! - the link of the second "host" cut mid-job (`ip link set down`): the job ends with a
@@ -217,6 +218,42 @@ fn hosts_through_network_namespaces() {
                 assert!(err.contains(line), "no {line:?}\n{}", show(&o));
             }
         }
+    }
+
+    // Three "hosts" of 2, 1 and 1 PEs: collectives on every team shape over a mix of
+    // shared memory and TCP.
+    let (o, _) = rshmemrun_env(
+        &[
+            "-n",
+            "4",
+            "--hosts",
+            "rshmem-ns1:2,rshmem-ns2:1,rshmem-ns3:1",
+            "--launch-agent",
+            "ip netns exec",
+            "--pmi-addr",
+            "10.213.1.1",
+        ],
+        &[("SHMEM_INFO", "1")],
+        Path::new(env!("CARGO_BIN_EXE_coll_check")),
+        &[],
+    );
+    assert!(
+        o.status.success(),
+        "coll_check on 3 namespaces\n{}",
+        show(&o)
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("rshmem: PE 2: transport per peer: 0=tcp 1=tcp 2=shm 3=tcp"),
+        "{}",
+        show(&o)
+    );
+    for pe in 0..4 {
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains(&format!("coll_check: PE {pe} of 4 OK")),
+            "{}",
+            show(&o)
+        );
     }
 
     // The second "host" loses its link mid-job: the PEs on the first find out (TCP
