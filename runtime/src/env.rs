@@ -82,7 +82,12 @@ pub const VARS: &[VarDoc] = &[
     VarDoc {
         name: "RSHMEM_TRANSPORT",
         default: "auto",
-        doc: "auto (shm within a node, verbs between nodes), shm, or verbs (every peer)",
+        doc: "auto (shm within a node; verbs between nodes if every PE has RDMA, else tcp), shm, verbs or tcp (every peer)",
+    },
+    VarDoc {
+        name: "RSHMEM_TCP_IF",
+        default: "(route to launcher)",
+        doc: "TCP transport: interface name or IP address to listen on (default: the address that reaches the launcher, else the first non-loopback one)",
     },
     VarDoc {
         name: "RSHMEM_DEVICE",

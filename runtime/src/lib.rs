@@ -48,6 +48,7 @@ pub mod rt;
 pub mod statics;
 #[doc(hidden)]
 pub mod sync;
+pub(crate) mod tcp;
 mod teams;
 
 pub use api::{LockGuard, Shmem, SignalOp, SymBox, SymInt, SymLock, SymRef, SymVec};

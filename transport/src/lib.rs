@@ -28,6 +28,7 @@
 
 pub mod env;
 pub mod shm;
+pub mod tcp;
 #[cfg(feature = "verbs")]
 pub mod verbs;
 

@@ -94,6 +94,8 @@ impl Runtime {
                 Path::Shm(ep) => unsafe { ep.put_nbi(d, src.add(i * sst * size), size) },
                 // SAFETY: as above; the blocking put (sources need not outlive the call).
                 Path::Verbs(ep) => unsafe { ep.put(d, src.add(i * sst * size), size) },
+                // SAFETY: as above (a TCP put is complete locally on return).
+                Path::Tcp(ep) => unsafe { ep.put(d, src.add(i * sst * size), size) },
             }
         }
         Ok(())
@@ -214,6 +216,9 @@ impl Runtime {
         ShmEndpoint.quiet();
         if let Some(v) = &self.verbs {
             v.quiet_all();
+        }
+        if let Some(t) = &self.tcp {
+            t.quiet_all();
         }
         crate::pcntr::quiet();
     }
