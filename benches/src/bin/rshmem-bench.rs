@@ -1307,6 +1307,7 @@ fn run(ctx: &Ctx, test: Test) -> rshmem::Result<()> {
     }
 }
 
+/// Runs the benchmarks named on the command line and prints one table (or CSV) each.
 pub fn main() {
     let args = Args::parse();
     let shmem = check(rshmem::init());

@@ -51,16 +51,13 @@ fn setup_verbs(
     data: Option<(usize, usize)>,
 ) -> Result<VerbsCtx> {
     let spec = DeviceSpec::from_env()?;
-    let ctx = VerbsCtx::open(
-        &spec,
-        me,
-        npes,
-        base,
+    let segs = rshmem_transport::verbs::Segments {
+        seg_base: base,
         seg_len,
-        INTERNAL_BYTES,
+        in_use: INTERNAL_BYTES,
         data,
-        verbs_abort,
-    )?;
+    };
+    let ctx = VerbsCtx::open(&spec, me, npes, segs, verbs_abort)?;
     bootstrap::put(kvs, "rshmem-verbs", &ctx.record())?;
     kvs.barrier()?;
     let recs = (0..npes)

@@ -122,7 +122,7 @@ pub(crate) mod waiting;
 
 pub(crate) use exit::err_line;
 pub use init::InitOptions;
-pub use rma::strided_span;
+pub use rma::{strided_span, Signal, Strided};
 
 impl Runtime {
     /// This PE's number.

@@ -170,26 +170,41 @@ impl core::fmt::Debug for VerbsCtx {
     }
 }
 
+/// The local memory a [`VerbsCtx`] serves, for [`VerbsCtx::open`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segments {
+    /// Start of segment 0 (the symmetric heap).
+    pub seg_base: usize,
+    /// Length of segment 0.
+    pub seg_len: usize,
+    /// Bytes of segment 0 in use (registered at open).
+    pub in_use: usize,
+    /// Segment 1 (the data segment), `(base, len)`, if any.
+    pub data: Option<(usize, usize)>,
+}
+
 impl VerbsCtx {
     /// Opens the device, creates the QPs (one per PE of `npes`, plus the loopback
     /// responder), registers the chunks of segment 0 (`seg_base`, `seg_len`) that cover
-    /// its first `in_use` bytes, and a bounce buffer. Then call [`VerbsCtx::record`],
+    /// its first `in_use` bytes (all in `segs`), and a bounce buffer. Then call [`VerbsCtx::record`],
     /// exchange records, and [`VerbsCtx::connect`].
     ///
     /// The segments (0, and 1 given as `data`) must stay mapped for the life of the
     /// context. `abort` is called (with a message) on any error after setup: it must end
     /// the job.
-    #[allow(clippy::too_many_arguments)]
     pub fn open(
         spec: &DeviceSpec,
         me: usize,
         npes: usize,
-        seg_base: usize,
-        seg_len: usize,
-        in_use: usize,
-        data: Option<(usize, usize)>,
+        segs: Segments,
         abort: fn(&str) -> !,
     ) -> Result<Self, VerbsError> {
+        let Segments {
+            seg_base,
+            seg_len,
+            in_use,
+            data,
+        } = segs;
         let dev = device::open(spec, npes + 1)?;
         let depth = SQ_DEPTH.min(32767 / (npes as u64 + 1)).max(16);
         let knob = |name: &'static str, min: u64, max: u64| {
