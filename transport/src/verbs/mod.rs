@@ -207,11 +207,10 @@ impl VerbsCtx {
         } = segs;
         let dev = device::open(spec, npes + 1)?;
         let depth = SQ_DEPTH.min(32767 / (npes as u64 + 1)).max(16);
-        let knob = |name: &'static str, min: u64, max: u64| {
-            crate::env::number::<u64>(name, min, max).map_err(|e| VerbsError(e.to_string()))
-        };
+        use crate::env::{self, Var};
+        let knob = |var: &Var| env::int(var).map_err(|e| VerbsError(e.to_string()));
         // At most a quarter of the send queue (depth is at least 16).
-        let batch = knob("RSHMEM_VERBS_POST_LIST", 1, 1024)?
+        let batch = knob(&env::RSHMEM_VERBS_POST_LIST)?
             .map_or(POST_LIST, |n| n as usize)
             .clamp(1, (depth / 4) as usize);
         let mut qps = Vec::with_capacity(npes);
@@ -239,19 +238,19 @@ impl VerbsCtx {
         let _ = getrandom::getrandom(&mut psn);
         // Tuning knobs (benchmarks): RSHMEM_VERBS_INLINE=0 never sends inline (N caps
         // the inline size at N bytes), RSHMEM_VERBS_SIGNAL_EVERY=1 signals every request.
-        let max_inline = knob("RSHMEM_VERBS_INLINE", 0, 1 << 20)?
+        let max_inline = knob(&env::RSHMEM_VERBS_INLINE)?
             .map_or(max_inline as u64, |n| n.min(max_inline as u64))
             as usize;
-        let signal_every = knob("RSHMEM_VERBS_SIGNAL_EVERY", 1, 1 << 16)?
+        let signal_every = knob(&env::RSHMEM_VERBS_SIGNAL_EVERY)?
             .unwrap_or(SIGNAL_EVERY)
             .clamp(1, (depth / 2).max(1));
-        let quiet_read = match std::env::var("RSHMEM_VERBS_QUIET")
+        let quiet_read = match env::text(&env::RSHMEM_VERBS_QUIET)
             .as_deref()
             .map(str::trim)
         {
-            Err(_) | Ok("" | "write") => false,
-            Ok("read") => true,
-            Ok(v) => {
+            None | Some("" | "write") => false,
+            Some("read") => true,
+            Some(v) => {
                 return err(format!(
                     "invalid RSHMEM_VERBS_QUIET={v:?}: expected write or read"
                 ))
