@@ -276,13 +276,13 @@ pub(crate) fn alltoalls(
         let (dblock, sblock) = (nelems * dst * esize, nelems * sst * esize);
         for (j, &p) in g.members.iter().enumerate() {
             let d = dest + j * dblock;
-            // SAFETY: the destination elements are in the local range checked above.
             let s = rshmem_rt::rt::Strided {
                 dst,
                 sst,
                 size: esize,
                 nelems,
             };
+            // SAFETY: the destination elements are in the local range checked above.
             let r = unsafe { rt.iget(d as *mut u8, src + g.me * sblock, s, p) };
             check(rt, what, r);
         }

@@ -21,10 +21,6 @@
 //! The hot path (RMA, AMOs, waits) takes no lock: [`rt`] is one atomic load
 //! (`rshmem::global_runtime`).
 #![allow(clippy::missing_safety_doc)]
-// The workspace lint `undocumented_unsafe_blocks` is not yet met here: most blocks call a
-// routine on pointers the C caller passed, under the routine's OpenSHMEM contract, and do
-// not say so one by one yet.
-#![allow(clippy::undocumented_unsafe_blocks)]
 
 #[macro_use]
 pub mod weak;

@@ -135,13 +135,13 @@ pub(crate) unsafe fn iput(what: &'static str, dest: usize, src: *const u8, s: St
     let pe = pe_of(rt, what, pe);
     let (dst, sst) = (stride(rt, what, dst), stride(rt, what, sst));
     strided(rt, what, nelems, [dst, sst], size);
-    // SAFETY: the source elements are valid (contract).
     let s = Strided {
         dst,
         sst,
         size,
         nelems,
     };
+    // SAFETY: the source elements are valid (contract).
     let r = unsafe { rt.iput(dest, src, s, pe) };
     check(rt, what, r)
 }
@@ -158,13 +158,13 @@ pub(crate) unsafe fn iget(what: &'static str, dest: *mut u8, src: usize, s: Stri
     let pe = pe_of(rt, what, pe);
     let (dst, sst) = (stride(rt, what, dst), stride(rt, what, sst));
     strided(rt, what, nelems, [dst, sst], size);
-    // SAFETY: the destination elements are valid (contract).
     let s = Strided {
         dst,
         sst,
         size,
         nelems,
     };
+    // SAFETY: the destination elements are valid (contract).
     let r = unsafe { rt.iget(dest, src, s, pe) };
     check(rt, what, r)
 }
@@ -329,12 +329,12 @@ pub(crate) unsafe fn put_signal(
             rt.amo::<u64>(sig as usize, op, signal, 0, pe).map(|_| ()),
         );
     }
-    // SAFETY: `src` is valid for `len` bytes (contract).
     let s = Signal {
         addr: sig as usize,
         value: signal,
         add,
     };
+    // SAFETY: `src` is valid for `len` bytes (contract).
     let r = unsafe { rt.put_signal(dest, src, len, s, pe) };
     check(rt, what, r)
 }
@@ -345,27 +345,35 @@ macro_rules! rma_shapes {
     ($t:ty, $size:expr, $put:ident, $get:ident, $put_nbi:ident, $get_nbi:ident,
      $iput:ident, $iget:ident, $put_signal:ident, $put_signal_nbi:ident) => {
         ctx_and_default!(ctx, W; $put(dest: *mut $t, source: *const $t, nelems: usize, pe: c_int) {
+            // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
             unsafe { put(W, dest as usize, source as *const u8, nelems, $size, ctx_pe(W, ctx, pe), false) }
         });
         ctx_and_default!(ctx, W; $put_nbi(dest: *mut $t, source: *const $t, nelems: usize, pe: c_int) {
+            // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
             unsafe { put(W, dest as usize, source as *const u8, nelems, $size, ctx_pe(W, ctx, pe), true) }
         });
         ctx_and_default!(ctx, W; $get(dest: *mut $t, source: *const $t, nelems: usize, pe: c_int) {
+            // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
             unsafe { get(W, dest as *mut u8, source as usize, nelems, $size, ctx_pe(W, ctx, pe), false) }
         });
         ctx_and_default!(ctx, W; $get_nbi(dest: *mut $t, source: *const $t, nelems: usize, pe: c_int) {
+            // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
             unsafe { get(W, dest as *mut u8, source as usize, nelems, $size, ctx_pe(W, ctx, pe), true) }
         });
         ctx_and_default!(ctx, W; $iput(dest: *mut $t, source: *const $t, dst: isize, sst: isize, nelems: usize, pe: c_int) {
+            // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
             unsafe { iput(W, dest as usize, source as *const u8, Strides { dst, sst, nelems, size: $size }, ctx_pe(W, ctx, pe)) }
         });
         ctx_and_default!(ctx, W; $iget(dest: *mut $t, source: *const $t, dst: isize, sst: isize, nelems: usize, pe: c_int) {
+            // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
             unsafe { iget(W, dest as *mut u8, source as usize, Strides { dst, sst, nelems, size: $size }, ctx_pe(W, ctx, pe)) }
         });
         ctx_and_default!(ctx, W; $put_signal(dest: *mut $t, source: *const $t, nelems: usize, sig_addr: *mut u64, signal: u64, sig_op: c_int, pe: c_int) {
+            // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
             unsafe { put_signal(W, dest as usize, source as *const u8, nelems, $size, CSignal { addr: sig_addr, value: signal, op: sig_op }, ctx_pe(W, ctx, pe)) }
         });
         ctx_and_default!(ctx, W; $put_signal_nbi(dest: *mut $t, source: *const $t, nelems: usize, sig_addr: *mut u64, signal: u64, sig_op: c_int, pe: c_int) {
+            // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
             unsafe { put_signal(W, dest as usize, source as *const u8, nelems, $size, CSignal { addr: sig_addr, value: signal, op: sig_op }, ctx_pe(W, ctx, pe)) }
         });
     };
@@ -376,9 +384,11 @@ macro_rules! rma_shapes {
 macro_rules! ib_shapes {
     ($t:ty, $size:expr, $ibput:ident, $ibget:ident) => {
         ctx_and_default!(ctx, W; $ibput(dest: *mut $t, source: *const $t, dst: isize, sst: isize, bsize: usize, nblocks: usize, pe: c_int) {
+            // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
             unsafe { ibput(W, dest as usize, source as *const u8, Blocks { dst, sst, bsize, nblocks, size: $size }, ctx_pe(W, ctx, pe)) }
         });
         ctx_and_default!(ctx, W; $ibget(dest: *mut $t, source: *const $t, dst: isize, sst: isize, bsize: usize, nblocks: usize, pe: c_int) {
+            // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
             unsafe { ibget(W, dest as *mut u8, source as usize, Blocks { dst, sst, bsize, nblocks, size: $size }, ctx_pe(W, ctx, pe)) }
         });
     };
@@ -400,10 +410,12 @@ macro_rules! rma_pg {
     ($($n:ident: $t:ty = $c:literal),* $(,)?) => {$(
         paste! {
             ctx_and_default!(ctx, W; [<$n _p>](dest: *mut $t, value: $t, pe: c_int) {
+                // SAFETY: reads `value`, a local of this call, of the given size.
                 unsafe { put(W, dest as usize, &value as *const $t as *const u8, 1, size_of::<$t>(), ctx_pe(W, ctx, pe), false) }
             });
             ctx_and_default!(ctx, W; [<$n _g>](source: *const $t, pe: c_int) -> $t {
                 let mut v = core::mem::MaybeUninit::<$t>::uninit();
+                // SAFETY: the C caller's contract: `source` is symmetric; `v` is a local buffer of the size read.
                 unsafe {
                     get(W, v.as_mut_ptr() as *mut u8, source as usize, 1, size_of::<$t>(), ctx_pe(W, ctx, pe), false);
                     // SAFETY: `get` filled all bytes (or aborted).
@@ -431,21 +443,27 @@ rma_sized!(8, 16, 32, 64, 128);
 
 // Bytes: `shmem_[ctx_]putmem` & co. (no strided forms in the specification).
 ctx_and_default!(ctx, W; putmem(dest: *mut c_void, source: *const c_void, nelems: usize, pe: c_int) {
+    // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
     unsafe { put(W, dest as usize, source as *const u8, nelems, 1, ctx_pe(W, ctx, pe), false) }
 });
 ctx_and_default!(ctx, W; putmem_nbi(dest: *mut c_void, source: *const c_void, nelems: usize, pe: c_int) {
+    // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
     unsafe { put(W, dest as usize, source as *const u8, nelems, 1, ctx_pe(W, ctx, pe), true) }
 });
 ctx_and_default!(ctx, W; getmem(dest: *mut c_void, source: *const c_void, nelems: usize, pe: c_int) {
+    // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
     unsafe { get(W, dest as *mut u8, source as usize, nelems, 1, ctx_pe(W, ctx, pe), false) }
 });
 ctx_and_default!(ctx, W; getmem_nbi(dest: *mut c_void, source: *const c_void, nelems: usize, pe: c_int) {
+    // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
     unsafe { get(W, dest as *mut u8, source as usize, nelems, 1, ctx_pe(W, ctx, pe), true) }
 });
 ctx_and_default!(ctx, W; putmem_signal(dest: *mut c_void, source: *const c_void, nelems: usize, sig_addr: *mut u64, signal: u64, sig_op: c_int, pe: c_int) {
+    // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
     unsafe { put_signal(W, dest as usize, source as *const u8, nelems, 1, CSignal { addr: sig_addr, value: signal, op: sig_op }, ctx_pe(W, ctx, pe)) }
 });
 ctx_and_default!(ctx, W; putmem_signal_nbi(dest: *mut c_void, source: *const c_void, nelems: usize, sig_addr: *mut u64, signal: u64, sig_op: c_int, pe: c_int) {
+    // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
     unsafe { put_signal(W, dest as usize, source as *const u8, nelems, 1, CSignal { addr: sig_addr, value: signal, op: sig_op }, ctx_pe(W, ctx, pe)) }
 });
 
