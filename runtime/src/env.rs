@@ -279,6 +279,33 @@ mod tests {
         );
     }
 
+    /// The user's list (README.md, "Environment variables") names every variable of the
+    /// table (`RSHMEM_{A,B}_ALGORITHM` counts for both).
+    #[test]
+    fn the_readme_lists_every_variable() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+        let mut listed: Vec<String> = Vec::new();
+        for (i, _) in readme.match_indices("RSHMEM_{") {
+            let rest = &readme[i + "RSHMEM_{".len()..];
+            let (alts, after) = rest.split_once('}').unwrap();
+            let tail: String = after
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+                .collect();
+            listed.extend(alts.split(',').map(|a| format!("RSHMEM_{a}{tail}")));
+        }
+        let missing: Vec<&str> = VARS
+            .iter()
+            .map(|v| v.name)
+            .filter(|n| !readme.contains(&format!("`{n}`")) && !listed.iter().any(|l| l == n))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "in rshmem::env::VARS but not in README.md's list: {missing:?}"
+        );
+    }
+
     /// The table's choices for the `RSHMEM_*_ALGORITHM` variables (what users read) are the
     /// names the collectives accept, all of them.
     #[test]

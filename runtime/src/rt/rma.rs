@@ -191,6 +191,7 @@ impl Runtime {
     ///
     /// # Safety
     /// `src` must be valid for `len` bytes of reads.
+    #[inline]
     pub unsafe fn put_signal(
         &self,
         dest: usize,
