@@ -22,7 +22,6 @@
 //!
 //! Environment: `SHMEM_SYMMETRIC_SIZE` (heap size per PE, default from the machine: `heap::default_size`), `SHMEM_DEBUG`,
 //! `SHMEM_INFO`, `SHMEM_VERSION` ([`mod@env`]).
-#![warn(missing_docs)]
 
 pub mod api;
 pub mod env;

@@ -29,8 +29,8 @@ pub(crate) fn setup(
     segs: &[(usize, usize)],
     abort: AbortFn,
 ) -> Result<Arc<TcpCtx>> {
-    let spec = std::env::var("RSHMEM_TCP_IF").ok();
-    let pmi = std::env::var("PMI_PORT").ok();
+    let spec = crate::env::text(&crate::env::RSHMEM_TCP_IF);
+    let pmi = crate::bootstrap::pmi1::launcher_pmi_port();
     let ip =
         addr::choose(spec.as_deref(), pmi.as_deref()).map_err(|e| Error::Tcp(e.to_string()))?;
     let ctx =

@@ -88,7 +88,7 @@ impl Runtime {
                 self.heap_origin
             );
             for v in crate::env::VARS {
-                let val = std::env::var(v.name).unwrap_or_else(|_| "(unset)".into());
+                let val = crate::env::text(v).unwrap_or_else(|| "(unset)".into());
                 let _ = writeln!(
                     out,
                     "  {:<26} = {:<12} default {:<6} {}",

@@ -12,9 +12,9 @@ enum Mode {
 }
 
 fn transport_mode() -> Result<Mode> {
-    match std::env::var("RSHMEM_TRANSPORT") {
-        Err(_) => Ok(Mode::Auto),
-        Ok(v) => match v.trim().to_ascii_lowercase().as_str() {
+    match crate::env::text(&crate::env::RSHMEM_TRANSPORT) {
+        None => Ok(Mode::Auto),
+        Some(v) => match v.trim().to_ascii_lowercase().as_str() {
             "" | "auto" => Ok(Mode::Auto),
             "shm" => Ok(Mode::Shm),
             "verbs" | "rdma" | "ibv" => Ok(Mode::Verbs),
@@ -70,16 +70,13 @@ fn setup_verbs(
     data: Option<(usize, usize)>,
 ) -> Result<VerbsCtx> {
     let spec = DeviceSpec::from_env()?;
-    let ctx = VerbsCtx::open(
-        &spec,
-        me,
-        npes,
-        base,
+    let segs = rshmem_transport::verbs::Segments {
+        seg_base: base,
         seg_len,
-        INTERNAL_BYTES,
+        in_use: INTERNAL_BYTES,
         data,
-        verbs_abort,
-    )?;
+    };
+    let ctx = VerbsCtx::open(&spec, me, npes, segs, verbs_abort)?;
     bootstrap::put(kvs, "rshmem-verbs", &ctx.record())?;
     kvs.barrier()?;
     let recs = (0..npes)
@@ -154,9 +151,7 @@ impl Runtime {
         let mapping = kvs.process_mapping().filter(|m| m.len() == npes);
         // SHMEM_SYMMETRIC_SIZE, or a default sized from this machine for the most PEs any
         // node of the job runs (the same on every PE of similar nodes).
-        let explicit = ["SHMEM_SYMMETRIC_SIZE", "SMA_SYMMETRIC_SIZE"]
-            .iter()
-            .any(|v| std::env::var_os(v).is_some());
+        let explicit = crate::env::is_set(&crate::env::SHMEM_SYMMETRIC_SIZE);
         let (heap_size, heap_origin) = if explicit {
             (
                 cfg.symmetric_size,

@@ -128,7 +128,7 @@ pub(crate) mod waiting;
 
 pub(crate) use exit::err_line;
 pub use init::InitOptions;
-pub use rma::strided_span;
+pub use rma::{strided_span, Signal, Strided};
 
 impl Runtime {
     /// This PE's number.
@@ -235,8 +235,9 @@ impl Runtime {
     /// Waits until the local word at `addr` satisfies `cmp value` (spins briefly, then yields).
     pub fn wait_until<W: AmoWord>(&self, addr: usize, cmp: Cmp, value: W, signed: bool) {
         let mut b = Backoff::new(&self.progress);
-        // SAFETY: callers pass addresses of live local symmetric words (checked by the API layers).
         while !cmp.holds(
+            // SAFETY: callers pass addresses of live local symmetric words (checked by the
+            // API layers).
             unsafe { W::cpu_amo(addr as *mut W, AmoOp::Fetch, value, value) },
             value,
             signed,

@@ -219,8 +219,8 @@ fn scalars(shmem: &Shmem) {
             );
             continue;
         };
-        // SAFETY: a mapped symmetric u64 of PE d that nobody writes any more.
         assert_eq!(
+            // SAFETY: a mapped symmetric u64 of PE d that nobody writes any more.
             unsafe { p.read_volatile() },
             word(me, d, 1, 0),
             "PE {me}: ptr to PE {d}"
