@@ -1,7 +1,7 @@
 //! The local combine step of reductions (`Reducible::combine`: `acc[i] = acc[i] op in[i]`),
 //! which every reduction algorithm runs once per received message: sum of f64 and i64,
 //! max of u32, and complex f64 product, from 8 B to 1 MiB. Throughput in bytes of `acc`.
-use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{black_box, BenchmarkId, Criterion, Throughput};
 use rshmem_collectives::{Complex, Op, Reducible};
 
 fn bench<T: Reducible + Copy + Default>(c: &mut Criterion, name: &str, op: Op, one: T) {
@@ -30,5 +30,10 @@ fn combine(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, combine);
-criterion_main!(benches);
+/// What `criterion_group!`/`criterion_main!` would generate, without their undocumented
+/// `pub fn`s.
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    combine(&mut c);
+    c.final_summary();
+}

@@ -11,7 +11,6 @@
 //! This library holds what both share: message-size lists, iteration scaling, size parsing,
 //! page-aligned buffers and the OSU-style output formatting. See `BENCHMARKS.md` at the
 //! workspace root for results.
-#![warn(missing_docs)]
 
 use std::alloc::{alloc_zeroed, dealloc, Layout};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -50,10 +50,12 @@ macro_rules! amo_extended {
             });
             ctx_and_default!(ctx, W; [<$n _atomic_fetch_nbi>](fetch: *mut $t, source: *const $t, pe: c_int) {
                 let v = amo::<$t>(W, source as usize, AmoOp::Fetch, 0 as $t, 0 as $t, ctx_pe(W, ctx, pe));
+                // SAFETY: the C caller's contract: `fetch` points to a writable local object of the type.
                 unsafe { store(fetch, v) }
             });
             ctx_and_default!(ctx, W; [<$n _atomic_swap_nbi>](fetch: *mut $t, dest: *mut $t, value: $t, pe: c_int) {
                 let v = amo::<$t>(W, dest as usize, AmoOp::Swap, value, 0 as $t, ctx_pe(W, ctx, pe));
+                // SAFETY: the C caller's contract: `fetch` points to a writable local object of the type.
                 unsafe { store(fetch, v) }
             });
         }
@@ -81,14 +83,17 @@ macro_rules! amo_standard {
             });
             ctx_and_default!(ctx, W; [<$n _atomic_compare_swap_nbi>](fetch: *mut $t, dest: *mut $t, cond: $t, value: $t, pe: c_int) {
                 let v = amo::<$t>(W, dest as usize, AmoOp::CompareSwap, value, cond, ctx_pe(W, ctx, pe));
+                // SAFETY: the C caller's contract: `fetch` points to a writable local object of the type.
                 unsafe { store(fetch, v) }
             });
             ctx_and_default!(ctx, W; [<$n _atomic_fetch_inc_nbi>](fetch: *mut $t, dest: *mut $t, pe: c_int) {
                 let v = amo::<$t>(W, dest as usize, AmoOp::FetchAdd, 1, 0, ctx_pe(W, ctx, pe));
+                // SAFETY: the C caller's contract: `fetch` points to a writable local object of the type.
                 unsafe { store(fetch, v) }
             });
             ctx_and_default!(ctx, W; [<$n _atomic_fetch_add_nbi>](fetch: *mut $t, dest: *mut $t, value: $t, pe: c_int) {
                 let v = amo::<$t>(W, dest as usize, AmoOp::FetchAdd, value, 0, ctx_pe(W, ctx, pe));
+                // SAFETY: the C caller's contract: `fetch` points to a writable local object of the type.
                 unsafe { store(fetch, v) }
             });
         }
@@ -112,6 +117,7 @@ macro_rules! amo_bitwise {
             });
             ctx_and_default!(ctx, W; [<$n _atomic_fetch_ $op _nbi>](fetch: *mut $t, dest: *mut $t, value: $t, pe: c_int) {
                 let v = amo::<$t>(W, dest as usize, AmoOp::$amo, value, 0, ctx_pe(W, ctx, pe));
+                // SAFETY: the C caller's contract: `fetch` points to a writable local object of the type.
                 unsafe { store(fetch, v) }
             });
         }

@@ -12,6 +12,7 @@
 //! with `get` from the other members' symmetric source, and a closing barrier before the
 //! source may change again. Reductions combine the members' contributions in team order on
 //! every PE, so every member computes bit-identical results (floats included).
+use crate::rma::Strides;
 use crate::team::{internal, lookup, Group, TeamHandle};
 use crate::types::LongDouble;
 use crate::{check, rt};
@@ -84,15 +85,20 @@ fn on_active(
     f(rt, &g)
 }
 
+/// The two local symmetric buffers of a collective call, as raw addresses.
+#[derive(Clone, Copy)]
+pub(crate) struct Bufs {
+    pub(crate) dest: usize,
+    pub(crate) src: usize,
+}
+
 /// `dest[..nbytes]` on every member := `src[..nbytes]` of member `root`. The root's own
 /// `dest` is written only if `update_root` (1.5 team form; the deprecated forms leave it).
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn broadcast(
     rt: &Runtime,
     g: &Group<'_>,
     what: &'static str,
-    dest: usize,
-    src: usize,
+    Bufs { dest, src }: Bufs,
     nbytes: usize,
     root: c_int,
     update_root: bool,
@@ -229,18 +235,19 @@ pub(crate) fn alltoall(
 
 /// Strided `alltoall`: member `i`'s `dest[dst * (j * nelems + k)]` := member `j`'s
 /// `src[sst * (i * nelems + k)]`, `k < nelems`.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn alltoalls(
     rt: &Runtime,
     g: &Group<'_>,
     what: &'static str,
-    dest: usize,
-    src: usize,
-    dst: isize,
-    sst: isize,
-    nelems: usize,
-    esize: usize,
+    Bufs { dest, src }: Bufs,
+    strides: Strides,
 ) {
+    let Strides {
+        dst,
+        sst,
+        nelems,
+        size: esize,
+    } = strides;
     g.team().debug_check(
         what,
         &[
@@ -269,9 +276,14 @@ pub(crate) fn alltoalls(
         let (dblock, sblock) = (nelems * dst * esize, nelems * sst * esize);
         for (j, &p) in g.members.iter().enumerate() {
             let d = dest + j * dblock;
-            let s = src + g.me * sblock;
+            let s = rshmem_rt::rt::Strided {
+                dst,
+                sst,
+                size: esize,
+                nelems,
+            };
             // SAFETY: the destination elements are in the local range checked above.
-            let r = unsafe { rt.iget(d as *mut u8, s, dst, sst, esize, nelems, p) };
+            let r = unsafe { rt.iget(d as *mut u8, src + g.me * sblock, s, p) };
             check(rt, what, r);
         }
     }
@@ -368,13 +380,11 @@ complex_arith!(f32, f64);
 
 /// Gathers the members' `src[..n]` in team order (all of them, or the first `upto`) and
 /// folds them with `combine`; writes the result to `dest` after every member has read.
-#[allow(clippy::too_many_arguments)]
 fn fold<T: Copy + Default>(
     rt: &Runtime,
     g: &Group<'_>,
     what: &'static str,
-    dest: usize,
-    src: usize,
+    Bufs { dest, src }: Bufs,
     n: usize,
     upto: usize,
     mut combine: impl FnMut(&mut [T], &[T]),
@@ -468,7 +478,7 @@ fn reduce<T: TeamReduce>(
     if check(rt, what, T::on_team(g.team(), op, dest, src, n)) {
         return;
     }
-    fold::<T>(rt, g, what, dest, src, n, g.n(), |a, b| {
+    fold::<T>(rt, g, what, Bufs { dest, src }, n, g.n(), |a, b| {
         T::combine(op, a, b)
     })
 }
@@ -484,7 +494,7 @@ fn scan<T: Arith>(
 ) {
     g.team().debug_check(what, &[("nelems", n as i64)]);
     let upto = if inclusive { g.me + 1 } else { g.me };
-    fold::<T>(rt, g, what, dest, src, n, upto, |a, b| {
+    fold::<T>(rt, g, what, Bufs { dest, src }, n, upto, |a, b| {
         T::combine(ROp::Sum, a, b)
     })
 }
@@ -522,8 +532,10 @@ c_export!(unsafe rshmem_team_reduce_cb(team: TeamHandle, dest: *mut c_void, sour
             rt,
             g,
             W,
-            dest as usize,
-            source as usize,
+            Bufs {
+                dest: dest as usize,
+                src: source as usize,
+            },
             nreduce,
             g.n(),
             ld_combine(combine),
@@ -541,8 +553,10 @@ c_export!(unsafe rshmem_active_reduce_cb(dest: *mut c_void, source: *const c_voi
             rt,
             g,
             W,
-            dest as usize,
-            source as usize,
+            Bufs {
+                dest: dest as usize,
+                src: source as usize,
+            },
             nreduce.max(0) as usize,
             g.n(),
             ld_combine(combine),
@@ -556,7 +570,7 @@ macro_rules! team_data {
     ($($n:ident: $t:ty $(= $c:literal)?),* $(,)?) => {$(
         paste! {
             c_fn!(W; [<$n _broadcast>](team: TeamHandle, dest: *mut $t, source: *const $t, nelems: usize, root: c_int) -> c_int {
-                on_team(W, team, |rt, g| broadcast(rt, g, W, dest as usize, source as usize, bytes(rt, W, nelems, size_of::<$t>()), root, true))
+                on_team(W, team, |rt, g| broadcast(rt, g, W, Bufs { dest: dest as usize, src: source as usize }, bytes(rt, W, nelems, size_of::<$t>()), root, true))
             });
             c_fn!(W; [<$n _collect>](team: TeamHandle, dest: *mut $t, source: *const $t, nelems: usize) -> c_int {
                 on_team(W, team, |rt, g| collect(rt, g, W, dest as usize, source as usize, bytes(rt, W, nelems, size_of::<$t>())))
@@ -568,7 +582,7 @@ macro_rules! team_data {
                 on_team(W, team, |rt, g| alltoall(rt, g, W, dest as usize, source as usize, bytes(rt, W, nelems, size_of::<$t>())))
             });
             c_fn!(W; [<$n _alltoalls>](team: TeamHandle, dest: *mut $t, source: *const $t, dst: isize, sst: isize, nelems: usize) -> c_int {
-                on_team(W, team, |rt, g| alltoalls(rt, g, W, dest as usize, source as usize, dst, sst, nelems, size_of::<$t>()))
+                on_team(W, team, |rt, g| alltoalls(rt, g, W, Bufs { dest: dest as usize, src: source as usize }, Strides { dst, sst, nelems, size: size_of::<$t>() }))
             });
         }
     )*};
@@ -578,7 +592,7 @@ for_rma_types!(team_data,);
 
 c_fn!(W; broadcastmem(team: TeamHandle, dest: *mut c_void, source: *const c_void, nelems: usize, root: c_int) -> c_int {
     on_team(W, team, |rt, g| {
-        broadcast(rt, g, W, dest as usize, source as usize, nelems, root, true)
+        broadcast(rt, g, W, Bufs { dest: dest as usize, src: source as usize }, nelems, root, true)
     })
 });
 c_fn!(W; collectmem(team: TeamHandle, dest: *mut c_void, source: *const c_void, nelems: usize) -> c_int {
@@ -598,17 +612,11 @@ c_fn!(W; alltoallmem(team: TeamHandle, dest: *mut c_void, source: *const c_void,
 });
 c_fn!(W; alltoallsmem(team: TeamHandle, dest: *mut c_void, source: *const c_void, dst: isize, sst: isize, nelems: usize) -> c_int {
     on_team(W, team, |rt, g| {
-        alltoalls(
-            rt,
-            g,
-            W,
-            dest as usize,
-            source as usize,
-            dst,
-            sst,
-            nelems,
-            1,
-        )
+        let bufs = Bufs {
+            dest: dest as usize,
+            src: source as usize,
+        };
+        alltoalls(rt, g, W, bufs, Strides { dst, sst, nelems, size: 1 })
     })
 });
 
@@ -659,8 +667,10 @@ c_export!(unsafe rshmem_team_scan_cb(team: TeamHandle, dest: *mut c_void, source
             rt,
             g,
             W,
-            dest as usize,
-            source as usize,
+            Bufs {
+                dest: dest as usize,
+                src: source as usize,
+            },
             nelems,
             upto,
             ld_combine(combine),
@@ -682,7 +692,7 @@ macro_rules! active_data {
     ($($bits:literal),*) => {$(
         paste! {
             c_fn!(W; [<broadcast $bits>](dest: *mut c_void, source: *const c_void, nelems: usize, root: c_int, start: c_int, log_stride: c_int, size: c_int, psync: *mut c_long) {
-                on_active(W, start, log_stride, size, psync, |rt, g| broadcast(rt, g, W, dest as usize, source as usize, bytes(rt, W, nelems, $bits / 8), root, false))
+                on_active(W, start, log_stride, size, psync, |rt, g| broadcast(rt, g, W, Bufs { dest: dest as usize, src: source as usize }, bytes(rt, W, nelems, $bits / 8), root, false))
             });
             c_fn!(W; [<collect $bits>](dest: *mut c_void, source: *const c_void, nelems: usize, start: c_int, log_stride: c_int, size: c_int, psync: *mut c_long) {
                 on_active(W, start, log_stride, size, psync, |rt, g| collect(rt, g, W, dest as usize, source as usize, bytes(rt, W, nelems, $bits / 8)))
@@ -694,7 +704,7 @@ macro_rules! active_data {
                 on_active(W, start, log_stride, size, psync, |rt, g| alltoall(rt, g, W, dest as usize, source as usize, bytes(rt, W, nelems, $bits / 8)))
             });
             c_fn!(W; [<alltoalls $bits>](dest: *mut c_void, source: *const c_void, dst: isize, sst: isize, nelems: usize, start: c_int, log_stride: c_int, size: c_int, psync: *mut c_long) {
-                on_active(W, start, log_stride, size, psync, |rt, g| alltoalls(rt, g, W, dest as usize, source as usize, dst, sst, nelems, $bits / 8))
+                on_active(W, start, log_stride, size, psync, |rt, g| alltoalls(rt, g, W, Bufs { dest: dest as usize, src: source as usize }, Strides { dst, sst, nelems, size: $bits / 8 }))
             });
         }
     )*};

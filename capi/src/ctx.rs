@@ -84,6 +84,7 @@ fn make(members: Option<Vec<usize>>, team: usize, options: c_long) -> CtxHandle 
 
 c_fn!(W; ctx_create(options: c_long, ctx: *mut CtxHandle) -> c_int {
     rt("shmem_ctx_create");
+    // SAFETY: the C caller's contract: the handle pointer is valid for writes (`out` ignores NULL).
     unsafe { out(ctx, make(None, TEAM_WORLD, options)) };
     0
 });
@@ -96,10 +97,12 @@ c_fn!(W; team_create_ctx(team: TeamHandle, options: c_long, ctx: *mut CtxHandle)
             } else {
                 Some(t.members.clone())
             };
+            // SAFETY: the C caller's contract: the handle pointer is valid for writes (`out` ignores NULL).
             unsafe { out(ctx, make(members, team as usize, options)) };
             0
         }
         None => {
+            // SAFETY: the C caller's contract: the handle pointer is valid for writes (`out` ignores NULL).
             unsafe { out(ctx, core::ptr::null_mut()) };
             -1
         }
@@ -162,6 +165,7 @@ ctx_and_default!(ctx, W; pe_quiet(target_pes: *const c_int, npes: usize) {
     if ctx.is_null() {
         return;
     }
+    // SAFETY: the C caller's contract: `target_pes` points to `npes` PE numbers.
     unsafe { crate::setup::pe_quiet(W, target_pes, npes, |p| ctx_pe(W, ctx, p)) }
 });
 

@@ -31,6 +31,9 @@ macro_rules! c_fn {
     };
     ($w:ident; $name:ident ($($p:ident: $pt:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
         paste::paste! {
+            // The one place (with `c_export!` below) where long parameter lists are
+            // allowed: a C routine's arity is fixed by the OpenSHMEM API (`shmem_ctx_TYPE_ibput`
+            // takes 8, `shmem_TYPE_sum_to_all` 8). Rust-side helpers take parameter structs.
             #[allow(clippy::too_many_arguments)]
             #[no_mangle]
             pub unsafe extern "C" fn [<pshmem_ $name>]($($p: $pt),*) $(-> $ret)? {
@@ -63,6 +66,7 @@ macro_rules! ctx_and_default {
 /// signature record (`=name(...)`).
 macro_rules! c_export {
     (unsafe $name:ident ($($p:ident: $pt:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+        // A C signature fixed by the API or the header (see `c_fn!`).
         #[allow(clippy::too_many_arguments)]
         #[no_mangle]
         pub unsafe extern "C" fn $name($($p: $pt),*) $(-> $ret)? $body

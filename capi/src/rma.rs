@@ -7,6 +7,7 @@ use crate::ctx::{ctx_pe, CtxHandle};
 use crate::types::LongDouble;
 use crate::{check, fail, pe_of, rt};
 use paste::paste;
+use rshmem_rt::rt::{Signal, Strided};
 use rshmem_transport::AmoOp;
 use std::ffi::{c_char, c_double, c_float, c_int, c_long, c_longlong, c_schar, c_short};
 use std::ffi::{c_uchar, c_uint, c_ulong, c_ulonglong, c_ushort, c_void};
@@ -111,45 +112,60 @@ fn strided(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The strides and sizes of a C strided call (`shmem_TYPE_iput`/`iget`) as the caller
+/// gave them: `nelems` elements of `size` bytes, `dst`/`sst` elements apart (checked
+/// before use). Built inline in each routine; costs nothing over separate arguments.
+#[derive(Clone, Copy)]
+pub(crate) struct Strides {
+    pub(crate) dst: isize,
+    pub(crate) sst: isize,
+    pub(crate) nelems: usize,
+    pub(crate) size: usize,
+}
+
 #[inline(always)]
-pub(crate) unsafe fn iput(
-    what: &'static str,
-    dest: usize,
-    src: *const u8,
-    dst: isize,
-    sst: isize,
-    nelems: usize,
-    size: usize,
-    pe: c_int,
-) {
+pub(crate) unsafe fn iput(what: &'static str, dest: usize, src: *const u8, s: Strides, pe: c_int) {
+    let Strides {
+        dst,
+        sst,
+        nelems,
+        size,
+    } = s;
     let rt = rt(what);
     let pe = pe_of(rt, what, pe);
     let (dst, sst) = (stride(rt, what, dst), stride(rt, what, sst));
     strided(rt, what, nelems, [dst, sst], size);
+    let s = Strided {
+        dst,
+        sst,
+        size,
+        nelems,
+    };
     // SAFETY: the source elements are valid (contract).
-    let r = unsafe { rt.iput(dest, src, dst, sst, size, nelems, pe) };
+    let r = unsafe { rt.iput(dest, src, s, pe) };
     check(rt, what, r)
 }
 
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(crate) unsafe fn iget(
-    what: &'static str,
-    dest: *mut u8,
-    src: usize,
-    dst: isize,
-    sst: isize,
-    nelems: usize,
-    size: usize,
-    pe: c_int,
-) {
+pub(crate) unsafe fn iget(what: &'static str, dest: *mut u8, src: usize, s: Strides, pe: c_int) {
+    let Strides {
+        dst,
+        sst,
+        nelems,
+        size,
+    } = s;
     let rt = rt(what);
     let pe = pe_of(rt, what, pe);
     let (dst, sst) = (stride(rt, what, dst), stride(rt, what, sst));
     strided(rt, what, nelems, [dst, sst], size);
+    let s = Strided {
+        dst,
+        sst,
+        size,
+        nelems,
+    };
     // SAFETY: the destination elements are valid (contract).
-    let r = unsafe { rt.iget(dest, src, dst, sst, size, nelems, pe) };
+    let r = unsafe { rt.iget(dest, src, s, pe) };
     check(rt, what, r)
 }
 
@@ -197,22 +213,30 @@ fn block_geometry(
     }
 }
 
+/// The blocks of a C block-strided call (`shmem_TYPE_ibput`/`ibget`) as the caller gave
+/// them: `nblocks` blocks of `bsize` elements of `size` bytes, `dst`/`sst` elements apart
+/// (checked before use). Built inline in each routine.
+#[derive(Clone, Copy)]
+pub(crate) struct Blocks {
+    pub(crate) dst: isize,
+    pub(crate) sst: isize,
+    pub(crate) bsize: usize,
+    pub(crate) nblocks: usize,
+    pub(crate) size: usize,
+}
+
 /// Block-strided put (`shmem_TYPE_ibput`): block `i` (`bsize` contiguous elements) goes
 /// from `src + i*sst` to `dest + i*dst` on `pe` (strides and sizes in elements). The whole
 /// destination span is checked before anything is sent; returns when `src` may be reused.
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(crate) unsafe fn ibput(
-    what: &'static str,
-    dest: usize,
-    src: *const u8,
-    dst: isize,
-    sst: isize,
-    bsize: usize,
-    nblocks: usize,
-    size: usize,
-    pe: c_int,
-) {
+pub(crate) unsafe fn ibput(what: &'static str, dest: usize, src: *const u8, b: Blocks, pe: c_int) {
+    let Blocks {
+        dst,
+        sst,
+        bsize,
+        nblocks,
+        size,
+    } = b;
     let rt = rt(what);
     let pe = pe_of(rt, what, pe);
     // Nothing to move: any pointers and strides (the annex: a length of 0 makes a null
@@ -233,19 +257,15 @@ pub(crate) unsafe fn ibput(
 
 /// Block-strided get (`shmem_TYPE_ibget`), the mirror of [`ibput`]: block `i` comes from
 /// `src + i*sst` on `pe` to local `dest + i*dst`; returns when `dest` holds the data.
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(crate) unsafe fn ibget(
-    what: &'static str,
-    dest: *mut u8,
-    src: usize,
-    dst: isize,
-    sst: isize,
-    bsize: usize,
-    nblocks: usize,
-    size: usize,
-    pe: c_int,
-) {
+pub(crate) unsafe fn ibget(what: &'static str, dest: *mut u8, src: usize, b: Blocks, pe: c_int) {
+    let Blocks {
+        dst,
+        sst,
+        bsize,
+        nblocks,
+        size,
+    } = b;
     let rt = rt(what);
     let pe = pe_of(rt, what, pe);
     // Nothing to move: any pointers and strides (the annex: a length of 0 makes a null
@@ -264,7 +284,15 @@ pub(crate) unsafe fn ibget(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The signal of a C put-with-signal call as the caller gave it: the word `addr`, the
+/// `value`, and `op` (`SHMEM_SIGNAL_SET` or `SHMEM_SIGNAL_ADD`, checked before use).
+#[derive(Clone, Copy)]
+pub(crate) struct CSignal {
+    pub(crate) addr: *mut u64,
+    pub(crate) value: u64,
+    pub(crate) op: c_int,
+}
+
 #[inline(always)]
 pub(crate) unsafe fn put_signal(
     what: &'static str,
@@ -272,11 +300,14 @@ pub(crate) unsafe fn put_signal(
     src: *const u8,
     nelems: usize,
     size: usize,
-    sig: *mut u64,
-    signal: u64,
-    sig_op: c_int,
+    sig: CSignal,
     pe: c_int,
 ) {
+    let CSignal {
+        addr: sig,
+        value: signal,
+        op: sig_op,
+    } = sig;
     let rt = rt(what);
     let pe = pe_of(rt, what, pe);
     let len = bytes(rt, what, nelems, size);
@@ -298,8 +329,13 @@ pub(crate) unsafe fn put_signal(
             rt.amo::<u64>(sig as usize, op, signal, 0, pe).map(|_| ()),
         );
     }
+    let s = Signal {
+        addr: sig as usize,
+        value: signal,
+        add,
+    };
     // SAFETY: `src` is valid for `len` bytes (contract).
-    let r = unsafe { rt.put_signal(dest, src, len, sig as usize, signal, add, pe) };
+    let r = unsafe { rt.put_signal(dest, src, len, s, pe) };
     check(rt, what, r)
 }
 
@@ -309,28 +345,36 @@ macro_rules! rma_shapes {
     ($t:ty, $size:expr, $put:ident, $get:ident, $put_nbi:ident, $get_nbi:ident,
      $iput:ident, $iget:ident, $put_signal:ident, $put_signal_nbi:ident) => {
         ctx_and_default!(ctx, W; $put(dest: *mut $t, source: *const $t, nelems: usize, pe: c_int) {
+            // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
             unsafe { put(W, dest as usize, source as *const u8, nelems, $size, ctx_pe(W, ctx, pe), false) }
         });
         ctx_and_default!(ctx, W; $put_nbi(dest: *mut $t, source: *const $t, nelems: usize, pe: c_int) {
+            // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
             unsafe { put(W, dest as usize, source as *const u8, nelems, $size, ctx_pe(W, ctx, pe), true) }
         });
         ctx_and_default!(ctx, W; $get(dest: *mut $t, source: *const $t, nelems: usize, pe: c_int) {
+            // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
             unsafe { get(W, dest as *mut u8, source as usize, nelems, $size, ctx_pe(W, ctx, pe), false) }
         });
         ctx_and_default!(ctx, W; $get_nbi(dest: *mut $t, source: *const $t, nelems: usize, pe: c_int) {
+            // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
             unsafe { get(W, dest as *mut u8, source as usize, nelems, $size, ctx_pe(W, ctx, pe), true) }
         });
         ctx_and_default!(ctx, W; $iput(dest: *mut $t, source: *const $t, dst: isize, sst: isize, nelems: usize, pe: c_int) {
-            unsafe { iput(W, dest as usize, source as *const u8, dst, sst, nelems, $size, ctx_pe(W, ctx, pe)) }
+            // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
+            unsafe { iput(W, dest as usize, source as *const u8, Strides { dst, sst, nelems, size: $size }, ctx_pe(W, ctx, pe)) }
         });
         ctx_and_default!(ctx, W; $iget(dest: *mut $t, source: *const $t, dst: isize, sst: isize, nelems: usize, pe: c_int) {
-            unsafe { iget(W, dest as *mut u8, source as usize, dst, sst, nelems, $size, ctx_pe(W, ctx, pe)) }
+            // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
+            unsafe { iget(W, dest as *mut u8, source as usize, Strides { dst, sst, nelems, size: $size }, ctx_pe(W, ctx, pe)) }
         });
         ctx_and_default!(ctx, W; $put_signal(dest: *mut $t, source: *const $t, nelems: usize, sig_addr: *mut u64, signal: u64, sig_op: c_int, pe: c_int) {
-            unsafe { put_signal(W, dest as usize, source as *const u8, nelems, $size, sig_addr, signal, sig_op, ctx_pe(W, ctx, pe)) }
+            // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
+            unsafe { put_signal(W, dest as usize, source as *const u8, nelems, $size, CSignal { addr: sig_addr, value: signal, op: sig_op }, ctx_pe(W, ctx, pe)) }
         });
         ctx_and_default!(ctx, W; $put_signal_nbi(dest: *mut $t, source: *const $t, nelems: usize, sig_addr: *mut u64, signal: u64, sig_op: c_int, pe: c_int) {
-            unsafe { put_signal(W, dest as usize, source as *const u8, nelems, $size, sig_addr, signal, sig_op, ctx_pe(W, ctx, pe)) }
+            // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
+            unsafe { put_signal(W, dest as usize, source as *const u8, nelems, $size, CSignal { addr: sig_addr, value: signal, op: sig_op }, ctx_pe(W, ctx, pe)) }
         });
     };
 }
@@ -340,10 +384,12 @@ macro_rules! rma_shapes {
 macro_rules! ib_shapes {
     ($t:ty, $size:expr, $ibput:ident, $ibget:ident) => {
         ctx_and_default!(ctx, W; $ibput(dest: *mut $t, source: *const $t, dst: isize, sst: isize, bsize: usize, nblocks: usize, pe: c_int) {
-            unsafe { ibput(W, dest as usize, source as *const u8, dst, sst, bsize, nblocks, $size, ctx_pe(W, ctx, pe)) }
+            // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
+            unsafe { ibput(W, dest as usize, source as *const u8, Blocks { dst, sst, bsize, nblocks, size: $size }, ctx_pe(W, ctx, pe)) }
         });
         ctx_and_default!(ctx, W; $ibget(dest: *mut $t, source: *const $t, dst: isize, sst: isize, bsize: usize, nblocks: usize, pe: c_int) {
-            unsafe { ibget(W, dest as *mut u8, source as usize, dst, sst, bsize, nblocks, $size, ctx_pe(W, ctx, pe)) }
+            // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
+            unsafe { ibget(W, dest as *mut u8, source as usize, Blocks { dst, sst, bsize, nblocks, size: $size }, ctx_pe(W, ctx, pe)) }
         });
     };
 }
@@ -364,10 +410,12 @@ macro_rules! rma_pg {
     ($($n:ident: $t:ty = $c:literal),* $(,)?) => {$(
         paste! {
             ctx_and_default!(ctx, W; [<$n _p>](dest: *mut $t, value: $t, pe: c_int) {
+                // SAFETY: reads `value`, a local of this call, of the given size.
                 unsafe { put(W, dest as usize, &value as *const $t as *const u8, 1, size_of::<$t>(), ctx_pe(W, ctx, pe), false) }
             });
             ctx_and_default!(ctx, W; [<$n _g>](source: *const $t, pe: c_int) -> $t {
                 let mut v = core::mem::MaybeUninit::<$t>::uninit();
+                // SAFETY: the C caller's contract: `source` is symmetric; `v` is a local buffer of the size read.
                 unsafe {
                     get(W, v.as_mut_ptr() as *mut u8, source as usize, 1, size_of::<$t>(), ctx_pe(W, ctx, pe), false);
                     // SAFETY: `get` filled all bytes (or aborted).
@@ -395,22 +443,28 @@ rma_sized!(8, 16, 32, 64, 128);
 
 // Bytes: `shmem_[ctx_]putmem` & co. (no strided forms in the specification).
 ctx_and_default!(ctx, W; putmem(dest: *mut c_void, source: *const c_void, nelems: usize, pe: c_int) {
+    // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
     unsafe { put(W, dest as usize, source as *const u8, nelems, 1, ctx_pe(W, ctx, pe), false) }
 });
 ctx_and_default!(ctx, W; putmem_nbi(dest: *mut c_void, source: *const c_void, nelems: usize, pe: c_int) {
+    // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
     unsafe { put(W, dest as usize, source as *const u8, nelems, 1, ctx_pe(W, ctx, pe), true) }
 });
 ctx_and_default!(ctx, W; getmem(dest: *mut c_void, source: *const c_void, nelems: usize, pe: c_int) {
+    // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
     unsafe { get(W, dest as *mut u8, source as usize, nelems, 1, ctx_pe(W, ctx, pe), false) }
 });
 ctx_and_default!(ctx, W; getmem_nbi(dest: *mut c_void, source: *const c_void, nelems: usize, pe: c_int) {
+    // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
     unsafe { get(W, dest as *mut u8, source as usize, nelems, 1, ctx_pe(W, ctx, pe), true) }
 });
 ctx_and_default!(ctx, W; putmem_signal(dest: *mut c_void, source: *const c_void, nelems: usize, sig_addr: *mut u64, signal: u64, sig_op: c_int, pe: c_int) {
-    unsafe { put_signal(W, dest as usize, source as *const u8, nelems, 1, sig_addr, signal, sig_op, ctx_pe(W, ctx, pe)) }
+    // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
+    unsafe { put_signal(W, dest as usize, source as *const u8, nelems, 1, CSignal { addr: sig_addr, value: signal, op: sig_op }, ctx_pe(W, ctx, pe)) }
 });
 ctx_and_default!(ctx, W; putmem_signal_nbi(dest: *mut c_void, source: *const c_void, nelems: usize, sig_addr: *mut u64, signal: u64, sig_op: c_int, pe: c_int) {
-    unsafe { put_signal(W, dest as usize, source as *const u8, nelems, 1, sig_addr, signal, sig_op, ctx_pe(W, ctx, pe)) }
+    // SAFETY: the C caller's contract: `dest` and `source` are valid for the routine's elements (the symmetric side is checked).
+    unsafe { put_signal(W, dest as usize, source as *const u8, nelems, 1, CSignal { addr: sig_addr, value: signal, op: sig_op }, ctx_pe(W, ctx, pe)) }
 });
 
 /// The local signal word at `sig`, checked to be symmetric and aligned.

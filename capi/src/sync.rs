@@ -130,54 +130,72 @@ macro_rules! p2p {
     ($($n:ident: $t:ty = $c:literal),* $(,)?) => {$(
         paste! {
             c_fn!(W; [<$n _wait_until>](ivar: *mut $t, cmp: c_int, cmp_value: $t) {
+                // SAFETY: the C caller's contract: `ivars` (and `status`, `cmp_values` when given) point to `nelems` valid elements; `word_set` checks that the words are symmetric.
                 unsafe { word_set::<$t>(W, ivar, 1, core::ptr::null(), cmp, Values::One(cmp_value.word())) }.wait_all()
             });
             c_fn!(W; [<$n _test>](ivar: *mut $t, cmp: c_int, cmp_value: $t) -> c_int {
+                // SAFETY: the C caller's contract: `ivars` (and `status`, `cmp_values` when given) point to `nelems` valid elements; `word_set` checks that the words are symmetric.
                 let s = unsafe { word_set::<$t>(W, ivar, 1, core::ptr::null(), cmp, Values::One(cmp_value.word())) };
                 s.test_all() as c_int
             });
             c_fn!(W; [<$n _wait_until_all>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_value: $t) {
+                // SAFETY: the C caller's contract: `ivars` (and `status`, `cmp_values` when given) point to `nelems` valid elements; `word_set` checks that the words are symmetric.
                 unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.word())) }.wait_all()
             });
             c_fn!(W; [<$n _wait_until_any>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_value: $t) -> usize {
+                // SAFETY: the C caller's contract: `ivars` (and `status`, `cmp_values` when given) point to `nelems` valid elements; `word_set` checks that the words are symmetric.
                 unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.word())) }.wait_any().unwrap_or(usize::MAX)
             });
             c_fn!(W; [<$n _wait_until_some>](ivars: *mut $t, nelems: usize, indices: *mut usize, status: *const c_int, cmp: c_int, cmp_value: $t) -> usize {
                 let mut found = Vec::new();
+                // SAFETY: the C caller's contract: `ivars` (and `status`, `cmp_values` when given) point to `nelems` valid elements; `word_set` checks that the words are symmetric.
                 unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.word())) }.wait_some(&mut found);
+                // SAFETY: the C caller's contract: `indices` has room for `nelems` entries.
                 unsafe { write_indices(indices, &found) }
             });
             c_fn!(W; [<$n _wait_until_all_vector>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_values: *const $t) {
+                // SAFETY: the C caller's contract: `ivars` (and `status`, `cmp_values` when given) point to `nelems` valid elements; `word_set` checks that the words are symmetric.
                 unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, vector(cmp_values, nelems)) }.wait_all()
             });
             c_fn!(W; [<$n _wait_until_any_vector>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_values: *const $t) -> usize {
+                // SAFETY: the C caller's contract: `ivars` (and `status`, `cmp_values` when given) point to `nelems` valid elements; `word_set` checks that the words are symmetric.
                 unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, vector(cmp_values, nelems)) }.wait_any().unwrap_or(usize::MAX)
             });
             c_fn!(W; [<$n _wait_until_some_vector>](ivars: *mut $t, nelems: usize, indices: *mut usize, status: *const c_int, cmp: c_int, cmp_values: *const $t) -> usize {
                 let mut found = Vec::new();
+                // SAFETY: the C caller's contract: `ivars` (and `status`, `cmp_values` when given) point to `nelems` valid elements; `word_set` checks that the words are symmetric.
                 unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, vector(cmp_values, nelems)) }.wait_some(&mut found);
+                // SAFETY: the C caller's contract: `indices` has room for `nelems` entries.
                 unsafe { write_indices(indices, &found) }
             });
             c_fn!(W; [<$n _test_all>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_value: $t) -> c_int {
+                // SAFETY: the C caller's contract: `ivars` (and `status`, `cmp_values` when given) point to `nelems` valid elements; `word_set` checks that the words are symmetric.
                 unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.word())) }.test_all() as c_int
             });
             c_fn!(W; [<$n _test_any>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_value: $t) -> usize {
+                // SAFETY: the C caller's contract: `ivars` (and `status`, `cmp_values` when given) point to `nelems` valid elements; `word_set` checks that the words are symmetric.
                 unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.word())) }.test_any().unwrap_or(usize::MAX)
             });
             c_fn!(W; [<$n _test_some>](ivars: *mut $t, nelems: usize, indices: *mut usize, status: *const c_int, cmp: c_int, cmp_value: $t) -> usize {
                 let mut found = Vec::new();
+                // SAFETY: the C caller's contract: `ivars` (and `status`, `cmp_values` when given) point to `nelems` valid elements; `word_set` checks that the words are symmetric.
                 unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, Values::One(cmp_value.word())) }.test_some(&mut found);
+                // SAFETY: the C caller's contract: `indices` has room for `nelems` entries.
                 unsafe { write_indices(indices, &found) }
             });
             c_fn!(W; [<$n _test_all_vector>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_values: *const $t) -> c_int {
+                // SAFETY: the C caller's contract: `ivars` (and `status`, `cmp_values` when given) point to `nelems` valid elements; `word_set` checks that the words are symmetric.
                 unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, vector(cmp_values, nelems)) }.test_all() as c_int
             });
             c_fn!(W; [<$n _test_any_vector>](ivars: *mut $t, nelems: usize, status: *const c_int, cmp: c_int, cmp_values: *const $t) -> usize {
+                // SAFETY: the C caller's contract: `ivars` (and `status`, `cmp_values` when given) point to `nelems` valid elements; `word_set` checks that the words are symmetric.
                 unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, vector(cmp_values, nelems)) }.test_any().unwrap_or(usize::MAX)
             });
             c_fn!(W; [<$n _test_some_vector>](ivars: *mut $t, nelems: usize, indices: *mut usize, status: *const c_int, cmp: c_int, cmp_values: *const $t) -> usize {
                 let mut found = Vec::new();
+                // SAFETY: the C caller's contract: `ivars` (and `status`, `cmp_values` when given) point to `nelems` valid elements; `word_set` checks that the words are symmetric.
                 unsafe { word_set::<$t>(W, ivars, nelems, status, cmp, vector(cmp_values, nelems)) }.test_some(&mut found);
+                // SAFETY: the C caller's contract: `indices` has room for `nelems` entries.
                 unsafe { write_indices(indices, &found) }
             });
         }
@@ -191,6 +209,7 @@ macro_rules! deprecated_wait {
     ($($n:ident: $t:ty),* $(,)?) => {$(
         paste! {
             c_fn!(W; [<$n _wait>](ivar: *mut $t, cmp_value: $t) {
+                // SAFETY: the C caller's contract: `ivars` (and `status`, `cmp_values` when given) point to `nelems` valid elements; `word_set` checks that the words are symmetric.
                 unsafe { word_set::<$t>(W, ivar, 1, core::ptr::null(), SHMEM_CMP_NE, Values::One(cmp_value.word())) }.wait_all()
             });
         }
@@ -204,6 +223,7 @@ deprecated_wait!(short: c_short, int: c_int, long: c_long, longlong: c_longlong)
 // The deprecated `shmem_wait(long *ivar, long cmp_value)` (C and C++; C11 programs get
 // the type-generic macro of `shmem.h`).
 c_fn!(W; wait(ivar: *mut c_long, cmp_value: c_long) {
+    // SAFETY: the C caller's contract: `ivars` (and `status`, `cmp_values` when given) point to `nelems` valid elements; `word_set` checks that the words are symmetric.
     unsafe {
         word_set::<c_long>(
             W,
@@ -220,6 +240,7 @@ c_fn!(W; wait(ivar: *mut c_long, cmp_value: c_long) {
 // The deprecated `shmem_wait_until(long *ivar, int cmp, long cmp_value)` of C and C++
 // (in C11 the name is the type-generic macro).
 c_fn!(W; wait_until(ivar: *mut c_long, cmp: c_int, cmp_value: c_long) {
+    // SAFETY: the C caller's contract: `ivars` (and `status`, `cmp_values` when given) point to `nelems` valid elements; `word_set` checks that the words are symmetric.
     unsafe {
         word_set::<c_long>(
             W,

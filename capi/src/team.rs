@@ -312,6 +312,7 @@ fn debug_msg(rt: &Runtime, what: &str, e: &dyn std::fmt::Display) {
 }
 
 c_fn!(W; team_split_strided(parent: TeamHandle, start: c_int, stride: c_int, size: c_int, config: *const ShmemTeamConfig, config_mask: c_long, new_team: *mut TeamHandle) -> c_int {
+    // SAFETY: the C caller's contract: the handle pointer is valid for writes (`out` ignores NULL).
     unsafe { out(new_team, core::ptr::null_mut()) };
     let Some(p) = lookup(W, parent) else {
         return -1;
@@ -336,6 +337,7 @@ c_fn!(W; team_split_strided(parent: TeamHandle, start: c_int, stride: c_int, siz
     ) {
         Ok(Some(t)) => {
             let h = register(wrap(t, cfg, false));
+            // SAFETY: the C caller's contract: the handle pointer is valid for writes (`out` ignores NULL).
             unsafe { out(new_team, h) };
             0
         }
@@ -345,6 +347,7 @@ c_fn!(W; team_split_strided(parent: TeamHandle, start: c_int, stride: c_int, siz
 });
 
 c_fn!(W; team_split_2d(parent: TeamHandle, xrange: c_int, xaxis_config: *const ShmemTeamConfig, xaxis_mask: c_long, xaxis_team: *mut TeamHandle, yaxis_config: *const ShmemTeamConfig, yaxis_mask: c_long, yaxis_team: *mut TeamHandle) -> c_int {
+    // SAFETY: the C caller's contract: the handle pointer is valid for writes (`out` ignores NULL).
     unsafe {
         out(xaxis_team, core::ptr::null_mut());
         out(yaxis_team, core::ptr::null_mut());
@@ -365,6 +368,7 @@ c_fn!(W; team_split_2d(parent: TeamHandle, xrange: c_int, xaxis_config: *const S
         Ok((x, y)) => {
             let hx = register(wrap(x, user_config(xaxis_config, xaxis_mask), false));
             let hy = register(wrap(y, user_config(yaxis_config, yaxis_mask), false));
+            // SAFETY: the C caller's contract: the handle pointer is valid for writes (`out` ignores NULL).
             unsafe {
                 out(xaxis_team, hx);
                 out(yaxis_team, hy);

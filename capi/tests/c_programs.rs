@@ -133,6 +133,109 @@ fn run(exe: &Path, name: &str, n: usize) {
     );
 }
 
+/// [`run`] with every peer over the TCP transport (`RSHMEM_TRANSPORT=tcp`): the data goes
+/// through each target's progress service, globals (segment 1) included.
+fn run_tcp(exe: &Path, name: &str, n: usize) {
+    let launcher = built().join("rshmemrun");
+    let out = Command::new(&launcher)
+        .args(["-n", &n.to_string(), "--timeout", "90"])
+        .arg(exe)
+        .env("RSHMEM_TRANSPORT", "tcp")
+        .output()
+        .expect("run rshmemrun");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let want = format!("{name}: ok on {n} PEs");
+    assert!(
+        out.status.success() && stdout.contains(&want),
+        "{} on {n} PEs over TCP exited with {}, want '{want}'\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        exe.display(),
+        out.status
+    );
+}
+
+#[test]
+fn rma_amo_coll_over_tcp() {
+    for (file, name) in [("rma.c", "rma"), ("amo.c", "amo"), ("coll.c", "coll")] {
+        let exe = compile(file, &[]);
+        for n in [2, 4] {
+            run_tcp(&exe, name, n);
+        }
+    }
+}
+
+/// rma.c, amo.c and coll.c across two "hosts" (network namespaces made by
+/// `scripts/netns-up.sh`, started with `ip netns exec` as launch agent): shared memory
+/// within a namespace, TCP between them (`RSHMEM_TRANSPORT` auto, no RDMA device there).
+/// Needs root and iproute2: skipped with a notice otherwise, unless `CI` is set.
+#[test]
+fn rma_amo_coll_across_namespaces() {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let ip = Path::new("/usr/sbin/ip").exists() || Path::new("/sbin/ip").exists();
+    if !root || !ip {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but the netns test cannot run (root: {root}, iproute2: {ip})"
+        );
+        eprintln!("SKIPPED rma_amo_coll_across_namespaces: needs root and iproute2");
+        return;
+    }
+    let scripts = capi_dir().join("../scripts");
+    struct Down(PathBuf);
+    impl Drop for Down {
+        fn drop(&mut self) {
+            let _ = Command::new("bash")
+                .arg(self.0.join("netns-down.sh"))
+                .status();
+        }
+    }
+    let exes: Vec<_> = [("rma.c", "rma"), ("amo.c", "amo"), ("coll.c", "coll")]
+        .into_iter()
+        .map(|(f, n)| (compile(f, &[]), n))
+        .collect();
+    let up = Command::new("bash")
+        .arg(scripts.join("netns-up.sh"))
+        .output()
+        .expect("netns-up.sh");
+    assert!(up.status.success(), "netns-up.sh: {up:?}");
+    let _down = Down(scripts.clone());
+    for (exe, name) in exes {
+        let out = Command::new(built().join("rshmemrun"))
+            .args([
+                "-n",
+                "4",
+                "--timeout",
+                "90",
+                "--hosts",
+                "rshmem-ns1:2,rshmem-ns2:2",
+            ])
+            .args([
+                "--launch-agent",
+                "ip netns exec",
+                "--pmi-addr",
+                "10.213.1.1",
+            ])
+            .arg(&exe)
+            .env_remove("PMI_FD")
+            .env_remove("PMI_PORT")
+            .env_remove("RSHMEM_TRANSPORT")
+            .env("SHMEM_INFO", "1")
+            .output()
+            .expect("run rshmemrun");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let want = format!("{name}: ok on 4 PEs");
+        assert!(
+            out.status.success()
+                && stdout.contains(&want)
+                && stderr.contains("transport per peer: 0=shm 1=shm 2=tcp 3=tcp"),
+            "{name} across namespaces exited with {}, want '{want}' and tcp to PEs 2, 3\nstdout:\n{stdout}\nstderr:\n{stderr}",
+            out.status
+        );
+    }
+}
+
 fn suite(file: &str, name: &str) {
     let exe = compile(file, &[]);
     for n in [1, 2, 4] {

@@ -2,6 +2,24 @@
 
 use crate::{BcastAlgorithm, CollCtx, CollOps};
 
+/// One broadcast, for [`CollCtx::broadcast_opt`]: `nbytes` bytes from symmetric `src` on
+/// member `root` (team index) to symmetric `dest` on every member; the root's own `dest`
+/// is written only if `update_root`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Broadcast {
+    /// The root, as a team index.
+    pub root: usize,
+    /// Symmetric destination offset.
+    pub dest: usize,
+    /// Symmetric source offset (read on the root).
+    pub src: usize,
+    /// Bytes to broadcast.
+    pub nbytes: usize,
+    /// Whether the root's `dest` is written too (1.5); `false` for the deprecated
+    /// active-set `shmem_broadcast32/64`.
+    pub update_root: bool,
+}
+
 impl CollCtx {
     /// Broadcast of `nbytes` bytes from symmetric `src` on member `root` (team index) to
     /// symmetric `dest` on every member, the root included (OpenSHMEM 1.5). `dest` must be
@@ -16,22 +34,26 @@ impl CollCtx {
         src: usize,
         nbytes: usize,
     ) {
-        self.broadcast_opt(ops, alg, root, dest, src, nbytes, true)
+        let b = Broadcast {
+            root,
+            dest,
+            src,
+            nbytes,
+            update_root: true,
+        };
+        self.broadcast_opt(ops, alg, b)
     }
 
     /// [`Self::broadcast`]; with `update_root == false` the root's `dest` is left alone (the
     /// deprecated active-set `shmem_broadcast32/64`): the root sends from `src`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn broadcast_opt<O: CollOps>(
-        &mut self,
-        ops: &O,
-        alg: BcastAlgorithm,
-        root: usize,
-        dest: usize,
-        src: usize,
-        nbytes: usize,
-        update_root: bool,
-    ) {
+    pub fn broadcast_opt<O: CollOps>(&mut self, ops: &O, alg: BcastAlgorithm, b: Broadcast) {
+        let Broadcast {
+            root,
+            dest,
+            src,
+            nbytes,
+            update_root,
+        } = b;
         let n = self.size();
         assert!(root < n, "broadcast: root {root} out of range 0..{n}");
         if nbytes == 0 {

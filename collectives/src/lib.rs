@@ -17,7 +17,6 @@
 //!
 //! See the [`ctx`] module for the protocol (monotonic per-sender counters, clear-to-send
 //! grants for scratch, no remote polling).
-#![warn(missing_docs)]
 
 mod bcast;
 mod collect;
@@ -28,6 +27,7 @@ mod scan;
 pub mod select;
 mod types;
 
+pub use bcast::Broadcast;
 pub use ctx::{CollCtx, MIN_SCRATCH_BYTES, SMALL_REDUCE_BYTES};
 pub use ops::CollOps;
 pub use select::{

@@ -182,12 +182,9 @@ pub struct Overrides {
 }
 
 impl Overrides {
-    /// Reads the `RSHMEM_*_ALGORITHM` variables of the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|var| std::env::var(var).ok())
-    }
-
-    /// Reads the variables through `lookup` (name → value, `None` if unset).
+    /// Reads the `RSHMEM_*_ALGORITHM` variables through `lookup` (name → value, `None` if
+    /// unset). This crate does not read the process environment: the runtime passes
+    /// `rshmem::env::text_by_name`, the reader of the one variable table.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         fn get<A: Named>(
             lookup: &impl Fn(&str) -> Option<String>,

@@ -169,7 +169,14 @@ fn broadcast_without_updating_the_root() {
                         pe.write_local(0, &bytes(pe.me, case, len));
                         pe.write_local(max, &vec![0xee; len]);
                         c.barrier(pe);
-                        c.broadcast_opt(pe, alg, root, max, 0, len, false);
+                        let b = crate::Broadcast {
+                            root,
+                            dest: max,
+                            src: 0,
+                            nbytes: len,
+                            update_root: false,
+                        };
+                        c.broadcast_opt(pe, alg, b);
                         let got = read::<u8>(pe, max, len);
                         if pe.me == root {
                             assert_eq!(got, vec![0xee; len], "{alg:?} n={n}: root's dest written");

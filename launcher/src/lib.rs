@@ -10,8 +10,6 @@
 //! Both binaries call [`main_entry`]; everything else is exposed for tests and
 //! for reuse of the PMI codec.
 
-#![warn(missing_docs)]
-
 pub mod bind;
 pub mod cli;
 pub mod hosts;

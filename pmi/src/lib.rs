@@ -23,8 +23,6 @@
 //! are never escaped: PMI-1 values hold no space, tab or newline, PMI-2 values no `;`
 //! (neither Slurm nor Hydra honours `;;`).
 
-#![warn(missing_docs)]
-
 mod hexval;
 pub mod line;
 pub mod mapping;

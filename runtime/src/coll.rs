@@ -3,7 +3,7 @@
 //! The team state they work on is in `teams.rs`.
 use crate::error::{Error, Result};
 use crate::layout::{INTERNAL_BYTES, INTERNAL_FREE};
-use crate::rt::Runtime;
+use crate::rt::{Runtime, Signal};
 use crate::teams::{
     BlockMap, Layout, TeamConfig, TeamState, BLOCK, MAP_BYTES, MAP_WORDS, TEAM_SCRATCH,
 };
@@ -68,9 +68,11 @@ impl CollOps for TeamOps<'_> {
                 self.base + dst,
                 src.as_ptr(),
                 src.len(),
-                self.base + slot * 8,
-                value,
-                true,
+                Signal {
+                    addr: self.base + slot * 8,
+                    value,
+                    add: true,
+                },
                 self.members[pe],
             )
         };
@@ -95,9 +97,11 @@ impl CollOps for TeamOps<'_> {
                 self.base + dst,
                 (self.base + src) as *const u8,
                 len,
-                self.base + slot * 8,
-                value,
-                true,
+                Signal {
+                    addr: self.base + slot * 8,
+                    value,
+                    add: true,
+                },
                 self.members[pe],
             )
         };

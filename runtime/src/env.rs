@@ -1,6 +1,10 @@
-//! Environment variables read at init (OpenSHMEM's `SHMEM_*`, the deprecated `SMA_*`
-//! spellings, and rshmem's own `RSHMEM_*`).
+//! Environment variables (OpenSHMEM's `SHMEM_*`, the deprecated `SMA_*` spellings, and
+//! rshmem's own `RSHMEM_*`): the table and its readers are `rshmem_transport::env`,
+//! re-exported here (the transport is the lowest crate that reads settings); this module
+//! adds the size syntax ([`parse_size`]), the typed [`Config`] read at init, and the
+//! readers that return [`Error`].
 use crate::error::{Error, Result};
+pub use rshmem_transport::env::*;
 
 /// [`Config::symmetric_size`] when no variable sets it. The runtime then sizes the heap
 /// from the machine instead (`rshmem::heap::default_size`: RAM, /dev/shm, PEs per node).
@@ -28,149 +32,21 @@ pub struct Config {
     pub version: bool,
 }
 
-/// One documented variable, for `SHMEM_INFO`.
-///
-/// ```
-/// let v = &rshmem::env::VARS[0];
-/// println!("{} (default {}): {}", v.name, v.default, v.doc);
-/// ```
-pub struct VarDoc {
-    /// Name.
-    pub name: &'static str,
-    /// Default, as text.
-    pub default: &'static str,
-    /// One-line description.
-    pub doc: &'static str,
-}
-
-/// Every variable rshmem reads, with defaults and descriptions (what `SHMEM_INFO=1` prints).
-///
-/// ```
-/// assert!(rshmem::env::VARS.iter().any(|v| v.name == "SHMEM_SYMMETRIC_SIZE"));
-/// ```
-pub const VARS: &[VarDoc] = &[
-    VarDoc {
-        name: "SHMEM_SYMMETRIC_SIZE",
-        default: "machine",
-        doc: "symmetric heap size per PE (k/K/m/M/g/G/t/T suffixes; decimals allowed); unset: min(RAM, /dev/shm) / PEs per node, a power of two (rshmem::heap::default_size)",
-    },
-    VarDoc {
-        name: "SHMEM_DEBUG",
-        default: "0",
-        doc: "1: check that collective calls get the same arguments on every PE",
-    },
-    VarDoc {
-        name: "SHMEM_INFO",
-        default: "0",
-        doc: "1: print every variable with its value at init (PE 0)",
-    },
-    VarDoc {
-        name: "SHMEM_VERSION",
-        default: "0",
-        doc: "1: print the library and specification version at init (PE 0)",
-    },
-    VarDoc {
-        name: "RSHMEM_BOOTSTRAP_TIMEOUT",
-        default: "60",
-        doc: "seconds allowed for connecting to the launcher and the bootstrap handshake (0.001 to 1000000)",
-    },
-    VarDoc {
-        name: "RSHMEM_BOOTSTRAP",
-        default: "auto",
-        doc: "force the bootstrap: pmix, pmi2, pmi1, mpi (feature mpi) or singleton",
-    },
-    VarDoc {
-        name: "RSHMEM_TRANSPORT",
-        default: "auto",
-        doc: "auto (shm within a node, verbs between nodes), shm, or verbs (every peer)",
-    },
-    VarDoc {
-        name: "RSHMEM_DEVICE",
-        default: "(first active)",
-        doc: "RDMA device and port, name[:port]",
-    },
-    VarDoc {
-        name: "RSHMEM_GID_INDEX",
-        default: "(RoCE v2 IPv4)",
-        doc: "GID table index instead of the RoCE v2 IPv4-mapped GID",
-    },
-    VarDoc {
-        name: "RSHMEM_VERBS_SIGNAL_EVERY",
-        default: "16",
-        doc: "verbs: signal at least every N work requests (1 = every one)",
-    },
-    VarDoc {
-        name: "RSHMEM_VERBS_INLINE",
-        default: "(device max)",
-        doc: "verbs: largest inline put in bytes (0 disables inline)",
-    },
-    VarDoc {
-        name: "RSHMEM_VERBS_QUIET",
-        default: "write",
-        doc: "verbs: quiet flushes with a zero-length write, or `read`",
-    },
-    VarDoc {
-        name: "RSHMEM_VERBS_POST_LIST",
-        default: "16",
-        doc: "verbs: small put_nbi requests posted as one list (1 = off; at most a quarter of the queue)",
-    },
-    VarDoc {
-        name: "RSHMEM_VERBS_TIMEOUT",
-        default: "18",
-        doc: "verbs ACK timeout exponent 1..31: 4.096 us * 2^N per try (18 = 1.07 s)",
-    },
-    VarDoc {
-        name: "RSHMEM_BARRIER_ALGORITHM",
-        default: "auto",
-        doc: "barrier algorithm: dissemination",
-    },
-    VarDoc {
-        name: "RSHMEM_BCAST_ALGORITHM",
-        default: "auto",
-        doc: "broadcast algorithm: binomial, scatter-allgather",
-    },
-    VarDoc {
-        name: "RSHMEM_REDUCE_ALGORITHM",
-        default: "auto",
-        doc: "reduction algorithm: recursive-doubling, ring, rabenseifner",
-    },
-    VarDoc {
-        name: "RSHMEM_COLLECT_ALGORITHM",
-        default: "auto",
-        doc: "collect algorithm: ring, recursive-doubling",
-    },
-    VarDoc {
-        name: "RSHMEM_ALLTOALL_ALGORITHM",
-        default: "auto",
-        doc: "alltoall algorithm: pairwise",
-    },
-];
-
-fn flag(names: &[&str]) -> bool {
-    names.iter().filter_map(|n| std::env::var(n).ok()).any(|v| {
-        let v = v.trim().to_ascii_lowercase();
-        !(v.is_empty() || v == "0" || v == "no" || v == "false" || v == "off")
-    })
-}
-
 impl Config {
     /// Reads the environment. An unusable value is an [`Error::InvalidEnv`].
     pub fn from_env() -> Result<Self> {
-        let symmetric_size = match (
-            std::env::var("SHMEM_SYMMETRIC_SIZE"),
-            std::env::var("SMA_SYMMETRIC_SIZE"),
-        ) {
-            (Ok(v), _) => parse_size("SHMEM_SYMMETRIC_SIZE", &v)?,
-            (Err(_), Ok(v)) => parse_size("SMA_SYMMETRIC_SIZE", &v)?,
-            _ => DEFAULT_SYMMETRIC_SIZE,
+        let symmetric_size = match text_and_name(&SHMEM_SYMMETRIC_SIZE) {
+            // The name the value was found under (`SMA_SYMMETRIC_SIZE` if only that is set).
+            Some((v, name)) => parse_size(name, &v)?,
+            None => DEFAULT_SYMMETRIC_SIZE,
         };
         // Checked here, at init, so that a bad value is refused before the bootstrap uses it.
         bootstrap_timeout()?;
         Ok(Self {
             symmetric_size,
-            debug: flag(&["SHMEM_DEBUG", "SMA_DEBUG"]),
-            info: flag(&["SHMEM_INFO", "SMA_INFO"]),
-            version: flag(&["SHMEM_VERSION", "SMA_VERSION"]),
+            debug: flag(&SHMEM_DEBUG),
+            info: flag(&SHMEM_INFO),
+            version: flag(&SHMEM_VERSION),
         })
     }
 }
@@ -182,7 +58,7 @@ pub const DEFAULT_BOOTSTRAP_TIMEOUT: f64 = 60.0;
 /// [`DEFAULT_BOOTSTRAP_TIMEOUT`]; anything else (`inf`, `1e99`, `abc`, `-5`, `0`) is an
 /// [`Error::InvalidEnv`] naming the variable, the value and the accepted range.
 pub fn bootstrap_timeout() -> Result<std::time::Duration> {
-    let secs = number::<f64>("RSHMEM_BOOTSTRAP_TIMEOUT", 0.001, 1e6)?;
+    let secs = real(&RSHMEM_BOOTSTRAP_TIMEOUT).map_err(invalid)?;
     Ok(std::time::Duration::from_secs_f64(
         secs.unwrap_or(DEFAULT_BOOTSTRAP_TIMEOUT),
     ))
@@ -196,11 +72,16 @@ pub fn number<T: rshmem_transport::env::Number>(
     min: T,
     max: T,
 ) -> Result<Option<T>> {
-    rshmem_transport::env::number(var, min, max).map_err(|e| Error::InvalidEnv {
+    rshmem_transport::env::number(var, min, max).map_err(invalid)
+}
+
+/// An unusable value as an [`Error::InvalidEnv`] (the same words as [`EnvError`]'s).
+pub fn invalid(e: EnvError) -> Error {
+    Error::InvalidEnv {
         var: e.var,
         value: e.value,
         reason: format!("expected {} (or unset for the default)", e.accepted),
-    })
+    }
 }
 
 /// Parses a size in OpenSHMEM syntax: a non-negative integer or decimal number with an
@@ -300,17 +181,18 @@ mod tests {
     }
 
     /// Every `RSHMEM_*`/`SHMEM_*` variable the code reads is in [`VARS`] (what `rshmem-info`
-    /// and `SHMEM_INFO=1` print): in every source file of the workspace that reads the
-    /// environment (`env::var`, `var_os`, `getenv`, the collectives' lookup), each string
-    /// literal that is such a name must be in the table. A new variable that is read but
-    /// not listed fails here.
+    /// and `SHMEM_INFO=1` print), and settings are read only through the env module: in
+    /// every source file of the workspace that reads the environment (`env::var`, `var_os`,
+    /// `getenv`, the collectives' lookup), each string literal that is such a name must be
+    /// in the table or [`LAUNCHER_PROVIDED`] (set by launchers, not settings; the PMI secret
+    /// is never printed, docs/ARCHITECTURE.md "Security"), and no file but the env module
+    /// reads a table variable directly (by its name as a string literal). A new variable that
+    /// is read but not listed, or a setting read around the table, fails here.
     #[test]
     fn every_variable_read_is_in_the_table() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        // Names that appear next to environment reads but are not settings.
-        // Set by rshmemrun for its PEs; the PMI secret is never printed (docs/ARCHITECTURE.md,
-        // "Security"), so it must not be in the table SHMEM_INFO and rshmem-info print.
-        let not_settings = ["RSHMEM_LAUNCHER", "RSHMEM_PMI_SECRET"];
+        let the_module = root.join("transport/src/env.rs");
+        let mut direct = Vec::new();
         let mut files = Vec::new();
         let mut dirs: Vec<_> = [
             "runtime/src",
@@ -345,6 +227,19 @@ mod tests {
         let mut seen = 0;
         for f in &files {
             let text = std::fs::read_to_string(f).unwrap();
+            if *f != the_module {
+                for read in ["env::var(\"", "env::var_os(\"", "getenv(\""] {
+                    for (i, _) in text.match_indices(read) {
+                        let name: String = text[i + read.len()..]
+                            .chars()
+                            .take_while(|c| *c != '"')
+                            .collect();
+                        if lookup(&name).is_some() {
+                            direct.push(format!("{name} ({})", f.display()));
+                        }
+                    }
+                }
+            }
             if !["env::var", "var_os", "getenv", "from_lookup"]
                 .iter()
                 .any(|r| text.contains(r))
@@ -362,9 +257,7 @@ mod tests {
                     && rest[name.len()..].starts_with('"');
                 if is_var {
                     seen += 1;
-                    if !VARS.iter().any(|v| v.name == name)
-                        && !not_settings.contains(&name.as_str())
-                    {
+                    if !VARS.iter().any(|v| v.name == name) && !is_launcher_provided(&name) {
                         missing.push(format!("{name} ({})", f.display()));
                     }
                 }
@@ -380,6 +273,62 @@ mod tests {
             missing.is_empty(),
             "read from the environment but not in rshmem::env::VARS (add them with a default and a description): {missing:?}"
         );
+        assert!(
+            direct.is_empty(),
+            "settings read directly instead of through rshmem_transport::env (text, flag, int, real): {direct:?}"
+        );
+    }
+
+    /// The user's list (README.md, "Environment variables") names every variable of the
+    /// table (`RSHMEM_{A,B}_ALGORITHM` counts for both).
+    #[test]
+    fn the_readme_lists_every_variable() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+        let mut listed: Vec<String> = Vec::new();
+        for (i, _) in readme.match_indices("RSHMEM_{") {
+            let rest = &readme[i + "RSHMEM_{".len()..];
+            let (alts, after) = rest.split_once('}').unwrap();
+            let tail: String = after
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+                .collect();
+            listed.extend(alts.split(',').map(|a| format!("RSHMEM_{a}{tail}")));
+        }
+        let missing: Vec<&str> = VARS
+            .iter()
+            .map(|v| v.name)
+            .filter(|n| !readme.contains(&format!("`{n}`")) && !listed.iter().any(|l| l == n))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "in rshmem::env::VARS but not in README.md's list: {missing:?}"
+        );
+    }
+
+    /// The table's choices for the `RSHMEM_*_ALGORITHM` variables (what users read) are the
+    /// names the collectives accept, all of them.
+    #[test]
+    fn algorithm_choices_in_the_table_are_what_the_collectives_accept() {
+        use rshmem_collectives::Overrides;
+        let algs: Vec<&Var> = VARS
+            .iter()
+            .filter(|v| v.name.ends_with("_ALGORITHM"))
+            .collect();
+        assert_eq!(algs.len(), 5);
+        for v in algs {
+            let Parser::Choice(names) = v.parser else {
+                panic!("{} is not a choice", v.name)
+            };
+            for n in names {
+                let o = Overrides::from_lookup(|k| (k == v.name).then(|| n.to_string()));
+                assert!(o.is_ok_and(|o| o != Overrides::default()), "{}={n}", v.name);
+            }
+            let e = Overrides::from_lookup(|k| (k == v.name).then(|| "nonsense".to_string()))
+                .unwrap_err();
+            assert_eq!(e.var, v.name);
+            assert_eq!(e.expected, names, "{}", v.name);
+        }
     }
 
     #[test]

@@ -107,6 +107,9 @@ pub enum Error {
     /// Setting up the RDMA verbs transport failed (device, registration, connection).
     #[error(transparent)]
     Verbs(#[from] rshmem_transport::verbs::VerbsError),
+    /// The TCP transport could not be set up (listen address, key exchange).
+    #[error("TCP transport: {0}")]
+    Tcp(String),
     /// A peer cannot be reached by any transport.
     #[error("PE {pe} runs on another node ({host}) and no network transport is available to reach it: {why}")]
     Unreachable {

@@ -22,7 +22,6 @@
 //!
 //! Environment: `SHMEM_SYMMETRIC_SIZE` (heap size per PE, default from the machine: `heap::default_size`), `SHMEM_DEBUG`,
 //! `SHMEM_INFO`, `SHMEM_VERSION` ([`mod@env`]).
-#![warn(missing_docs)]
 
 pub mod api;
 pub mod env;
@@ -48,6 +47,7 @@ pub mod rt;
 pub mod statics;
 #[doc(hidden)]
 pub mod sync;
+pub(crate) mod tcp;
 mod teams;
 
 pub use api::{LockGuard, Shmem, SignalOp, SymBox, SymInt, SymLock, SymRef, SymVec};

@@ -230,14 +230,15 @@ impl Teams {
     /// memory this PE maps, itself included). Needs no communication: every PE makes the
     /// same allocations from the same empty map (the shared run is sized for `npes`).
     pub fn new(me: usize, npes: usize, shared: Vec<usize>) -> Result<Self> {
-        let overrides = Overrides::from_env().map_err(|e| Error::InvalidEnv {
-            var: e.var,
-            value: e.value.clone(),
-            reason: format!(
-                "not a known algorithm; expected one of: auto, {}",
-                e.expected.join(", ")
-            ),
-        })?;
+        let overrides =
+            Overrides::from_lookup(crate::env::text_by_name).map_err(|e| Error::InvalidEnv {
+                var: e.var,
+                value: e.value.clone(),
+                reason: format!(
+                    "not a known algorithm; expected one of: auto, {}",
+                    e.expected.join(", ")
+                ),
+            })?;
         let mut map = BlockMap::new();
         let mut place = |n: usize, scratch: usize| {
             let need = Layout::bytes(n, scratch).div_ceil(BLOCK);

@@ -6,9 +6,14 @@
 //! - across two namespaces: bootstrap and locality (`boot`): every PE reads every other's
 //!   record, the node map is `0,0,1,1`, and the PEs of one node share a network namespace;
 //! - a whole job inside one namespace (`rma`, shared memory);
-//! - a real job across the two namespaces fails at init with a clear message: there is no
-//!   network transport between them (no RDMA device in a namespace);
-//! - a SIGKILLed PE in a namespace ends the job with 137 and no process left;
+//! - real jobs across the two namespaces (no RDMA device there): `RSHMEM_TRANSPORT` auto
+//!   picks shared memory within a namespace and TCP between them (`SHMEM_INFO` says so);
+//!   rma, amo, signal and coll_check (every team shape) pass; coll_check also on three
+//!   namespaces (2 + 1 + 1 PEs);
+//! - a SIGKILLed PE in a namespace ends the job with 137 and no process left, also when
+//!   its peers reach it over TCP;
+//! - the link of the second "host" cut mid-job (`ip link set down`): the job ends with a
+//!   message naming the lost peer, a non-zero status, within 30 s, and no process left;
 //! - bad `--hosts`/`--hostfile`/`--pmi-addr` values are usage errors that say what is wrong.
 //!
 //! Needs root and iproute2; skipped with a notice otherwise, unless `CI` is set.
@@ -63,7 +68,17 @@ impl Drop for Netns {
 }
 
 fn rshmemrun(args: &[&str], program: &Path, prog_args: &[&str]) -> (Output, Duration) {
+    rshmemrun_env(args, &[], program, prog_args)
+}
+
+fn rshmemrun_env(
+    args: &[&str],
+    env: &[(&str, &str)],
+    program: &Path,
+    prog_args: &[&str],
+) -> (Output, Duration) {
     let mut c = Command::new("timeout");
+    c.envs(env.iter().copied());
     c.args(["-k", "3", "60"])
         .arg(workspace_bin("rshmemrun"))
         .args(args)
@@ -92,6 +107,16 @@ fn show(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
+}
+
+/// No process whose command line contains `needle` (after a short grace).
+fn no_process_left(needle: &str) -> bool {
+    std::thread::sleep(Duration::from_millis(300));
+    let out = Command::new("pgrep")
+        .args(["-f", needle])
+        .output()
+        .expect("pgrep");
+    out.stdout.is_empty()
 }
 
 const NETNS: &[&str] = &[
@@ -160,24 +185,136 @@ fn hosts_through_network_namespaces() {
         );
     }
 
-    // Across the two "nodes" a real job needs a network transport: a clear failure.
-    let (o, took) = rshmemrun(&hosts("rshmem-ns1:2,rshmem-ns2:2"), &bin("rma"), &[]);
-    assert!(!o.status.success(), "should fail\n{}", show(&o));
+    // Across the two "nodes": shared memory within each, TCP between them.
+    for prog in ["rma", "amo", "signal", "coll_check"] {
+        let p = match prog {
+            "amo" => PathBuf::from(env!("CARGO_BIN_EXE_amo")),
+            "signal" => PathBuf::from(env!("CARGO_BIN_EXE_signal")),
+            "coll_check" => PathBuf::from(env!("CARGO_BIN_EXE_coll_check")),
+            _ => bin(prog),
+        };
+        let info = if prog == "rma" { "1" } else { "0" };
+        let (o, _) = rshmemrun_env(
+            &hosts("rshmem-ns1:2,rshmem-ns2:2"),
+            &[("RMA_PTR_OPTIONAL", "1"), ("SHMEM_INFO", info)],
+            &p,
+            &[],
+        );
+        assert!(o.status.success(), "{prog} across namespaces\n{}", show(&o));
+        let text = String::from_utf8_lossy(&o.stdout);
+        for pe in 0..4 {
+            assert!(
+                text.contains(&format!("{prog}: PE {pe} of 4 OK")),
+                "PE {pe} of {prog}\n{}",
+                show(&o)
+            );
+        }
+        if prog == "rma" {
+            let err = String::from_utf8_lossy(&o.stderr);
+            for line in [
+                "rshmem: PE 0: transport per peer: 0=shm 1=shm 2=tcp 3=tcp; tcp listening on 10.213.1.2:",
+                "rshmem: PE 3: transport per peer: 0=tcp 1=tcp 2=shm 3=shm; tcp listening on 10.213.2.2:",
+            ] {
+                assert!(err.contains(line), "no {line:?}\n{}", show(&o));
+            }
+        }
+    }
+
+    // Three "hosts" of 2, 1 and 1 PEs: collectives on every team shape over a mix of
+    // shared memory and TCP.
+    let (o, _) = rshmemrun_env(
+        &[
+            "-n",
+            "4",
+            "--hosts",
+            "rshmem-ns1:2,rshmem-ns2:1,rshmem-ns3:1",
+            "--launch-agent",
+            "ip netns exec",
+            "--pmi-addr",
+            "10.213.1.1",
+        ],
+        &[("SHMEM_INFO", "1")],
+        Path::new(env!("CARGO_BIN_EXE_coll_check")),
+        &[],
+    );
     assert!(
-        took < Duration::from_secs(20),
+        o.status.success(),
+        "coll_check on 3 namespaces\n{}",
+        show(&o)
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("rshmem: PE 2: transport per peer: 0=tcp 1=tcp 2=shm 3=tcp"),
+        "{}",
+        show(&o)
+    );
+    for pe in 0..4 {
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains(&format!("coll_check: PE {pe} of 4 OK")),
+            "{}",
+            show(&o)
+        );
+    }
+
+    // The second "host" loses its link mid-job: the PEs on the first find out (TCP
+    // keepalive, user timeout) and end the job with a message naming the peer.
+    let cut = std::thread::spawn(|| {
+        std::thread::sleep(Duration::from_millis(1500));
+        let s = Command::new("ip")
+            .args(["link", "set", "rshv2", "down"])
+            .status()
+            .expect("ip link");
+        assert!(s.success());
+    });
+    let (o, took) = rshmemrun(
+        &hosts("rshmem-ns1:2,rshmem-ns2:2"),
+        Path::new(env!("CARGO_BIN_EXE_barrier")),
+        &["100000000"],
+    );
+    cut.join().unwrap();
+    let _ = Command::new("ip")
+        .args(["link", "set", "rshv2", "up"])
+        .status();
+    assert!(
+        !o.status.success(),
+        "the cut must end the job\n{}",
+        show(&o)
+    );
+    assert!(
+        took < Duration::from_secs(30),
         "took {took:?}\n{}",
         show(&o)
     );
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("RDMA") || err.contains("another node"),
-        "the message should say why\n{}",
+        err.contains("TCP transport: PE ") && err.contains("the network between them broke"),
+        "the message should name the lost peer\n{}",
         show(&o)
     );
+    assert!(
+        no_process_left(env!("CARGO_BIN_EXE_barrier")),
+        "a PE survived the cut\n{}",
+        show(&o)
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    let job = out
+        .lines()
+        .find_map(|l| l.strip_prefix("JOB "))
+        .unwrap_or_else(|| panic!("no JOB line\n{}", show(&o)))
+        .trim()
+        .to_string();
+    let left: Vec<String> = std::fs::read_dir("/dev/shm")
+        .expect("/dev/shm")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(&job))
+        .collect();
+    assert!(left.is_empty(), "left in /dev/shm: {left:?}\n{}", show(&o));
 
-    // A SIGKILLed PE ends the job; no PE is left.
+    // A SIGKILLed PE ends the job; no PE is left (its peers on the other "host" reach it
+    // over TCP).
     let (o, took) = rshmemrun(
-        &hosts("rshmem-ns1:2,rshmem-ns1:2"),
+        &hosts("rshmem-ns1:2,rshmem-ns2:2"),
         &bin("fail"),
         &["sigkill", "3"],
     );

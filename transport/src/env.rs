@@ -1,10 +1,15 @@
-//! The one parser of numeric environment variables (`RSHMEM_*`, `SHMEM_*`): a value is
-//! used only when it is a number of the expected kind within the accepted range; anything
-//! else (`abc`, `-5`, `0` where 0 is not allowed, `inf`, `nan`, `1e99`) is an error that
-//! names the variable, the value and what is accepted. An unset or empty variable means the
-//! default. The variables themselves are listed in `rshmem::env::VARS` (what `rshmem-info`
-//! and `SHMEM_INFO=1` print); the runtime's sizes (`SHMEM_SYMMETRIC_SIZE`) have their own
-//! syntax and parser (`rshmem::env::parse_size`).
+//! The environment: every variable rshmem reads as a setting is one entry of [`VARS`]
+//! (name, deprecated spelling, default, description, [`Parser`]), read only through this
+//! module ([`text`], [`flag`], [`int`], [`real`]); `SHMEM_INFO=1` and `rshmem-info` print
+//! the table. The runtime re-exports it as `rshmem::env` (with the size parser,
+//! `rshmem::env::parse_size`, and the typed `Config`). Variables a launcher sets for its
+//! processes (PMI, PMIx, Slurm, Open MPI, rshmemrun's own) are protocol inputs, not
+//! settings: they are listed in [`LAUNCHER_PROVIDED`] and read by the bootstrap directly.
+//!
+//! Numbers have one parser ([`parse_number`]): a value is used only when it is a number of
+//! the expected kind within the accepted range; anything else (`abc`, `-5`, `0` where 0 is
+//! not allowed, `inf`, `nan`, `1e99`) is an error that names the variable, the value and
+//! what is accepted. An unset or empty variable means the default.
 use std::fmt::Display;
 use std::str::FromStr;
 
@@ -77,7 +82,9 @@ pub fn parse_number<T: Number>(
     Ok(n)
 }
 
-/// Reads variable `var`: `Ok(None)` when unset or empty, else [`parse_number`].
+/// Reads variable `var` by name: `Ok(None)` when unset or empty, else [`parse_number`].
+/// `var` must be in [`VARS`] (the table test checks); [`int`] and [`real`] read an entry
+/// with its own range.
 pub fn number<T: Number>(var: &'static str, min: T, max: T) -> Result<Option<T>, EnvError> {
     match std::env::var(var) {
         Ok(v) if !v.trim().is_empty() => parse_number(var, &v, min, max).map(Some),
@@ -88,6 +95,222 @@ pub fn number<T: Number>(var: &'static str, min: T, max: T) -> Result<Option<T>,
             value: v.to_string_lossy().into_owned(),
             accepted: format!("{} from {min} to {max}", T::KIND),
         }),
+    }
+}
+
+// ---- The table ------------------------------------------------------------------------
+
+/// How a variable's value is parsed (what [`int`], [`real`], [`flag`] expect; the other
+/// kinds are checked by their one reader, named in the entry's documentation).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Parser {
+    /// On unless unset, empty, `0`, `no`, `false` or `off` (any case): [`flag`].
+    Flag,
+    /// An integer in `min..=max`: [`int`].
+    Int {
+        /// Smallest accepted value.
+        min: u64,
+        /// Largest accepted value.
+        max: u64,
+    },
+    /// A finite number in `min..=max`: [`real`].
+    Real {
+        /// Smallest accepted value.
+        min: f64,
+        /// Largest accepted value.
+        max: f64,
+    },
+    /// A size with an optional k/m/g/t suffix (`rshmem::env::parse_size`).
+    Size,
+    /// One of a few words ([`text`]; the reader checks it and names the choices).
+    Choice(&'static [&'static str]),
+    /// Free text ([`text`]; the reader checks it).
+    Text,
+}
+
+/// One environment variable: what `rshmem-info` and `SHMEM_INFO=1` print, and how it is
+/// read (every read of a setting goes through this module with its entry).
+///
+/// ```
+/// use rshmem_transport::env;
+/// let v = &env::RSHMEM_VERBS_TIMEOUT;
+/// println!("{} (default {}): {}", v.name, v.default, v.doc);
+/// assert!(env::VARS.iter().any(|w| w.name == v.name));
+/// ```
+#[derive(Debug, PartialEq)]
+pub struct Var {
+    /// Name.
+    pub name: &'static str,
+    /// The deprecated spelling read when `name` is unset (`SMA_*` for `SHMEM_*`).
+    pub alias: Option<&'static str>,
+    /// Default, as text.
+    pub default: &'static str,
+    /// One-line description.
+    pub doc: &'static str,
+    /// How the value is parsed.
+    pub parser: Parser,
+}
+
+macro_rules! vars {
+    ($($(#[$m:meta])* $id:ident $(| $alias:ident)? = $default:literal, $parser:expr, $doc:literal;)*) => {
+        $(
+            $(#[$m])*
+            #[doc = concat!("`", stringify!($id), "`: ", $doc, " (default: ", $default, ").")]
+            pub const $id: Var = Var {
+                name: stringify!($id),
+                alias: vars!(@alias $($alias)?),
+                default: $default,
+                doc: $doc,
+                parser: $parser,
+            };
+        )*
+        /// Every variable rshmem reads as a setting, with defaults and descriptions (what
+        /// `SHMEM_INFO=1` and `rshmem-info` print).
+        ///
+        /// ```
+        /// assert!(rshmem_transport::env::VARS.iter().any(|v| v.name == "SHMEM_SYMMETRIC_SIZE"));
+        /// ```
+        pub const VARS: &[Var] = &[$($id),*];
+    };
+    (@alias) => { None };
+    (@alias $a:ident) => { Some(stringify!($a)) };
+}
+
+vars! {
+    SHMEM_SYMMETRIC_SIZE | SMA_SYMMETRIC_SIZE = "machine", Parser::Size,
+        "symmetric heap size per PE (k/K/m/M/g/G/t/T suffixes; decimals allowed); unset: min(RAM, /dev/shm) / PEs per node, a power of two (rshmem::heap::default_size)";
+    SHMEM_DEBUG | SMA_DEBUG = "0", Parser::Flag,
+        "1: check that collective calls get the same arguments on every PE";
+    SHMEM_INFO | SMA_INFO = "0", Parser::Flag,
+        "1: print every variable with its value at init (PE 0)";
+    SHMEM_VERSION | SMA_VERSION = "0", Parser::Flag,
+        "1: print the library and specification version at init (PE 0)";
+    RSHMEM_BOOTSTRAP_TIMEOUT = "60", Parser::Real { min: 0.001, max: 1e6 },
+        "seconds allowed for connecting to the launcher and the bootstrap handshake (0.001 to 1000000)";
+    RSHMEM_BOOTSTRAP = "auto", Parser::Choice(&["auto", "pmix", "pmi2", "pmi1", "pmi", "mpi", "singleton"]),
+        "force the bootstrap: pmix, pmi2, pmi1, mpi (feature mpi) or singleton";
+    RSHMEM_TRANSPORT = "auto", Parser::Choice(&["auto", "shm", "verbs", "rdma", "ibv", "tcp"]),
+        "auto (shm within a node; verbs between nodes if every PE has RDMA, else tcp), shm, verbs or tcp (every peer)";
+    RSHMEM_TCP_IF = "(route to launcher)", Parser::Text,
+        "TCP transport: interface name or IP address to listen on (default: the address that reaches the launcher, else the first non-loopback one)";
+    RSHMEM_DEVICE = "(first active)", Parser::Text,
+        "RDMA device and port, name[:port]";
+    RSHMEM_GID_INDEX = "(RoCE v2 IPv4)", Parser::Int { min: 0, max: 65535 },
+        "GID table index instead of the RoCE v2 IPv4-mapped GID";
+    RSHMEM_VERBS_SIGNAL_EVERY = "16", Parser::Int { min: 1, max: 1 << 16 },
+        "verbs: signal at least every N work requests (1 = every one)";
+    RSHMEM_VERBS_INLINE = "(device max)", Parser::Int { min: 0, max: 1 << 20 },
+        "verbs: largest inline put in bytes (0 disables inline)";
+    RSHMEM_VERBS_QUIET = "write", Parser::Choice(&["write", "read"]),
+        "verbs: quiet flushes with a zero-length write, or `read`";
+    RSHMEM_VERBS_POST_LIST = "16", Parser::Int { min: 1, max: 1024 },
+        "verbs: small put_nbi requests posted as one list (1 = off; at most a quarter of the queue)";
+    RSHMEM_VERBS_TIMEOUT = "18", Parser::Int { min: 1, max: 31 },
+        "verbs ACK timeout exponent 1..31: 4.096 us * 2^N per try (18 = 1.07 s)";
+    RSHMEM_BARRIER_ALGORITHM = "auto", Parser::Choice(&["dissemination"]),
+        "barrier algorithm: dissemination";
+    RSHMEM_BCAST_ALGORITHM = "auto", Parser::Choice(&["binomial", "scatter-allgather"]),
+        "broadcast algorithm: binomial, scatter-allgather";
+    RSHMEM_REDUCE_ALGORITHM = "auto", Parser::Choice(&["recursive-doubling", "ring", "rabenseifner"]),
+        "reduction algorithm: recursive-doubling, ring, rabenseifner";
+    RSHMEM_COLLECT_ALGORITHM = "auto", Parser::Choice(&["recursive-doubling", "ring"]),
+        "collect algorithm: ring, recursive-doubling";
+    RSHMEM_ALLTOALL_ALGORITHM = "auto", Parser::Choice(&["pairwise"]),
+        "alltoall algorithm: pairwise";
+}
+
+/// Variables set by a launcher for the processes it starts: protocol inputs, not settings.
+/// They are read directly by the bootstrap (and the launcher), are not in [`VARS`], and
+/// are never printed by `SHMEM_INFO` or `rshmem-info` (`RSHMEM_PMI_SECRET` in particular).
+/// A trailing `*` is a prefix.
+pub const LAUNCHER_PROVIDED: &[&str] = &[
+    "PMI_FD",
+    "PMI_PORT",
+    "PMI_ID",
+    "PMI_RANK",
+    "PMI_SIZE",
+    "PMI_JOBID",
+    "PMIX_*",
+    "SLURM_*",
+    "OMPI_*",
+    "RSHMEM_PMI_SECRET",
+    "RSHMEM_LAUNCHER",
+    "RSHMEM_LAUNCHER_JANITOR",
+];
+
+/// Whether `name` is in [`LAUNCHER_PROVIDED`].
+///
+/// ```
+/// use rshmem_transport::env::is_launcher_provided;
+/// assert!(is_launcher_provided("RSHMEM_PMI_SECRET") && is_launcher_provided("PMIX_RANK"));
+/// assert!(!is_launcher_provided("RSHMEM_TRANSPORT"));
+/// ```
+pub fn is_launcher_provided(name: &str) -> bool {
+    LAUNCHER_PROVIDED.iter().any(|p| match p.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => name == *p,
+    })
+}
+
+/// The table entry named `name` (or whose deprecated spelling is `name`).
+pub fn lookup(name: &str) -> Option<&'static Var> {
+    VARS.iter()
+        .find(|v| v.name == name || v.alias == Some(name))
+}
+
+/// The raw value of `var` and the name it was found under (`var.name`, else its
+/// deprecated spelling); `None` when neither is set (or is not valid UTF-8).
+pub fn text_and_name(var: &Var) -> Option<(String, &'static str)> {
+    std::iter::once(var.name)
+        .chain(var.alias)
+        .find_map(|n| std::env::var(n).ok().map(|v| (v, n)))
+}
+
+/// The raw value of `var` (see [`text_and_name`]).
+pub fn text(var: &Var) -> Option<String> {
+    text_and_name(var).map(|(v, _)| v)
+}
+
+/// Whether `var` (or its deprecated spelling) is set at all, even empty or not UTF-8.
+pub fn is_set(var: &Var) -> bool {
+    std::iter::once(var.name)
+        .chain(var.alias)
+        .any(|n| std::env::var_os(n).is_some())
+}
+
+/// The value of `name` for a reader that names variables by string (the collectives'
+/// `Overrides::from_lookup`): its table entry's [`text`]. A name that is not in [`VARS`]
+/// reads as unset (and fails the table test in debug builds).
+pub fn text_by_name(name: &str) -> Option<String> {
+    let v = lookup(name);
+    debug_assert!(v.is_some(), "{name} is not in rshmem_transport::env::VARS");
+    v.and_then(text)
+}
+
+/// A [`Parser::Flag`] variable: on unless unset, empty, `0`, `no`, `false` or `off`.
+pub fn flag(var: &Var) -> bool {
+    debug_assert_eq!(var.parser, Parser::Flag, "{}", var.name);
+    text(var).is_some_and(|v| {
+        let v = v.trim().to_ascii_lowercase();
+        !(v.is_empty() || v == "0" || v == "no" || v == "false" || v == "off")
+    })
+}
+
+/// A [`Parser::Int`] variable: `Ok(None)` when unset or empty, else [`parse_number`] with
+/// the entry's range.
+pub fn int(var: &Var) -> Result<Option<u64>, EnvError> {
+    match var.parser {
+        Parser::Int { min, max } => number(var.name, min, max),
+        _ => panic!("{} is not an integer variable", var.name),
+    }
+}
+
+/// A [`Parser::Real`] variable: `Ok(None)` when unset or empty, else [`parse_number`] with
+/// the entry's range.
+pub fn real(var: &Var) -> Result<Option<f64>, EnvError> {
+    match var.parser {
+        Parser::Real { min, max } => number(var.name, min, max),
+        _ => panic!("{} is not a numeric variable", var.name),
     }
 }
 
@@ -125,6 +348,53 @@ mod tests {
                 "{bad}: {m}"
             );
         }
+    }
+
+    #[test]
+    fn the_table_is_complete_and_consistent() {
+        for (i, v) in VARS.iter().enumerate() {
+            assert!(
+                v.name.starts_with("SHMEM_") || v.name.starts_with("RSHMEM_"),
+                "{}",
+                v.name
+            );
+            assert!(!v.doc.is_empty() && !v.default.is_empty(), "{}", v.name);
+            assert!(!is_launcher_provided(v.name), "{} is a setting", v.name);
+            assert!(
+                VARS[..i].iter().all(|w| w.name != v.name),
+                "{} twice",
+                v.name
+            );
+            if let Some(a) = v.alias {
+                assert_eq!(v.name.strip_prefix("SHMEM_"), a.strip_prefix("SMA_"));
+            }
+            assert_eq!(lookup(v.name), Some(v));
+            match v.parser {
+                Parser::Int { min, max } => assert!(min <= max, "{}", v.name),
+                Parser::Real { min, max } => assert!(min <= max, "{}", v.name),
+                _ => {}
+            }
+        }
+        assert_eq!(lookup("SMA_DEBUG"), Some(&SHMEM_DEBUG));
+        assert_eq!(lookup("NO_SUCH_VARIABLE"), None);
+    }
+
+    #[test]
+    fn int_and_real_use_the_entry_range_and_keep_the_message() {
+        // The messages users see for the variables now read through the table.
+        let e = parse_number::<u64>("RSHMEM_VERBS_TIMEOUT", "32", 1, 31).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid RSHMEM_VERBS_TIMEOUT=\"32\": expected an integer from 1 to 31 (or unset for the default)"
+        );
+        assert_eq!(RSHMEM_VERBS_TIMEOUT.parser, Parser::Int { min: 1, max: 31 });
+        assert_eq!(
+            RSHMEM_BOOTSTRAP_TIMEOUT.parser,
+            Parser::Real {
+                min: 0.001,
+                max: 1e6
+            }
+        );
     }
 
     #[test]

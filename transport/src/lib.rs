@@ -23,11 +23,10 @@
 //! let old = unsafe { ep.amo::<u64>(target, AmoOp::FetchAdd, 2, 0) };
 //! assert_eq!((old, word), (5, 7));
 //! ```
-#![warn(missing_docs)]
-#![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod env;
 pub mod shm;
+pub mod tcp;
 #[cfg(feature = "verbs")]
 pub mod verbs;
 

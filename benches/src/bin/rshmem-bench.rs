@@ -495,8 +495,8 @@ fn put_bw(ctx: &Ctx) -> rshmem::Result<()> {
     } else {
         None
     };
-    // SAFETY: nothing writes `sym_src` while the slice lives (no PE puts to it).
     let src_bytes: &[u8] = match &sym_src {
+        // SAFETY: nothing writes `sym_src` while the slice lives (no PE puts to it).
         Some(v) => unsafe { v.as_slice() },
         None => src.as_slice(),
     };
@@ -956,8 +956,8 @@ fn alg_note<A: std::fmt::Debug + PartialEq>(
         .map(|(a, lo, hi)| format!("{a:?} {lo}..{hi} B"))
         .collect::<Vec<_>>()
         .join(", ");
-    match std::env::var(var) {
-        Ok(v) if !v.trim().is_empty() && !v.trim().eq_ignore_ascii_case("auto") => {
+    match rshmem::env::text_by_name(var) {
+        Some(v) if !v.trim().is_empty() && !v.trim().eq_ignore_ascii_case("auto") => {
             format!("algorithm: {var}={v} ({list})")
         }
         _ => format!("algorithm: auto ({var} unset): {list}"),
@@ -966,7 +966,7 @@ fn alg_note<A: std::fmt::Debug + PartialEq>(
 
 fn overrides() -> Overrides {
     // rshmem::init already rejected bad values
-    Overrides::from_env().unwrap_or_default()
+    Overrides::from_lookup(rshmem::env::text_by_name).unwrap_or_default()
 }
 
 /// Times `op` the way OSU's collective tests do: `w` untimed calls, then `n` calls each
@@ -1307,6 +1307,7 @@ fn run(ctx: &Ctx, test: Test) -> rshmem::Result<()> {
     }
 }
 
+/// Runs the benchmarks named on the command line and prints one table (or CSV) each.
 pub fn main() {
     let args = Args::parse();
     let shmem = check(rshmem::init());

@@ -128,13 +128,8 @@ fn vars() -> (Vec<Var>, Vec<(String, String)>) {
     let vars: Vec<Var> = rshmem::env::VARS
         .iter()
         .map(|v| {
-            let mut names = vec![v.name.to_string()];
-            if let Some(rest) = v.name.strip_prefix("SHMEM_") {
-                names.push(format!("SMA_{rest}"));
-            }
-            let value = names
-                .into_iter()
-                .find_map(|n| std::env::var(&n).ok().map(|val| (val, n)));
+            // The value and the name it was set under (the deprecated SMA_ spelling too).
+            let value = rshmem::env::text_and_name(v).map(|(val, n)| (val, n.to_string()));
             Var {
                 name: v.name,
                 value,
@@ -143,24 +138,13 @@ fn vars() -> (Vec<Var>, Vec<(String, String)>) {
             }
         })
         .collect();
-    // Set variables that look like ours but are not in the table (typos).
-    let known = |k: &str| {
-        rshmem::env::VARS.iter().any(|v| {
-            let sma = v
-                .name
-                .strip_prefix("SHMEM_")
-                .map(|rest| format!("SMA_{rest}"));
-            v.name == k || sma.as_deref() == Some(k)
-        })
-    };
+    // Set variables that look like ours but are not in the table (typos); those set by
+    // launchers are not settings (and the PMI secret is never printed).
     let mut unknown: Vec<(String, String)> = std::env::vars()
         .filter(|(k, _)| {
             (k.starts_with("SHMEM_") || k.starts_with("SMA_") || k.starts_with("RSHMEM_"))
-                && !known(k)
-                // Set by rshmemrun for its PEs, not settings.
-                && k != "RSHMEM_LAUNCHER"
-                // The PMI secret is never printed.
-                && k != "RSHMEM_PMI_SECRET"
+                && rshmem::env::lookup(k).is_none()
+                && !rshmem::env::is_launcher_provided(k)
         })
         .collect();
     unknown.sort();
@@ -191,8 +175,7 @@ fn gather() -> Info {
         verbs: rshmem_transport::verbs::list_devices().map_err(|e| e.0),
         pmix: rshmem::bootstrap::pmix::probe().map_err(|e| e.to_string()),
         detected,
-        forced_bootstrap: std::env::var("RSHMEM_BOOTSTRAP")
-            .ok()
+        forced_bootstrap: rshmem::env::text(&rshmem::env::RSHMEM_BOOTSTRAP)
             .filter(|v| !v.trim().is_empty()),
         topology: topology(),
         vars,

@@ -1,7 +1,7 @@
 //! The safe Rust API: [`Shmem`] (the initialized library), typed symmetric objects
 //! ([`SymBox`], [`SymVec`], [`SymRef`]) and locks ([`SymLock`]).
 use crate::error::{Error, Result};
-use crate::rt::{strided_span, Runtime};
+use crate::rt::{strided_span, Runtime, Signal, Strided};
 use crate::sync::{Values, WordSet};
 use crate::wait::Cmp;
 use bytemuck::Pod;

@@ -190,10 +190,12 @@ impl<'a, T: Pod> SymVec<'a, T> {
             self.rt.iput(
                 self.addr + start * size_of::<T>(),
                 src.as_ptr() as *const u8,
-                dst,
-                sst,
-                size_of::<T>(),
-                nelems,
+                Strided {
+                    dst,
+                    sst,
+                    size: size_of::<T>(),
+                    nelems,
+                },
                 pe,
             )
         }
@@ -235,10 +237,12 @@ impl<'a, T: Pod> SymVec<'a, T> {
             self.rt.iget(
                 dst.as_mut_ptr() as *mut u8,
                 self.addr + start * size_of::<T>(),
-                dstr,
-                sst,
-                size_of::<T>(),
-                nelems,
+                Strided {
+                    dst: dstr,
+                    sst,
+                    size: size_of::<T>(),
+                    nelems,
+                },
                 pe,
             )
         }
@@ -270,9 +274,11 @@ impl<'a, T: Pod> SymVec<'a, T> {
                 dest,
                 src.as_ptr() as *const u8,
                 size_of_val(src),
-                sig.addr,
-                value,
-                op == SignalOp::Add,
+                Signal {
+                    addr: sig.addr,
+                    value,
+                    add: op == SignalOp::Add,
+                },
                 pe,
             )
         }

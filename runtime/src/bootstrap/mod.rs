@@ -294,8 +294,7 @@ fn mpi_init() -> Result<Box<dyn Kvs>> {
 /// An Open MPI or multi-task Slurm environment without a usable key-value store is an
 /// error rather than N singletons.
 pub fn from_env() -> Result<Box<dyn Kvs>> {
-    let forced = std::env::var("RSHMEM_BOOTSTRAP")
-        .ok()
+    let forced = crate::env::text(&crate::env::RSHMEM_BOOTSTRAP)
         .map(|v| v.trim().to_ascii_lowercase())
         .filter(|v| !v.is_empty() && v != "auto");
     let bad = |protocol: &'static str, msg: String| Error::Bootstrap { protocol, msg };

@@ -88,9 +88,25 @@ pub(crate) const PMI_ACCESS_VARS: [&str; 4] = ["RSHMEM_PMI_SECRET", "PMI_FD", "P
 /// same moment would race with it, which is why it runs at init (a program that starts
 /// threads reading the environment before `shmem_init` should not rely on these variables).
 pub(crate) fn scrub_env() {
+    // The launcher's address stays known (the TCP transport listens on the address that
+    // reaches it) without staying in the environment.
+    if let Ok(port) = std::env::var("PMI_PORT") {
+        let _ = LAUNCHER_PMI_PORT.set(port);
+    }
     for v in PMI_ACCESS_VARS {
         std::env::remove_var(v);
     }
+}
+
+/// `PMI_PORT` as this process found it before [`scrub_env`] removed it.
+static LAUNCHER_PMI_PORT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// The launcher's PMI address (`host:port`) when this PE reached it over TCP.
+pub(crate) fn launcher_pmi_port() -> Option<String> {
+    LAUNCHER_PMI_PORT
+        .get()
+        .cloned()
+        .or_else(|| std::env::var("PMI_PORT").ok())
 }
 
 /// Takes ownership of the inherited PMI fd: a reading and a writing handle. The fd gets

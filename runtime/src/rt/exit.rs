@@ -212,6 +212,12 @@ impl Runtime {
             );
         }
         self.disarm_exit();
+        if let Some(t) = &self.tcp {
+            // Every PE is past finalize's barrier before any stops serving: a PE still in
+            // it reads the others' STATE (the stuck-job watch), over TCP.
+            let _ = self.kvs.lock().barrier();
+            t.close();
+        }
         let mut kvs = std::mem::replace(&mut *self.kvs.lock(), Box::new(bootstrap::Closed));
         // Keep the launcher connection for a re-initialization (1.6) and finalize it at
         // exit, where the exit hook can; MPI's belongs to the program: finalize now.

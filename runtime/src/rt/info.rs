@@ -16,6 +16,24 @@ impl Runtime {
     fn info_text(&self, out: &mut String) {
         use std::fmt::Write as _;
         if self.cfg.info {
+            if let Some(t) = &self.tcp {
+                let per_peer: Vec<String> = self
+                    .peers
+                    .iter()
+                    .enumerate()
+                    .map(|(pe, p)| match &p.path {
+                        Path::Tcp(_) => format!("{pe}=tcp"),
+                        _ => format!("{pe}=shm"),
+                    })
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "rshmem: PE {}: transport per peer: {}; {}",
+                    self.me,
+                    per_peer.join(" "),
+                    t.describe()
+                );
+            }
             if let Some(v) = &self.verbs {
                 let per_peer: Vec<String> = self
                     .peers
@@ -25,6 +43,7 @@ impl Runtime {
                         Path::Shm(_) => format!("{pe}=shm"),
                         Path::Verbs(e) if e.is_mapped() => format!("{pe}=shm+verbs-amo"),
                         Path::Verbs(_) => format!("{pe}=verbs"),
+                        Path::Tcp(_) => format!("{pe}=tcp"),
                     })
                     .collect();
                 let _ = writeln!(
@@ -56,6 +75,8 @@ impl Runtime {
                 self.kvs.lock().protocol(),
                 if self.verbs.is_some() {
                     "verbs (see the per-PE lines)"
+                } else if self.tcp.is_some() {
+                    "shm within a node, tcp (see the per-PE lines)"
                 } else {
                     "shm (all peers)"
                 }
@@ -67,7 +88,7 @@ impl Runtime {
                 self.heap_origin
             );
             for v in crate::env::VARS {
-                let val = std::env::var(v.name).unwrap_or_else(|_| "(unset)".into());
+                let val = crate::env::text(v).unwrap_or_else(|| "(unset)".into());
                 let _ = writeln!(
                     out,
                     "  {:<26} = {:<12} default {:<6} {}",

@@ -1,25 +1,29 @@
 //! Initialization: bootstrap, segments, peers' mappings, transports.
 use super::*;
 
-/// `RSHMEM_TRANSPORT`: auto (shm within a node, verbs between nodes), shm, verbs.
+/// `RSHMEM_TRANSPORT`: auto (shm within a node; verbs between nodes when every PE has an
+/// RDMA device, else tcp), shm, verbs, tcp.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mode {
     Auto,
     Shm,
     Verbs,
+    Tcp,
 }
 
 fn transport_mode() -> Result<Mode> {
-    match std::env::var("RSHMEM_TRANSPORT") {
-        Err(_) => Ok(Mode::Auto),
-        Ok(v) => match v.trim().to_ascii_lowercase().as_str() {
+    match crate::env::text(&crate::env::RSHMEM_TRANSPORT) {
+        None => Ok(Mode::Auto),
+        Some(v) => match v.trim().to_ascii_lowercase().as_str() {
             "" | "auto" => Ok(Mode::Auto),
             "shm" => Ok(Mode::Shm),
             "verbs" | "rdma" | "ibv" => Ok(Mode::Verbs),
+            "tcp" => Ok(Mode::Tcp),
             _ => Err(Error::InvalidEnv {
                 var: "RSHMEM_TRANSPORT",
                 value: v,
-                reason: "must be auto (shm within a node, verbs between nodes), shm or verbs"
+                reason: "must be auto (shm within a node; between nodes verbs when every PE has \
+                         an RDMA device, else tcp), shm, verbs or tcp"
                     .into(),
             }),
         },
@@ -40,6 +44,21 @@ fn verbs_abort(msg: &str) -> ! {
     }
 }
 
+/// Errors of the TCP transport (a broken connection, a peer that vanished) end the job,
+/// unless this PE is leaving anyway (a cooperative exit closes connections).
+fn tcp_abort(msg: &str) {
+    if super::exit::LEAVING.load(Ordering::Acquire) {
+        return;
+    }
+    match crate::global_runtime() {
+        Some(rt) => rt.abort_now(1, msg),
+        None => {
+            err_line(&format!("rshmem: {msg}"));
+            std::process::exit(1)
+        }
+    }
+}
+
 /// Opens the RDMA device, exchanges connection records through the KVS and connects one
 /// RC QP per PE. Collective.
 fn setup_verbs(
@@ -51,16 +70,13 @@ fn setup_verbs(
     data: Option<(usize, usize)>,
 ) -> Result<VerbsCtx> {
     let spec = DeviceSpec::from_env()?;
-    let ctx = VerbsCtx::open(
-        &spec,
-        me,
-        npes,
-        base,
+    let segs = rshmem_transport::verbs::Segments {
+        seg_base: base,
         seg_len,
-        INTERNAL_BYTES,
+        in_use: INTERNAL_BYTES,
         data,
-        verbs_abort,
-    )?;
+    };
+    let ctx = VerbsCtx::open(&spec, me, npes, segs, verbs_abort)?;
     bootstrap::put(kvs, "rshmem-verbs", &ctx.record())?;
     kvs.barrier()?;
     let recs = (0..npes)
@@ -135,9 +151,7 @@ impl Runtime {
         let mapping = kvs.process_mapping().filter(|m| m.len() == npes);
         // SHMEM_SYMMETRIC_SIZE, or a default sized from this machine for the most PEs any
         // node of the job runs (the same on every PE of similar nodes).
-        let explicit = ["SHMEM_SYMMETRIC_SIZE", "SMA_SYMMETRIC_SIZE"]
-            .iter()
-            .any(|v| std::env::var_os(v).is_some());
+        let explicit = crate::env::is_set(&crate::env::SHMEM_SYMMETRIC_SIZE);
         let (heap_size, heap_origin) = if explicit {
             (
                 cfg.symmetric_size,
@@ -197,17 +211,23 @@ impl Runtime {
             .as_ref()
             .map_or(("-".to_string(), 0), |r| (r.name().to_string(), r.len()));
         let host = hostname();
-        let record = format!("{host}\n{}\n{seg_len}\n{dname}\n{dlen}", region.name());
+        let record = format!(
+            "{host}\n{}\n{seg_len}\n{dname}\n{dlen}\n{}",
+            region.name(),
+            crate::tcp::rdma_present() as u8
+        );
         bootstrap::put(&mut *kvs, "rshmem-seg", record.as_bytes())?;
         kvs.barrier()?;
         let mode = transport_mode()?;
         let mut recs = Vec::with_capacity(npes);
+        let mut all_rdma = true;
         for pe in 0..npes {
             let raw = bootstrap::get(&mut *kvs, pe, "rshmem-seg")?;
             let text = String::from_utf8_lossy(&raw).into_owned();
-            let mut it = text.splitn(5, '\n');
+            let mut it = text.splitn(6, '\n');
             let mut field = || it.next().unwrap_or("");
             let (phost, pname, plen, pdname, pdlen) = (field(), field(), field(), field(), field());
+            all_rdma &= field() == "1";
             let corrupt = || Error::Bootstrap {
                 protocol: kvs.protocol(),
                 msg: format!("corrupt segment record of PE {pe}: {text:?}"),
@@ -253,8 +273,29 @@ impl Runtime {
                 same_node,
             ));
         }
-        let use_verbs = mode == Mode::Verbs || (mode == Mode::Auto && recs.iter().any(|r| !r.3));
+        let remote = recs.iter().any(|r| !r.3);
+        let use_verbs = mode == Mode::Verbs || (mode == Mode::Auto && remote && all_rdma);
+        // TCP: every other PE when forced; between nodes without RDMA on every PE.
+        let tcp_peer = |pe: usize, same_node: bool| {
+            pe != me && (mode == Mode::Tcp || (mode == Mode::Auto && !use_verbs && !same_node))
+        };
+        let use_tcp = (0..npes).any(|pe| tcp_peer(pe, recs[pe].3));
         let data = data_region.as_ref().map(|r| (r.base() as usize, r.len()));
+        let tcp = if use_tcp {
+            let mut segs = vec![(region.base() as usize, seg_len)];
+            if let Some(d) = data {
+                segs.push(d);
+            }
+            match crate::tcp::setup(&mut *kvs, me, npes, &segs, tcp_abort) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    err_line(&format!("rshmem: PE {me}: {e}"));
+                    kvs.abort(1)
+                }
+            }
+        } else {
+            None
+        };
         let verbs = if use_verbs {
             match setup_verbs(&mut *kvs, me, npes, region.base() as usize, seg_len, data) {
                 Ok(v) => Some(Arc::new(v)),
@@ -272,7 +313,7 @@ impl Runtime {
         for (pe, (phost, pname, pdname, same_node)) in recs.into_iter().enumerate() {
             // Shared-memory mapping for put/get: every same-node peer unless verbs is forced.
             // (segment 0, segment 1 or 0 when the program's globals are not symmetric)
-            let local = if !same_node || mode == Mode::Verbs {
+            let local = if !same_node || mode == Mode::Verbs || tcp_peer(pe, same_node) {
                 None
             } else if pe == me {
                 Some((region.base() as usize, data.map_or(0, |d| d.0)))
@@ -291,6 +332,14 @@ impl Runtime {
                 Some((b, d))
             };
             let (base, dbase, path) = match (&verbs, local) {
+                (None, None) if tcp_peer(pe, same_node) => {
+                    let t = tcp.as_ref().expect("set up above");
+                    (
+                        rshmem_transport::tcp::seg_base(0),
+                        rshmem_transport::tcp::seg_base(1),
+                        Path::Tcp(t.endpoint(pe)),
+                    )
+                }
                 (Some(v), local) => {
                     let (rb, rd) = (v.remote_base(pe), v.remote_data_base(pe));
                     let maps = local.map(|(m, md)| [(rb, seg_len, m), (rd, dlen, md)]);
@@ -333,6 +382,7 @@ impl Runtime {
             .filter(|&pe| match &peers[pe].path {
                 Path::Shm(_) => true,
                 Path::Verbs(ep) => pe == me || ep.is_mapped(),
+                Path::Tcp(_) => false,
             })
             .collect();
         let teams = crate::teams::Teams::new(me, npes, shared)?;
@@ -363,6 +413,7 @@ impl Runtime {
             progress: Progress::new(verbs.clone(), exit::EXIT_HOOKS),
             verbs,
             verbs_gen: AtomicU64::new(0),
+            tcp,
             teams,
             held_locks: Mutex::new(Vec::new()),
         };

@@ -13,6 +13,7 @@ use crate::wait::{Backoff, Cmp, Progress, WaitKind};
 use parking_lot::Mutex;
 use rshmem_collectives::{ActiveSet, SyncOps, BARRIER_SLOTS};
 use rshmem_transport::shm::{ShmEndpoint, ShmRegion, SEGMENT_ALIGN};
+use rshmem_transport::tcp::{TcpCtx, TcpEndpoint};
 use rshmem_transport::verbs::{DeviceSpec, VerbsCtx, VerbsEndpoint};
 use rshmem_transport::{AmoOp, AmoWord, Endpoint, RemoteAddr};
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
@@ -41,6 +42,8 @@ pub enum Path {
     Shm(ShmEndpoint),
     /// RDMA verbs (every peer when any peer is: see "Verbs transport" in ARCHITECTURE.md).
     Verbs(VerbsEndpoint),
+    /// TCP sockets to the peer's progress service (see "TCP transport" in ARCHITECTURE.md).
+    Tcp(TcpEndpoint),
 }
 
 /// One peer: the address of each of its segments as the transport needs it.
@@ -64,7 +67,7 @@ impl Peer {
     pub(super) fn key(&self, seg: usize, off: usize) -> u32 {
         match &self.path {
             Path::Verbs(ep) => ep.rkey(seg, off),
-            Path::Shm(_) => self.keys[seg],
+            Path::Shm(_) | Path::Tcp(_) => self.keys[seg],
         }
     }
 }
@@ -76,6 +79,7 @@ macro_rules! with_endpoint {
         match $path {
             Path::Shm($ep) => $body,
             Path::Verbs($ep) => $body,
+            Path::Tcp($ep) => $body,
         }
     };
 }
@@ -102,6 +106,8 @@ pub struct Runtime {
     verbs: Option<Arc<VerbsCtx>>,
     /// Registration growths so far (names their key-value store records).
     verbs_gen: AtomicU64,
+    /// The TCP transport, when any peer is reached over it.
+    pub(super) tcp: Option<Arc<TcpCtx>>,
     /// Teams: the predefined ones, the internal-area allocator, algorithm overrides.
     teams: crate::teams::Teams,
     /// What every wait needs (verbs progress, exit requests, what this PE waits in).
@@ -122,7 +128,7 @@ pub(crate) mod waiting;
 
 pub(crate) use exit::err_line;
 pub use init::InitOptions;
-pub use rma::strided_span;
+pub use rma::{strided_span, Signal, Strided};
 
 impl Runtime {
     /// This PE's number.
@@ -222,14 +228,16 @@ impl Runtime {
             Path::Shm(_) => Some(r.addr),
             Path::Verbs(_) if pe == self.me => Some(r.addr),
             Path::Verbs(ep) => ep.mapped_addr(r),
+            Path::Tcp(_) => None,
         }
     }
 
     /// Waits until the local word at `addr` satisfies `cmp value` (spins briefly, then yields).
     pub fn wait_until<W: AmoWord>(&self, addr: usize, cmp: Cmp, value: W, signed: bool) {
         let mut b = Backoff::new(&self.progress);
-        // SAFETY: callers pass addresses of live local symmetric words (checked by the API layers).
         while !cmp.holds(
+            // SAFETY: callers pass addresses of live local symmetric words (checked by the
+            // API layers).
             unsafe { W::cpu_amo(addr as *mut W, AmoOp::Fetch, value, value) },
             value,
             signed,

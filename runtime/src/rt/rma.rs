@@ -2,6 +2,33 @@
 //! fence, quiet.
 use super::*;
 
+/// The layout of a strided transfer ([`Runtime::iput`], [`Runtime::iget`]): `nelems`
+/// elements of `size` bytes, `dst` elements apart at the destination and `sst` at the
+/// source. `Copy` and built inline at the call: costs nothing over separate arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Strided {
+    /// Destination stride, in elements.
+    pub dst: usize,
+    /// Source stride, in elements.
+    pub sst: usize,
+    /// Element size in bytes.
+    pub size: usize,
+    /// Number of elements.
+    pub nelems: usize,
+}
+
+/// The signal half of [`Runtime::put_signal`]: the symmetric word at `addr` is set to
+/// `value`, or `value` is added to it when `add`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Signal {
+    /// Symmetric address of the 64-bit signal word.
+    pub addr: usize,
+    /// The value set or added.
+    pub value: u64,
+    /// Add instead of set.
+    pub add: bool,
+}
+
 impl Runtime {
     /// Copies `len` bytes from local `src` to symmetric `dest` on `pe`.
     ///
@@ -65,16 +92,13 @@ impl Runtime {
     ///
     /// # Safety
     /// Every source element must be valid for reads.
-    pub unsafe fn iput(
-        &self,
-        dest: usize,
-        src: *const u8,
-        dst: usize,
-        sst: usize,
-        size: usize,
-        nelems: usize,
-        pe: usize,
-    ) -> Result<()> {
+    pub unsafe fn iput(&self, dest: usize, src: *const u8, s: Strided, pe: usize) -> Result<()> {
+        let Strided {
+            dst,
+            sst,
+            size,
+            nelems,
+        } = s;
         if nelems == 0 {
             return self.check_pe(pe);
         }
@@ -94,6 +118,8 @@ impl Runtime {
                 Path::Shm(ep) => unsafe { ep.put_nbi(d, src.add(i * sst * size), size) },
                 // SAFETY: as above; the blocking put (sources need not outlive the call).
                 Path::Verbs(ep) => unsafe { ep.put(d, src.add(i * sst * size), size) },
+                // SAFETY: as above (a TCP put is complete locally on return).
+                Path::Tcp(ep) => unsafe { ep.put(d, src.add(i * sst * size), size) },
             }
         }
         Ok(())
@@ -103,16 +129,13 @@ impl Runtime {
     ///
     /// # Safety
     /// Every destination element must be valid for writes.
-    pub unsafe fn iget(
-        &self,
-        dest: *mut u8,
-        src: usize,
-        dst: usize,
-        sst: usize,
-        size: usize,
-        nelems: usize,
-        pe: usize,
-    ) -> Result<()> {
+    pub unsafe fn iget(&self, dest: *mut u8, src: usize, s: Strided, pe: usize) -> Result<()> {
+        let Strided {
+            dst,
+            sst,
+            size,
+            nelems,
+        } = s;
         if nelems == 0 {
             return self.check_pe(pe);
         }
@@ -170,16 +193,20 @@ impl Runtime {
     ///
     /// # Safety
     /// `src` must be valid for `len` bytes of reads.
+    #[inline]
     pub unsafe fn put_signal(
         &self,
         dest: usize,
         src: *const u8,
         len: usize,
-        sig: usize,
-        value: u64,
-        add: bool,
+        signal: Signal,
         pe: usize,
     ) -> Result<()> {
+        let Signal {
+            addr: sig,
+            value,
+            add,
+        } = signal;
         if let (true, Path::Verbs(ep)) = (add, &self.peers[pe].path) {
             if !ep.is_mapped() {
                 let (r, s) = (self.remote(dest, len, pe)?, self.remote(sig, 8, pe)?);
@@ -214,6 +241,9 @@ impl Runtime {
         ShmEndpoint.quiet();
         if let Some(v) = &self.verbs {
             v.quiet_all();
+        }
+        if let Some(t) = &self.tcp {
+            t.quiet_all();
         }
         crate::pcntr::quiet();
     }

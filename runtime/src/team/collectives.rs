@@ -48,9 +48,14 @@ impl<'a> Team<'a> {
         };
         let alg = choose_bcast(&self.rt.teams().overrides, nbytes, self.n_pes());
         let ops = self.ops();
-        self.st
-            .lock_ctx()
-            .broadcast_opt(&ops, alg, root, d, s, nbytes, update_root);
+        let b = rshmem_collectives::Broadcast {
+            root,
+            dest: d,
+            src: s,
+            nbytes,
+            update_root,
+        };
+        self.st.lock_ctx().broadcast_opt(&ops, alg, b);
         Ok(true)
     }
 

@@ -1,8 +1,8 @@
 //! Bootstrap and locality only (no symmetric memory, no transport): connects to the
 //! launcher, publishes `rank:netns` through the key-value store, checks every PE's record
 //! after a barrier, and prints `BOOT pe=<r> n=<n> node=<node of r> nodes=<all> netns=<id>
-//! protocol=<p>`. Used to test `rshmemrun --hosts` across network namespaces, where PEs
-//! of different "nodes" have no network transport between them yet.
+//! protocol=<p>`. Used to test `rshmemrun --hosts` across network namespaces (the
+//! bootstrap alone; real jobs there use the TCP transport, see `tests/tests/hosts.rs`).
 use rshmem::bootstrap::{self, Kvs};
 
 fn netns() -> String {

@@ -15,7 +15,7 @@ pub const ACK_TIMEOUT: u8 = 18;
 
 /// The ACK timeout exponent: `RSHMEM_VERBS_TIMEOUT` (1..=31), else [`ACK_TIMEOUT`].
 fn ack_timeout() -> Result<u8, VerbsError> {
-    parse_timeout(std::env::var("RSHMEM_VERBS_TIMEOUT").ok().as_deref())
+    parse_timeout(crate::env::text(&crate::env::RSHMEM_VERBS_TIMEOUT).as_deref())
 }
 
 fn parse_timeout(v: Option<&str>) -> Result<u8, VerbsError> {

@@ -22,7 +22,7 @@ impl DeviceSpec {
     /// Reads `RSHMEM_DEVICE` and `RSHMEM_GID_INDEX`.
     pub fn from_env() -> Result<Self, VerbsError> {
         let mut s = Self::default();
-        if let Ok(v) = std::env::var("RSHMEM_DEVICE") {
+        if let Some(v) = crate::env::text(&crate::env::RSHMEM_DEVICE) {
             let v = v.trim();
             if !v.is_empty() {
                 let (name, port) = match v.split_once(':') {
@@ -39,7 +39,8 @@ impl DeviceSpec {
                 }
             }
         }
-        s.gid_index = crate::env::number::<u32>("RSHMEM_GID_INDEX", 0, 65535)
+        s.gid_index = crate::env::int(&crate::env::RSHMEM_GID_INDEX)
+            .map(|i| i.map(|i| i as u32)) // at most 65535 (the entry's range)
             .map_err(|e| VerbsError(format!("{e}; a GID table index (see `ibv_devinfo -v`)")))?;
         Ok(s)
     }

@@ -170,33 +170,47 @@ impl core::fmt::Debug for VerbsCtx {
     }
 }
 
+/// The local memory a [`VerbsCtx`] serves, for [`VerbsCtx::open`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segments {
+    /// Start of segment 0 (the symmetric heap).
+    pub seg_base: usize,
+    /// Length of segment 0.
+    pub seg_len: usize,
+    /// Bytes of segment 0 in use (registered at open).
+    pub in_use: usize,
+    /// Segment 1 (the data segment), `(base, len)`, if any.
+    pub data: Option<(usize, usize)>,
+}
+
 impl VerbsCtx {
     /// Opens the device, creates the QPs (one per PE of `npes`, plus the loopback
     /// responder), registers the chunks of segment 0 (`seg_base`, `seg_len`) that cover
-    /// its first `in_use` bytes, and a bounce buffer. Then call [`VerbsCtx::record`],
+    /// its first `in_use` bytes (all in `segs`), and a bounce buffer. Then call [`VerbsCtx::record`],
     /// exchange records, and [`VerbsCtx::connect`].
     ///
     /// The segments (0, and 1 given as `data`) must stay mapped for the life of the
     /// context. `abort` is called (with a message) on any error after setup: it must end
     /// the job.
-    #[allow(clippy::too_many_arguments)]
     pub fn open(
         spec: &DeviceSpec,
         me: usize,
         npes: usize,
-        seg_base: usize,
-        seg_len: usize,
-        in_use: usize,
-        data: Option<(usize, usize)>,
+        segs: Segments,
         abort: fn(&str) -> !,
     ) -> Result<Self, VerbsError> {
+        let Segments {
+            seg_base,
+            seg_len,
+            in_use,
+            data,
+        } = segs;
         let dev = device::open(spec, npes + 1)?;
         let depth = SQ_DEPTH.min(32767 / (npes as u64 + 1)).max(16);
-        let knob = |name: &'static str, min: u64, max: u64| {
-            crate::env::number::<u64>(name, min, max).map_err(|e| VerbsError(e.to_string()))
-        };
+        use crate::env::{self, Var};
+        let knob = |var: &Var| env::int(var).map_err(|e| VerbsError(e.to_string()));
         // At most a quarter of the send queue (depth is at least 16).
-        let batch = knob("RSHMEM_VERBS_POST_LIST", 1, 1024)?
+        let batch = knob(&env::RSHMEM_VERBS_POST_LIST)?
             .map_or(POST_LIST, |n| n as usize)
             .clamp(1, (depth / 4) as usize);
         let mut qps = Vec::with_capacity(npes);
@@ -224,19 +238,19 @@ impl VerbsCtx {
         let _ = getrandom::getrandom(&mut psn);
         // Tuning knobs (benchmarks): RSHMEM_VERBS_INLINE=0 never sends inline (N caps
         // the inline size at N bytes), RSHMEM_VERBS_SIGNAL_EVERY=1 signals every request.
-        let max_inline = knob("RSHMEM_VERBS_INLINE", 0, 1 << 20)?
+        let max_inline = knob(&env::RSHMEM_VERBS_INLINE)?
             .map_or(max_inline as u64, |n| n.min(max_inline as u64))
             as usize;
-        let signal_every = knob("RSHMEM_VERBS_SIGNAL_EVERY", 1, 1 << 16)?
+        let signal_every = knob(&env::RSHMEM_VERBS_SIGNAL_EVERY)?
             .unwrap_or(SIGNAL_EVERY)
             .clamp(1, (depth / 2).max(1));
-        let quiet_read = match std::env::var("RSHMEM_VERBS_QUIET")
+        let quiet_read = match env::text(&env::RSHMEM_VERBS_QUIET)
             .as_deref()
             .map(str::trim)
         {
-            Err(_) | Ok("" | "write") => false,
-            Ok("read") => true,
-            Ok(v) => {
+            None | Some("" | "write") => false,
+            Some("read") => true,
+            Some(v) => {
                 return err(format!(
                     "invalid RSHMEM_VERBS_QUIET={v:?}: expected write or read"
                 ))

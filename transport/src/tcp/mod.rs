@@ -1,0 +1,618 @@
+//! TCP transport: one-sided operations between hosts without RDMA.
+//!
+//! Each PE listens on one TCP port (address published through the bootstrap's key-value
+//! store) and runs a *progress service*: one accept thread, and one server thread per
+//! incoming connection that blocks in `read` and applies what arrives to this PE's
+//! symmetric segments (puts: read straight into the segment; gets: `sendmsg` straight from
+//! it; AMOs: [`crate::AmoWord::cpu_amo`] on the word, so they are atomic against this
+//! node's shared-memory AMOs). The target needs not be inside an OpenSHMEM call.
+//!
+//! Connections are half-duplex in the sense of *who asks*: PE a opens its own connection
+//! to PE b on a's first operation to b and sends its requests on it; b's server thread
+//! answers on the same socket. b's requests to a travel on b's own connection to a. So
+//! there is no simultaneous-open race (each direction has exactly one opener) and at most
+//! 2 sockets per pair, opened only between PEs that talk.
+//!
+//! Rules: requests to one PE travel on one TCP stream and one server thread applies them
+//! in order, so `fence` needs no message; `quiet` sends a flush to every peer written to
+//! since the last quiet and waits for its reply (everything before it is applied). A
+//! blocking put returns once the payload is in the kernel (the source may be reused);
+//! `put_nbi` is the same; get and AMO wait for their reply.
+//!
+//! Every connection starts with a hello carrying the job key; the server compares it in
+//! constant time and drops the connection otherwise. Every segment, offset and length
+//! received is checked against this PE's segments; a violation ends that connection with
+//! a message naming the peer.
+//!
+//! Failures: a read or write error, a peer that closes its connection without saying
+//! goodbye (finalize), or a dead link found by TCP keepalive (about 5 s) or
+//! `TCP_USER_TIMEOUT` ends the job through the abort function given at setup, with a
+//! message naming the peer.
+pub mod addr;
+mod server;
+pub mod wire;
+
+use crate::{AmoOp, AmoWord, Endpoint, RemoteAddr};
+use std::io;
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::Duration;
+use wire::Req;
+
+/// Most segments a PE exposes (as the runtime's `MAX_SEGS`).
+pub const MAX_SEGS: usize = 4;
+/// Bits of a [`RemoteAddr::addr`] that hold the offset; the segment is above them.
+pub const SEG_SHIFT: u32 = 48;
+/// How long a connect and its hello may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long finalize waits for every peer that talked to this PE to say goodbye.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a PE waiting for a reply, or a server thread waiting for the next request,
+/// polls before it sleeps in `read` (see [`wire::spin_readable`]).
+pub(crate) const SPIN: Duration = Duration::from_micros(50);
+/// Unacknowledged data older than this means the connection is dead.
+const USER_TIMEOUT_MS: i32 = 8000;
+
+/// What the transport calls on a failure it cannot recover from: ends the job (the
+/// runtime's abort), or returns when the PE is leaving anyway.
+pub type AbortFn = fn(&str);
+
+/// The address the runtime stores as a TCP peer's segment base: segment `seg` at offset 0.
+pub const fn seg_base(seg: usize) -> usize {
+    seg << SEG_SHIFT
+}
+
+/// One PE's TCP transport: listener, progress service, outgoing connections.
+pub struct TcpCtx {
+    me: usize,
+    npes: usize,
+    /// This PE's segments (base, length), the only memory the server touches.
+    segs: [(usize, usize); MAX_SEGS],
+    nsegs: usize,
+    listener: TcpListener,
+    key: OnceLock<[u8; wire::KEY]>,
+    peers: OnceLock<Vec<SocketAddr>>,
+    conns: Box<[Mutex<Option<TcpStream>>]>,
+    /// Peers written to since the last quiet.
+    dirty: Box<[AtomicBool]>,
+    /// Set by [`TcpCtx::close`] once no connection is served any more: a late connection
+    /// is refused.
+    closed: AtomicBool,
+    /// Incoming connections being served (until their goodbye); `close` waits for 0.
+    serving: Mutex<usize>,
+    served: Condvar,
+    abort: AbortFn,
+}
+
+impl std::fmt::Debug for TcpCtx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TcpCtx")
+            .field("me", &self.me)
+            .field("listen", &self.listener.local_addr().ok())
+            .finish()
+    }
+}
+
+impl TcpCtx {
+    /// Listens on `ip` (port chosen by the kernel) for a PE whose segments are `segs`.
+    pub fn listen(
+        me: usize,
+        npes: usize,
+        segs: &[(usize, usize)],
+        ip: IpAddr,
+        abort: AbortFn,
+    ) -> io::Result<TcpCtx> {
+        let listener = TcpListener::bind(SocketAddr::new(ip, 0)).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("TCP transport: cannot listen on {ip}: {e}"),
+            )
+        })?;
+        let mut s = [(0, 0); MAX_SEGS];
+        s[..segs.len()].copy_from_slice(segs);
+        Ok(TcpCtx {
+            me,
+            npes,
+            segs: s,
+            nsegs: segs.len(),
+            listener,
+            key: OnceLock::new(),
+            peers: OnceLock::new(),
+            conns: (0..npes).map(|_| Mutex::new(None)).collect(),
+            dirty: (0..npes).map(|_| AtomicBool::new(false)).collect(),
+            closed: AtomicBool::new(false),
+            serving: Mutex::new(0),
+            served: Condvar::new(),
+            abort,
+        })
+    }
+
+    /// The address peers connect to (publish it through the bootstrap).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("bound listener")
+    }
+
+    /// Starts the progress service once every PE's address and the job key are known.
+    /// `peers[pe]` is PE `pe`'s listen address.
+    pub fn start(self: &Arc<Self>, key: [u8; wire::KEY], peers: Vec<SocketAddr>) {
+        let _ = self.key.set(key);
+        let _ = self.peers.set(peers);
+        let me = self.clone();
+        std::thread::Builder::new()
+            .name("rshmem-tcp-accept".into())
+            .spawn(move || server::accept_loop(me))
+            .expect("spawn the TCP accept thread");
+    }
+
+    /// An endpoint for PE `pe`.
+    pub fn endpoint(self: &Arc<Self>, pe: usize) -> TcpEndpoint {
+        TcpEndpoint {
+            ctx: self.clone(),
+            pe,
+        }
+    }
+
+    fn peer_addr(&self, pe: usize) -> String {
+        self.peers
+            .get()
+            .and_then(|p| p.get(pe))
+            .map_or("?".into(), |a| a.to_string())
+    }
+
+    /// Reports a broken connection to `pe` and forgets it.
+    #[cold]
+    fn fail(&self, pe: usize, what: &str, e: &io::Error, conn: &mut Option<TcpStream>) {
+        *conn = None;
+        (self.abort)(&format!(
+            "TCP transport: PE {} lost its connection to PE {pe} ({}) during {what}: {e}; \
+             the peer died or exited, or the network between them broke",
+            self.me,
+            self.peer_addr(pe)
+        ));
+    }
+
+    /// Opens the connection to `pe` and says hello.
+    #[cold]
+    fn connect(&self, pe: usize) -> io::Result<TcpStream> {
+        let addr = *self
+            .peers
+            .get()
+            .and_then(|p| p.get(pe))
+            .ok_or_else(|| io::Error::other("the TCP transport is not started"))?;
+        let s = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT)?;
+        wire::tune(s.as_raw_fd(), USER_TIMEOUT_MS)?;
+        let mut hello = [0u8; wire::HELLO];
+        hello[..8].copy_from_slice(wire::HELLO_MAGIC);
+        hello[8..12].copy_from_slice(&(self.me as u32).to_le_bytes());
+        hello[12..16].copy_from_slice(&(self.npes as u32).to_le_bytes());
+        hello[16..48].copy_from_slice(self.key.get().expect("started"));
+        s.set_read_timeout(Some(CONNECT_TIMEOUT))?;
+        let fd = s.as_raw_fd();
+        // SAFETY: `hello` is a valid local buffer.
+        unsafe { wire::write2(fd, hello.as_ptr(), hello.len(), core::ptr::null(), 0) }?;
+        let mut ok = [0u8; 8];
+        // SAFETY: `ok` is a valid local buffer.
+        unsafe { wire::read_exact(fd, ok.as_mut_ptr(), 8) }.map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("PE {pe} did not accept the connection (wrong job key?): {e}"),
+            )
+        })?;
+        if &ok != wire::HELLO_OK {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("PE {pe} answered the hello with {ok:?}"),
+            ));
+        }
+        s.set_read_timeout(None)?;
+        Ok(s)
+    }
+
+    /// Runs `f` on the (possibly new) connection to `pe`; errors end the job.
+    #[inline]
+    fn with_conn<T>(
+        &self,
+        pe: usize,
+        what: &str,
+        f: impl FnOnce(RawFd) -> io::Result<T>,
+    ) -> Option<T> {
+        let mut g = self.conns[pe].lock().unwrap_or_else(|p| p.into_inner());
+        if g.is_none() {
+            match self.connect(pe) {
+                Ok(s) => *g = Some(s),
+                Err(e) => {
+                    self.fail(pe, "connect", &e, &mut g);
+                    return None;
+                }
+            }
+        }
+        let fd = g.as_ref().expect("connected").as_raw_fd();
+        match f(fd) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.fail(pe, what, &e, &mut g);
+                None
+            }
+        }
+    }
+
+    /// Splits a [`RemoteAddr`] into (segment, offset).
+    #[inline(always)]
+    fn split(a: RemoteAddr) -> (u8, u64) {
+        (
+            (a.addr >> SEG_SHIFT) as u8,
+            (a.addr & ((1usize << SEG_SHIFT) - 1)) as u64,
+        )
+    }
+
+    /// Sends a put of `len` bytes at `src` to `dst` on `pe`.
+    ///
+    /// # Safety
+    /// `src` valid for `len` bytes of reads.
+    pub unsafe fn put(&self, pe: usize, dst: RemoteAddr, src: *const u8, len: usize) {
+        if len == 0 {
+            return;
+        }
+        let (seg, off) = Self::split(dst);
+        let h = Req {
+            op: wire::OP_PUT,
+            seg,
+            off,
+            len: len as u64,
+            ..Req::default()
+        }
+        .encode();
+        self.dirty[pe].store(true, Ordering::Relaxed);
+        // SAFETY: header local; `src` valid per the contract.
+        self.with_conn(pe, "a put", |fd| unsafe {
+            wire::write2(fd, h.as_ptr(), h.len(), src, len)
+        });
+    }
+
+    /// Fetches `len` bytes at `src` on `pe` into `dst`.
+    ///
+    /// # Safety
+    /// `dst` valid for `len` bytes of writes.
+    pub unsafe fn get(&self, pe: usize, dst: *mut u8, src: RemoteAddr, len: usize) {
+        if len == 0 {
+            return;
+        }
+        let (seg, off) = Self::split(src);
+        let h = Req {
+            op: wire::OP_GET,
+            seg,
+            off,
+            len: len as u64,
+            ..Req::default()
+        }
+        .encode();
+        // SAFETY: local header and reply buffers; `dst` valid per the contract.
+        self.with_conn(pe, "a get", |fd| unsafe {
+            wire::write2(fd, h.as_ptr(), h.len(), core::ptr::null(), 0)?;
+            let mut r = [0u8; wire::REP];
+            wire::spin_readable(fd, SPIN);
+            wire::read_exact(fd, r.as_mut_ptr(), wire::REP)?;
+            wire::reply_value(&r)?;
+            wire::read_exact(fd, dst, len)
+        });
+    }
+
+    /// Atomic `op` on the word at `target` on `pe`; the previous value (0 if the PE is
+    /// leaving and the connection is gone).
+    pub fn amo<W: AmoWord>(
+        &self,
+        pe: usize,
+        target: RemoteAddr,
+        op: AmoOp,
+        operand: W,
+        compare: W,
+    ) -> W {
+        let (seg, off) = Self::split(target);
+        let h = Req {
+            op: wire::OP_AMO,
+            seg,
+            width: W::SIZE as u8,
+            amo: wire::amo_code(op),
+            off,
+            len: W::SIZE as u64,
+            operand: operand.to_u64(),
+            compare: compare.to_u64(),
+            ..Req::default()
+        }
+        .encode();
+        let v = self.with_conn(pe, "an atomic operation", |fd| {
+            // SAFETY: local buffers.
+            unsafe {
+                wire::write2(fd, h.as_ptr(), h.len(), core::ptr::null(), 0)?;
+                let mut r = [0u8; wire::REP];
+                wire::spin_readable(fd, SPIN);
+                wire::read_exact(fd, r.as_mut_ptr(), wire::REP)?;
+                wire::reply_value(&r)
+            }
+        });
+        W::from_u64(v.unwrap_or(0))
+    }
+
+    /// Completes every put to `pe` (a flush and its reply), if any was sent since the last.
+    pub fn quiet_pe(&self, pe: usize) {
+        if !self.dirty[pe].swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let h = Req {
+            op: wire::OP_FLUSH,
+            ..Req::default()
+        }
+        .encode();
+        self.with_conn(pe, "quiet", |fd| {
+            // SAFETY: local buffers.
+            unsafe {
+                wire::write2(fd, h.as_ptr(), h.len(), core::ptr::null(), 0)?;
+                let mut r = [0u8; wire::REP];
+                wire::spin_readable(fd, SPIN);
+                wire::read_exact(fd, r.as_mut_ptr(), wire::REP)?;
+                wire::reply_value(&r)
+            }
+        });
+    }
+
+    /// Completes every put this PE sent.
+    pub fn quiet_all(&self) {
+        for pe in 0..self.npes {
+            self.quiet_pe(pe);
+        }
+    }
+
+    /// Leaves (finalize, after its barrier): says goodbye on every outgoing connection,
+    /// then serves the incoming ones until each peer has said goodbye too (a peer may
+    /// still be reading this PE's memory, or waiting for the reply to its last AMO), at
+    /// most [`CLOSE_TIMEOUT`]. Afterwards nothing touches this PE's segments.
+    pub fn close(&self) {
+        self.quiet_all();
+        let bye = Req {
+            op: wire::OP_BYE,
+            ..Req::default()
+        }
+        .encode();
+        for c in self.conns.iter() {
+            let mut g = c.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(s) = g.take() {
+                // SAFETY: local buffer.
+                let _ = unsafe {
+                    wire::write2(s.as_raw_fd(), bye.as_ptr(), bye.len(), core::ptr::null(), 0)
+                };
+            }
+        }
+        let deadline = std::time::Instant::now() + CLOSE_TIMEOUT;
+        let mut n = self.serving.lock().unwrap_or_else(|p| p.into_inner());
+        while *n > 0 {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                warn(&format!(
+                    "rshmem: PE {}: TCP transport: {} peer(s) did not finalize within {CLOSE_TIMEOUT:?}; leaving",
+                    self.me, *n
+                ));
+                break;
+            }
+            n = self
+                .served
+                .wait_timeout(n, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        self.closed.store(true, Ordering::Release);
+        drop(n);
+        // SAFETY: shuts down our own listening socket: the accept thread returns.
+        unsafe { libc::shutdown(self.listener.as_raw_fd(), libc::SHUT_RDWR) };
+    }
+
+    /// One line for SHMEM_INFO.
+    pub fn describe(&self) -> String {
+        format!("tcp listening on {}", self.local_addr())
+    }
+}
+
+/// The endpoint of one peer reached over TCP.
+#[derive(Clone, Debug)]
+pub struct TcpEndpoint {
+    ctx: Arc<TcpCtx>,
+    pe: usize,
+}
+
+impl Endpoint for TcpEndpoint {
+    #[inline]
+    unsafe fn put(&self, dst: RemoteAddr, src: *const u8, len: usize) {
+        // SAFETY: forwarded contract.
+        unsafe { self.ctx.put(self.pe, dst, src, len) }
+    }
+    #[inline]
+    unsafe fn put_nbi(&self, dst: RemoteAddr, src: *const u8, len: usize) {
+        // SAFETY: forwarded contract (the payload is in the kernel when this returns).
+        unsafe { self.ctx.put(self.pe, dst, src, len) }
+    }
+    #[inline]
+    unsafe fn get(&self, dst: *mut u8, src: RemoteAddr, len: usize) {
+        // SAFETY: forwarded contract.
+        unsafe { self.ctx.get(self.pe, dst, src, len) }
+    }
+    #[inline]
+    unsafe fn get_nbi(&self, dst: *mut u8, src: RemoteAddr, len: usize) {
+        // SAFETY: forwarded contract (blocking: complete on return).
+        unsafe { self.ctx.get(self.pe, dst, src, len) }
+    }
+    #[inline]
+    unsafe fn amo<W: AmoWord>(&self, target: RemoteAddr, op: AmoOp, operand: W, compare: W) -> W {
+        self.ctx.amo(self.pe, target, op, operand, compare)
+    }
+    #[inline]
+    fn fence(&self) {
+        // One stream per peer, applied in order by one thread: already ordered.
+    }
+    #[inline]
+    fn quiet(&self) {
+        self.ctx.quiet_pe(self.pe);
+    }
+}
+
+/// Writes `line` and a newline to stderr in one write.
+fn warn(line: &str) {
+    use std::io::Write;
+    let mut b = String::with_capacity(line.len() + 1);
+    b.push_str(line);
+    b.push('\n');
+    let _ = std::io::stderr().lock().write_all(b.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    static ABORTS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    fn record(msg: &str) {
+        ABORTS.lock().unwrap().push(msg.to_string());
+    }
+
+    /// Two PEs of one job in this process, each with a 4 KiB segment.
+    fn pair(
+        abort: AbortFn,
+        key_b: [u8; wire::KEY],
+    ) -> (Arc<TcpCtx>, Arc<TcpCtx>, Vec<u64>, Vec<u64>) {
+        let (mut ma, mut mb) = (vec![0u64; 512], vec![0u64; 512]);
+        let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let a =
+            Arc::new(TcpCtx::listen(0, 2, &[(ma.as_mut_ptr() as usize, 4096)], lo, abort).unwrap());
+        let b =
+            Arc::new(TcpCtx::listen(1, 2, &[(mb.as_mut_ptr() as usize, 4096)], lo, abort).unwrap());
+        let addrs = vec![a.local_addr(), b.local_addr()];
+        a.start([1; wire::KEY], addrs.clone());
+        b.start(key_b, addrs);
+        (a, b, ma, mb)
+    }
+
+    #[test]
+    fn put_get_amo_quiet_and_bounds() {
+        let (a, b, _ma, mb) = pair(record, [1; wire::KEY]);
+        let ep = a.endpoint(1);
+        let src: Vec<u8> = (0..3000u32).map(|i| i as u8).collect();
+        // SAFETY: `src` is valid; offsets are inside B's 4 KiB segment.
+        unsafe {
+            ep.put(
+                RemoteAddr::local(seg_base(0) + 100),
+                src.as_ptr(),
+                src.len(),
+            );
+            ep.put(RemoteAddr::local(seg_base(0) + 8), [7u8; 8].as_ptr(), 8);
+        }
+        ep.quiet();
+        // SAFETY: B's segment, read after quiet: the puts are applied.
+        let seen = unsafe { std::slice::from_raw_parts((mb.as_ptr() as *const u8).add(100), 3000) };
+        assert_eq!(seen, &src[..]);
+        assert_eq!(mb[1], u64::from_le_bytes([7; 8]));
+        let mut back = vec![0u8; 3000];
+        // SAFETY: `back` valid for 3000 bytes.
+        unsafe {
+            ep.get(
+                back.as_mut_ptr(),
+                RemoteAddr::local(seg_base(0) + 100),
+                3000,
+            )
+        };
+        assert_eq!(back, src);
+        let w = RemoteAddr::local(seg_base(0) + 16);
+        // SAFETY: aligned words of B's segment.
+        unsafe {
+            assert_eq!(ep.amo::<u64>(w, AmoOp::Set, 5, 0), 0);
+            assert_eq!(ep.amo::<u64>(w, AmoOp::FetchAdd, 3, 0), 5);
+            assert_eq!(ep.amo::<u64>(w, AmoOp::CompareSwap, 1, 8), 8);
+            assert_eq!(
+                ep.amo::<u32>(RemoteAddr::local(seg_base(0) + 24), AmoOp::FetchOr, 6, 0),
+                0
+            );
+        }
+        assert_eq!(mb[2], 1);
+        assert_eq!(mb[3] as u32, 6);
+        assert!(
+            ABORTS.lock().unwrap().is_empty(),
+            "{:?}",
+            ABORTS.lock().unwrap()
+        );
+        // A put past the end of B's segment: B drops the connection; A's next wait fails
+        // with a message naming PE 1 instead of hanging.
+        // SAFETY: `src` valid; the target is deliberately out of bounds (B checks it).
+        unsafe { ep.put(RemoteAddr::local(seg_base(0) + 4000), src.as_ptr(), 200) };
+        let mut x = 0u64;
+        // SAFETY: `x` valid for 8 bytes.
+        unsafe {
+            ep.get(
+                &mut x as *mut u64 as *mut u8,
+                RemoteAddr::local(seg_base(0)),
+                8,
+            )
+        };
+        let msgs = ABORTS.lock().unwrap().clone();
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains("PE 0 lost its connection to PE 1")),
+            "{msgs:?}"
+        );
+        // Nothing was written past the segment (the vector's tail stayed as it was).
+        assert_eq!(mb[511], 0);
+        a.close();
+        b.close();
+    }
+
+    static FLOOD: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    fn record_flood(msg: &str) {
+        FLOOD.lock().unwrap().push(msg.to_string());
+    }
+
+    /// Strangers that connect and say nothing hold a thread each for up to 5 s; past
+    /// 2 per PE + 16 the listener drops new connections at once instead of spawning more.
+    #[test]
+    fn a_connection_flood_is_bounded() {
+        use std::io::Read;
+        let (_a, b, _ma, _mb) = pair(record_flood, [1; wire::KEY]);
+        let held: Vec<TcpStream> = (0..20)
+            .map(|_| TcpStream::connect(b.local_addr()).unwrap())
+            .collect();
+        std::thread::sleep(Duration::from_millis(200));
+        let mut extra = TcpStream::connect(b.local_addr()).unwrap();
+        extra
+            .set_read_timeout(Some(Duration::from_secs(3)))
+            .unwrap();
+        let t = std::time::Instant::now();
+        let mut buf = [0u8; 8];
+        let n = extra.read(&mut buf);
+        assert!(
+            matches!(n, Ok(0)) || n.is_err() && t.elapsed() < Duration::from_secs(2),
+            "the 21st connection should be dropped at once: {n:?} after {:?}",
+            t.elapsed()
+        );
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+        drop(held);
+    }
+
+    static WRONG: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    fn record_wrong(msg: &str) {
+        WRONG.lock().unwrap().push(msg.to_string());
+    }
+
+    #[test]
+    fn a_wrong_key_is_refused() {
+        let (a, _b, _ma, mb) = pair(record_wrong, [2; wire::KEY]);
+        // SAFETY: valid source; B refuses the connection before any write.
+        unsafe {
+            a.endpoint(1)
+                .put(RemoteAddr::local(seg_base(0)), [9u8; 8].as_ptr(), 8)
+        };
+        let msgs = WRONG.lock().unwrap().clone();
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains("did not accept the connection")),
+            "{msgs:?}"
+        );
+        assert_eq!(mb[0], 0);
+    }
+}
