@@ -7,6 +7,8 @@
 //!   `scripts/install.sh` (see [`install`]).
 //! - `verbs-bench-report DIR --runs K`: the figures, medians and table of
 //!   `scripts/verbs-bench.sh` from the logs it kept (see [`bench`]).
+//! - `unsafe-crates`: the crates that have `unsafe` code and the files where it is; a unit
+//!   test compares them with the list in docs/ARCHITECTURE.md (see [`unsafe_audit`]).
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,6 +17,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod bench;
 mod install;
+mod unsafe_audit;
 
 #[derive(Parser)]
 #[command(name = "xtask", about = "rshmem developer tasks")]
@@ -53,6 +56,9 @@ enum Cmd {
         #[arg(long, default_value_t = 1)]
         runs: usize,
     },
+    /// List the crates that have `unsafe` code, with the files where it is, and fail if
+    /// that differs from the list in docs/ARCHITECTURE.md (Rules, unsafe).
+    UnsafeCrates,
 }
 
 fn main() -> ExitCode {
@@ -66,6 +72,43 @@ fn main() -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("xtask install: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Cmd::UnsafeCrates => {
+            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+            let listed = std::fs::read_to_string(root.join("docs/ARCHITECTURE.md"))
+                .ok()
+                .and_then(|md| unsafe_audit::documented(&md))
+                .unwrap_or_default();
+            match unsafe_audit::crates_with_unsafe(&root) {
+                Ok(crates) => {
+                    let mut ok = true;
+                    for (c, files) in &crates {
+                        let note = if listed.contains(c) {
+                            ""
+                        } else {
+                            ok = false;
+                            "   <- not in docs/ARCHITECTURE.md (Rules, unsafe)"
+                        };
+                        println!("{c}{note}");
+                        for f in files {
+                            println!("    {}", f.display());
+                        }
+                    }
+                    for c in listed.iter().filter(|c| !crates.contains_key(*c)) {
+                        ok = false;
+                        println!("{c}   <- listed in docs/ARCHITECTURE.md but has no unsafe");
+                    }
+                    if ok {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    }
+                }
+                Err(e) => {
+                    eprintln!("xtask unsafe-crates: cannot read the sources: {e}");
                     ExitCode::FAILURE
                 }
             }
