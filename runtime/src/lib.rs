@@ -49,6 +49,7 @@ pub mod statics;
 pub mod sync;
 pub(crate) mod tcp;
 mod teams;
+mod version;
 
 pub use api::{LockGuard, Shmem, SignalOp, SymBox, SymInt, SymLock, SymRef, SymVec};
 pub use bytemuck::Pod;
@@ -58,17 +59,7 @@ pub use rt::InitOptions;
 pub use team::{ComplexPart, Team, TeamConfig};
 pub use wait::Cmp;
 
-use std::sync::atomic::{AtomicPtr, Ordering};
-
-/// Version of rshmem (the workspace version).
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-/// Major version of the OpenSHMEM specification implemented.
-pub const SPEC_MAJOR: u32 = 1;
-/// Minor version of the OpenSHMEM specification implemented.
-pub const SPEC_MINOR: u32 = 6;
-
-/// The initialized runtime, for layers that cannot carry a handle (the C API).
-static GLOBAL: AtomicPtr<rt::Runtime> = AtomicPtr::new(core::ptr::null_mut());
+pub use version::{SPEC_MAJOR, SPEC_MINOR, VERSION};
 
 /// Initializes the library: connects to the launcher, maps the symmetric heaps of the PEs
 /// of this node. Collective: every PE of the job must call it. The returned handle
@@ -97,16 +88,7 @@ pub fn init() -> Result<Shmem> {
 /// # Ok::<(), rshmem::Error>(())
 /// ```
 pub fn init_with(opts: InitOptions) -> Result<Shmem> {
-    let placeholder = core::ptr::dangling_mut::<rt::Runtime>();
-    if GLOBAL
-        .compare_exchange(
-            core::ptr::null_mut(),
-            placeholder,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        )
-        .is_err()
-    {
+    if !rt::global::claim() {
         return Err(Error::State(
             "rshmem is already initialized in this process: call init() once and share the handle",
         ));
@@ -114,43 +96,17 @@ pub fn init_with(opts: InitOptions) -> Result<Shmem> {
     match rt::Runtime::init_with(opts) {
         Ok(rt) => {
             let rt = Box::new(rt);
-            GLOBAL.store(
-                &*rt as *const rt::Runtime as *mut rt::Runtime,
-                Ordering::Release,
-            );
+            rt::global::publish(&rt);
             rt.arm_exit();
             Ok(Shmem {
                 rt: core::mem::ManuallyDrop::new(rt),
             })
         }
         Err(e) => {
-            GLOBAL.store(core::ptr::null_mut(), Ordering::Release);
+            rt::global::unclaim();
             Err(e)
         }
     }
 }
 
-pub(crate) fn release_global(rt: &rt::Runtime) {
-    let _ = GLOBAL.compare_exchange(
-        rt as *const _ as *mut _,
-        core::ptr::null_mut(),
-        Ordering::AcqRel,
-        Ordering::Acquire,
-    );
-}
-
-#[doc(hidden)]
-/// The runtime of the live [`Shmem`] handle, if any (for the C API). Inlined into every C
-/// entry point: one atomic load and two compares.
-#[inline]
-pub fn global_runtime() -> Option<&'static rt::Runtime> {
-    let p = GLOBAL.load(Ordering::Acquire);
-    if p.is_null() || p == core::ptr::dangling_mut() {
-        None
-    } else {
-        // SAFETY: the pointer is set while the owning `Shmem` lives and cleared before it
-        // is dropped; callers (the C API) must not use it across finalize, as the
-        // OpenSHMEM spec requires.
-        Some(unsafe { &*p })
-    }
-}
+pub use rt::global::global_runtime;

@@ -222,11 +222,11 @@ impl Shmem {
 
 impl Drop for Shmem {
     fn drop(&mut self) {
-        crate::release_global(&self.rt);
+        crate::rt::global::release(&self.rt);
         if !std::thread::panicking() {
             self.rt.finalize();
             // SAFETY: dropped exactly once, here; nothing refers to the runtime any more
-            // (finalize disarmed the exit hook, release_global cleared the global).
+            // (finalize disarmed the exit hook, rt::global::release cleared the global).
             unsafe { core::mem::ManuallyDrop::drop(&mut self.rt) };
         }
     }

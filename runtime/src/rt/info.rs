@@ -63,8 +63,8 @@ impl Runtime {
                 out,
                 "rshmem {} (OpenSHMEM {}.{})",
                 env!("CARGO_PKG_VERSION"),
-                crate::SPEC_MAJOR,
-                crate::SPEC_MINOR
+                crate::version::SPEC_MAJOR,
+                crate::version::SPEC_MINOR
             );
         }
         if self.cfg.info {

@@ -35,7 +35,7 @@ fn transport_mode() -> Result<Mode> {
 /// cooperative exit of [`Runtime::abort`] sends AMOs, which would wait for that lock
 /// forever): straight to the bootstrap's abort.
 fn verbs_abort(msg: &str) -> ! {
-    match crate::global_runtime() {
+    match super::global::global_runtime() {
         Some(rt) => rt.abort_now(1, msg),
         None => {
             err_line(&format!("rshmem: {msg}"));
@@ -50,7 +50,7 @@ fn tcp_abort(msg: &str) {
     if super::exit::LEAVING.load(Ordering::Acquire) {
         return;
     }
-    match crate::global_runtime() {
+    match super::global::global_runtime() {
         Some(rt) => rt.abort_now(1, msg),
         None => {
             err_line(&format!("rshmem: {msg}"));

@@ -120,6 +120,7 @@ pub struct Runtime {
 
 mod alloc;
 mod exit;
+pub mod global;
 mod info;
 mod init;
 mod rma;
