@@ -16,9 +16,10 @@
 //! without one every anonymous connection is refused); anything else, a wrong token or a
 //! rank that is already claimed closes the connection and is counted
 //! ([`PmiServer::refused`]). KVS commands need a rank that did `init`/`initack`. Limits:
-//! [`MAX_LINE_LEN`], [`KEYLEN_MAX`], [`VALLEN_MAX`], [`MAX_KEYS_PER_RANK`],
-//! [`PREAUTH_LINE_MAX`] ([`PreAuthLimit`]); keys of the runtime's per-rank form belong to
-//! that rank ([`key_rank`]), any other key put by one rank cannot be replaced by another.
+//! [`MAX_LINE_LEN`](rshmem_pmi::MAX_LINE_LEN), [`KEYLEN_MAX`], [`VALLEN_MAX`],
+//! [`MAX_KEYS_PER_RANK`], [`PREAUTH_LINE_MAX`] ([`PreAuthLimit`]); keys of the runtime's
+//! per-rank form belong to that rank ([`key_rank`]), any other key put by one rank cannot be
+//! replaced by another.
 //!
 //! Files: `limits.rs` (sizes, [`PreAuthLimit`], [`key_rank`]), `auth.rs` (secret and
 //! per-rank tokens), `conn.rs` ([`Connection`] and the read loop [`PmiServer::serve`]),
