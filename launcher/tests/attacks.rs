@@ -305,7 +305,7 @@ fn attacks_on_the_pmi_port_are_refused_and_the_job_completes() {
         "wrong_secret",
     );
     // 3. A flood of keys and a forged segment record, unauthenticated (the per-rank key
-    // limit and key ownership for authenticated ranks: launcher/src/pmi/server.rs tests).
+    // limit and key ownership for authenticated ranks: launcher/src/pmi/server/tests.rs).
     let mut flood = String::new();
     for i in 0..20_000 {
         flood.push_str(&format!(
