@@ -715,6 +715,73 @@ fn deprecated_waits_warn_on_request() {
     );
 }
 
+/// The programs of `tests/c` that the Hydra suite runs (each must print "<name>: ok on 4
+/// PEs"): every program meant to pass, see `hydra_suite_covers_every_program`.
+const HYDRA_SUITE: &[(&str, &str)] = &[
+    ("setup.c", "setup"),
+    ("globals.c", "globals"),
+    ("reinit.c", "reinit"),
+    ("rma.c", "rma"),
+    ("amo.c", "amo"),
+    ("signal.c", "signal"),
+    ("wait.c", "wait"),
+    ("lock.c", "lock"),
+    ("memory.c", "memory"),
+    ("coll.c", "coll"),
+    ("active.c", "active"),
+    ("team.c", "team"),
+    ("ctx.c", "ctx"),
+    ("generic_ctx.c", "generic_ctx"),
+    ("v16.c", "v16"),
+    ("cxx.cpp", "cxx"),
+    ("p2p_short.c", "p2p_short"),
+    ("test_any_fair.c", "test_any_fair"),
+    ("ctx_invalid.c", "ctx_invalid"),
+    ("zero_length.c", "zero_length"),
+    ("pcontrol_scan.c", "pcontrol_scan"),
+    ("align.c", "align"),
+    ("debug_args.c", "debug_args"),
+    ("shmemx.c", "shmemx"),
+    ("cxx_generic.cpp", "cxx_generic"),
+];
+
+/// Programs of `tests/c` that are not in the Hydra suite, and why.
+const NOT_UNDER_HYDRA: &[(&str, &str)] = &[
+    (
+        "args_errors.c",
+        "each case must fail the job (its own test)",
+    ),
+    ("v16_errors.c", "each case must fail the job (its own test)"),
+    (
+        "pshmem.c",
+        "interposition, linked shared and static by its own test",
+    ),
+];
+
+/// A new C program joins the Hydra suite (or says why not): "the whole C test set passes
+/// under rshmemrun and mpiexec.hydra" stays true as programs are added.
+#[test]
+fn hydra_suite_covers_every_program() {
+    let dir = capi_dir().join("tests/c");
+    let mut missing = Vec::new();
+    for e in std::fs::read_dir(&dir).expect("read tests/c") {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        if !(name.ends_with(".c") || name.ends_with(".cpp")) {
+            continue;
+        }
+        let listed = HYDRA_SUITE.iter().any(|(f, _)| *f == name)
+            || NOT_UNDER_HYDRA.iter().any(|(f, _)| *f == name);
+        if !listed {
+            missing.push(name);
+        }
+    }
+    missing.sort();
+    assert!(
+        missing.is_empty(),
+        "tests/c programs neither in HYDRA_SUITE nor in NOT_UNDER_HYDRA: {missing:?}"
+    );
+}
+
 /// The whole C suite under MPICH's `mpiexec.hydra -n 4` (PMI-1 over `PMI_FD`): the same
 /// binaries, another launcher. Skipped with a notice without mpich, unless `CI` is set.
 #[test]
@@ -730,24 +797,7 @@ fn c_suite_under_hydra() {
         eprintln!("SKIPPED c_suite_under_hydra: mpiexec.hydra not found (install mpich)");
         return;
     }
-    for (file, name) in [
-        ("setup.c", "setup"),
-        ("globals.c", "globals"),
-        ("reinit.c", "reinit"),
-        ("rma.c", "rma"),
-        ("amo.c", "amo"),
-        ("signal.c", "signal"),
-        ("wait.c", "wait"),
-        ("lock.c", "lock"),
-        ("memory.c", "memory"),
-        ("coll.c", "coll"),
-        ("active.c", "active"),
-        ("team.c", "team"),
-        ("ctx.c", "ctx"),
-        ("generic_ctx.c", "generic_ctx"),
-        ("v16.c", "v16"),
-        ("cxx.cpp", "cxx"),
-    ] {
+    for &(file, name) in HYDRA_SUITE {
         let exe = compile(file, &[]);
         let mut cmd = Command::new("timeout");
         cmd.args(["-k", "3", "90", "mpiexec.hydra", "-n", "4"])
