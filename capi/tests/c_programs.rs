@@ -3,58 +3,10 @@
 //! `rshmemrun -n {1,2,4} --timeout 60`, asserting exit status 0 and the program's
 //! "<name>: ok on N PEs" line. Also checks the exported symbols (every `pshmem_x` has a weak
 //! `shmem_x`) and that the headers compile warning-free as C11 and C++17.
+mod common;
+use common::{built, capi_dir, target_dir};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
-
-fn capi_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => capi_dir().join("..").join("target"),
-    }
-}
-
-fn profile_dir() -> PathBuf {
-    // The test binary lives in target/<profile>/deps.
-    let exe = std::env::current_exe().expect("test executable path");
-    exe.parent()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| target_dir().join("debug"))
-}
-
-/// Builds librshmem and rshmemrun once (cheap when up to date); returns the profile dir.
-fn built() -> &'static PathBuf {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = profile_dir();
-        let mut cmd = Command::new(env!("CARGO"));
-        cmd.args(["build", "-p", "rshmem-capi", "-p", "rshmem-launcher"]);
-        if dir.file_name().is_some_and(|n| n == "release") {
-            cmd.arg("--release");
-        }
-        let st = cmd.status().expect("run cargo build");
-        assert!(
-            st.success(),
-            "cargo build -p rshmem-capi -p rshmem-launcher failed"
-        );
-        assert!(
-            dir.join("librshmem.so").exists(),
-            "{} missing after cargo build -p rshmem-capi",
-            dir.join("librshmem.so").display()
-        );
-        assert!(
-            dir.join("rshmemrun").exists(),
-            "{} missing: build the launcher (cargo build -p rshmem-launcher)",
-            dir.join("rshmemrun").display()
-        );
-        dir
-    })
-}
 
 fn out_dir() -> PathBuf {
     let d = target_dir().join("capi-tests");

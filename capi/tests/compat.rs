@@ -4,40 +4,12 @@
 //! include path, a compiler wrapper that never runs itself (`CC=rshmemcc` in a configure
 //! script), and the exported routine set against the specification's list
 //! (`tests/spec-routines.txt`).
+mod common;
+use common::{built, capi_dir, profile_dir, show};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
+
 use std::time::{Duration, Instant};
-
-fn capi_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    exe.parent()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf)
-        .expect("target/<profile>")
-}
-
-/// Builds librshmem and rshmemrun once (a no-op when up to date); returns the profile dir.
-fn built() -> &'static PathBuf {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = profile_dir();
-        let mut cmd = Command::new(env!("CARGO"));
-        cmd.args(["build", "-p", "rshmem-capi", "-p", "rshmem-launcher"]);
-        if dir.file_name().is_some_and(|n| n == "release") {
-            cmd.arg("--release");
-        }
-        assert!(
-            cmd.status().expect("run cargo build").success(),
-            "cargo build failed"
-        );
-        dir
-    })
-}
 
 /// A private scratch directory under target/compat-tests.
 fn scratch(tag: &str) -> PathBuf {
@@ -47,15 +19,6 @@ fn scratch(tag: &str) -> PathBuf {
         .join(format!("{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&d).expect("create scratch dir");
     d
-}
-
-fn show(out: &Output) -> String {
-    format!(
-        "status {}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// The wrapper `capi/<wrapper>` with the build tree's library and no compiler variables.

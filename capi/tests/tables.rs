@@ -6,47 +6,19 @@
 //!   C file assigning each `shmem_x` and `pshmem_x` to a function pointer of the record's
 //!   type compiles with `-Werror` against the headers;
 //! - every exported `shmem_` name is declared by `shmem.h`.
+mod common;
+use common::{built, capi_dir, target_dir};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 
 #[path = "../src/tables.rs"]
 #[allow(dead_code)]
 mod tables;
 
-fn capi_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => capi_dir().join("..").join("target"),
-    }
-}
-
-/// Builds librshmem once; returns `target/<profile>/librshmem.so`.
-fn library() -> &'static PathBuf {
-    static SO: OnceLock<PathBuf> = OnceLock::new();
-    SO.get_or_init(|| {
-        let exe = std::env::current_exe().expect("test executable path");
-        let dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| target_dir().join("debug"));
-        let mut cmd = Command::new(env!("CARGO"));
-        cmd.args(["build", "-p", "rshmem-capi"]);
-        if dir.file_name().is_some_and(|n| n == "release") {
-            cmd.arg("--release");
-        }
-        assert!(
-            cmd.status().expect("run cargo build").success(),
-            "cargo build -p rshmem-capi failed"
-        );
-        dir.join("librshmem.so")
-    })
+/// `target/<profile>/librshmem.so`, built once.
+fn library() -> PathBuf {
+    built().join("librshmem.so")
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -299,7 +271,7 @@ const VARIADIC: &[&str] = &["pcontrol"];
 /// or the plain name of a record `=x`.
 #[test]
 fn every_exported_routine_has_a_signature_record() {
-    let so = library();
+    let so = &library();
     let mut want = BTreeSet::new();
     for s in records(so) {
         if s.plain {
@@ -326,7 +298,7 @@ fn every_exported_routine_has_a_signature_record() {
 
 #[test]
 fn header_declarations_match_the_rust_signatures() {
-    let so = library();
+    let so = &library();
     let sigs = records(so);
     assert!(sigs.len() > 1500, "only {} signature records", sigs.len());
     let mut c = String::from(
@@ -389,7 +361,7 @@ fn header_declarations_match_the_rust_signatures() {
 
 #[test]
 fn every_exported_shmem_name_is_declared_in_shmem_h() {
-    let so = library();
+    let so = &library();
     let text = preprocess("-std=c99", "#include <shmem.h>\n");
     let mut declared = BTreeSet::new();
     for (i, _) in text.match_indices("shmem_") {
