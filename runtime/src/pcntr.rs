@@ -98,7 +98,10 @@ pub(crate) fn quiet() {
     let i = my_slot();
     let s = &SLOT[i];
     bump(&s.quiets, i, 1);
-    let (writes, reads) = (s.puts.load(Relaxed) + s.amos.load(Relaxed), s.gets.load(Relaxed));
+    let (writes, reads) = (
+        s.puts.load(Relaxed) + s.amos.load(Relaxed),
+        s.gets.load(Relaxed),
+    );
     if i < SLOTS - 1 {
         // Only this thread writes this slot and its counts only grow: plain stores (a
         // `fetch_max` is a locked read-modify-write, which doubled put + quiet at 2 PEs).
