@@ -1,6 +1,23 @@
 //! Collective allocation over the heap allocator (`crate::heap`): malloc, free, realloc,
 //! buffer checks, SHMEM_DEBUG argument checks, verbs registration growth.
 use super::*;
+use std::cell::Cell;
+
+/// Changes whenever any heap block is allocated, freed or resized, or a runtime starts:
+/// [`Runtime::check_buffer`]'s per-thread cache of the last block it found is valid only
+/// while this has not moved. (Process-wide, so a re-initialized runtime never meets a
+/// cache entry of the one before.)
+static HEAP_GEN: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// The last heap block `check_buffer` looked up: (HEAP_GEN, start, end) as heap offsets.
+    static LAST_BLOCK: Cell<(u64, usize, usize)> = const { Cell::new((0, 0, 0)) };
+}
+
+/// Invalidates every thread's cached block (called with the heap locked, after a change).
+pub(super) fn heap_changed() {
+    HEAP_GEN.fetch_add(1, Ordering::AcqRel);
+}
 
 impl Runtime {
     /// SHMEM_DEBUG: checks that every PE called collective `what` with the same `args`.
@@ -60,7 +77,10 @@ impl Runtime {
                 self.heap_align
             )))
         } else {
-            self.heap.lock().alloc(size, align)
+            let mut h = self.heap.lock();
+            let r = h.alloc(size, align);
+            heap_changed();
+            r
         };
         self.verbs_grow();
         if let Ok(off) = r {
@@ -76,7 +96,10 @@ impl Runtime {
     pub fn free(&self, addr: usize) -> Result<()> {
         self.barrier_all();
         let off = self.heap_offset(addr)?;
-        self.heap.lock().free(off)
+        let mut h = self.heap.lock();
+        let r = h.free(off);
+        heap_changed();
+        r
     }
 
     /// Collective resize; the contents up to the smaller size are kept.
@@ -84,7 +107,12 @@ impl Runtime {
         self.check_collective_args("shmem_realloc", [size as u64, 0]);
         self.barrier_all();
         let off = self.heap_offset(addr)?;
-        let r = self.heap.lock().realloc(off, size);
+        let r = {
+            let mut h = self.heap.lock();
+            let r = h.realloc(off, size);
+            heap_changed();
+            r
+        };
         self.verbs_grow();
         if let Ok((new, Some(n))) = r {
             // SAFETY: both blocks lie in our heap; the old one is free but untouched since
@@ -168,7 +196,20 @@ impl Runtime {
         }
         let (region, start, end) = match self.translate(addr, 1) {
             Ok((0, off)) if off >= INTERNAL_BYTES => {
-                let found = self.heap.lock().block_containing(off - INTERNAL_BYTES);
+                // The collectives check their buffers on every call: the block found last
+                // by this thread answers without the heap's lock while no block changed.
+                let hoff = off - INTERNAL_BYTES;
+                let gen = HEAP_GEN.load(Ordering::Acquire);
+                let (cgen, cs, ce) = LAST_BLOCK.with(Cell::get);
+                let found = if cgen == gen && cs <= hoff && hoff < ce {
+                    Some((cs, ce))
+                } else {
+                    let f = self.heap.lock().block_containing(hoff);
+                    if let Some((s, e)) = f {
+                        LAST_BLOCK.with(|c| c.set((gen, s, e)));
+                    }
+                    f
+                };
                 match found {
                     Some((s, e)) => (
                         "symmetric allocation",

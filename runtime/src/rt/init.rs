@@ -404,7 +404,11 @@ impl Runtime {
             nsegs,
             peers: peers.into_boxed_slice(),
             heap_base: base + INTERNAL_BYTES,
-            heap: Mutex::new(HeapAllocator::new(heap_len)),
+            heap: Mutex::new({
+                // a new heap: no thread's cached block of an earlier runtime applies
+                super::alloc::heap_changed();
+                HeapAllocator::new(heap_len)
+            }),
             heap_align,
             heap_origin,
             kvs: Mutex::new(kvs),
