@@ -211,6 +211,9 @@ impl Runtime {
                 1,
             );
         }
+        if let (true, Some(v)) = (self.cfg.info, &self.verbs) {
+            err_line(&self.verbs_stats_line(v, "finalize"));
+        }
         self.disarm_exit();
         let mut kvs = std::mem::replace(&mut *self.kvs.lock(), Box::new(bootstrap::Closed));
         // Keep the launcher connection for a re-initialization (1.6) and finalize it at
