@@ -52,6 +52,32 @@ case_ "mixed nodes: verbs_rma 4 PEs (2 x 2)" ok "PE 3 of 4 OK" \
     -- env -u RSHMEM_TRANSPORT timeout 500 $RUN -n 4 --hosts nodeA:2,nodeB:2 $AGENT $B/verbs_rma
 case_ "exhausted heap" ok "exhausted heap reported: symmetric heap exhausted" \
     -- env SHMEM_SYMMETRIC_SIZE=16M timeout 200 $RUN -n 2 $B/verbs_rma exhaust
+# What connections cost a PE: the ring (each PE puts only to its right neighbour) at 2, 4,
+# 8 and 16 PEs with SHMEM_INFO=1, which prints per PE the queue pairs created and bytes
+# registered at init and at finalize, and the init time. Today every PE connects to every
+# PE at init (N+1 QPs: one per peer and the loopback pair); the case checks that count on
+# every PE and prints a row per N for docs/verbs-bench.md.
+ring_cost() {
+    local n=$1 out
+    out=$(env SHMEM_INFO=1 timeout 600 $RUN -n "$n" $B/ring 2>&1) || { echo "$out" | tail -20; return 1; }
+    echo "$out" | grep -q "ring: OK, $n PEs" || { echo "$out" | tail -20; return 1; }
+    local fin init
+    fin=$(echo "$out" | grep -cE "^rshmem: PE [0-9]+: verbs at finalize: $((n + 1)) queue pairs, [0-9]+ bytes registered$")
+    init=$(echo "$out" | grep -E "^rshmem: PE [0-9]+: verbs at init: $((n + 1)) queue pairs, [0-9]+ bytes registered, init [0-9]+ ms$")
+    if [ "$fin" -ne "$n" ] || [ "$(echo "$init" | grep -c .)" -ne "$n" ]; then
+        echo "$out" | grep "verbs at"
+        echo "expected $n lines of $((n + 1)) queue pairs at init and at finalize"
+        return 1
+    fi
+    local reg ms
+    reg=$(echo "$init" | sed -E 's/.* ([0-9]+) bytes registered.*/\1/' | sort -n | tail -1)
+    ms=$(echo "$init" | sed -E 's/.*init ([0-9]+) ms/\1/' | sort -n | tail -1)
+    echo "ring cost: N=$n qps/PE=$((n + 1)) registered/PE=$reg bytes max init=$ms ms"
+}
+for n in 2 4 8 16; do
+    case_ "ring $n PEs: queue pairs per PE" ok "ring cost: N=$n qps/PE" -- ring_cost $n
+    grep "ring cost:" "$log" || true
+done
 for c in setup globals reinit rma amo signal wait lock memory coll active team ctx generic_ctx v16; do
     case_ "C $c.c 2 PEs" ok "$c: ok on 2 PEs" -- timeout 400 $RUN -n 2 $B/verbs-c/$c
 done

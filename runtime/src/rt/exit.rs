@@ -211,6 +211,9 @@ impl Runtime {
                 1,
             );
         }
+        if let (true, Some(v)) = (self.cfg.info, &self.verbs) {
+            err_line(&self.verbs_stats_line(v, "finalize"));
+        }
         self.disarm_exit();
         if let Some(t) = &self.tcp {
             // Every PE is past finalize's barrier before any stops serving: a PE still in

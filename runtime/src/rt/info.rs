@@ -2,15 +2,35 @@
 use super::*;
 
 impl Runtime {
-    pub(super) fn print_info(&self) {
+    /// `init_took`: how long init ran (printed with the verbs resources).
+    pub(super) fn print_info(&self, init_took: std::time::Duration) {
         // Everything this PE prints goes out in one write, so that the lines of PEs that
         // print at the same time do not interleave mid-line.
         let mut out = String::new();
         self.info_text(&mut out);
+        if let (true, Some(v)) = (self.cfg.info, &self.verbs) {
+            use std::fmt::Write as _;
+            let _ = writeln!(
+                out,
+                "{}, init {} ms",
+                self.verbs_stats_line(v, "init"),
+                init_took.as_millis()
+            );
+        }
         if !out.is_empty() {
             use std::io::Write;
             let _ = std::io::stderr().lock().write_all(out.as_bytes());
         }
+    }
+
+    /// `rshmem: PE n: verbs at <when>: Q queue pairs, B bytes registered` (SHMEM_INFO, at
+    /// init and at finalize): what connections and registrations cost this PE.
+    pub(super) fn verbs_stats_line(&self, v: &VerbsCtx, when: &str) -> String {
+        let s = v.stats();
+        format!(
+            "rshmem: PE {}: verbs at {when}: {} queue pairs, {} bytes registered",
+            self.me, s.qps, s.registered
+        )
     }
 
     fn info_text(&self, out: &mut String) {

@@ -141,6 +141,7 @@ impl Runtime {
 
     /// [`Runtime::init`] with options; every PE must pass the same ones.
     pub fn init_with(opts: InitOptions) -> Result<Self> {
+        let started = std::time::Instant::now();
         let cfg = Config::from_env()?;
         // A re-initialization after finalize reuses the launcher connection.
         let mut kvs = match bootstrap::unpark() {
@@ -421,7 +422,7 @@ impl Runtime {
             teams,
             held_locks: Mutex::new(Vec::new()),
         };
-        rt.print_info();
+        rt.print_info(started.elapsed());
         Ok(rt)
     }
 }

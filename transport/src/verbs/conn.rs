@@ -5,6 +5,11 @@ use super::device::Dev;
 use super::obj::{full_access, Qp};
 use super::{err, VerbsCtx, VerbsError, WANT_INLINE};
 use rdma_sys::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// RC queue pairs this process has created (the loopback pair included), for
+/// [`VerbsCtx::stats`]: the measure of what connections cost a PE.
+pub(super) static QPS_CREATED: AtomicUsize = AtomicUsize::new(0);
 
 /// Default local ACK timeout exponent: 4.096 us * 2^18 = 1.07 s before a request is sent
 /// again (UCX's default RC timeout is 1 s). Shorter timeouts retransmit spuriously when a
@@ -64,7 +69,10 @@ pub(super) fn create_qp(dev: &Dev, depth: u64) -> Result<(Qp, u32), VerbsError> 
             max_inline_data: inline,
         };
         match Qp::create(&dev.pd, &dev.cq, &mut qia) {
-            Ok(qp) => return Ok((qp, qia.cap.max_inline_data)),
+            Ok(qp) => {
+                QPS_CREATED.fetch_add(1, Ordering::Relaxed);
+                return Ok((qp, qia.cap.max_inline_data));
+            }
             Err(e) => last = Some(e),
         }
     }

@@ -86,6 +86,10 @@ pub(super) struct CopyOut {
     pub len: usize,
 }
 
+/// Bytes this process has registered (pinned) with `ibv_reg_mr`, for [`VerbsCtx::stats`].
+pub(super) static REGISTERED: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+
 /// Registers `[addr, addr+len)` with full access; the error names the locked-memory limit.
 ///
 /// # Safety
@@ -93,7 +97,10 @@ pub(super) struct CopyOut {
 pub(super) unsafe fn reg(pd: &Arc<Pd>, addr: usize, len: usize) -> Result<Mr, VerbsError> {
     // SAFETY: the caller's contract.
     match unsafe { Mr::reg(pd, addr, len, full_access()) } {
-        Ok(mr) => Ok(mr),
+        Ok(mr) => {
+            REGISTERED.fetch_add(len, std::sync::atomic::Ordering::Relaxed);
+            Ok(mr)
+        }
         Err(e) => {
             // SAFETY: a plain C struct, all-zero is valid.
             let mut rl: libc::rlimit = unsafe { core::mem::zeroed() };

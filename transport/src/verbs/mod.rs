@@ -155,6 +155,26 @@ impl State {
 pub struct VerbsCtx {
     st: Mutex<State>,
     desc: String,
+    /// [`conn::QPS_CREATED`] and [`mem::REGISTERED`] before this context opened.
+    base_stats: VerbsStats,
+}
+
+/// What this context has cost the process so far ([`VerbsCtx::stats`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VerbsStats {
+    /// RC queue pairs created (the loopback pair to this PE itself included).
+    pub qps: usize,
+    /// Bytes registered (pinned) with `ibv_reg_mr`: heap chunks, the data segment, the
+    /// bounce buffer.
+    pub registered: usize,
+}
+
+fn process_stats() -> VerbsStats {
+    use std::sync::atomic::Ordering::Relaxed;
+    VerbsStats {
+        qps: conn::QPS_CREATED.load(Relaxed),
+        registered: mem::REGISTERED.load(Relaxed),
+    }
 }
 
 // SAFETY: the state holds raw pointers (the bounce mapping, the built-but-unposted work
@@ -205,6 +225,7 @@ impl VerbsCtx {
             in_use,
             data,
         } = segs;
+        let base_stats = process_stats();
         let dev = device::open(spec, npes + 1)?;
         let depth = SQ_DEPTH.min(32767 / (npes as u64 + 1)).max(16);
         use crate::env::{self, Var};
@@ -296,6 +317,7 @@ impl VerbsCtx {
                 abort,
             }),
             desc,
+            base_stats,
         };
         ctx.lock().register_upto(in_use)?;
         Ok(ctx)
@@ -308,5 +330,15 @@ impl VerbsCtx {
     /// One line for `SHMEM_INFO`: device, port, GID, MTU, inline size.
     pub fn describe(&self) -> &str {
         &self.desc
+    }
+
+    /// Queue pairs created and bytes registered since this context opened (counted where
+    /// `ibv_create_qp` and `ibv_reg_mr` succeed; `SHMEM_INFO` prints them).
+    pub fn stats(&self) -> VerbsStats {
+        let now = process_stats();
+        VerbsStats {
+            qps: now.qps - self.base_stats.qps,
+            registered: now.registered - self.base_stats.registered,
+        }
     }
 }
