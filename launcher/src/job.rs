@@ -14,6 +14,7 @@ use crate::bind::{Binding, Layout};
 use crate::cli::{resolve_program, BindTo, Cli, Export, ProgramError};
 use crate::output::forward_tagged;
 use crate::pmi::{PeState, PmiServer, ServerEvent};
+use crate::secure::sweep_shm;
 
 mod exit;
 mod spawn;
@@ -48,23 +49,6 @@ pub fn new_kvsname() -> String {
         t.wrapping_mul(2_654_435_761)
     };
     crate::secure::job_id(std::process::id(), r)
-}
-
-/// Removes `dir/rshmem-<kvsname>-*` and returns the paths removed.
-pub fn sweep_shm(dir: &Path, kvsname: &str) -> Vec<PathBuf> {
-    let prefix = format!("rshmem-{kvsname}-");
-    let mut removed = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(dir) {
-        for e in rd.flatten() {
-            if e.file_name().to_string_lossy().starts_with(&prefix) {
-                let p = e.path();
-                if std::fs::remove_file(&p).is_ok() {
-                    removed.push(p);
-                }
-            }
-        }
-    }
-    removed
 }
 
 /// What the driver waits for: the reaper, the PMI server and the signal thread send these.

@@ -73,7 +73,7 @@ pub fn janitor_main(kvsname: &str) -> ! {
     if valid {
         for pause in [100, 1000] {
             std::thread::sleep(Duration::from_millis(pause));
-            crate::job::sweep_shm(Path::new("/dev/shm"), kvsname);
+            sweep_shm(Path::new("/dev/shm"), kvsname);
         }
     }
     std::process::exit(0)
@@ -168,6 +168,23 @@ pub fn sweep_stale(dir: &Path) -> Vec<PathBuf> {
         let p = e.path();
         if std::fs::remove_file(&p).is_ok() {
             removed.push(p);
+        }
+    }
+    removed
+}
+
+/// Removes `dir/rshmem-<kvsname>-*` and returns the paths removed.
+pub fn sweep_shm(dir: &Path, kvsname: &str) -> Vec<PathBuf> {
+    let prefix = format!("rshmem-{kvsname}-");
+    let mut removed = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            if e.file_name().to_string_lossy().starts_with(&prefix) {
+                let p = e.path();
+                if std::fs::remove_file(&p).is_ok() {
+                    removed.push(p);
+                }
+            }
         }
     }
     removed
