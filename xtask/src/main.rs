@@ -7,6 +7,8 @@
 //!   `scripts/install.sh` (see [`install`]).
 //! - `verbs-bench-report DIR --runs K`: the figures, medians and table of
 //!   `scripts/verbs-bench.sh` from the logs it kept (see [`bench`]).
+//! - `module-cycles`: each crate's top-level module graph; fails on a cycle (see
+//!   [`module_cycles`]).
 //! - `unsafe-crates`: the crates that have `unsafe` code and the files where it is; a unit
 //!   test compares them with the list in docs/ARCHITECTURE.md (see [`unsafe_audit`]).
 use std::ffi::OsString;
@@ -17,6 +19,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod bench;
 mod install;
+mod module_cycles;
 mod unsafe_audit;
 
 #[derive(Parser)]
@@ -59,6 +62,9 @@ enum Cmd {
     /// List the crates that have `unsafe` code, with the files where it is, and fail if
     /// that differs from the list in docs/ARCHITECTURE.md (Rules, unsafe).
     UnsafeCrates,
+    /// Print each crate's top-level module graph and fail if modules depend on each other
+    /// in a circle.
+    ModuleCycles,
 }
 
 fn main() -> ExitCode {
@@ -74,6 +80,31 @@ fn main() -> ExitCode {
                     eprintln!("xtask install: {e}");
                     ExitCode::FAILURE
                 }
+            }
+        }
+        Cmd::ModuleCycles => {
+            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+            let mut ok = true;
+            for krate in module_cycles::CRATES {
+                let src = root.join(krate).join("src");
+                if !src.is_dir() {
+                    continue;
+                }
+                let g = module_cycles::graph(&src);
+                println!("{krate}:");
+                for (m, deps) in &g {
+                    let deps: Vec<&str> = deps.iter().map(String::as_str).collect();
+                    println!("    {m} -> {}", deps.join(" "));
+                }
+                if let Some(c) = module_cycles::find_cycle(&g) {
+                    ok = false;
+                    println!("    CYCLE: {}", c.join(" -> "));
+                }
+            }
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
             }
         }
         Cmd::UnsafeCrates => {
