@@ -50,7 +50,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long finalize waits for every peer that talked to this PE to say goodbye.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a PE waiting for a reply, or a server thread waiting for the next request,
-/// polls before it sleeps in `read` (see [`wire::spin_readable`]).
+/// polls before it sleeps in `read` (see [`wire::spin_read_full`]).
 pub(crate) const SPIN: Duration = Duration::from_micros(50);
 /// Unacknowledged data older than this means the connection is dead.
 const USER_TIMEOUT_MS: i32 = 8000;
@@ -292,8 +292,7 @@ impl TcpCtx {
         self.with_conn(pe, "a get", |fd| unsafe {
             wire::write2(fd, h.as_ptr(), h.len(), core::ptr::null(), 0)?;
             let mut r = [0u8; wire::REP];
-            wire::spin_readable(fd, SPIN);
-            wire::read_exact(fd, r.as_mut_ptr(), wire::REP)?;
+            wire::spin_read_exact(fd, r.as_mut_ptr(), wire::REP, SPIN)?;
             wire::reply_value(&r)?;
             wire::read_exact(fd, dst, len)
         });
@@ -327,8 +326,7 @@ impl TcpCtx {
             unsafe {
                 wire::write2(fd, h.as_ptr(), h.len(), core::ptr::null(), 0)?;
                 let mut r = [0u8; wire::REP];
-                wire::spin_readable(fd, SPIN);
-                wire::read_exact(fd, r.as_mut_ptr(), wire::REP)?;
+                wire::spin_read_exact(fd, r.as_mut_ptr(), wire::REP, SPIN)?;
                 wire::reply_value(&r)
             }
         });
@@ -350,8 +348,7 @@ impl TcpCtx {
             unsafe {
                 wire::write2(fd, h.as_ptr(), h.len(), core::ptr::null(), 0)?;
                 let mut r = [0u8; wire::REP];
-                wire::spin_readable(fd, SPIN);
-                wire::read_exact(fd, r.as_mut_ptr(), wire::REP)?;
+                wire::spin_read_exact(fd, r.as_mut_ptr(), wire::REP, SPIN)?;
                 wire::reply_value(&r)
             }
         });

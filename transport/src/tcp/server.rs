@@ -174,9 +174,8 @@ fn serve_loop(ctx: &TcpCtx, s: &TcpStream, _pe: usize) -> End {
     // Payload of small puts lands here first, then goes in with one store of its width.
     let mut small = [0u8; 8];
     loop {
-        wire::spin_readable(fd, super::SPIN);
         // SAFETY: local buffer.
-        match unsafe { wire::read_full(fd, h.as_mut_ptr(), h.len()) } {
+        match unsafe { wire::spin_read_full(fd, h.as_mut_ptr(), h.len(), super::SPIN) } {
             Ok(true) => {}
             Ok(false) => return End::Vanished,
             Err(e) => return End::Broken(e),
