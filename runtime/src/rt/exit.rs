@@ -215,10 +215,17 @@ impl Runtime {
             err_line(&self.verbs_stats_line(v, "finalize"));
         }
         self.disarm_exit();
-        if let Some(t) = &self.tcp {
+        if self.tcp.is_some() || self.verbs.is_some() {
             // Every PE is past finalize's barrier before any stops serving: a PE still in
-            // it reads the others' STATE (the stuck-job watch), over TCP.
+            // it reads the others' STATE (the stuck-job watch) over the network. Over verbs
+            // a READ to a PE that had already deregistered its memory and was destroying
+            // its QPs never completed on rxe (CI, a slow machine: "no completion for 120 s"
+            // in histogram and hello). The launcher's barrier, out of band, orders it; the
+            // quiet first retires the barrier's own requests while every peer still serves.
+            self.quiet();
             let _ = self.kvs.lock().barrier();
+        }
+        if let Some(t) = &self.tcp {
             t.close();
         }
         let mut kvs = std::mem::replace(&mut *self.kvs.lock(), Box::new(bootstrap::Closed));
