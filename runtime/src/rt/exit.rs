@@ -40,6 +40,34 @@ fn obey_exit(v: u64) {
     exit_now(status)
 }
 
+/// A transport that can no longer be used (verbs: a failed completion, no completion for
+/// `STALL_SECS`) ends the job: message, the bootstrap's abort, exit. It never touches a
+/// transport (the caller may hold the transport's lock: the cooperative exit's AMOs would
+/// wait for it forever, which is how a stalled PE in finalize once hung until the launcher's
+/// timeout) and never waits more than a second for the bootstrap's lock. `LEAVING` first,
+/// so that the exit hook does not ask the others either.
+pub(crate) fn transport_abort(msg: &str) -> ! {
+    LEAVING.store(true, Ordering::Release);
+    let rt = EXIT_RT.load(Ordering::Acquire);
+    let rt = if rt.is_null() {
+        super::global::global_runtime()
+    } else {
+        // SAFETY: EXIT_RT points at the live runtime while armed (exit frees nothing).
+        Some(unsafe { &*rt })
+    };
+    match rt {
+        Some(rt) => {
+            rt.abort_message(msg);
+            flush_stdio();
+            if let Some(mut kvs) = rt.kvs.try_lock_for(Duration::from_secs(1)) {
+                kvs.abort(1)
+            }
+        }
+        None => err_line(&format!("rshmem: {msg}")),
+    }
+    exit_now(1)
+}
+
 /// Set while the exit hook runs: a nested `exit` from inside it is not allowed.
 static IN_EXIT_HOOK: AtomicBool = AtomicBool::new(false);
 
@@ -313,14 +341,5 @@ impl Runtime {
         let line = format!("rshmem: PE {}: {msg}\n", self.me);
         use std::io::Write;
         let _ = std::io::stderr().lock().write_all(line.as_bytes());
-    }
-
-    /// [`Runtime::abort`] without asking the other PEs to exit first: for a transport that
-    /// failed (its errors arrive with its state locked), the launcher ends the job.
-    pub fn abort_now(&self, code: i32, msg: &str) -> ! {
-        self.abort_message(msg);
-        LEAVING.store(true, Ordering::Release);
-        flush_stdio();
-        self.kvs.lock().abort(code)
     }
 }

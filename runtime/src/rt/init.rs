@@ -33,15 +33,9 @@ fn transport_mode() -> Result<Mode> {
 /// Errors on the verbs hot path end the job (installed in the transport at init). The
 /// transport calls it with its state locked, so this must not touch the transport (the
 /// cooperative exit of [`Runtime::abort`] sends AMOs, which would wait for that lock
-/// forever): straight to the bootstrap's abort.
+/// forever): straight to the bootstrap's abort ([`super::exit::transport_abort`]).
 fn verbs_abort(msg: &str) -> ! {
-    match super::global::global_runtime() {
-        Some(rt) => rt.abort_now(1, msg),
-        None => {
-            err_line(&format!("rshmem: {msg}"));
-            std::process::exit(1)
-        }
-    }
+    super::exit::transport_abort(msg)
 }
 
 /// Errors of the TCP transport (a broken connection, a peer that vanished) end the job,
@@ -50,13 +44,7 @@ fn tcp_abort(msg: &str) {
     if super::exit::LEAVING.load(Ordering::Acquire) {
         return;
     }
-    match super::global::global_runtime() {
-        Some(rt) => rt.abort_now(1, msg),
-        None => {
-            err_line(&format!("rshmem: {msg}"));
-            std::process::exit(1)
-        }
-    }
+    super::exit::transport_abort(msg)
 }
 
 /// Opens the RDMA device, exchanges connection records through the KVS and connects one
