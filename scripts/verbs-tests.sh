@@ -54,30 +54,86 @@ case_ "exhausted heap" ok "exhausted heap reported: symmetric heap exhausted" \
     -- env SHMEM_SYMMETRIC_SIZE=16M timeout 200 $RUN -n 2 $B/verbs_rma exhaust
 # What connections cost a PE: the ring (each PE puts only to its right neighbour) at 2, 4,
 # 8 and 16 PEs with SHMEM_INFO=1, which prints per PE the queue pairs created and bytes
-# registered at init and at finalize, and the init time. Today every PE connects to every
-# PE at init (N+1 QPs: one per peer and the loopback pair); the case checks that count on
-# every PE and prints a row per N for docs/verbs-bench.md.
+# registered at init and at finalize, and the init time. Connections are made on demand:
+# at init a PE has only its loopback pair (2 QPs); at finalize it also has the QPs of its
+# neighbours and of the barriers' dissemination partners (O(log N)). The case checks the
+# 2 at init on every PE, fewer than N+1 (a full mesh) at finalize for N=16, and prints a
+# row per N for docs/verbs-bench.md.
 ring_cost() {
     local n=$1 out
     out=$(env SHMEM_INFO=1 timeout 600 $RUN -n "$n" $B/ring 2>&1) || { echo "$out" | tail -20; return 1; }
     echo "$out" | grep -q "ring: OK, $n PEs" || { echo "$out" | tail -20; return 1; }
-    local fin init
-    fin=$(echo "$out" | grep -cE "^rshmem: PE [0-9]+: verbs at finalize: $((n + 1)) queue pairs, [0-9]+ bytes registered$")
-    init=$(echo "$out" | grep -E "^rshmem: PE [0-9]+: verbs at init: $((n + 1)) queue pairs, [0-9]+ bytes registered, init [0-9]+ ms$")
-    if [ "$fin" -ne "$n" ] || [ "$(echo "$init" | grep -c .)" -ne "$n" ]; then
+    local init fin
+    init=$(echo "$out" | grep -E "^rshmem: PE [0-9]+: verbs at init: 2 queue pairs, [0-9]+ bytes registered, init [0-9]+ ms$")
+    fin=$(echo "$out" | grep -E "^rshmem: PE [0-9]+: verbs at finalize: [0-9]+ queue pairs, [0-9]+ bytes registered$" |
+        sed -E 's/.*finalize: ([0-9]+) queue pairs.*/\1/' | sort -n)
+    if [ "$(echo "$init" | grep -c .)" -ne "$n" ] || [ "$(echo "$fin" | grep -c .)" -ne "$n" ]; then
         echo "$out" | grep "verbs at"
-        echo "expected $n lines of $((n + 1)) queue pairs at init and at finalize"
+        echo "expected $n lines of 2 queue pairs at init and $n finalize lines"
         return 1
     fi
-    local reg ms
+    local lo hi reg ms
+    lo=$(echo "$fin" | head -1)
+    hi=$(echo "$fin" | tail -1)
+    if [ "$n" -ge 16 ] && [ "$hi" -ge $((n + 1)) ]; then
+        echo "$out" | grep "verbs at"
+        echo "a PE created $hi queue pairs: not fewer than a full mesh ($((n + 1)))"
+        return 1
+    fi
     reg=$(echo "$init" | sed -E 's/.* ([0-9]+) bytes registered.*/\1/' | sort -n | tail -1)
     ms=$(echo "$init" | sed -E 's/.*init ([0-9]+) ms/\1/' | sort -n | tail -1)
-    echo "ring cost: N=$n qps/PE=$((n + 1)) registered/PE=$reg bytes max init=$ms ms"
+    echo "ring cost: N=$n qps/PE at init=2 at finalize=$lo..$hi registered/PE=$reg bytes max init=$ms ms"
 }
 for n in 2 4 8 16; do
     case_ "ring $n PEs: queue pairs per PE" ok "ring cost: N=$n qps/PE" -- ring_cost $n
     grep "ring cost:" "$log" || true
 done
+# Every pair connects on demand: each PE increments bins on every PE and reads all bins.
+case_ "all-to-all on demand: histogram 8 PEs" ok "" -- timeout 600 $RUN -n 8 $B/histogram 2000
+# The connection service answers while the target computes outside any OpenSHMEM call.
+case_ "on demand: target busy outside OpenSHMEM (8 PEs)" ok "busy_target: OK" -- timeout 300 $RUN -n 8 $B/busy_target
+grep "busy_target:" "$log" || true
+# The full mesh (InfiniBand ports, or RSHMEM_VERBS_CONNECT=mesh): N+1 QPs from init.
+case_ "RSHMEM_VERBS_CONNECT=mesh: verbs_rma 4 PEs, 5 QPs at init" ok "PE 3: verbs at init: 5 queue pairs" \
+    -- env RSHMEM_VERBS_CONNECT=mesh SHMEM_INFO=1 timeout 500 $RUN -n 4 $B/verbs_rma
+case_ "RSHMEM_VERBS_CONNECT=bogus is refused" fail "invalid RSHMEM_VERBS_CONNECT" \
+    -- env RSHMEM_VERBS_CONNECT=bogus timeout 120 $RUN -n 2 $B/hello
+# An attacker on the RDMA network (cm_forge, not a PE) sends forged connect requests to PE
+# 1's connection service before the PEs connect: too short, from a PE outside the job, and
+# claiming to be PE 0 without the job's key. Each must be rejected (no QP made, nothing for
+# PE 1 to adopt as its connection to PE 0), reported once on stderr, and the job must go on
+# to exchange the right data.
+forged() {
+    local go out rc addr
+    go=$(mktemp -u) out=$(mktemp)
+    CM_TARGET_GO=$go SHMEM_INFO=1 timeout 200 $RUN -n 2 $B/cm_target >"$out" 2>&1 &
+    local job=$!
+    for _ in $(seq 1 600); do
+        addr=$(grep -oE "PE 1: transport per peer.*service [0-9.]+:[0-9]+" "$out" | grep -oE "[0-9.]+:[0-9]+$")
+        [ -n "$addr" ] && break
+        sleep 0.1
+    done
+    if [ -z "$addr" ]; then echo "no service address of PE 1 in:"; cat "$out"; kill $job; return 1; fi
+    $B/cm_forge "${addr%:*}" "${addr##*:}" short pe99 badmac:0 badmac:1
+    local frc=$?
+    touch "$go"
+    wait $job
+    rc=$?
+    cat "$out"
+    rm -f "$go" "$out"
+    echo "forger exit $frc, job exit $rc"
+    [ $frc -eq 0 ] && [ $rc -eq 0 ]
+}
+case_ "forged connect requests are rejected, the job goes on" ok \
+    "rejected a connect request from .*: it claims to come from PE 0 but is not signed with this job's key" \
+    -- forged
+if ! grep -q "cm_target: PE 1 OK" "$log" || ! grep -q "cm_target: PE 0 OK" "$log" ||
+    [ "$(grep -c "cm_forge: .*: rejected" "$log")" -ne 4 ] ||
+    [ "$(grep -c "PE 1: the RDMA connection service rejected" "$log")" -ne 4 ]; then
+    echo "FAIL forged requests: expected 4 rejections reported by cm_forge and by PE 1, and both PEs OK"
+    sed 's/^/    /' "$log" | tail -30
+    fails+=("forged requests: counts")
+fi
 for c in setup globals reinit rma amo signal wait lock memory coll active team ctx generic_ctx v16; do
     case_ "C $c.c 2 PEs" ok "$c: ok on 2 PEs" -- timeout 400 $RUN -n 2 $B/verbs-c/$c
 done

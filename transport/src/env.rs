@@ -205,6 +205,8 @@ vars! {
         "verbs: quiet flushes with a zero-length write, or `read`";
     RSHMEM_VERBS_POST_LIST = "16", Parser::Int { min: 1, max: 1024 },
         "verbs: small put_nbi requests posted as one list (1 = off; at most a quarter of the queue)";
+    RSHMEM_VERBS_CONNECT = "auto", Parser::Choice(&["auto", "demand", "mesh"]),
+        "verbs: connect to a peer on first use through rdma_cm (`demand`; needs an IPv4 RoCE GID), or to every peer at init (`mesh`); auto: demand when the GID is IPv4";
     RSHMEM_VERBS_TIMEOUT = "18", Parser::Int { min: 1, max: 31 },
         "verbs ACK timeout exponent 1..31: 4.096 us * 2^N per try (18 = 1.07 s)";
     RSHMEM_BARRIER_ALGORITHM = "auto", Parser::Choice(&["dissemination"]),

@@ -314,6 +314,14 @@ impl Runtime {
         let slot = self.slot_addr(slots::STATE);
         (0..self.npes)
             .map(|pe| {
+                // Verbs connects on demand: a PE this one never talked to is not read
+                // (connecting in finalize would reach PEs that are leaving); it counts
+                // as running, so the watcher cannot declare the job stuck without it.
+                if let (Some(v), Path::Verbs(ep)) = (&self.verbs, &self.peers[pe].path) {
+                    if !ep.is_mapped() && !v.is_connected(pe) {
+                        return 0;
+                    }
+                }
                 let mut v = 0u64;
                 // SAFETY: `v` is valid for 8 bytes; the slot is an aligned internal word.
                 let _ = unsafe { self.get(&mut v as *mut u64 as *mut u8, slot, 8, pe) };

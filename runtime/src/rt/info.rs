@@ -23,6 +23,12 @@ impl Runtime {
         }
     }
 
+    /// Queue pairs created and bytes registered by this PE's verbs transport so far
+    /// (`None` without verbs): for tests and measurements of connections on demand.
+    pub fn verbs_stats(&self) -> Option<rshmem_transport::verbs::VerbsStats> {
+        self.verbs.as_ref().map(|v| v.stats())
+    }
+
     /// `rshmem: PE n: verbs at <when>: Q queue pairs, B bytes registered` (SHMEM_INFO, at
     /// init and at finalize): what connections and registrations cost this PE.
     pub(super) fn verbs_stats_line(&self, v: &VerbsCtx, when: &str) -> String {

@@ -84,18 +84,25 @@ pub(super) fn create_qp(dev: &Dev, depth: u64) -> Result<(Qp, u32), VerbsError> 
 }
 
 /// The peer side of one connection.
-struct Peer {
-    qpn: u32,
-    gid: [u8; 16],
-    lid: u16,
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Peer {
+    pub qpn: u32,
+    pub gid: [u8; 16],
+    pub lid: u16,
     /// Path MTU (the smaller of both ends).
-    mtu: u32,
+    pub mtu: u32,
     /// The peer's send PSN (our receive PSN).
-    psn: u32,
+    pub psn: u32,
 }
 
 /// INIT → RTR → RTS of `qp` (towards PE `pe`) to `peer`, sending from PSN `psn`.
-fn connect_qp(dev: &Dev, qp: &Qp, pe: usize, peer: &Peer, psn: u32) -> Result<(), VerbsError> {
+pub(super) fn connect_qp(
+    dev: &Dev,
+    qp: &Qp,
+    pe: usize,
+    peer: &Peer,
+    psn: u32,
+) -> Result<(), VerbsError> {
     let step = |what: &str, r: std::io::Result<()>| {
         r.or_else(|e| {
             err(format!(
@@ -188,15 +195,30 @@ impl VerbsCtx {
         v.extend_from_slice(&db.to_le_bytes());
         v.extend_from_slice(&dl.to_le_bytes());
         v.extend_from_slice(&dk.to_le_bytes());
-        v.extend_from_slice(&(st.qps.len() as u32).to_le_bytes());
-        for q in &st.qps {
-            v.extend_from_slice(&q.qp.num().to_le_bytes());
+        match &st.cm {
+            // The connection service and its key (connections are made on demand).
+            Some(cm) => {
+                v.extend_from_slice(&1u32.to_le_bytes());
+                v.extend_from_slice(&cm.ip);
+                v.extend_from_slice(&(cm.port as u32).to_le_bytes());
+                v.extend_from_slice(&st.key);
+            }
+            // A full mesh: the number of our QP to each PE.
+            None => {
+                v.extend_from_slice(&0u32.to_le_bytes());
+                v.extend_from_slice(&(st.qps.len() as u32).to_le_bytes());
+                for q in &st.qps {
+                    let qp = q.qp.as_ref().expect("a full mesh creates every QP at open");
+                    v.extend_from_slice(&qp.num().to_le_bytes());
+                }
+            }
         }
         v.extend_from_slice(&st.key_record(0));
         v
     }
 
-    /// Connects every QP with the records of all PEs (indexed by PE, ours included).
+    /// Reads the records of all PEs (indexed by PE, ours included): their addresses and
+    /// keys; connects the loopback pair.
     pub fn connect(&self, records: &[Vec<u8>]) -> Result<(), VerbsError> {
         let mut st = self.lock();
         let st = &mut *st;
@@ -209,37 +231,81 @@ impl VerbsCtx {
             let psn = r.u32()?;
             let base = r.u64()?;
             let data = (r.u64()?, r.u64()? as usize, r.u32()?);
-            let n = r.u32()? as usize;
-            if n != records.len() {
+            let on_demand = r.u32()? == 1;
+            if on_demand != st.cm.is_some() {
+                let how = |d: bool| if d { "on demand" } else { "in a full mesh" };
                 return err(format!(
-                    "PE {pe} has {n} queue pairs, expected {}",
-                    records.len()
+                    "PE {pe} connects {} but PE {me} {}: set RSHMEM_VERBS_CONNECT the same way \
+                     on every PE (on demand needs an IPv4 RoCE GID on every node)",
+                    how(on_demand),
+                    how(!on_demand)
                 ));
             }
-            let mut qpns = Vec::with_capacity(n);
-            for _ in 0..n {
-                qpns.push(r.u32()?);
+            let (mut ip, mut port, mut key) = ([0u8; 4], 0u16, [0u8; super::cm::KEY]);
+            let mut qpn = 0;
+            if on_demand {
+                ip = r.take()?;
+                port = r.u32()? as u16;
+                key = r.take()?;
+            } else {
+                let n = r.u32()? as usize;
+                if n != records.len() {
+                    return err(format!(
+                        "PE {pe} has {n} queue pairs, expected {}",
+                        records.len()
+                    ));
+                }
+                for i in 0..n {
+                    let q = r.u32()?;
+                    if i == me {
+                        qpn = q;
+                    }
+                }
             }
             st.remote[pe].base = base;
             st.remote[pe].data = data;
             (st.remote[pe].keys.data).store(data.2, std::sync::atomic::Ordering::Relaxed);
             st.set_keys(pe, r.0)?;
-            let mut peer = Peer {
-                qpn: qpns[me],
+            st.addrs[pe] = super::cm::Addr {
                 gid,
                 lid,
-                mtu: mtu.min(st.dev.mtu),
+                mtu,
                 psn,
+                ip,
+                port,
+                key,
             };
             if pe == me {
                 // The loopback pair: qps[me] and the responder, each the other's peer.
-                let (a, b) = (&st.qps[me].qp, &st.resp);
-                peer.qpn = b.num();
+                // Every other QP is created on the first post to its peer (cm.rs).
+                let a = st.qps[me]
+                    .qp
+                    .as_ref()
+                    .expect("the loopback QP exists from open");
+                let b = &st.resp;
+                let mut peer = Peer {
+                    qpn: b.num(),
+                    gid,
+                    lid,
+                    mtu: mtu.min(st.dev.mtu),
+                    psn,
+                };
                 connect_qp(&st.dev, a, pe, &peer, psn)?;
                 peer.qpn = a.num();
                 connect_qp(&st.dev, b, pe, &peer, psn)?;
-            } else {
-                connect_qp(&st.dev, &st.qps[pe].qp, pe, &peer, st.psn)?;
+            } else if !on_demand {
+                let peer = Peer {
+                    qpn,
+                    gid,
+                    lid,
+                    mtu: mtu.min(st.dev.mtu),
+                    psn,
+                };
+                let qp = st.qps[pe]
+                    .qp
+                    .as_ref()
+                    .expect("a full mesh creates every QP at open");
+                connect_qp(&st.dev, qp, pe, &peer, st.psn)?;
             }
         }
         Ok(())

@@ -42,6 +42,7 @@
 //! - `progress.rs`: poll, wait, drain;
 //! - `ep.rs`: put/get/AMO/put-with-signal and [`VerbsEndpoint`];
 //! - this file: constants, [`VerbsCtx`] (open) and the state the layers share.
+mod cm;
 mod conn;
 mod device;
 mod ep;
@@ -107,7 +108,7 @@ fn errno() -> std::io::Error {
 /// their methods in their own files. The verbs objects free themselves (see `obj.rs`);
 /// `bounce_mr` is declared before `bounce` so that it is deregistered before the unmap.
 struct State {
-    dev: Dev,
+    dev: std::sync::Arc<Dev>,
     me: usize,
     depth: u64,
     max_inline: usize,
@@ -117,7 +118,15 @@ struct State {
     batch: usize,
     /// QPs that may hold deferred requests (each at most once).
     pending: Vec<usize>,
+    /// One per peer; its QP is created on the first post to that peer (`cm.rs`), except
+    /// the loopback one (`qps[me]`), created at open.
     qps: Vec<SendQueue>,
+    /// Each peer's port and connection-service address (from its init record).
+    addrs: Vec<cm::Addr>,
+    /// This PE's connection service (`None`: a full mesh, connected at init).
+    cm: Option<cm::Service>,
+    /// The key requests to this PE's connection service are signed with (in its record).
+    key: [u8; cm::KEY],
     /// Responder side of the loopback pair (qps[me] talks to it).
     resp: Qp,
     psn: u32,
@@ -234,12 +243,44 @@ impl VerbsCtx {
         let batch = knob(&env::RSHMEM_VERBS_POST_LIST)?
             .map_or(POST_LIST, |n| n as usize)
             .clamp(1, (depth / 4) as usize);
+        // On demand (cm.rs): the loopback pair only, the QPs to other peers on the first
+        // post to each (with the same inline size: same device, same request). In a full
+        // mesh (InfiniBand, or RSHMEM_VERBS_CONNECT=mesh): every QP now.
+        let ip = cm::gid_ipv4(&dev.gid);
+        let on_demand = match env::text(&env::RSHMEM_VERBS_CONNECT)
+            .as_deref()
+            .map(str::trim)
+        {
+            None | Some("" | "auto") => ip.is_some(),
+            Some("demand") if ip.is_some() => true,
+            Some("demand") => {
+                return err(format!(
+                    "RSHMEM_VERBS_CONNECT=demand connects through rdma_cm, which needs the \
+                     port's IPv4 address, but GID {} of {}:{} is not IPv4-mapped: choose an \
+                     IPv4 RoCE v2 GID with RSHMEM_GID_INDEX, or unset RSHMEM_VERBS_CONNECT \
+                     (a full mesh at init)",
+                    device::gid_text(&dev.gid),
+                    dev.name,
+                    dev.port
+                ))
+            }
+            Some("mesh") => false,
+            Some(v) => {
+                return err(format!(
+                    "invalid RSHMEM_VERBS_CONNECT={v:?}: expected auto, demand or mesh"
+                ))
+            }
+        };
         let mut qps = Vec::with_capacity(npes);
         let mut max_inline = u32::MAX;
-        for _ in 0..npes {
-            let (qp, inl) = conn::create_qp(&dev, depth)?;
-            max_inline = max_inline.min(inl);
-            qps.push(SendQueue::new(qp, depth, batch));
+        for pe in 0..npes {
+            if on_demand && pe != me {
+                qps.push(SendQueue::new(None, depth, batch));
+            } else {
+                let (qp, inl) = conn::create_qp(&dev, depth)?;
+                max_inline = max_inline.min(inl);
+                qps.push(SendQueue::new(Some(qp), depth, batch));
+            }
         }
         let (resp, _) = conn::create_qp(&dev, depth)?;
         let bounce = Mapping::anonymous(BOUNCE_LEN).map_err(|e| {
@@ -291,6 +332,32 @@ impl VerbsCtx {
             max_inline,
             dev.atomic_cap
         );
+        let psn = u32::from_le_bytes(psn) & 0xff_ffff;
+        let dev = std::sync::Arc::new(dev);
+        let mut key = [0u8; cm::KEY];
+        getrandom::getrandom(&mut key)
+            .map_err(|e| VerbsError(format!("no random connection key: {e}")))?;
+        let cm = match ip {
+            Some(ip) if on_demand => Some(cm::Service::start(
+                dev.clone(),
+                me,
+                npes,
+                key,
+                depth,
+                psn,
+                ip,
+                abort,
+            )?),
+            _ => None,
+        };
+        let desc = match &cm {
+            Some(c) => format!(
+                "{desc} connect on demand (service {}:{})",
+                std::net::Ipv4Addr::from(c.ip),
+                c.port
+            ),
+            None => format!("{desc} connect mesh"),
+        };
         let ctx = Self {
             st: Mutex::new(State {
                 dev,
@@ -301,8 +368,11 @@ impl VerbsCtx {
                 batch,
                 pending: Vec::with_capacity(npes),
                 qps,
+                addrs: vec![cm::Addr::default(); npes],
+                cm,
+                key,
                 resp,
-                psn: u32::from_le_bytes(psn) & 0xff_ffff,
+                psn,
                 remote: (0..npes).map(|_| Remote::new(seg_len)).collect(),
                 seg_base,
                 seg_len,

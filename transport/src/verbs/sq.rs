@@ -122,7 +122,8 @@ impl Wr {
 
 /// The state of one QP's send queue.
 pub(super) struct SendQueue {
-    pub qp: Qp,
+    /// `None` until the first post to the peer connects it ([`State::connect_peer`]).
+    pub qp: Option<Qp>,
     /// Sequence number of the last posted request (first is 1).
     pub sent: u64,
     /// Every request up to this one has completed.
@@ -147,7 +148,7 @@ pub(super) struct SendQueue {
 
 impl SendQueue {
     /// The send queue of `qp`, `depth` requests deep, with post lists of `batch`.
-    pub fn new(qp: Qp, depth: u64, batch: usize) -> Self {
+    pub fn new(qp: Option<Qp>, depth: u64, batch: usize) -> Self {
         Self {
             qp,
             sent: 0,
@@ -212,6 +213,9 @@ impl State {
             atomic,
             how,
         } = wr;
+        if self.qps[pe].qp.is_none() {
+            self.connect_peer(pe);
+        }
         let depth = self.depth;
         if self.qps[pe].sent - self.qps[pe].done >= depth - 1 {
             self.wait(|s| s.qps[pe].sent - s.qps[pe].done < depth - 1);
@@ -323,7 +327,11 @@ impl State {
         // SAFETY: a list of `n` initialized requests linked by `next`, each SGE pointing at
         // memory valid now (inline data, staged or the caller's, is copied by the post) or
         // registered memory that stays valid until completion (callers guarantee it).
-        let rc = unsafe { q.qp.post_send(q.pend.as_mut_ptr(), &mut bad) };
+        let rc = match &q.qp {
+            // SAFETY: as above.
+            Some(qp) => unsafe { qp.post_send(q.pend.as_mut_ptr(), &mut bad) },
+            None => unreachable!("requests are built only for connected peers (post)"),
+        };
         if rc != 0 {
             let i = if bad.is_null() {
                 0
