@@ -216,6 +216,19 @@ pub fn needs_ibverbs(nm_output: &str) -> bool {
     nm_output.lines().any(|l| l.contains(" U ibv_"))
 }
 
+/// The verbs libraries a static link of `librshmem.a` needs, from `nm`'s output: librdmacm
+/// (the connection service) before libibverbs, which it depends on; empty without verbs.
+pub fn verbs_static_libs(nm_output: &str) -> String {
+    let mut s = String::new();
+    if nm_output.lines().any(|l| l.contains(" U rdma_")) {
+        s.push_str(" -lrdmacm");
+    }
+    if needs_ibverbs(nm_output) {
+        s.push_str(" -libverbs");
+    }
+    s
+}
+
 /// `capi/rshmem.pc.in` filled: a header line naming the version, the template's comment
 /// lines dropped, `@PREFIX@`, `@LIBDIR@`, `@INCLUDEDIR@`, `@VERSION@` replaced, and
 /// `private_extra` (e.g. ` -libverbs`) appended to `Libs.private:`. An `@NAME@` left over
@@ -425,10 +438,10 @@ pub fn plan(o: &Options, cc: &str, cxx: &str, nm: &str) -> Result<Vec<Item>> {
         text: fix_wrapper(&read("capi/rshmemcc")?, cc, cxx)?,
         mode: 0o755,
     });
-    let extra = if needs_ibverbs(nm) { " -libverbs" } else { "" };
+    let extra = verbs_static_libs(nm);
     items.push(Item::Write {
         to: dest.join("lib/pkgconfig/rshmem.pc"),
-        text: fill_pc(&read("capi/rshmem.pc.in")?, &o.prefix, &o.version, extra)?,
+        text: fill_pc(&read("capi/rshmem.pc.in")?, &o.prefix, &o.version, &extra)?,
         mode: 0o644,
     });
     Ok(items)
@@ -643,6 +656,31 @@ mod tests {
             "0000000000000000 T ibv_like_name\n U memcpy\n"
         ));
         assert!(!needs_ibverbs(""));
+    }
+
+    #[test]
+    fn verbs_static_libs_from_nm() {
+        let both = "cm.o:
+                 U rdma_connect
+obj.o:
+                 U ibv_post_send
+";
+        assert_eq!(verbs_static_libs(both), " -lrdmacm -libverbs");
+        assert_eq!(
+            verbs_static_libs(
+                "                 U ibv_post_send
+"
+            ),
+            " -libverbs"
+        );
+        assert_eq!(
+            verbs_static_libs(
+                "0000 T rdma_like
+ U memcpy
+"
+            ),
+            ""
+        );
     }
 
     /// A whole install into a temporary prefix from a fake build and the real sources, with

@@ -22,11 +22,10 @@ fn main() {
     if me == target {
         // The long computation: no OpenSHMEM call until the flag changes (a plain volatile
         // read of local memory), or 60 s.
-        let p = flag.as_ptr();
         let t0 = Instant::now();
         let mut x = 1u64;
-        // SAFETY: `p` is this PE's own symmetric u64, written remotely only by RDMA.
-        while unsafe { core::ptr::read_volatile(p) } == 0 {
+        // (`read` is a volatile load of the local copy: no OpenSHMEM call, no progress)
+        while flag.read() == 0 {
             for _ in 0..10_000 {
                 x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
             }
@@ -35,8 +34,7 @@ fn main() {
                 std::process::exit(1);
             }
         }
-        // SAFETY: as above.
-        let v = unsafe { core::ptr::read_volatile(p) };
+        let v = flag.read();
         println!(
             "busy_target: PE {target} saw {v} from PE {initiator} while computing ({} ms, {x:x})",
             t0.elapsed().as_millis()
