@@ -11,14 +11,39 @@
 use crate::bootstrap::{self, Kvs};
 use crate::error::{Error, Result};
 use rshmem_transport::tcp::{addr, wire, AbortFn, TcpCtx};
+use rshmem_transport::verbs::{list_devices, DeviceInfo, DeviceSpec};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-/// Whether this host has an RDMA device (any entry in `/sys/class/infiniband`).
+/// Whether this host has a usable RDMA device (the `auto` transport's choice between nodes:
+/// verbs when every PE has one, TCP otherwise): a device that libibverbs opens with an
+/// ACTIVE port. No entry in `/sys/class/infiniband` answers at once (libibverbs and its
+/// providers are not even loaded); a device whose ports are all down (a cable out, an rxe
+/// on a downed interface) does not count. With `RSHMEM_DEVICE` set the user chose verbs:
+/// yes, and the verbs setup reports what is wrong with that device.
 pub(crate) fn rdma_present() -> bool {
-    std::fs::read_dir("/sys/class/infiniband")
+    let any = std::fs::read_dir("/sys/class/infiniband")
         .map(|mut d| d.next().is_some())
-        .unwrap_or(false)
+        .unwrap_or(false);
+    if !any {
+        return false;
+    }
+    match DeviceSpec::from_env() {
+        Ok(spec) if spec.name.is_none() => {
+            list_devices().is_ok_and(|devs| any_active_port(&devs, spec.port))
+        }
+        _ => true,
+    }
+}
+
+/// Whether some device of `devs` opened and has an ACTIVE port (port `port`, if given).
+fn any_active_port(devs: &[DeviceInfo], port: Option<u8>) -> bool {
+    devs.iter().any(|d| {
+        d.error.is_none()
+            && d.ports
+                .iter()
+                .any(|p| p.state == "ACTIVE" && port.is_none_or(|q| q == p.port))
+    })
 }
 
 /// Listens, exchanges addresses and the job key, starts the progress service. Collective.
@@ -67,4 +92,57 @@ pub(crate) fn setup(
     }
     ctx.start(key.expect("PE 0 read"), addrs);
     Ok(ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rshmem_transport::verbs::PortInfo;
+
+    fn dev(name: &str, states: &[&'static str], error: bool) -> DeviceInfo {
+        DeviceInfo {
+            name: name.into(),
+            ports: states
+                .iter()
+                .enumerate()
+                .map(|(i, s)| PortInfo {
+                    port: i as u8 + 1,
+                    state: s,
+                    link_layer: "Ethernet",
+                    active_mtu: 1024,
+                    lid: 0,
+                    error: None,
+                })
+                .collect(),
+            error: error.then(|| "ibv_open_device failed".to_string()),
+        }
+    }
+
+    #[test]
+    fn only_an_active_port_of_an_open_device_counts_as_rdma() {
+        assert!(!any_active_port(&[], None), "no device");
+        assert!(
+            !any_active_port(&[dev("rxe0", &["DOWN"], false)], None),
+            "port down"
+        );
+        assert!(
+            !any_active_port(&[dev("mlx5_0", &["ACTIVE"], true)], None),
+            "cannot open"
+        );
+        assert!(any_active_port(
+            &[
+                dev("rxe0", &["DOWN"], false),
+                dev("rxe1", &["INIT", "ACTIVE"], false)
+            ],
+            None
+        ));
+        assert!(
+            !any_active_port(&[dev("rxe1", &["INIT", "ACTIVE"], false)], Some(1)),
+            "port 1 not active"
+        );
+        assert!(any_active_port(
+            &[dev("rxe1", &["INIT", "ACTIVE"], false)],
+            Some(2)
+        ));
+    }
 }
