@@ -17,7 +17,8 @@ if [ "${1:-}" != "--in-vm" ]; then
     for c in setup globals reinit rma amo signal wait lock memory coll active team ctx generic_ctx v16; do
         sh capi/rshmemcc -std=c11 -O1 capi/tests/c/$c.c -o target/debug/verbs-c/$c || exit 1
     done
-    exec scripts/verbs-vm/run.sh -t "${VERBS_TESTS_TIMEOUT:-1200}" -- bash "$PWD/scripts/verbs-tests.sh" --in-vm
+    exec scripts/verbs-vm/run.sh -t "${VERBS_TESTS_TIMEOUT:-1200}" ${VERBS_CASES_ONLY:+-e VERBS_CASES_ONLY} \
+        -- bash "$PWD/scripts/verbs-tests.sh" --in-vm
 fi
 
 B=target/debug
@@ -142,6 +143,17 @@ case_ "on demand: first contact with a dead peer ends the job" fail \
 for c in setup globals reinit rma amo signal wait lock memory coll active team ctx generic_ctx v16; do
     case_ "C $c.c 2 PEs" ok "$c: ok on 2 PEs" -- timeout 400 $RUN -n 2 $B/verbs-c/$c
 done
+# A host whose RDMA port is down counts as having no RDMA: between the two pretend nodes
+# auto then picks TCP (and the port comes back up for whatever runs after).
+rdma_port_down() {
+    local rc=0
+    ip link set verbs0 down || return 1
+    env -u RSHMEM_TRANSPORT SHMEM_INFO=1 timeout 120 $RUN -n 2 --hosts nodeA:1,nodeB:1 $AGENT $B/hello || rc=$?
+    ip link set verbs0 up
+    return $rc
+}
+case_ "auto: an RDMA port that is down means TCP between nodes" ok "PE 0: transport per peer: 0=shm 1=tcp" \
+    -- rdma_port_down
 rm -f "$log"
 echo "verbs: $passed passed, ${#fails[@]} failed"
 if [ ${#fails[@]} -ne 0 ]; then
