@@ -36,7 +36,7 @@ use crate::{AmoOp, AmoWord, Endpoint, RemoteAddr};
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 use wire::Req;
@@ -84,6 +84,20 @@ pub struct TcpCtx {
     serving: Mutex<usize>,
     served: Condvar,
     abort: AbortFn,
+    /// The first incoming connection of each peer, served by this PE's waits too.
+    incoming: Box<[OnceLock<Arc<server::InConn>>]>,
+    /// The peers in `incoming` in the order they connected (`norder` of them).
+    order: Box<[AtomicUsize]>,
+    norder: AtomicUsize,
+    order_lock: Mutex<()>,
+    /// Threads of this PE inside a serving wait ([`TcpCtx::enter_wait`]); while non-zero
+    /// the server threads park on it (a futex word).
+    waiters: AtomicU32,
+    /// Server threads parked on `waiters`.
+    parked: AtomicU32,
+    /// Test hook: the server threads do not serve (only [`TcpCtx::serve_incoming`] does).
+    #[cfg(test)]
+    pause_servers: AtomicBool,
 }
 
 impl std::fmt::Debug for TcpCtx {
@@ -126,6 +140,14 @@ impl TcpCtx {
             serving: Mutex::new(0),
             served: Condvar::new(),
             abort,
+            incoming: (0..npes).map(|_| OnceLock::new()).collect(),
+            order: (0..npes).map(|_| AtomicUsize::new(0)).collect(),
+            norder: AtomicUsize::new(0),
+            order_lock: Mutex::new(()),
+            waiters: AtomicU32::new(0),
+            parked: AtomicU32::new(0),
+            #[cfg(test)]
+            pause_servers: AtomicBool::new(false),
         })
     }
 
@@ -291,8 +313,7 @@ impl TcpCtx {
         // SAFETY: local header and reply buffers; `dst` valid per the contract.
         self.with_conn(pe, "a get", |fd| unsafe {
             wire::write2(fd, h.as_ptr(), h.len(), core::ptr::null(), 0)?;
-            let mut r = [0u8; wire::REP];
-            wire::spin_read_exact(fd, r.as_mut_ptr(), wire::REP, SPIN)?;
+            let r = self.wait_reply(fd)?;
             wire::reply_value(&r)?;
             wire::read_exact(fd, dst, len)
         });
@@ -325,12 +346,161 @@ impl TcpCtx {
             // SAFETY: local buffers.
             unsafe {
                 wire::write2(fd, h.as_ptr(), h.len(), core::ptr::null(), 0)?;
-                let mut r = [0u8; wire::REP];
-                wire::spin_read_exact(fd, r.as_mut_ptr(), wire::REP, SPIN)?;
-                wire::reply_value(&r)
+                wire::reply_value(&self.wait_reply(fd)?)
             }
         });
         W::from_u64(v.unwrap_or(0))
+    }
+
+    /// Atomic `op` on the word at `target` on `pe` without waiting for a reply (a
+    /// non-fetching AMO): applied in order after this PE's earlier requests to `pe`,
+    /// complete at the next quiet (like a put).
+    pub fn amo_nr<W: AmoWord>(&self, pe: usize, target: RemoteAddr, op: AmoOp, operand: W) {
+        self.dirty[pe].store(true, Ordering::Relaxed);
+        self.signal(pe, target, op, operand);
+    }
+
+    /// [`TcpCtx::amo_nr`] that does not make the next quiet send a flush to `pe`: for the
+    /// runtime's own synchronization signals, whose completion nobody waits for (the
+    /// target waits for the signal itself, and it arrives after everything sent before).
+    pub fn signal<W: AmoWord>(&self, pe: usize, target: RemoteAddr, op: AmoOp, operand: W) {
+        let (seg, off) = Self::split(target);
+        let h = Req {
+            op: wire::OP_AMO_NR,
+            seg,
+            width: W::SIZE as u8,
+            amo: wire::amo_code(op),
+            off,
+            len: W::SIZE as u64,
+            operand: operand.to_u64(),
+            ..Req::default()
+        }
+        .encode();
+        // SAFETY: local buffer.
+        self.with_conn(pe, "an atomic operation", |fd| unsafe {
+            wire::write2(fd, h.as_ptr(), h.len(), core::ptr::null(), 0)
+        });
+    }
+
+    /// Waits for the reply header on our connection `fd`: polls it non-blocking for up
+    /// to [`SPIN`], serving the incoming connections between polls (a peer may wait for
+    /// this PE as this PE waits for it), then sleeps in `read` (the server threads serve
+    /// meanwhile).
+    #[inline]
+    fn wait_reply(&self, fd: RawFd) -> io::Result<[u8; wire::REP]> {
+        let mut r = [0u8; wire::REP];
+        let start = std::time::Instant::now();
+        loop {
+            // SAFETY: local buffer.
+            match unsafe { wire::try_read_full(fd, r.as_mut_ptr(), wire::REP) }? {
+                Some(true) => return Ok(r),
+                Some(false) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "connection closed by the peer",
+                    ))
+                }
+                None => {}
+            }
+            self.serve_incoming();
+            if start.elapsed() >= SPIN {
+                // SAFETY: local buffer.
+                unsafe { wire::read_exact(fd, r.as_mut_ptr(), wire::REP) }?;
+                return Ok(r);
+            }
+            core::hint::spin_loop();
+        }
+    }
+
+    /// Records `c` as peer `pe`'s connection served by this PE's waits, if it is the
+    /// first from `pe`.
+    fn register_incoming(&self, pe: usize, c: &Arc<server::InConn>) -> bool {
+        let _g = self.order_lock.lock().unwrap_or_else(|p| p.into_inner());
+        if self.incoming[pe].set(c.clone()).is_err() {
+            return false;
+        }
+        let n = self.norder.load(Ordering::Relaxed);
+        self.order[n].store(pe, Ordering::Relaxed);
+        self.norder.store(n + 1, Ordering::Release);
+        true
+    }
+
+    /// One pass over the incoming connections by a thread of this PE that waits in an
+    /// OpenSHMEM call: applies (and answers) the whole requests that have arrived, on
+    /// each connection no other thread is reading. Never blocks before a request's first
+    /// byte. Returns whether it served any.
+    #[inline]
+    pub fn serve_incoming(&self) -> bool {
+        let n = self.norder.load(Ordering::Acquire);
+        if n == 0 || self.closed.load(Ordering::Relaxed) {
+            return false;
+        }
+        let mut any = false;
+        for i in 0..n {
+            let pe = self.order[i].load(Ordering::Relaxed);
+            if let Some(c) = self.incoming[pe].get() {
+                any |= c.serve_waiting(self);
+            }
+        }
+        any
+    }
+
+    /// A thread of this PE starts a wait in which it calls [`TcpCtx::serve_incoming`]
+    /// on every round: the server threads park until [`TcpCtx::leave_wait`].
+    #[inline]
+    pub fn enter_wait(&self) {
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The wait of [`TcpCtx::enter_wait`] ends: wakes parked server threads when it was
+    /// the last.
+    #[inline]
+    pub fn leave_wait(&self) {
+        if self.waiters.fetch_sub(1, Ordering::SeqCst) == 1
+            && self.parked.load(Ordering::SeqCst) > 0
+        {
+            self.wake_parked();
+        }
+    }
+
+    #[cold]
+    fn wake_parked(&self) {
+        // SAFETY: futex wake on our own aligned u32.
+        unsafe {
+            libc::syscall(
+                libc::SYS_futex,
+                self.waiters.as_ptr(),
+                libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
+                i32::MAX,
+                core::ptr::null::<libc::timespec>(),
+                core::ptr::null::<u32>(),
+                0,
+            )
+        };
+    }
+
+    /// A server thread sleeps while `waiters` is still `w` (at most `max`).
+    fn park(&self, w: u32, max: Duration) {
+        self.parked.fetch_add(1, Ordering::SeqCst);
+        if self.waiters.load(Ordering::SeqCst) == w {
+            let ts = libc::timespec {
+                tv_sec: max.as_secs() as libc::time_t,
+                tv_nsec: max.subsec_nanos() as libc::c_long,
+            };
+            // SAFETY: futex wait on our own aligned u32 with a valid relative timeout.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_futex,
+                    self.waiters.as_ptr(),
+                    libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+                    w,
+                    &ts as *const libc::timespec,
+                    core::ptr::null::<u32>(),
+                    0,
+                )
+            };
+        }
+        self.parked.fetch_sub(1, Ordering::SeqCst);
     }
 
     /// Completes every put to `pe` (a flush and its reply), if any was sent since the last.
@@ -347,9 +517,7 @@ impl TcpCtx {
             // SAFETY: local buffers.
             unsafe {
                 wire::write2(fd, h.as_ptr(), h.len(), core::ptr::null(), 0)?;
-                let mut r = [0u8; wire::REP];
-                wire::spin_read_exact(fd, r.as_mut_ptr(), wire::REP, SPIN)?;
-                wire::reply_value(&r)
+                wire::reply_value(&self.wait_reply(fd)?)
             }
         });
     }
@@ -417,6 +585,14 @@ pub struct TcpEndpoint {
     pe: usize,
 }
 
+impl TcpEndpoint {
+    /// A synchronization signal of the runtime ([`TcpCtx::signal`]).
+    #[inline]
+    pub fn signal<W: AmoWord>(&self, target: RemoteAddr, op: AmoOp, operand: W) {
+        self.ctx.signal(self.pe, target, op, operand)
+    }
+}
+
 impl Endpoint for TcpEndpoint {
     #[inline]
     unsafe fn put(&self, dst: RemoteAddr, src: *const u8, len: usize) {
@@ -441,6 +617,10 @@ impl Endpoint for TcpEndpoint {
     #[inline]
     unsafe fn amo<W: AmoWord>(&self, target: RemoteAddr, op: AmoOp, operand: W, compare: W) -> W {
         self.ctx.amo(self.pe, target, op, operand, compare)
+    }
+    #[inline]
+    unsafe fn amo_nr<W: AmoWord>(&self, target: RemoteAddr, op: AmoOp, operand: W) {
+        self.ctx.amo_nr(self.pe, target, op, operand)
     }
     #[inline]
     fn fence(&self) {
@@ -558,6 +738,73 @@ mod tests {
         assert_eq!(mb[511], 0);
         a.close();
         b.close();
+    }
+
+    static SERVED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    fn record_served(msg: &str) {
+        SERVED.lock().unwrap().push(msg.to_string());
+    }
+
+    /// The target's server threads do not serve: its waiting thread does. A get, a
+    /// fetch-add and a quiet stay unanswered until the target serves in a wait (so the
+    /// server thread is really out of the game), then complete; a put and a non-fetching
+    /// add are applied in order before them. The other direction (B -> A) meanwhile is
+    /// served by A's server thread as usual.
+    #[test]
+    fn a_waiting_thread_serves_requests_when_the_server_threads_do_not() {
+        let (a, b, _ma, mb) = pair(record_served, [1; wire::KEY]);
+        b.pause_servers.store(true, Ordering::Relaxed);
+        let done = Arc::new(AtomicBool::new(false));
+        let (a2, d2) = (a.clone(), done.clone());
+        let t = std::thread::spawn(move || {
+            let ep = a2.endpoint(1);
+            let w = RemoteAddr::local(seg_base(0) + 64);
+            // SAFETY: aligned words of B's 4 KiB segment; local buffers.
+            let (got, old) = unsafe {
+                ep.put(w, 40u64.to_le_bytes().as_ptr(), 8);
+                ep.amo_nr::<u64>(w, AmoOp::FetchAdd, 2);
+                let mut got = 0u64;
+                ep.get(&mut got as *mut u64 as *mut u8, w, 8);
+                let old = ep.amo::<u64>(w, AmoOp::FetchAdd, 10, 0);
+                ep.amo_nr::<u64>(RemoteAddr::local(seg_base(0) + 72), AmoOp::Set, 7);
+                ep.quiet();
+                (got, old)
+            };
+            d2.store(true, Ordering::Release);
+            (got, old)
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(
+            !done.load(Ordering::Acquire),
+            "answered while nobody served"
+        );
+        // B -> A still works (A's server thread).
+        let mut x = 0u64;
+        // SAFETY: `x` valid for 8 bytes; A's segment word 0.
+        unsafe {
+            b.endpoint(0).get(
+                &mut x as *mut u64 as *mut u8,
+                RemoteAddr::local(seg_base(0)),
+                8,
+            )
+        };
+        b.enter_wait();
+        let start = std::time::Instant::now();
+        while !done.load(Ordering::Acquire) {
+            b.serve_incoming();
+            assert!(start.elapsed() < Duration::from_secs(10), "not served");
+        }
+        b.leave_wait();
+        let (got, old) = t.join().unwrap();
+        assert_eq!((got, old), (42, 42));
+        assert_eq!((mb[8], mb[9]), (52, 7));
+        assert!(SERVED.lock().unwrap().is_empty(), "{:?}", SERVED.lock());
+        b.pause_servers.store(false, Ordering::Relaxed);
+        // Both leave at once (each waits for the other's goodbye, as in finalize).
+        let ca = std::thread::spawn(move || a.close());
+        b.close();
+        ca.join().unwrap();
+        assert!(SERVED.lock().unwrap().is_empty(), "{:?}", SERVED.lock());
     }
 
     static FLOOD: Mutex<Vec<String>> = Mutex::new(Vec::new());

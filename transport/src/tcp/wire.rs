@@ -23,6 +23,9 @@ pub const OP_AMO: u8 = 3;
 pub const OP_FLUSH: u8 = 4;
 /// The peer leaves (finalize): the connection ends without error.
 pub const OP_BYE: u8 = 5;
+/// Atomic without a reply (a non-fetching AMO: add, set, a collective's signal); complete
+/// once a later FLUSH is answered, like a put.
+pub const OP_AMO_NR: u8 = 6;
 /// Reply kind.
 pub const REPLY: u8 = 0x80;
 
@@ -224,6 +227,44 @@ pub unsafe fn spin_read_full(
             return unsafe { read_full(fd, dst, len) };
         }
         core::hint::spin_loop();
+    }
+}
+
+/// Reads exactly `len` bytes into `dst` if the first of them is there now: `Ok(None)` when
+/// nothing is (the socket would block), `Ok(Some(false))` when the peer closed the
+/// connection at a message boundary; once a byte is read, the rest is read blocking.
+///
+/// # Safety
+/// As [`read_full`].
+#[inline]
+pub unsafe fn try_read_full(fd: RawFd, dst: *mut u8, len: usize) -> io::Result<Option<bool>> {
+    loop {
+        // SAFETY: `dst .. dst + len` is valid per the contract.
+        let n = unsafe { libc::recv(fd, dst as *mut libc::c_void, len, libc::MSG_DONTWAIT) };
+        if n > 0 {
+            let n = n as usize;
+            if n == len {
+                return Ok(Some(true));
+            }
+            // SAFETY: the rest of the same buffer.
+            return match unsafe { read_full(fd, dst.add(n), len - n) } {
+                Ok(true) => Ok(Some(true)),
+                Ok(false) => Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("connection closed after {n} of {len} bytes"),
+                )),
+                Err(e) => Err(e),
+            };
+        }
+        if n == 0 {
+            return Ok(Some(false));
+        }
+        let e = io::Error::last_os_error();
+        match e.kind() {
+            io::ErrorKind::Interrupted => continue,
+            io::ErrorKind::WouldBlock => return Ok(None),
+            _ => return Err(e),
+        }
     }
 }
 
