@@ -36,7 +36,7 @@ use crate::{AmoOp, AmoWord, Endpoint, RemoteAddr};
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 use wire::Req;
@@ -90,11 +90,12 @@ pub struct TcpCtx {
     order: Box<[AtomicUsize]>,
     norder: AtomicUsize,
     order_lock: Mutex<()>,
-    /// Threads of this PE inside a serving wait ([`TcpCtx::enter_wait`]); while non-zero
-    /// the server threads park on it (a futex word).
-    waiters: AtomicU32,
-    /// Server threads parked on `waiters`.
-    parked: AtomicU32,
+    /// Low 32 bits: threads of this PE inside a serving wait ([`TcpCtx::enter_wait`]);
+    /// high 32 bits: how many such waits began (wrapping). A server thread parks (sleeps,
+    /// without polling its socket) while the first is non-zero or the second has moved
+    /// since it last looked: this PE is inside OpenSHMEM calls and its waits answer the
+    /// requests, so the server thread is not woken by each request it would not serve.
+    waits: AtomicU64,
     /// Test hook: the server threads do not serve (only [`TcpCtx::serve_incoming`] does).
     #[cfg(test)]
     pause_servers: AtomicBool,
@@ -144,8 +145,7 @@ impl TcpCtx {
             order: (0..npes).map(|_| AtomicUsize::new(0)).collect(),
             norder: AtomicUsize::new(0),
             order_lock: Mutex::new(()),
-            waiters: AtomicU32::new(0),
-            parked: AtomicU32::new(0),
+            waits: AtomicU64::new(0),
             #[cfg(test)]
             pause_servers: AtomicBool::new(false),
         })
@@ -446,61 +446,24 @@ impl TcpCtx {
     }
 
     /// A thread of this PE starts a wait in which it calls [`TcpCtx::serve_incoming`]
-    /// on every round: the server threads park until [`TcpCtx::leave_wait`].
+    /// on every round: the server threads stay parked (see [`TcpCtx::waits`]).
     #[inline]
     pub fn enter_wait(&self) {
-        self.waiters.fetch_add(1, Ordering::SeqCst);
+        self.waits.fetch_add(1 | 1 << 32, Ordering::Relaxed);
     }
 
-    /// The wait of [`TcpCtx::enter_wait`] ends: wakes parked server threads when it was
-    /// the last.
+    /// The wait of [`TcpCtx::enter_wait`] ends. Wakes nobody: a parked server thread
+    /// looks again within [`server::PARK`].
     #[inline]
     pub fn leave_wait(&self) {
-        if self.waiters.fetch_sub(1, Ordering::SeqCst) == 1
-            && self.parked.load(Ordering::SeqCst) > 0
-        {
-            self.wake_parked();
-        }
+        self.waits.fetch_sub(1, Ordering::Relaxed);
     }
 
-    #[cold]
-    fn wake_parked(&self) {
-        // SAFETY: futex wake on our own aligned u32.
-        unsafe {
-            libc::syscall(
-                libc::SYS_futex,
-                self.waiters.as_ptr(),
-                libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
-                i32::MAX,
-                core::ptr::null::<libc::timespec>(),
-                core::ptr::null::<u32>(),
-                0,
-            )
-        };
-    }
-
-    /// A server thread sleeps while `waiters` is still `w` (at most `max`).
-    fn park(&self, w: u32, max: Duration) {
-        self.parked.fetch_add(1, Ordering::SeqCst);
-        if self.waiters.load(Ordering::SeqCst) == w {
-            let ts = libc::timespec {
-                tv_sec: max.as_secs() as libc::time_t,
-                tv_nsec: max.subsec_nanos() as libc::c_long,
-            };
-            // SAFETY: futex wait on our own aligned u32 with a valid relative timeout.
-            unsafe {
-                libc::syscall(
-                    libc::SYS_futex,
-                    self.waiters.as_ptr(),
-                    libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
-                    w,
-                    &ts as *const libc::timespec,
-                    core::ptr::null::<u32>(),
-                    0,
-                )
-            };
-        }
-        self.parked.fetch_sub(1, Ordering::SeqCst);
+    /// (threads in a serving wait now, serving waits entered so far (wrapping)).
+    #[inline]
+    fn waits(&self) -> (u32, u32) {
+        let v = self.waits.load(Ordering::Relaxed);
+        (v as u32, (v >> 32) as u32)
     }
 
     /// Completes every put to `pe` (a flush and its reply), if any was sent since the last.
@@ -800,6 +763,28 @@ mod tests {
         assert_eq!((mb[8], mb[9]), (52, 7));
         assert!(SERVED.lock().unwrap().is_empty(), "{:?}", SERVED.lock());
         b.pause_servers.store(false, Ordering::Relaxed);
+        // B's thread is out of its wait (computing, say): B's server thread, parked since
+        // B's waits served, takes over within a few PARK periods.
+        let a3 = a.clone();
+        let t = std::thread::spawn(move || {
+            let mut v = 0u64;
+            // SAFETY: `v` valid for 8 bytes; B's segment word 9.
+            unsafe {
+                a3.endpoint(1).get(
+                    &mut v as *mut u64 as *mut u8,
+                    RemoteAddr::local(seg_base(0) + 72),
+                    8,
+                )
+            };
+            v
+        });
+        let start = std::time::Instant::now();
+        assert_eq!(t.join().unwrap(), 7);
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            start.elapsed()
+        );
         // Both leave at once (each waits for the other's goodbye, as in finalize).
         let ca = std::thread::spawn(move || a.close());
         b.close();

@@ -7,11 +7,13 @@
 //! thread at a time, and only at message boundaries: whoever takes the connection's `busy`
 //! flag (a try-lock, never waited for by a PE's thread) reads whole messages, and a
 //! message it has begun it finishes. The server thread sleeps in `poll` (it never reads
-//! without the flag), and while a thread of this PE is in a serving wait it parks instead
-//! (a futex on [`TcpCtx::waiters`](super::TcpCtx)), so the request is answered by the thread
-//! that is on a CPU anyway instead of by a thread that has to be woken up; every 10 ms a
+//! without the flag), and while this PE's threads wait inside OpenSHMEM calls it parks
+//! instead (sleeps [`PARK`] at a time, see `TcpCtx::waits`), so a request is answered by
+//! the thread that is on a CPU anyway instead of by a thread that has to be woken up, and
+//! the server thread is not woken by requests it would not serve. Each time it wakes, a
 //! parked server thread makes one non-blocking pass of its own (a safety net: the serving
-//! thread may be busy inside a long transfer). See docs/ARCHITECTURE.md "TCP transport".
+//! thread may be inside a long transfer); once a whole [`PARK`] has passed without any
+//! serving wait, it sleeps in `poll` again. See docs/ARCHITECTURE.md "TCP transport".
 use super::wire::{self, Req};
 use super::TcpCtx;
 use crate::AmoWord;
@@ -27,8 +29,9 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
 /// A peer that vanished without goodbye: wait this long before ending the job, so that a
 /// cooperative exit (every PE leaving with one status) is not turned into an abort.
 const VANISH_GRACE: Duration = Duration::from_millis(500);
-/// How long a parked server thread sleeps before its own non-blocking pass.
-const PARK: Duration = Duration::from_millis(10);
+/// How long a parked server thread sleeps before it looks again (a non-blocking pass of
+/// its own, and whether this PE still waits inside OpenSHMEM calls).
+pub(super) const PARK: Duration = Duration::from_millis(1);
 
 /// Connection threads alive (saying hello or serving) per PE of the job, beyond which new
 /// connections are dropped at once: every real peer needs one, so only a flood of
@@ -290,13 +293,17 @@ fn readable(fd: RawFd, ms: i32) -> bool {
 /// connection ended, with `busy` held.
 fn serve_loop(ctx: &TcpCtx, c: &InConn, shared: bool) -> End {
     let fd = c.fd.load(Ordering::Relaxed);
+    let mut seen = ctx.waits().1;
     loop {
         let mut poll_ms = -1;
         if shared {
-            let w = ctx.waiters.load(Ordering::SeqCst);
-            if w > 0 {
-                ctx.park(w, PARK);
-                poll_ms = 0; // the safety-net pass: do not sleep in poll
+            let (w, e) = ctx.waits();
+            if w > 0 || e != seen {
+                // This PE's waits serve: sleep, then one non-blocking look (the safety
+                // net: the serving thread may be inside a long transfer, or computing).
+                seen = e;
+                std::thread::sleep(PARK);
+                poll_ms = 0;
             }
         }
         #[cfg(test)]
@@ -308,6 +315,10 @@ fn serve_loop(ctx: &TcpCtx, c: &InConn, shared: bool) -> End {
             continue;
         }
         if !readable(fd, poll_ms) && poll_ms == 0 {
+            continue;
+        }
+        if shared && poll_ms < 0 && ctx.waits().0 > 0 {
+            // Woken by a request that a waiting thread of this PE serves: park.
             continue;
         }
         if !c.try_take() {
@@ -330,9 +341,7 @@ fn serve_loop(ctx: &TcpCtx, c: &InConn, shared: bool) -> End {
             match serve_one(ctx, fd) {
                 Step::Served => last = Instant::now(),
                 Step::Empty => {
-                    if (shared && ctx.waiters.load(Ordering::Relaxed) > 0)
-                        || last.elapsed() >= super::SPIN
-                    {
+                    if (shared && ctx.waits().0 > 0) || last.elapsed() >= super::SPIN {
                         break;
                     }
                     core::hint::spin_loop();
