@@ -308,6 +308,8 @@ pub struct Backoff<'p> {
 
 /// Busy-wait iterations before the first yield.
 const SPINS: u32 = 128;
+/// With TCP peers: iterations without yielding the CPU at all (each polls the sockets).
+const TCP_SPINS: u32 = 16;
 
 impl<'p> Backoff<'p> {
     /// A fresh policy over `p` (the runtime's: `Runtime::progress`).
@@ -327,7 +329,15 @@ impl<'p> Backoff<'p> {
         self.p.poll();
         if self.n < SPINS {
             self.n += 1;
-            core::hint::spin_loop();
+            if self.n > TCP_SPINS && self.p.tcp.is_some() {
+                // Each round made system calls (serving the TCP connections): leave the
+                // CPU to the kernel's deferred network work and the other threads on it
+                // (the reply or request this PE waits for may need them), without yet
+                // counting as a waiting PE.
+                std::thread::yield_now();
+            } else {
+                core::hint::spin_loop();
+            }
         } else {
             self.p.on_yield();
             std::thread::yield_now();

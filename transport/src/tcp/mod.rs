@@ -52,6 +52,9 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a PE waiting for a reply, or a server thread waiting for the next request,
 /// polls before it sleeps in `read` (see [`wire::spin_read_full`]).
 pub(crate) const SPIN: Duration = Duration::from_micros(50);
+/// How long a wait for a reply, or a server thread waiting for the next request, polls
+/// without yielding the CPU (after that it yields between polls, until [`SPIN`]).
+pub(crate) const PURE_SPIN: Duration = Duration::from_micros(3);
 /// Unacknowledged data older than this means the connection is dead.
 const USER_TIMEOUT_MS: i32 = 8000;
 
@@ -403,12 +406,19 @@ impl TcpCtx {
                 None => {}
             }
             self.serve_incoming();
-            if start.elapsed() >= SPIN {
+            let t = start.elapsed();
+            if t >= SPIN {
                 // SAFETY: local buffer.
                 unsafe { wire::read_exact(fd, r.as_mut_ptr(), wire::REP) }?;
                 return Ok(r);
             }
-            core::hint::spin_loop();
+            if t >= PURE_SPIN {
+                // Leave the CPU to whatever else is runnable on it: the kernel's deferred
+                // network work (ksoftirqd), which may be what delivers the reply.
+                std::thread::yield_now();
+            } else {
+                core::hint::spin_loop();
+            }
         }
     }
 

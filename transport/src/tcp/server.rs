@@ -235,10 +235,10 @@ fn serve(ctx: &TcpCtx, s: TcpStream, pe: usize) {
             ctx.me
         ),
         End::Broken(e) => format!(
-            "TCP transport: the connection from PE {pe} ({}) to PE {} broke: {e}; \
+            "TCP transport: PE {} lost the connection from PE {pe} ({}): {e}; \
              the peer's host died or the network between them broke",
-            ctx.peer_addr(pe),
-            ctx.me
+            ctx.me,
+            ctx.peer_addr(pe)
         ),
     };
     std::thread::sleep(VANISH_GRACE);
@@ -341,10 +341,15 @@ fn serve_loop(ctx: &TcpCtx, c: &InConn, shared: bool) -> End {
             match serve_one(ctx, fd) {
                 Step::Served => last = Instant::now(),
                 Step::Empty => {
-                    if (shared && ctx.waits().0 > 0) || last.elapsed() >= super::SPIN {
+                    let t = last.elapsed();
+                    if (shared && ctx.waits().0 > 0) || t >= super::SPIN {
                         break;
                     }
-                    core::hint::spin_loop();
+                    if t >= super::PURE_SPIN {
+                        std::thread::yield_now();
+                    } else {
+                        core::hint::spin_loop();
+                    }
                 }
                 Step::End(e) => return e,
             }
