@@ -1,11 +1,14 @@
 //! TCP transport: one-sided operations between hosts without RDMA.
 //!
 //! Each PE listens on one TCP port (address published through the bootstrap's key-value
-//! store) and runs a *progress service*: one accept thread, and one server thread per
-//! incoming connection that blocks in `read` and applies what arrives to this PE's
-//! symmetric segments (puts: read straight into the segment; gets: `sendmsg` straight from
-//! it; AMOs: [`crate::AmoWord::cpu_amo`] on the word, so they are atomic against this
-//! node's shared-memory AMOs). The target needs not be inside an OpenSHMEM call.
+//! store) and runs a *progress service* that applies what arrives to this PE's symmetric
+//! segments (puts: read straight into the segment; gets: `sendmsg` straight from it;
+//! AMOs: [`crate::AmoWord::cpu_amo`] on the word, so they are atomic against this node's
+//! shared-memory AMOs): a thread of this PE that waits inside an OpenSHMEM call serves
+//! the incoming connections itself ([`TcpCtx::serve_incoming`], from the runtime's waits
+//! and from [`TcpCtx`]'s own waits for a reply); otherwise one server thread per incoming
+//! connection does (it sleeps in `poll`), so the target needs not be inside an OpenSHMEM
+//! call. One thread at a time reads a connection, whole messages only (see `server.rs`).
 //!
 //! Connections are half-duplex in the sense of *who asks*: PE a opens its own connection
 //! to PE b on a's first operation to b and sends its requests on it; b's server thread
@@ -13,8 +16,8 @@
 //! there is no simultaneous-open race (each direction has exactly one opener) and at most
 //! 2 sockets per pair, opened only between PEs that talk.
 //!
-//! Rules: requests to one PE travel on one TCP stream and one server thread applies them
-//! in order, so `fence` needs no message; `quiet` sends a flush to every peer written to
+//! Rules: requests to one PE travel on one TCP stream and one thread at a time applies
+//! them, in order, so `fence` needs no message; `quiet` sends a flush to every peer written to
 //! since the last quiet and waits for its reply (everything before it is applied). A
 //! blocking put returns once the payload is in the kernel (the source may be reused);
 //! `put_nbi` is the same; get and AMO wait for their reply.
