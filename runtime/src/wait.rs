@@ -207,6 +207,7 @@ impl Progress {
             self.poll_slow();
         }
         if let Some(t) = &self.tcp {
+            t.send_held_all();
             t.serve_incoming();
         }
     }

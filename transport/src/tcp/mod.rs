@@ -70,6 +70,19 @@ pub const fn seg_base(seg: usize) -> usize {
     seg << SEG_SHIFT
 }
 
+/// Largest `put_nbi` that is held back and sent together with the next ones.
+pub const NBI_MAX: usize = 2048;
+/// Held-back bytes per peer at which they are sent at once.
+const NBI_BUF: usize = 64 * 1024;
+
+/// This PE's connection to one peer, and the small `put_nbi`s (headers and payloads, as on
+/// the wire) not sent yet.
+#[derive(Debug, Default)]
+struct Out {
+    s: Option<TcpStream>,
+    pend: Vec<u8>,
+}
+
 /// One PE's TCP transport: listener, progress service, outgoing connections.
 pub struct TcpCtx {
     me: usize,
@@ -80,7 +93,11 @@ pub struct TcpCtx {
     listener: TcpListener,
     key: OnceLock<[u8; wire::KEY]>,
     peers: OnceLock<Vec<SocketAddr>>,
-    conns: Box<[Mutex<Option<TcpStream>>]>,
+    conns: Box<[Mutex<Out>]>,
+    /// Peers with small `put_nbi`s held back in their [`Out::pend`].
+    pending: Box<[AtomicBool]>,
+    /// Some peer has (a hint: set after the append, cleared before the scan).
+    any_pending: AtomicBool,
     /// Peers written to since the last quiet.
     dirty: Box<[AtomicBool]>,
     /// Set by [`TcpCtx::close`] once no connection is served any more: a late connection
@@ -141,7 +158,9 @@ impl TcpCtx {
             listener,
             key: OnceLock::new(),
             peers: OnceLock::new(),
-            conns: (0..npes).map(|_| Mutex::new(None)).collect(),
+            conns: (0..npes).map(|_| Mutex::new(Out::default())).collect(),
+            pending: (0..npes).map(|_| AtomicBool::new(false)).collect(),
+            any_pending: AtomicBool::new(false),
             dirty: (0..npes).map(|_| AtomicBool::new(false)).collect(),
             closed: AtomicBool::new(false),
             serving: Mutex::new(0),
@@ -191,8 +210,9 @@ impl TcpCtx {
 
     /// Reports a broken connection to `pe` and forgets it.
     #[cold]
-    fn fail(&self, pe: usize, what: &str, e: &io::Error, conn: &mut Option<TcpStream>) {
-        *conn = None;
+    fn fail(&self, pe: usize, what: &str, e: &io::Error, conn: &mut Out) {
+        conn.s = None;
+        conn.pend.clear();
         (self.abort)(&format!(
             "TCP transport: PE {} lost its connection to PE {pe} ({}) during {what}: {e}; \
              the peer died or exited, or the network between them broke",
@@ -247,20 +267,44 @@ impl TcpCtx {
         f: impl FnOnce(RawFd) -> io::Result<T>,
     ) -> Option<T> {
         let mut g = self.conns[pe].lock().unwrap_or_else(|p| p.into_inner());
-        if g.is_none() {
+        self.send_held(pe, &mut g, what, f)
+    }
+
+    /// [`TcpCtx::with_conn`] with the connection's lock held: connects if needed, sends
+    /// the held-back `put_nbi`s first (they were issued before), then runs `f`.
+    #[inline]
+    fn send_held<T>(
+        &self,
+        pe: usize,
+        g: &mut Out,
+        what: &str,
+        f: impl FnOnce(RawFd) -> io::Result<T>,
+    ) -> Option<T> {
+        if g.s.is_none() {
             match self.connect(pe) {
-                Ok(s) => *g = Some(s),
+                Ok(s) => g.s = Some(s),
                 Err(e) => {
-                    self.fail(pe, "connect", &e, &mut g);
+                    self.fail(pe, "connect", &e, g);
                     return None;
                 }
             }
         }
-        let fd = g.as_ref().expect("connected").as_raw_fd();
+        let fd = g.s.as_ref().expect("connected").as_raw_fd();
+        if !g.pend.is_empty() {
+            // SAFETY: `pend` is a live local buffer.
+            let r =
+                unsafe { wire::write2(fd, g.pend.as_ptr(), g.pend.len(), core::ptr::null(), 0) };
+            g.pend.clear();
+            self.pending[pe].store(false, Ordering::Relaxed);
+            if let Err(e) = r {
+                self.fail(pe, "put_nbi", &e, g);
+                return None;
+            }
+        }
         match f(fd) {
             Ok(v) => Some(v),
             Err(e) => {
-                self.fail(pe, what, &e, &mut g);
+                self.fail(pe, what, &e, g);
                 None
             }
         }
@@ -297,6 +341,66 @@ impl TcpCtx {
         self.with_conn(pe, "a put", |fd| unsafe {
             wire::write2(fd, h.as_ptr(), h.len(), src, len)
         });
+    }
+
+    /// A non-blocking put: up to [`NBI_MAX`] bytes are copied behind the held-back ones
+    /// to `pe` and sent with them, in one write, when any other operation to `pe` is
+    /// issued, at quiet, when [`NBI_BUF`] bytes are held, or when this PE waits
+    /// ([`TcpCtx::send_held_all`]); larger ones are sent at once as [`TcpCtx::put`].
+    ///
+    /// # Safety
+    /// As [`TcpCtx::put`].
+    pub unsafe fn put_nbi(&self, pe: usize, dst: RemoteAddr, src: *const u8, len: usize) {
+        if len > NBI_MAX {
+            // SAFETY: forwarded contract.
+            return unsafe { self.put(pe, dst, src, len) };
+        }
+        if len == 0 {
+            return;
+        }
+        let (seg, off) = Self::split(dst);
+        let h = Req {
+            op: wire::OP_PUT,
+            seg,
+            off,
+            len: len as u64,
+            ..Req::default()
+        }
+        .encode();
+        self.dirty[pe].store(true, Ordering::Relaxed);
+        let mut g = self.conns[pe].lock().unwrap_or_else(|p| p.into_inner());
+        g.pend.extend_from_slice(&h);
+        // SAFETY: `src` valid for `len` bytes per the contract.
+        g.pend
+            .extend_from_slice(unsafe { std::slice::from_raw_parts(src, len) });
+        if g.pend.len() >= NBI_BUF {
+            self.send_held(pe, &mut g, "put_nbi", |_| Ok(()));
+        } else {
+            self.pending[pe].store(true, Ordering::Relaxed);
+            self.any_pending.store(true, Ordering::Release);
+        }
+    }
+
+    /// Sends the held-back `put_nbi`s to every peer (called by every wait: a PE that
+    /// waits for a peer's answer to them must not wait forever). One relaxed load when
+    /// none are held.
+    #[inline]
+    pub fn send_held_all(&self) {
+        if self.any_pending.load(Ordering::Relaxed) {
+            self.send_held_slow();
+        }
+    }
+
+    #[cold]
+    fn send_held_slow(&self) {
+        if !self.any_pending.swap(false, Ordering::Acquire) {
+            return;
+        }
+        for pe in 0..self.npes {
+            if self.pending[pe].load(Ordering::Relaxed) {
+                self.with_conn(pe, "put_nbi", |_| Ok(()));
+            }
+        }
     }
 
     /// Fetches `len` bytes at `src` on `pe` into `dst`.
@@ -518,7 +622,7 @@ impl TcpCtx {
         .encode();
         for c in self.conns.iter() {
             let mut g = c.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(s) = g.take() {
+            if let Some(s) = g.s.take() {
                 // SAFETY: local buffer.
                 let _ = unsafe {
                     wire::write2(s.as_raw_fd(), bye.as_ptr(), bye.len(), core::ptr::null(), 0)
@@ -577,8 +681,8 @@ impl Endpoint for TcpEndpoint {
     }
     #[inline]
     unsafe fn put_nbi(&self, dst: RemoteAddr, src: *const u8, len: usize) {
-        // SAFETY: forwarded contract (the payload is in the kernel when this returns).
-        unsafe { self.ctx.put(self.pe, dst, src, len) }
+        // SAFETY: forwarded contract (the payload is copied or in the kernel on return).
+        unsafe { self.ctx.put_nbi(self.pe, dst, src, len) }
     }
     #[inline]
     unsafe fn get(&self, dst: *mut u8, src: RemoteAddr, len: usize) {
@@ -803,6 +907,51 @@ mod tests {
         b.close();
         ca.join().unwrap();
         assert!(SERVED.lock().unwrap().is_empty(), "{:?}", SERVED.lock());
+    }
+
+    static NBI: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    fn record_nbi(msg: &str) {
+        NBI.lock().unwrap().push(msg.to_string());
+    }
+
+    /// Small put_nbi are held back and sent together: before a get to the same PE (which
+    /// then reads them back), at quiet, when a wait sends them, and when 64 KiB are held;
+    /// a large one is sent at once; the order of all of them is kept.
+    #[test]
+    fn small_put_nbi_are_held_back_and_sent_in_order() {
+        let (a, _b, _ma, mb) = pair(record_nbi, [1; wire::KEY]);
+        let ep = a.endpoint(1);
+        let at = |i: usize| RemoteAddr::local(seg_base(0) + 8 * i);
+        // SAFETY: words of B's 4 KiB segment; local sources.
+        unsafe {
+            for i in 0..8u64 {
+                ep.put_nbi(at(i as usize), (i + 1).to_le_bytes().as_ptr(), 8);
+            }
+            ep.put_nbi(at(0), 100u64.to_le_bytes().as_ptr(), 8); // overwrites word 0, later
+            assert!(a.pending[1].load(Ordering::Relaxed));
+            let mut w = [0u64; 8];
+            ep.get(w.as_mut_ptr() as *mut u8, at(0), 64);
+            assert_eq!(w, [100, 2, 3, 4, 5, 6, 7, 8]);
+            assert!(!a.pending[1].load(Ordering::Relaxed));
+            // Sent by a wait's pass.
+            ep.put_nbi(at(9), 9u64.to_le_bytes().as_ptr(), 8);
+            a.send_held_all();
+            ep.quiet();
+            assert_eq!(mb[9], 9);
+            // A large one goes at once, after the held ones.
+            ep.put_nbi(at(10), 1u64.to_le_bytes().as_ptr(), 8);
+            let big = [3u8; NBI_MAX + 8];
+            ep.put_nbi(at(10), big.as_ptr(), big.len());
+            ep.quiet();
+            assert_eq!(mb[10], u64::from_le_bytes([3; 8]));
+            // Many: sent whenever 64 KiB are held, all applied by the quiet.
+            for i in 0..20_000u64 {
+                ep.put_nbi(at(400), i.to_le_bytes().as_ptr(), 8);
+            }
+            ep.quiet();
+            assert_eq!(mb[400], 19_999);
+        }
+        assert!(NBI.lock().unwrap().is_empty(), "{:?}", NBI.lock());
     }
 
     static FLOOD: Mutex<Vec<String>> = Mutex::new(Vec::new());
