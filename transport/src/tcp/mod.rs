@@ -494,8 +494,8 @@ impl TcpCtx {
 
     /// Waits for the reply header on our connection `fd`: polls it non-blocking for up
     /// to [`SPIN`], serving the incoming connections between polls (a peer may wait for
-    /// this PE as this PE waits for it), then sleeps in `read` (the server threads serve
-    /// meanwhile).
+    /// this PE as this PE waits for it; only requests whose answer cannot block, see
+    /// `server::SMALL_GET`), then sleeps in `read` (the server threads serve meanwhile).
     #[inline]
     fn wait_reply(&self, fd: RawFd) -> io::Result<[u8; wire::REP]> {
         let mut r = [0u8; wire::REP];
@@ -512,7 +512,7 @@ impl TcpCtx {
                 }
                 None => {}
             }
-            self.serve_incoming();
+            self.serve_incoming_from(true);
             let t = start.elapsed();
             if t >= SPIN {
                 // SAFETY: local buffer.
@@ -548,6 +548,13 @@ impl TcpCtx {
     /// byte. Returns whether it served any.
     #[inline]
     pub fn serve_incoming(&self) -> bool {
+        self.serve_incoming_from(false)
+    }
+
+    /// [`TcpCtx::serve_incoming`]; `small_only` from a wait for a reply (see
+    /// `server::SMALL_GET`).
+    #[inline]
+    fn serve_incoming_from(&self, small_only: bool) -> bool {
         let n = self.norder.load(Ordering::Acquire);
         if n == 0 || self.closed.load(Ordering::Relaxed) {
             return false;
@@ -556,7 +563,7 @@ impl TcpCtx {
         for i in 0..n {
             let pe = self.order[i].load(Ordering::Relaxed);
             if let Some(c) = self.incoming[pe].get() {
-                any |= c.serve_waiting(self);
+                any |= c.serve_waiting(self, small_only);
             }
         }
         any
@@ -907,6 +914,62 @@ mod tests {
         b.close();
         ca.join().unwrap();
         assert!(SERVED.lock().unwrap().is_empty(), "{:?}", SERVED.lock());
+    }
+
+    static CROSS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    fn record_cross(msg: &str) {
+        CROSS.lock().unwrap().push(msg.to_string());
+    }
+
+    /// Two PEs get 1 MiB from each other at the same time, over and over: a thread that
+    /// waits for its own reply must not answer the other's large get (both writers would
+    /// block on full sockets, neither reading its reply). Not a reproducer: with the
+    /// size limit removed it still passed here (loopback's socket buffers grow to take a
+    /// whole 1 MiB reply, and the server threads usually answer first); it guards the
+    /// rest of the path.
+    #[test]
+    fn crossed_large_gets_complete() {
+        const MB: usize = 1 << 20;
+        let (mut ma, mut mb) = (vec![1u8; MB], vec![2u8; MB]);
+        let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let a = Arc::new(
+            TcpCtx::listen(0, 2, &[(ma.as_mut_ptr() as usize, MB)], lo, record_cross).unwrap(),
+        );
+        let b = Arc::new(
+            TcpCtx::listen(1, 2, &[(mb.as_mut_ptr() as usize, MB)], lo, record_cross).unwrap(),
+        );
+        let addrs = vec![a.local_addr(), b.local_addr()];
+        a.start([1; wire::KEY], addrs.clone());
+        b.start([1; wire::KEY], addrs);
+        let run = |c: Arc<TcpCtx>, peer: usize, want: u8| {
+            std::thread::spawn(move || {
+                let mut buf = vec![0u8; MB];
+                for _ in 0..20 {
+                    // SAFETY: `buf` valid for 1 MiB; the peer's segment is 1 MiB.
+                    unsafe {
+                        c.endpoint(peer)
+                            .get(buf.as_mut_ptr(), RemoteAddr::local(seg_base(0)), MB)
+                    };
+                    assert!(buf.iter().all(|&x| x == want));
+                }
+            })
+        };
+        let (ta, tb) = (run(a.clone(), 1, 2), run(b.clone(), 0, 1));
+        let start = std::time::Instant::now();
+        while !(ta.is_finished() && tb.is_finished()) {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "crossed gets hang"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        ta.join().unwrap();
+        tb.join().unwrap();
+        assert!(CROSS.lock().unwrap().is_empty(), "{:?}", CROSS.lock());
+        let ca = std::thread::spawn(move || a.close());
+        b.close();
+        ca.join().unwrap();
+        drop((ma, mb));
     }
 
     static NBI: Mutex<Vec<String>> = Mutex::new(Vec::new());

@@ -33,6 +33,13 @@ const VANISH_GRACE: Duration = Duration::from_millis(500);
 /// its own, and whether this PE still waits inside OpenSHMEM calls).
 pub(super) const PARK: Duration = Duration::from_millis(1);
 
+/// Largest get a thread that waits for a reply of its own answers (larger ones are left
+/// to the server thread). Its reply could fill the socket and block the writer until the
+/// requester reads it; if the requester is itself blocked in the same way answering a get
+/// of ours, neither would read its reply. A reply this small fits in the socket's buffer
+/// (at most one reply per connection is outstanding: a requester waits for each).
+const SMALL_GET: usize = 4096;
+
 /// Connection threads alive (saying hello or serving) per PE of the job, beyond which new
 /// connections are dropped at once: every real peer needs one, so only a flood of
 /// strangers (each held up to [`HELLO_TIMEOUT`]) reaches it.
@@ -79,7 +86,9 @@ impl InConn {
     /// requests that are there, if no other thread reads the connection now. Returns
     /// whether it served any.
     #[inline]
-    pub(super) fn serve_waiting(&self, ctx: &TcpCtx) -> bool {
+    ///
+    /// `small_only`: the caller waits for a reply of its own (see [`SMALL_GET`]).
+    pub(super) fn serve_waiting(&self, ctx: &TcpCtx, small_only: bool) -> bool {
         if !self.try_take() {
             return false;
         }
@@ -87,7 +96,7 @@ impl InConn {
         let mut any = false;
         if fd >= 0 && !self.dead.load(Ordering::Relaxed) {
             loop {
-                match serve_one(ctx, fd) {
+                match serve_one(ctx, fd, small_only) {
                     Step::Served => any = true,
                     Step::Empty => break,
                     Step::End(e) => {
@@ -338,7 +347,7 @@ fn serve_loop(ctx: &TcpCtx, c: &InConn, shared: bool) -> End {
         // for up to SPIN after each request (the next one often follows closely).
         let mut last = Instant::now();
         loop {
-            match serve_one(ctx, fd) {
+            match serve_one(ctx, fd, false) {
                 Step::Served => last = Instant::now(),
                 Step::Empty => {
                     let t = last.elapsed();
@@ -359,9 +368,29 @@ fn serve_loop(ctx: &TcpCtx, c: &InConn, shared: bool) -> End {
 }
 
 /// Reads one request if its first byte is there (non-blocking), then the rest of it, and
-/// applies it.
-fn serve_one(ctx: &TcpCtx, fd: RawFd) -> Step {
+/// applies it. `small_only`: only a request whose whole header is there and that is not
+/// a get of more than [`SMALL_GET`] bytes (anything else is left where it is).
+fn serve_one(ctx: &TcpCtx, fd: RawFd, small_only: bool) -> Step {
     let mut h = [0u8; wire::REQ];
+    if small_only {
+        // SAFETY: local buffer; MSG_PEEK leaves the bytes in the socket.
+        let n = unsafe {
+            libc::recv(
+                fd,
+                h.as_mut_ptr() as *mut libc::c_void,
+                h.len(),
+                libc::MSG_PEEK | libc::MSG_DONTWAIT,
+            )
+        };
+        if n != wire::REQ as isize {
+            // Nothing, part of a header, the end or an error: the server thread's business.
+            return Step::Empty;
+        }
+        let r = Req::decode(&h);
+        if r.op == wire::OP_GET && r.len > SMALL_GET as u64 {
+            return Step::Empty;
+        }
+    }
     // SAFETY: local buffer.
     match unsafe { wire::try_read_full(fd, h.as_mut_ptr(), h.len()) } {
         Ok(Some(true)) => {}
