@@ -425,7 +425,7 @@ impl TcpCtx {
             wire::write2(fd, h.as_ptr(), h.len(), core::ptr::null(), 0)?;
             let r = self.wait_reply(fd)?;
             wire::reply_value(&r)?;
-            wire::read_exact(fd, dst, len)
+            wire::spin_read_all(fd, dst, len, PURE_SPIN, SPIN)
         });
     }
 
