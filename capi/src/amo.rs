@@ -28,6 +28,18 @@ pub(crate) fn amo<T: AmoType>(
     ))
 }
 
+/// Non-fetching `op` on the word at symmetric `addr` on `pe` (set, inc, add, and, or, xor).
+#[inline(always)]
+pub(crate) fn amo_nr<T: AmoType>(what: &'static str, addr: usize, op: AmoOp, value: T, pe: c_int) {
+    let rt = rt(what);
+    let pe = pe_of(rt, what, pe);
+    check(
+        rt,
+        what,
+        rt.amo_nr::<T::Bits>(addr, op, value.to_bits(), pe, false),
+    )
+}
+
 /// Writes a fetched value to the caller's `fetch` buffer (the `_nbi` forms).
 #[inline(always)]
 unsafe fn store<T>(fetch: *mut T, v: T) {
@@ -43,7 +55,7 @@ macro_rules! amo_extended {
                 amo::<$t>(W, source as usize, AmoOp::Fetch, 0 as $t, 0 as $t, ctx_pe(W, ctx, pe))
             });
             ctx_and_default!(ctx, W; [<$n _atomic_set>](dest: *mut $t, value: $t, pe: c_int) {
-                amo::<$t>(W, dest as usize, AmoOp::Set, value, 0 as $t, ctx_pe(W, ctx, pe));
+                amo_nr::<$t>(W, dest as usize, AmoOp::Set, value, ctx_pe(W, ctx, pe));
             });
             ctx_and_default!(ctx, W; [<$n _atomic_swap>](dest: *mut $t, value: $t, pe: c_int) -> $t {
                 amo::<$t>(W, dest as usize, AmoOp::Swap, value, 0 as $t, ctx_pe(W, ctx, pe))
@@ -73,13 +85,13 @@ macro_rules! amo_standard {
                 amo::<$t>(W, dest as usize, AmoOp::FetchAdd, 1, 0, ctx_pe(W, ctx, pe))
             });
             ctx_and_default!(ctx, W; [<$n _atomic_inc>](dest: *mut $t, pe: c_int) {
-                amo::<$t>(W, dest as usize, AmoOp::FetchAdd, 1, 0, ctx_pe(W, ctx, pe));
+                amo_nr::<$t>(W, dest as usize, AmoOp::FetchAdd, 1, ctx_pe(W, ctx, pe));
             });
             ctx_and_default!(ctx, W; [<$n _atomic_fetch_add>](dest: *mut $t, value: $t, pe: c_int) -> $t {
                 amo::<$t>(W, dest as usize, AmoOp::FetchAdd, value, 0, ctx_pe(W, ctx, pe))
             });
             ctx_and_default!(ctx, W; [<$n _atomic_add>](dest: *mut $t, value: $t, pe: c_int) {
-                amo::<$t>(W, dest as usize, AmoOp::FetchAdd, value, 0, ctx_pe(W, ctx, pe));
+                amo_nr::<$t>(W, dest as usize, AmoOp::FetchAdd, value, ctx_pe(W, ctx, pe));
             });
             ctx_and_default!(ctx, W; [<$n _atomic_compare_swap_nbi>](fetch: *mut $t, dest: *mut $t, cond: $t, value: $t, pe: c_int) {
                 let v = amo::<$t>(W, dest as usize, AmoOp::CompareSwap, value, cond, ctx_pe(W, ctx, pe));
@@ -113,7 +125,7 @@ macro_rules! amo_bitwise {
                 amo::<$t>(W, dest as usize, AmoOp::$amo, value, 0, ctx_pe(W, ctx, pe))
             });
             ctx_and_default!(ctx, W; [<$n _atomic_ $op>](dest: *mut $t, value: $t, pe: c_int) {
-                amo::<$t>(W, dest as usize, AmoOp::$amo, value, 0, ctx_pe(W, ctx, pe));
+                amo_nr::<$t>(W, dest as usize, AmoOp::$amo, value, ctx_pe(W, ctx, pe));
             });
             ctx_and_default!(ctx, W; [<$n _atomic_fetch_ $op _nbi>](fetch: *mut $t, dest: *mut $t, value: $t, pe: c_int) {
                 let v = amo::<$t>(W, dest as usize, AmoOp::$amo, value, 0, ctx_pe(W, ctx, pe));

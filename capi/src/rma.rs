@@ -326,7 +326,7 @@ pub(crate) unsafe fn put_signal(
         return check(
             rt,
             what,
-            rt.amo::<u64>(sig as usize, op, signal, 0, pe).map(|_| ()),
+            rt.amo_nr::<u64>(sig as usize, op, signal, pe, false),
         );
     }
     let s = Signal {
@@ -517,8 +517,12 @@ pub(crate) fn signal_update(what: &'static str, sig: *mut u64, signal: u64, add:
     } else {
         rshmem_transport::AmoOp::Set
     };
-    // `amo` checks the PE, the alignment and that the word is symmetric.
-    check(rt, what, rt.amo::<u64>(sig as usize, op, signal, 0, pe));
+    // `amo_nr` checks the PE, the alignment and that the word is symmetric.
+    check(
+        rt,
+        what,
+        rt.amo_nr::<u64>(sig as usize, op, signal, pe, false),
+    );
 }
 
 ctx_and_default!(ctx, W; signal_add(sig_addr: *mut u64, signal: u64, pe: c_int) {

@@ -43,12 +43,12 @@ impl SyncOps for TeamOps<'_> {
     }
     #[inline]
     fn signal_add(&self, pe: usize, slot: usize, value: u64) {
-        if let Err(e) = self.rt.amo::<u64>(
+        if let Err(e) = self.rt.amo_nr::<u64>(
             self.base + slot * 8,
             AmoOp::FetchAdd,
             value,
-            0,
             self.members[pe],
+            true,
         ) {
             self.fail("signal", e)
         }

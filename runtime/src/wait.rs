@@ -1,5 +1,6 @@
 //! Point-to-point synchronization helpers: comparisons, the waiting policy ([`Backoff`])
 //! and what it needs from the runtime ([`Progress`]).
+use rshmem_transport::tcp::TcpCtx;
 use rshmem_transport::verbs::VerbsCtx;
 use rshmem_transport::AmoWord;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -130,12 +131,15 @@ fn no_obey(_: u64) {}
 fn no_watch() {}
 
 /// What every wait needs from the runtime, owned by it (`Runtime::progress`) and handed to
-/// each [`Backoff`]: the verbs context whose held-back `put_nbi`s the waits post, this PE's
-/// exit-request and `STATE` slots while the runtime is armed, and what this PE waits in.
-/// Lock-free and allocation-free.
+/// each [`Backoff`]: the verbs context whose held-back `put_nbi`s the waits post, the TCP
+/// transport whose incoming requests the waits serve, this PE's exit-request and `STATE`
+/// slots while the runtime is armed, and what this PE waits in. Lock-free and
+/// allocation-free.
 #[derive(Debug)]
 pub struct Progress {
     verbs: Option<Arc<VerbsCtx>>,
+    /// Served on every round of every wait (see "TCP transport" in ARCHITECTURE.md).
+    tcp: Option<Arc<TcpCtx>>,
     /// This PE's exit-request slot (an aligned u64 of its own segment 0) while armed, else 0.
     exit_slot: AtomicUsize,
     /// This PE's `STATE` slot while armed, else 0.
@@ -150,10 +154,11 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Progress over `verbs` (if the runtime uses it), calling `hooks` once armed.
-    pub fn new(verbs: Option<Arc<VerbsCtx>>, hooks: ExitHooks) -> Self {
+    /// Progress over `verbs` and `tcp` (those the runtime uses), calling `hooks` once armed.
+    pub fn new(verbs: Option<Arc<VerbsCtx>>, tcp: Option<Arc<TcpCtx>>, hooks: ExitHooks) -> Self {
         Self {
             verbs,
+            tcp,
             exit_slot: AtomicUsize::new(0),
             state_slot: AtomicUsize::new(0),
             hooks,
@@ -166,6 +171,7 @@ impl Progress {
     /// No transport to progress, never armed (waits outside a runtime, tests).
     pub fn detached() -> Self {
         Self::new(
+            None,
             None,
             ExitHooks {
                 obey: no_obey,
@@ -192,11 +198,17 @@ impl Progress {
 
     /// Called by every wait (each round) and every test: posts `put_nbi`s that the verbs
     /// transport holds back to send them as one list, so that a PE waiting for a reply to
-    /// them does not wait forever. One relaxed load when nothing is held back.
+    /// them does not wait forever (one relaxed load when nothing is held back); serves the
+    /// requests that have arrived on the TCP connections (one non-blocking `recv` per
+    /// peer that has connected), so that the thread that is on a CPU anyway answers them.
     #[inline]
     pub fn poll(&self) {
         if VerbsCtx::deferred() {
             self.poll_slow();
+        }
+        if let Some(t) = &self.tcp {
+            t.send_held_all();
+            t.serve_incoming();
         }
     }
 
@@ -297,6 +309,8 @@ pub struct Backoff<'p> {
 
 /// Busy-wait iterations before the first yield.
 const SPINS: u32 = 128;
+/// With TCP peers: iterations without yielding the CPU at all (each polls the sockets).
+const TCP_SPINS: u32 = 16;
 
 impl<'p> Backoff<'p> {
     /// A fresh policy over `p` (the runtime's: `Runtime::progress`).
@@ -307,10 +321,24 @@ impl<'p> Backoff<'p> {
     /// Waits a little.
     #[inline]
     pub fn snooze(&mut self) {
+        if self.n == 0 {
+            if let Some(t) = &self.p.tcp {
+                // This thread serves the TCP connections now: the server threads park.
+                t.enter_wait();
+            }
+        }
         self.p.poll();
         if self.n < SPINS {
             self.n += 1;
-            core::hint::spin_loop();
+            if self.n > TCP_SPINS && self.p.tcp.is_some() {
+                // Each round made system calls (serving the TCP connections): leave the
+                // CPU to the kernel's deferred network work and the other threads on it
+                // (the reply or request this PE waits for may need them), without yet
+                // counting as a waiting PE.
+                std::thread::yield_now();
+            } else {
+                core::hint::spin_loop();
+            }
         } else {
             self.p.on_yield();
             std::thread::yield_now();
@@ -322,6 +350,11 @@ impl Drop for Backoff<'_> {
     /// A wait that yielded told its peers it was waiting: it is over.
     #[inline]
     fn drop(&mut self) {
+        if self.n > 0 {
+            if let Some(t) = &self.p.tcp {
+                t.leave_wait();
+            }
+        }
         if self.n >= SPINS {
             self.p.done();
         }
@@ -353,6 +386,7 @@ mod tests {
         static OBEYED: AtomicU64 = AtomicU64::new(0);
         static WATCHED: AtomicU64 = AtomicU64::new(0);
         let p = Progress::new(
+            None,
             None,
             ExitHooks {
                 obey: |v| OBEYED.store(v, Ordering::Relaxed),

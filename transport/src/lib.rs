@@ -164,6 +164,17 @@ pub trait Endpoint {
     /// # Safety
     /// `target` must be an aligned word in a reachable segment.
     unsafe fn amo<W: AmoWord>(&self, target: RemoteAddr, op: AmoOp, operand: W, compare: W) -> W;
+    /// Non-fetching atomic `op` (no compare) on the word at `target`: ordered like a put,
+    /// complete (visible) at the latest after the next `quiet`. Default: [`Endpoint::amo`]
+    /// with the result dropped; the TCP transport sends it without waiting for a reply.
+    ///
+    /// # Safety
+    /// As [`Endpoint::amo`].
+    #[inline]
+    unsafe fn amo_nr<W: AmoWord>(&self, target: RemoteAddr, op: AmoOp, operand: W) {
+        // SAFETY: forwarded contract.
+        let _ = unsafe { self.amo(target, op, operand, operand) };
+    }
     /// Orders puts, AMOs and signals issued before it to this peer before those after it.
     fn fence(&self);
     /// Completes every operation issued before it.

@@ -118,7 +118,8 @@ macro_rules! amo_nofetch {
         $(#[$doc])*
         #[inline]
         pub fn $name(&self, pe: usize, value: T) -> Result<()> {
-            self.amo(AmoOp::$op, pe, value, value).map(|_| ())
+            self.rt
+                .amo_nr::<T::Bits>(self.addr, AmoOp::$op, value.to_bits(), pe, false)
         }
     )*};
 }

@@ -403,7 +403,7 @@ impl Runtime {
             kvs: Mutex::new(kvs),
             barrier_epoch: AtomicU64::new(0),
             regions: Mutex::new(regions),
-            progress: Progress::new(verbs.clone(), exit::EXIT_HOOKS),
+            progress: Progress::new(verbs.clone(), tcp.clone(), exit::EXIT_HOOKS),
             verbs,
             verbs_gen: AtomicU64::new(0),
             verbs_known: (0..npes).map(|_| AtomicU64::new(0)).collect(),

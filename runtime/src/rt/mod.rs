@@ -330,7 +330,7 @@ impl SyncOps for InternalSync<'_> {
     fn signal_add(&self, pe: usize, slot: usize, value: u64) {
         let addr = self.0.slot_addr(slot * 8);
         self.0
-            .amo::<u64>(addr, AmoOp::FetchAdd, value, 0, pe)
+            .amo_nr::<u64>(addr, AmoOp::FetchAdd, value, pe, true)
             .expect("barrier partner is a valid PE");
     }
     #[inline]

@@ -188,6 +188,36 @@ impl Runtime {
         }))
     }
 
+    /// Non-fetching atomic `op` on the word at symmetric `addr` on `pe` (add, set, and, or,
+    /// xor, a signal): ordered like a put, visible at the latest after the next `quiet`.
+    /// Over TCP it is sent without waiting for a reply. `internal`: a signal of the
+    /// runtime's own synchronization (barrier, collectives), which no `quiet` needs to
+    /// complete: over TCP it does not make the next `quiet` send a flush.
+    #[inline(always)]
+    pub fn amo_nr<W: AmoWord>(
+        &self,
+        addr: usize,
+        op: AmoOp,
+        operand: W,
+        pe: usize,
+        internal: bool,
+    ) -> Result<()> {
+        if !addr.is_multiple_of(W::SIZE) {
+            return Err(Error::Misaligned {
+                addr,
+                align: W::SIZE,
+            });
+        }
+        let r = self.remote(addr, W::SIZE, pe)?;
+        crate::pcntr::amo();
+        match &self.peers[pe].path {
+            Path::Tcp(ep) if internal => ep.signal(r, op, operand),
+            // SAFETY: `r` is an aligned word inside `pe`'s segment (as in `amo`).
+            path => with_endpoint!(path, |ep| unsafe { ep.amo_nr(r, op, operand) }),
+        }
+        Ok(())
+    }
+
     /// Put followed by an atomic update of the signal word `sig` on the same PE, ordered so
     /// that a PE that sees the signal sees the data.
     ///
@@ -223,7 +253,7 @@ impl Runtime {
         unsafe { self.put(dest, src, len, pe)? };
         self.fence();
         let op = if add { AmoOp::FetchAdd } else { AmoOp::Set };
-        self.amo::<u64>(sig, op, value, 0, pe).map(|_| ())
+        self.amo_nr::<u64>(sig, op, value, pe, false)
     }
 
     /// Orders this PE's puts, AMOs and signals to each peer.

@@ -1,26 +1,125 @@
 //! The progress service: accepts connections, checks the hello, and applies requests to
-//! this PE's segments, one thread per incoming connection (blocking reads; see
-//! docs/ARCHITECTURE.md "TCP transport" for why not epoll).
+//! this PE's segments.
+//!
+//! Who reads an incoming connection: a thread of this PE that waits inside an OpenSHMEM
+//! call (a [`crate::tcp::TcpCtx::serve_incoming`] pass from the runtime's waits, and from
+//! this PE's own waits for a reply), or else the connection's server thread. Exactly one
+//! thread at a time, and only at message boundaries: whoever takes the connection's `busy`
+//! flag (a try-lock, never waited for by a PE's thread) reads whole messages, and a
+//! message it has begun it finishes. The server thread sleeps in `poll` (it never reads
+//! without the flag), and while this PE's threads wait inside OpenSHMEM calls it parks
+//! instead (sleeps [`PARK`] at a time, see `TcpCtx::waits`), so a request is answered by
+//! the thread that is on a CPU anyway instead of by a thread that has to be woken up, and
+//! the server thread is not woken by requests it would not serve. Each time it wakes, a
+//! parked server thread makes one non-blocking pass of its own (a safety net: the serving
+//! thread may be inside a long transfer); once a whole [`PARK`] has passed without any
+//! serving wait, it sleeps in `poll` again. See docs/ARCHITECTURE.md "TCP transport".
 use super::wire::{self, Req};
 use super::TcpCtx;
 use crate::AmoWord;
 use std::io;
 use std::net::TcpStream;
-use std::os::fd::AsRawFd;
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
-use std::time::Duration;
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// How long a new connection may take to say hello.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
 /// A peer that vanished without goodbye: wait this long before ending the job, so that a
 /// cooperative exit (every PE leaving with one status) is not turned into an abort.
 const VANISH_GRACE: Duration = Duration::from_millis(500);
+/// How long a parked server thread sleeps before it looks again (a non-blocking pass of
+/// its own, and whether this PE still waits inside OpenSHMEM calls).
+pub(super) const PARK: Duration = Duration::from_millis(1);
+
+/// Largest get a thread that waits for a reply of its own answers (larger ones are left
+/// to the server thread). Its reply could fill the socket and block the writer until the
+/// requester reads it; if the requester is itself blocked in the same way answering a get
+/// of ours, neither would read its reply. A reply this small fits in the socket's buffer
+/// (at most one reply per connection is outstanding: a requester waits for each).
+const SMALL_GET: usize = 4096;
 
 /// Connection threads alive (saying hello or serving) per PE of the job, beyond which new
 /// connections are dropped at once: every real peer needs one, so only a flood of
 /// strangers (each held up to [`HELLO_TIMEOUT`]) reaches it.
 const THREADS_PER_PE: usize = 2;
+
+/// One incoming connection (requests from PE `pe`), shared by its server thread and the
+/// threads of this PE that serve it while they wait.
+#[derive(Debug)]
+pub(super) struct InConn {
+    /// The socket, -1 once the connection has ended (set under `busy`, before the close).
+    fd: AtomicI32,
+    /// Held by the one thread reading the connection (whole messages only).
+    busy: AtomicBool,
+    /// A serving thread found the end of the connection: its server thread reports it.
+    dead: AtomicBool,
+    end: Mutex<Option<End>>,
+}
+
+impl InConn {
+    fn new(fd: RawFd) -> InConn {
+        InConn {
+            fd: AtomicI32::new(fd),
+            busy: AtomicBool::new(false),
+            dead: AtomicBool::new(false),
+            end: Mutex::new(None),
+        }
+    }
+
+    #[inline]
+    fn try_take(&self) -> bool {
+        !self.busy.load(Ordering::Relaxed)
+            && self
+                .busy
+                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+    }
+
+    #[inline]
+    fn release(&self) {
+        self.busy.store(false, Ordering::Release);
+    }
+
+    /// One pass by a thread of this PE that waits in an OpenSHMEM call: serves the whole
+    /// requests that are there, if no other thread reads the connection now. Returns
+    /// whether it served any.
+    #[inline]
+    ///
+    /// `small_only`: the caller waits for a reply of its own (see [`SMALL_GET`]).
+    pub(super) fn serve_waiting(&self, ctx: &TcpCtx, small_only: bool) -> bool {
+        if !self.try_take() {
+            return false;
+        }
+        let fd = self.fd.load(Ordering::Relaxed);
+        let mut any = false;
+        if fd >= 0 && !self.dead.load(Ordering::Relaxed) {
+            loop {
+                match serve_one(ctx, fd, small_only) {
+                    Step::Served => any = true,
+                    Step::Empty => break,
+                    Step::End(e) => {
+                        self.set_end(fd, e);
+                        break;
+                    }
+                }
+            }
+        }
+        self.release();
+        any
+    }
+
+    /// Called with `busy` held by a thread that is not the server thread.
+    #[cold]
+    fn set_end(&self, fd: RawFd, e: End) {
+        *self.end.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+        self.dead.store(true, Ordering::Release);
+        // Wakes the server thread's poll; it reports the end and closes the socket.
+        // SAFETY: `fd` is open (it is closed only by the server thread, under `busy`).
+        unsafe { libc::shutdown(fd, libc::SHUT_RD) };
+    }
+}
 
 pub(super) fn accept_loop(ctx: Arc<TcpCtx>) {
     let alive = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -102,7 +201,8 @@ fn hello(ctx: &TcpCtx, s: &TcpStream) -> io::Result<usize> {
 }
 
 /// Why a connection ended.
-enum End {
+#[derive(Debug)]
+pub(super) enum End {
     /// Goodbye (finalize) or this PE finalized.
     Clean,
     /// The peer closed without goodbye.
@@ -114,7 +214,14 @@ enum End {
 }
 
 fn serve(ctx: &TcpCtx, s: TcpStream, pe: usize) {
-    let end = serve_loop(ctx, &s, pe);
+    let c = Arc::new(InConn::new(s.as_raw_fd()));
+    // The first connection from `pe` is served by this PE's waits too; a later one (the
+    // peer reconnected after an error) by its thread only.
+    let shared = ctx.register_incoming(pe, &c);
+    // Returns with `busy` held: nobody reads the socket any more once `fd` is -1.
+    let end = serve_loop(ctx, &c, shared);
+    c.fd.store(-1, Ordering::Relaxed);
+    c.release();
     drop(s);
     if ctx.closed.load(Ordering::Acquire) {
         return;
@@ -137,10 +244,10 @@ fn serve(ctx: &TcpCtx, s: TcpStream, pe: usize) {
             ctx.me
         ),
         End::Broken(e) => format!(
-            "TCP transport: the connection from PE {pe} ({}) to PE {} broke: {e}; \
+            "TCP transport: PE {} lost the connection from PE {pe} ({}): {e}; \
              the peer's host died or the network between them broke",
-            ctx.peer_addr(pe),
-            ctx.me
+            ctx.me,
+            ctx.peer_addr(pe)
         ),
     };
     std::thread::sleep(VANISH_GRACE);
@@ -168,92 +275,209 @@ fn target(ctx: &TcpCtx, r: &Req) -> Result<usize, String> {
     }
 }
 
-fn serve_loop(ctx: &TcpCtx, s: &TcpStream, _pe: usize) -> End {
-    let fd = s.as_raw_fd();
-    let mut h = [0u8; wire::REQ];
-    // Payload of small puts lands here first, then goes in with one store of its width.
-    let mut small = [0u8; 8];
+/// What one attempt to serve a request gave.
+enum Step {
+    /// A whole request was applied (and answered).
+    Served,
+    /// No byte of a request was there.
+    Empty,
+    /// The connection ended.
+    End(End),
+}
+
+/// Whether `fd` has something to read (or an end to report) within `ms` (-1: no limit).
+fn readable(fd: RawFd, ms: i32) -> bool {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd.
+    let n = unsafe { libc::poll(&mut p, 1, ms) };
+    n != 0
+}
+
+/// The server thread of one connection: sleeps in `poll`, or parked while a thread of
+/// this PE serves in a wait; serves whole messages while it holds `busy`. Returns how the
+/// connection ended, with `busy` held.
+fn serve_loop(ctx: &TcpCtx, c: &InConn, shared: bool) -> End {
+    let fd = c.fd.load(Ordering::Relaxed);
+    let mut seen = ctx.waits().1;
     loop {
-        // SAFETY: local buffer.
-        match unsafe { wire::spin_read_full(fd, h.as_mut_ptr(), h.len(), super::SPIN) } {
-            Ok(true) => {}
-            Ok(false) => return End::Vanished,
-            Err(e) => return End::Broken(e),
+        let mut poll_ms = -1;
+        if shared {
+            let (w, e) = ctx.waits();
+            if w > 0 || e != seen {
+                // This PE's waits serve: sleep, then one non-blocking look (the safety
+                // net: the serving thread may be inside a long transfer, or computing).
+                seen = e;
+                std::thread::sleep(PARK);
+                poll_ms = 0;
+            }
+        }
+        #[cfg(test)]
+        if ctx.pause_servers.load(Ordering::Relaxed) {
+            if c.dead.load(Ordering::Acquire) && c.try_take() {
+                return c.end.lock().unwrap().take().unwrap_or(End::Clean);
+            }
+            std::thread::sleep(Duration::from_millis(1));
+            continue;
+        }
+        if !readable(fd, poll_ms) && poll_ms == 0 {
+            continue;
+        }
+        if shared && poll_ms < 0 && ctx.waits().0 > 0 {
+            // Woken by a request that a waiting thread of this PE serves: park.
+            continue;
+        }
+        if !c.try_take() {
+            // A waiting thread of this PE is reading it right now.
+            std::thread::yield_now();
+            continue;
+        }
+        if c.dead.load(Ordering::Acquire) {
+            return c
+                .end
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take()
+                .unwrap_or(End::Clean);
+        }
+        // Serve what is there; while no thread of this PE serves in a wait, keep polling
+        // for up to SPIN after each request (the next one often follows closely).
+        let mut last = Instant::now();
+        loop {
+            match serve_one(ctx, fd, false) {
+                Step::Served => last = Instant::now(),
+                Step::Empty => {
+                    let t = last.elapsed();
+                    if (shared && ctx.waits().0 > 0) || t >= super::SPIN {
+                        break;
+                    }
+                    if t >= super::PURE_SPIN {
+                        std::thread::yield_now();
+                    } else {
+                        core::hint::spin_loop();
+                    }
+                }
+                Step::End(e) => return e,
+            }
+        }
+        c.release();
+    }
+}
+
+/// Reads one request if its first byte is there (non-blocking), then the rest of it, and
+/// applies it. `small_only`: only a request whose whole header is there and that is not
+/// a get of more than [`SMALL_GET`] bytes (anything else is left where it is).
+fn serve_one(ctx: &TcpCtx, fd: RawFd, small_only: bool) -> Step {
+    let mut h = [0u8; wire::REQ];
+    if small_only {
+        // SAFETY: local buffer; MSG_PEEK leaves the bytes in the socket.
+        let n = unsafe {
+            libc::recv(
+                fd,
+                h.as_mut_ptr() as *mut libc::c_void,
+                h.len(),
+                libc::MSG_PEEK | libc::MSG_DONTWAIT,
+            )
+        };
+        if n != wire::REQ as isize {
+            // Nothing, part of a header, the end or an error: the server thread's business.
+            return Step::Empty;
         }
         let r = Req::decode(&h);
-        let res: io::Result<()> = match r.op {
-            wire::OP_PUT => {
-                let dst = match target(ctx, &r) {
-                    Ok(a) => a,
-                    Err(m) => return End::Protocol(format!("put: {m}")),
-                };
-                let len = r.len as usize;
-                if len <= 8 {
-                    // SAFETY: `small` is local; `dst` is inside our segment (checked).
-                    unsafe { wire::read_exact(fd, small.as_mut_ptr(), len) }.map(|_| unsafe {
-                        crate::shm::copy_bytes(dst as *mut u8, small.as_ptr(), len)
-                    })
+        if r.op == wire::OP_GET && r.len > SMALL_GET as u64 {
+            return Step::Empty;
+        }
+    }
+    // SAFETY: local buffer.
+    match unsafe { wire::try_read_full(fd, h.as_mut_ptr(), h.len()) } {
+        Ok(Some(true)) => {}
+        Ok(Some(false)) => return Step::End(End::Vanished),
+        Ok(None) => return Step::Empty,
+        Err(e) => return Step::End(End::Broken(e)),
+    }
+    let r = Req::decode(&h);
+    let res: io::Result<()> = match r.op {
+        wire::OP_PUT => {
+            let dst = match target(ctx, &r) {
+                Ok(a) => a,
+                Err(m) => return Step::End(End::Protocol(format!("put: {m}"))),
+            };
+            let len = r.len as usize;
+            if len <= 8 {
+                // Payload of small puts lands here first, then goes in with one store of
+                // its width (as shared memory).
+                let mut small = [0u8; 8];
+                // SAFETY: `small` is local; `dst` is inside our segment (checked).
+                unsafe { wire::read_exact(fd, small.as_mut_ptr(), len) }
+                    .map(|_| unsafe { crate::shm::copy_bytes(dst as *mut u8, small.as_ptr(), len) })
+            } else {
+                // SAFETY: `dst..dst+len` is inside our mapped segment (checked above).
+                unsafe { wire::read_exact(fd, dst as *mut u8, len) }
+            }
+        }
+        wire::OP_GET => {
+            let src = match target(ctx, &r) {
+                Ok(a) => a,
+                Err(m) => return Step::End(End::Protocol(format!("get: {m}"))),
+            };
+            let rep = wire::reply(r.id, 0);
+            // SAFETY: local header; `src..src+len` inside our segment (checked).
+            unsafe {
+                wire::write2(
+                    fd,
+                    rep.as_ptr(),
+                    rep.len(),
+                    src as *const u8,
+                    r.len as usize,
+                )
+            }
+        }
+        wire::OP_AMO | wire::OP_AMO_NR => {
+            let a = match target(ctx, &r) {
+                Ok(a) => a,
+                Err(m) => return Step::End(End::Protocol(format!("atomic: {m}"))),
+            };
+            let Some(op) = wire::amo_op(r.amo) else {
+                return Step::End(End::Protocol(format!("unknown atomic operation {}", r.amo)));
+            };
+            if !(r.width == 4 || r.width == 8)
+                || r.len != r.width as u64
+                || a % r.width as usize != 0
+            {
+                return Step::End(End::Protocol(format!(
+                    "atomic of width {} (length {}) at {:#x}: must be an aligned 4- or 8-byte word",
+                    r.width, r.len, r.off
+                )));
+            }
+            // SAFETY: `a` is an aligned word of our segment (checked above).
+            let old = unsafe {
+                if r.width == 8 {
+                    u64::cpu_amo(a as *mut u64, op, r.operand, r.compare)
                 } else {
-                    // SAFETY: `dst..dst+len` is inside our mapped segment (checked above).
-                    unsafe { wire::read_exact(fd, dst as *mut u8, len) }
+                    u32::cpu_amo(a as *mut u32, op, r.operand as u32, r.compare as u32).to_u64()
                 }
-            }
-            wire::OP_GET => {
-                let src = match target(ctx, &r) {
-                    Ok(a) => a,
-                    Err(m) => return End::Protocol(format!("get: {m}")),
-                };
-                let rep = wire::reply(r.id, 0);
-                // SAFETY: local header; `src..src+len` inside our segment (checked).
-                unsafe {
-                    wire::write2(
-                        fd,
-                        rep.as_ptr(),
-                        rep.len(),
-                        src as *const u8,
-                        r.len as usize,
-                    )
-                }
-            }
-            wire::OP_AMO => {
-                let a = match target(ctx, &r) {
-                    Ok(a) => a,
-                    Err(m) => return End::Protocol(format!("atomic: {m}")),
-                };
-                let Some(op) = wire::amo_op(r.amo) else {
-                    return End::Protocol(format!("unknown atomic operation {}", r.amo));
-                };
-                if !(r.width == 4 || r.width == 8)
-                    || r.len != r.width as u64
-                    || a % r.width as usize != 0
-                {
-                    return End::Protocol(format!(
-                        "atomic of width {} (length {}) at {:#x}: must be an aligned 4- or 8-byte word",
-                        r.width, r.len, r.off
-                    ));
-                }
-                // SAFETY: `a` is an aligned word of our segment (checked above).
-                let old = unsafe {
-                    if r.width == 8 {
-                        u64::cpu_amo(a as *mut u64, op, r.operand, r.compare)
-                    } else {
-                        u32::cpu_amo(a as *mut u32, op, r.operand as u32, r.compare as u32).to_u64()
-                    }
-                };
+            };
+            if r.op == wire::OP_AMO_NR {
+                Ok(())
+            } else {
                 let rep = wire::reply(r.id, old);
                 // SAFETY: local buffer.
                 unsafe { wire::write2(fd, rep.as_ptr(), rep.len(), core::ptr::null(), 0) }
             }
-            wire::OP_FLUSH => {
-                let rep = wire::reply(r.id, 0);
-                // SAFETY: local buffer.
-                unsafe { wire::write2(fd, rep.as_ptr(), rep.len(), core::ptr::null(), 0) }
-            }
-            wire::OP_BYE => return End::Clean,
-            op => return End::Protocol(format!("unknown operation {op}")),
-        };
-        if let Err(e) = res {
-            return End::Broken(e);
         }
+        wire::OP_FLUSH => {
+            let rep = wire::reply(r.id, 0);
+            // SAFETY: local buffer.
+            unsafe { wire::write2(fd, rep.as_ptr(), rep.len(), core::ptr::null(), 0) }
+        }
+        wire::OP_BYE => return Step::End(End::Clean),
+        op => return Step::End(End::Protocol(format!("unknown operation {op}"))),
+    };
+    match res {
+        Ok(()) => Step::Served,
+        Err(e) => Step::End(End::Broken(e)),
     }
 }

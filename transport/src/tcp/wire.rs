@@ -23,6 +23,9 @@ pub const OP_AMO: u8 = 3;
 pub const OP_FLUSH: u8 = 4;
 /// The peer leaves (finalize): the connection ends without error.
 pub const OP_BYE: u8 = 5;
+/// Atomic without a reply (a non-fetching AMO: add, set, a collective's signal); complete
+/// once a later FLUSH is answered, like a put.
+pub const OP_AMO_NR: u8 = 6;
 /// Reply kind.
 pub const REPLY: u8 = 0x80;
 
@@ -227,6 +230,102 @@ pub unsafe fn spin_read_full(
     }
 }
 
+/// Reads exactly `len` bytes into `dst` if the first of them is there now: `Ok(None)` when
+/// nothing is (the socket would block), `Ok(Some(false))` when the peer closed the
+/// connection at a message boundary; once a byte is read, the rest is read blocking.
+///
+/// # Safety
+/// As [`read_full`].
+#[inline]
+pub unsafe fn try_read_full(fd: RawFd, dst: *mut u8, len: usize) -> io::Result<Option<bool>> {
+    loop {
+        // SAFETY: `dst .. dst + len` is valid per the contract.
+        let n = unsafe { libc::recv(fd, dst as *mut libc::c_void, len, libc::MSG_DONTWAIT) };
+        if n > 0 {
+            let n = n as usize;
+            if n == len {
+                return Ok(Some(true));
+            }
+            // SAFETY: the rest of the same buffer.
+            return match unsafe { read_full(fd, dst.add(n), len - n) } {
+                Ok(true) => Ok(Some(true)),
+                Ok(false) => Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("connection closed after {n} of {len} bytes"),
+                )),
+                Err(e) => Err(e),
+            };
+        }
+        if n == 0 {
+            return Ok(Some(false));
+        }
+        let e = io::Error::last_os_error();
+        match e.kind() {
+            io::ErrorKind::Interrupted => continue,
+            io::ErrorKind::WouldBlock => return Ok(None),
+            _ => return Err(e),
+        }
+    }
+}
+
+/// Reads exactly `len` bytes into `dst`, polling non-blocking while data keeps coming:
+/// after `pure` without progress it yields the CPU between polls, after `spin` without
+/// progress it sleeps in `read` for the rest. For the data of a get reply, which may
+/// arrive in several segments after its header: a thread that slept for each of them
+/// would pay a wake-up each time. A close before `len` bytes is an error.
+///
+/// # Safety
+/// As [`read_full`].
+pub unsafe fn spin_read_all(
+    fd: RawFd,
+    dst: *mut u8,
+    len: usize,
+    pure: std::time::Duration,
+    spin: std::time::Duration,
+) -> io::Result<()> {
+    let mut done = 0;
+    let mut last = std::time::Instant::now();
+    while done < len {
+        // SAFETY: `dst + done .. dst + len` is valid per the contract.
+        let n = unsafe {
+            libc::recv(
+                fd,
+                dst.add(done) as *mut libc::c_void,
+                len - done,
+                libc::MSG_DONTWAIT,
+            )
+        };
+        if n > 0 {
+            done += n as usize;
+            last = std::time::Instant::now();
+            continue;
+        }
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("connection closed after {done} of {len} bytes"),
+            ));
+        }
+        let e = io::Error::last_os_error();
+        match e.kind() {
+            io::ErrorKind::Interrupted => continue,
+            io::ErrorKind::WouldBlock => {}
+            _ => return Err(e),
+        }
+        let t = last.elapsed();
+        if t >= spin {
+            // SAFETY: the rest of the same buffer.
+            return unsafe { read_exact(fd, dst.add(done), len - done) };
+        }
+        if t >= pure {
+            std::thread::yield_now();
+        } else {
+            core::hint::spin_loop();
+        }
+    }
+    Ok(())
+}
+
 /// [`spin_read_full`] where a close before the first byte is an error too.
 ///
 /// # Safety
@@ -406,6 +505,36 @@ mod tests {
         assert!(e.to_string().contains("3 of 6 bytes"), "{e}");
         // SAFETY: local buffer.
         assert!(!unsafe { spin_read_full(fd, b.as_mut_ptr(), b.len(), spin) }.unwrap());
+    }
+
+    /// `spin_read_all`: pieces that follow closely, one that comes after the spin (the
+    /// blocking read), and a close before the end.
+    #[test]
+    fn spin_read_all_reads_pieces_and_reports_a_short_close() {
+        use std::io::Write;
+        use std::os::fd::AsRawFd;
+        use std::time::Duration;
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut w = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (r, _) = l.accept().unwrap();
+        let fd = r.as_raw_fd();
+        let (pure, spin) = (Duration::from_micros(3), Duration::from_micros(50));
+        let t = std::thread::spawn(move || {
+            w.write_all(b"abc").unwrap();
+            w.write_all(b"def").unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+            w.write_all(b"ghi").unwrap();
+            w.write_all(b"jk").unwrap();
+            w
+        });
+        let mut b = [0u8; 9];
+        // SAFETY: local buffer.
+        unsafe { spin_read_all(fd, b.as_mut_ptr(), 9, pure, spin) }.unwrap();
+        assert_eq!(&b, b"abcdefghi");
+        drop(t.join().unwrap()); // "jk", then closed
+                                 // SAFETY: local buffer.
+        let e = unsafe { spin_read_all(fd, b.as_mut_ptr(), 4, pure, spin) }.unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof, "{e}");
     }
 
     #[test]
