@@ -81,9 +81,25 @@ ring_cost() {
         echo "a PE created $hi queue pairs: not fewer than a full mesh ($((n + 1)))"
         return 1
     fi
+    # Peer records (bases, keys, service address) are read on first use, not at init.
+    local recs rlo rhi
+    recs=$(echo "$out" | grep -E "^rshmem: PE [0-9]+: verbs peer records read: [0-9]+ of $n$" |
+        sed -E 's/.*read: ([0-9]+) of.*/\1/' | sort -n)
+    if [ "$(echo "$recs" | grep -c .)" -ne "$n" ]; then
+        echo "$out" | grep "records read"
+        echo "expected $n lines of peer records read"
+        return 1
+    fi
+    rlo=$(echo "$recs" | head -1)
+    rhi=$(echo "$recs" | tail -1)
+    if [ "$n" -ge 16 ] && [ "$rhi" -ge "$n" ]; then
+        echo "$out" | grep "records read"
+        echo "a PE read $rhi peer records: every PE's (not on first use)"
+        return 1
+    fi
     reg=$(echo "$init" | sed -E 's/.* ([0-9]+) bytes registered.*/\1/' | sort -n | tail -1)
     ms=$(echo "$init" | sed -E 's/.*init ([0-9]+) ms/\1/' | sort -n | tail -1)
-    echo "ring cost: N=$n qps/PE at init=2 at finalize=$lo..$hi registered/PE=$reg bytes max init=$ms ms"
+    echo "ring cost: N=$n qps/PE at init=2 at finalize=$lo..$hi records read=$rlo..$rhi registered/PE=$reg bytes max init=$ms ms"
 }
 for n in 2 4 8 16; do
     case_ "ring $n PEs: queue pairs per PE" ok "ring cost: N=$n qps/PE" -- ring_cost $n

@@ -241,6 +241,12 @@ impl Runtime {
         }
         if let (true, Some(v)) = (self.cfg.info, &self.verbs) {
             err_line(&self.verbs_stats_line(v, "finalize"));
+            err_line(&format!(
+                "rshmem: PE {}: verbs peer records read: {} of {}",
+                self.me,
+                v.records_known(),
+                self.npes
+            ));
         }
         self.disarm_exit();
         if self.tcp.is_some() || self.verbs.is_some() {

@@ -1,5 +1,6 @@
 //! Initialization: bootstrap, segments, peers' mappings, transports.
 use super::*;
+use std::sync::atomic::AtomicUsize;
 
 /// `RSHMEM_TRANSPORT`: auto (shm within a node; verbs between nodes when every PE has an
 /// RDMA device, else tcp), shm, verbs, tcp.
@@ -56,6 +57,7 @@ fn setup_verbs(
     base: usize,
     seg_len: usize,
     data: Option<(usize, usize)>,
+    eager: impl Fn(usize) -> bool,
 ) -> Result<VerbsCtx> {
     let spec = DeviceSpec::from_env()?;
     let segs = rshmem_transport::verbs::Segments {
@@ -67,8 +69,17 @@ fn setup_verbs(
     let ctx = VerbsCtx::open(&spec, me, npes, segs, verbs_abort)?;
     bootstrap::put(kvs, "rshmem-verbs", &ctx.record())?;
     kvs.barrier()?;
+    // On demand, only the records of the PEs this one maps (itself, same-node peers): the
+    // others' are read on first use (`Runtime::verbs_peer_cold`). A full mesh needs all.
+    let all = !ctx.on_demand();
     let recs = (0..npes)
-        .map(|pe| bootstrap::get(kvs, pe, "rshmem-verbs"))
+        .map(|pe| {
+            if all || eager(pe) {
+                bootstrap::get(kvs, pe, "rshmem-verbs")
+            } else {
+                Ok(Vec::new())
+            }
+        })
         .collect::<Result<Vec<_>>>()?;
     ctx.connect(&recs)?;
     // Every QP is ready to receive before anyone sends.
@@ -286,7 +297,18 @@ impl Runtime {
             None
         };
         let verbs = if use_verbs {
-            match setup_verbs(&mut *kvs, me, npes, region.base() as usize, seg_len, data) {
+            // (the PEs whose segments this one maps: itself and, unless verbs is forced,
+            // the same node's)
+            let eager = |pe: usize| pe == me || (recs[pe].3 && mode != Mode::Verbs);
+            match setup_verbs(
+                &mut *kvs,
+                me,
+                npes,
+                region.base() as usize,
+                seg_len,
+                data,
+                eager,
+            ) {
                 Ok(v) => Some(Arc::new(v)),
                 Err(e) => {
                     // Never leave the other PEs waiting in a barrier.
@@ -338,9 +360,9 @@ impl Runtime {
                 (None, Some((b, d))) => (b, d, Path::Shm(ShmEndpoint)),
                 (None, None) => unreachable!("remote peers without verbs were refused above"),
             };
-            let mut bases = [0; MAX_SEGS];
-            bases[0] = base;
-            bases[1] = dbase;
+            let bases: [AtomicUsize; MAX_SEGS] = Default::default();
+            bases[0].store(base, Ordering::Relaxed);
+            bases[1].store(dbase, Ordering::Relaxed);
             peers.push(Peer {
                 bases,
                 keys: [0; MAX_SEGS],
@@ -385,6 +407,12 @@ impl Runtime {
             ranges.push((r.base() as usize, r.base() as usize + r.len()));
         }
         sigbus::install(me, ranges);
+        // A verbs peer whose record was read at init has its base; the others have 0 and
+        // are read on first use.
+        let verbs_records = peers
+            .iter()
+            .map(|p| AtomicBool::new(p.bases[0].load(Ordering::Relaxed) != 0))
+            .collect();
         let rt = Self {
             me,
             npes,
@@ -407,6 +435,7 @@ impl Runtime {
             verbs,
             verbs_gen: AtomicU64::new(0),
             verbs_known: (0..npes).map(|_| AtomicU64::new(0)).collect(),
+            verbs_records,
             tcp,
             teams,
             held_locks: Mutex::new(Vec::new()),

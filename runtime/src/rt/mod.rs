@@ -49,8 +49,9 @@ pub enum Path {
 /// One peer: the address of each of its segments as the transport needs it.
 #[derive(Debug)]
 pub struct Peer {
-    /// Segment bases (for shared memory: the peer's segment mapped in this process).
-    pub bases: [usize; MAX_SEGS],
+    /// Segment bases (for shared memory: the peer's segment mapped in this process; for a
+    /// verbs peer connected on demand, 0 until its record is read on first use).
+    pub bases: [std::sync::atomic::AtomicUsize; MAX_SEGS],
     /// Remote keys per segment (RDMA; 0 for shared memory).
     pub keys: [u32; MAX_SEGS],
     /// The endpoint.
@@ -109,6 +110,9 @@ pub struct Runtime {
     /// Per peer: how many of those growths' key records this PE has read (fetched on first
     /// use of a chunk whose key it lacks, `verbs_keys_cold`: no all-to-all at growth).
     verbs_known: Box<[AtomicU64]>,
+    /// Per peer: its verbs init record is installed (read at init for the PEs this one
+    /// maps, on first use for the others: `verbs_keys_cold`).
+    verbs_records: Box<[AtomicBool]>,
     /// The TCP transport, when any peer is reached over it.
     pub(super) tcp: Option<Arc<TcpCtx>>,
     /// Teams: the predefined ones, the internal-area allocator, algorithm overrides.
@@ -218,10 +222,12 @@ impl Runtime {
     pub fn remote(&self, addr: usize, len: usize, pe: usize) -> Result<RemoteAddr> {
         self.check_pe(pe)?;
         let (seg, off) = self.translate(addr, len)?;
-        let p = &self.peers[pe];
+        // (the key first: for a verbs peer not used yet it reads the peer's record, which
+        // also brings its bases)
+        let key = self.peer_key(pe, seg, off, len);
         Ok(RemoteAddr {
-            addr: p.bases[seg] + off,
-            key: self.peer_key(pe, seg, off, len),
+            addr: self.peers[pe].bases[seg].load(Ordering::Relaxed) + off,
+            key,
         })
     }
 
@@ -234,8 +240,11 @@ impl Runtime {
         let key = p.key(seg, off);
         if let Path::Verbs(_) = &p.path {
             use rshmem_transport::verbs::CHUNK;
-            if seg == 0 && (key == 0 || off % CHUNK + len > CHUNK) {
-                return self.verbs_keys_cold(pe, off);
+            if key == 0
+                || p.bases[seg].load(Ordering::Relaxed) == 0
+                || (seg == 0 && off % CHUNK + len > CHUNK)
+            {
+                return self.verbs_keys_cold(pe, seg, off);
             }
         }
         key
@@ -245,11 +254,35 @@ impl Runtime {
     /// returns the key of byte `off` of its segment 0.
     #[cold]
     #[inline(never)]
-    fn verbs_keys_cold(&self, pe: usize, off: usize) -> u32 {
+    fn verbs_keys_cold(&self, pe: usize, seg: usize, off: usize) -> u32 {
+        let Some(v) = &self.verbs else {
+            return self.peers[pe].key(seg, off);
+        };
+        if !self.verbs_records[pe].load(Ordering::Acquire) {
+            // First use of a peer connected on demand: its init record (bases, first keys,
+            // connection service), read once; the bootstrap's lock orders the readers.
+            let mut kvs = self.kvs.lock();
+            if !self.verbs_records[pe].load(Ordering::Acquire) {
+                let r = bootstrap::get(&mut **kvs, pe, "rshmem-verbs")
+                    .map_err(|e| e.to_string())
+                    .and_then(|rec| v.add_peer(pe, &rec).map_err(|e| e.to_string()));
+                match r {
+                    Ok((b, d)) => {
+                        self.peers[pe].bases[0].store(b, Ordering::Relaxed);
+                        self.peers[pe].bases[1].store(d, Ordering::Relaxed);
+                        self.verbs_records[pe].store(true, Ordering::Release);
+                    }
+                    Err(e) => {
+                        drop(kvs);
+                        self.abort(1, &format!("reading PE {pe}'s RDMA record: {e}"));
+                    }
+                }
+            }
+        }
         let gen = self.verbs_gen.load(Ordering::Acquire);
         let known = &self.verbs_known[pe];
-        if known.load(Ordering::Acquire) < gen {
-            if let Some(v) = &self.verbs {
+        if seg == 0 && known.load(Ordering::Acquire) < gen {
+            {
                 let mut kvs = self.kvs.lock();
                 // (re-read under the lock: another thread may have fetched them meanwhile)
                 for g in known.load(Ordering::Acquire)..gen {
@@ -267,7 +300,7 @@ impl Runtime {
                 }
             }
         }
-        self.peers[pe].key(0, off)
+        self.peers[pe].key(seg, off)
     }
 
     /// Direct load/store address of `addr` on `pe`, when `pe`'s memory is mapped here.

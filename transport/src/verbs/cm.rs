@@ -581,6 +581,13 @@ impl State {
     #[cold]
     #[inline(never)]
     pub(super) fn connect_peer(&mut self, pe: usize) {
+        if !self.known[pe] {
+            self.fail(format!(
+                "PE {} posted to PE {pe} before reading its init record (a bug: the runtime \
+                 reads a peer's record on first use)",
+                self.me
+            ));
+        }
         let adopted = match &self.cm {
             Some(cm) => cm.adopt(pe),
             None => unreachable!("a full mesh creates every QP at open"),

@@ -217,13 +217,53 @@ impl VerbsCtx {
         v
     }
 
-    /// Reads the records of all PEs (indexed by PE, ours included): their addresses and
-    /// keys; connects the loopback pair.
+    /// Whether this context connects on demand (then [`VerbsCtx::connect`] may be given
+    /// only some records, the others added on first use with [`VerbsCtx::add_peer`]); in a
+    /// full mesh every record is needed at init.
+    pub fn on_demand(&self) -> bool {
+        self.lock().cm.is_some()
+    }
+
+    /// Reads the records of PEs (indexed by PE, ours included; an empty record is a peer
+    /// not read yet, allowed only on demand): their addresses and keys; connects the
+    /// loopback pair (and, in a full mesh, every QP).
     pub fn connect(&self, records: &[Vec<u8>]) -> Result<(), VerbsError> {
         let mut st = self.lock();
         let st = &mut *st;
-        let me = st.me;
         for (pe, rec) in records.iter().enumerate() {
+            if rec.is_empty() && pe != st.me && st.cm.is_some() {
+                continue;
+            }
+            st.install(pe, rec, records.len())?;
+        }
+        Ok(())
+    }
+
+    /// How many PEs' init records are installed (this PE's included): on demand, the PEs
+    /// it maps and those it has talked to; in a full mesh, all.
+    pub fn records_known(&self) -> usize {
+        self.lock().known.iter().filter(|&&k| k).count()
+    }
+
+    /// On demand: installs the record of `pe`, read on first use; returns the bases of its
+    /// segments 0 and 1 (1: 0 when it has none). A record already installed is kept.
+    pub fn add_peer(&self, pe: usize, rec: &[u8]) -> Result<(usize, usize), VerbsError> {
+        let mut st = self.lock();
+        if !st.known[pe] {
+            let n = st.qps.len();
+            st.install(pe, rec, n)?;
+        }
+        Ok((st.remote[pe].base as usize, st.remote[pe].data.0 as usize))
+    }
+}
+
+impl super::State {
+    /// Parses and installs PE `pe`'s init record (`npes` PEs in the job).
+    fn install(&mut self, pe: usize, rec: &[u8], npes: usize) -> Result<(), VerbsError> {
+        let st = self;
+        let me = st.me;
+        {
+            let records_len = npes;
             let mut r = Rd(rec);
             let lid = r.u32()? as u16;
             let mtu = r.u32()?;
@@ -249,10 +289,9 @@ impl VerbsCtx {
                 key = r.take()?;
             } else {
                 let n = r.u32()? as usize;
-                if n != records.len() {
+                if n != records_len {
                     return err(format!(
-                        "PE {pe} has {n} queue pairs, expected {}",
-                        records.len()
+                        "PE {pe} has {n} queue pairs, expected {records_len}"
                     ));
                 }
                 for i in 0..n {
@@ -308,6 +347,7 @@ impl VerbsCtx {
                 connect_qp(&st.dev, qp, pe, &peer, st.psn)?;
             }
         }
+        st.known[pe] = true;
         Ok(())
     }
 }

@@ -121,6 +121,8 @@ struct State {
     /// One per peer; its QP is created on the first post to that peer (`cm.rs`), except
     /// the loopback one (`qps[me]`), created at open.
     qps: Vec<SendQueue>,
+    /// Whether each peer's init record is installed (on demand, read on first use).
+    known: Vec<bool>,
     /// Each peer's port and connection-service address (from its init record).
     addrs: Vec<cm::Addr>,
     /// This PE's connection service (`None`: a full mesh, connected at init).
@@ -368,6 +370,7 @@ impl VerbsCtx {
                 batch,
                 pending: Vec::with_capacity(npes),
                 qps,
+                known: vec![false; npes],
                 addrs: vec![cm::Addr::default(); npes],
                 cm,
                 key,
