@@ -32,7 +32,12 @@ impl Runtime {
     /// `rshmem: PE n: verbs at <when>: Q queue pairs, B bytes registered` (SHMEM_INFO, at
     /// init and at finalize): what connections and registrations cost this PE.
     pub(super) fn verbs_stats_line(&self, v: &VerbsCtx, when: &str) -> String {
-        let s = v.stats();
+        // (at init: as the setup left it, before any peer could connect to this PE)
+        let s = if when == "init" {
+            v.setup_stats()
+        } else {
+            v.stats()
+        };
         format!(
             "rshmem: PE {}: verbs at {when}: {} queue pairs, {} bytes registered",
             self.me, s.qps, s.registered

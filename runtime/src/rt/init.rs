@@ -82,6 +82,7 @@ fn setup_verbs(
         })
         .collect::<Result<Vec<_>>>()?;
     ctx.connect(&recs)?;
+    ctx.mark_setup_done();
     // Every QP is ready to receive before anyone sends.
     kvs.barrier()?;
     Ok(ctx)

@@ -168,6 +168,9 @@ pub struct VerbsCtx {
     desc: String,
     /// [`conn::QPS_CREATED`] and [`mem::REGISTERED`] before this context opened.
     base_stats: VerbsStats,
+    /// [`VerbsCtx::stats`] when the runtime marked the end of its setup
+    /// ([`VerbsCtx::mark_setup_done`]).
+    setup_stats: std::sync::OnceLock<VerbsStats>,
 }
 
 /// What this context has cost the process so far ([`VerbsCtx::stats`]).
@@ -391,6 +394,7 @@ impl VerbsCtx {
             }),
             desc,
             base_stats,
+            setup_stats: std::sync::OnceLock::new(),
         };
         ctx.lock().register_upto(in_use)?;
         Ok(ctx)
@@ -403,6 +407,21 @@ impl VerbsCtx {
     /// One line for `SHMEM_INFO`: device, port, GID, MTU, inline size.
     pub fn describe(&self) -> &str {
         &self.desc
+    }
+
+    /// Records [`VerbsCtx::stats`] now: the runtime calls it before the last barrier of its
+    /// setup, when no peer can have connected to this PE yet, so that what init cost is
+    /// not blurred by the peers that connect right after it.
+    pub fn mark_setup_done(&self) {
+        let _ = self.setup_stats.set(self.stats());
+    }
+
+    /// The stats recorded by [`VerbsCtx::mark_setup_done`] (now's, if it was not called).
+    pub fn setup_stats(&self) -> VerbsStats {
+        self.setup_stats
+            .get()
+            .copied()
+            .unwrap_or_else(|| self.stats())
     }
 
     /// Queue pairs created and bytes registered since this context opened (counted where
