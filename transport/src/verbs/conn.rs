@@ -52,9 +52,13 @@ fn address(eth: bool, port: u8, gid_index: u8, dlid: u16, dgid: [u8; 16]) -> ibv
     ah
 }
 
-/// An RC QP on `dev` with `depth` send requests; returns it and its inline size (the
-/// largest of 256, 64 and 0 bytes the device grants).
-pub(super) fn create_qp(dev: &Dev, depth: u64) -> Result<(Qp, u32), VerbsError> {
+/// An RC QP on `dev` completing on `cq`, with `depth` send requests; returns it and its
+/// inline size (the largest of 256, 64 and 0 bytes the device grants).
+pub(super) fn create_qp(
+    dev: &Dev,
+    cq: &std::sync::Arc<super::obj::Cq>,
+    depth: u64,
+) -> Result<(Qp, u32), VerbsError> {
     let mut last = None;
     for inline in [WANT_INLINE, 64, 0] {
         // SAFETY: a plain C struct, all-zero is valid; the fields used are set below.
@@ -68,7 +72,7 @@ pub(super) fn create_qp(dev: &Dev, depth: u64) -> Result<(Qp, u32), VerbsError> 
             max_recv_sge: 1,
             max_inline_data: inline,
         };
-        match Qp::create(&dev.pd, &dev.cq, &mut qia) {
+        match Qp::create(&dev.pd, cq, &mut qia) {
             Ok(qp) => {
                 QPS_CREATED.fetch_add(1, Ordering::Relaxed);
                 return Ok((qp, qia.cap.max_inline_data));
@@ -262,11 +266,9 @@ impl VerbsCtx {
                     }
                 }
             }
-            st.remote[pe].base = base;
-            st.remote[pe].data = data;
-            (st.remote[pe].keys.data).store(data.2, std::sync::atomic::Ordering::Relaxed);
+            st.remote[pe].set_bases(base, data);
             st.set_keys(pe, r.0)?;
-            st.addrs[pe] = super::cm::Addr {
+            st.addrs.lock().unwrap_or_else(|e| e.into_inner())[pe] = super::cm::Addr {
                 gid,
                 lid,
                 mtu,
