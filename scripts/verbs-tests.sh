@@ -137,6 +137,34 @@ fi
 for c in setup globals reinit rma amo signal wait lock memory coll active team ctx generic_ctx v16; do
     case_ "C $c.c 2 PEs" ok "$c: ok on 2 PEs" -- timeout 400 $RUN -n 2 $B/verbs-c/$c
 done
+# Contexts own their verbs resources (issue 14.3): tests/src/bin/ctx.rs, two threads per PE
+# each on a private context (its own CQ, QP and bounce ring, no lock), puts/gets/AMOs to the
+# right neighbour checked after a barrier; contexts created and destroyed in a loop; a
+# serialized and a shared context. Each thread's context reports 1 connected QP (it talked
+# to one PE); SHMEM_INFO's QPs at finalize must count the contexts' own QPs and their peers'
+# responders (ctx_qps below).
+ctx_qps() {
+    local n=$1 out
+    out=$(env SHMEM_INFO=1 timeout 400 $RUN -n "$n" $B/ctx 2>&1) || { echo "$out" | tail -30; return 1; }
+    echo "$out" | grep -E "^ctx: PE|verbs at finalize"
+    [ "$(echo "$out" | grep -cE "^ctx: PE [0-9]+ channels yes qps 1 1$")" -eq "$n" ] || { echo "expected $n lines 'channels yes qps 1 1'"; return 1; }
+    [ "$(echo "$out" | grep -cE "^ctx: PE [0-9]+ of $n OK$")" -eq "$n" ] || return 1
+    # Created over the run, per PE: the loopback pair (2), the default context's QPs to its
+    # neighbours, and 9 contexts (2 threads, 5 rounds, serialized, shared) with one QP each
+    # to the right neighbour, plus the responder QPs of the left neighbour's 9.
+    local fin lo
+    fin=$(echo "$out" | grep -E "verbs at finalize" | sed -E 's/.*finalize: ([0-9]+) queue pairs.*/\1/' | sort -n)
+    lo=$(echo "$fin" | head -1)
+    [ "$(echo "$fin" | grep -c .)" -eq "$n" ] && [ "$lo" -ge 20 ] || { echo "expected >= 20 QPs created per PE"; return 1; }
+    echo "ctx qps: N=$n created per PE: $(echo $fin)"
+}
+case_ "contexts (Rust): private contexts on 2 threads, destroy, QPs (2 PEs)" ok "ctx qps: N=2" -- ctx_qps 2
+grep "ctx qps:\|channels" "$log" || true
+case_ "contexts (Rust): 4 PEs" ok "ctx: PE 3 of 4 OK" -- timeout 500 $RUN -n 4 $B/ctx
+# The message rate of 8-byte put_nbi, 2 threads: default context vs private contexts (a
+# debug build here; docs/verbs-bench.md has the release numbers).
+case_ "ctx_rate: 2 threads, default vs private contexts" ok "ctx_rate: 2 PEs, 2 threads" -- timeout 300 $RUN -n 2 $B/ctx_rate 2000 3
+grep "ctx_rate:" "$log" || true
 rm -f "$log"
 echo "verbs: $passed passed, ${#fails[@]} failed"
 if [ ${#fails[@]} -ne 0 ]; then

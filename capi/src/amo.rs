@@ -2,7 +2,7 @@
 //! [`amo`] on the transport word of the type's size, instantiated by macros over the AMO
 //! tables (`tables.rs`), each routine once for its context and default forms
 //! (`ctx_and_default!`).
-use crate::ctx::{ctx_pe, CtxHandle};
+use crate::ctx::{ctx_pe, CtxHandle, CtxPe};
 use crate::types::AmoType;
 use crate::{check, pe_of, rt};
 use paste::paste;
@@ -17,15 +17,15 @@ pub(crate) fn amo<T: AmoType>(
     op: AmoOp,
     value: T,
     compare: T,
-    pe: c_int,
+    pe: CtxPe,
 ) -> T {
     let rt = rt(what);
-    let pe = pe_of(rt, what, pe);
-    T::from_bits(check(
-        rt,
-        what,
-        rt.amo::<T::Bits>(addr, op, value.to_bits(), compare.to_bits(), pe),
-    ))
+    let (c, pe) = (pe.ctx, pe_of(rt, what, pe.pe));
+    let r = match c {
+        Some(c) => rt.ctx_amo::<T::Bits>(c, addr, op, value.to_bits(), compare.to_bits(), pe),
+        None => rt.amo::<T::Bits>(addr, op, value.to_bits(), compare.to_bits(), pe),
+    };
+    T::from_bits(check(rt, what, r))
 }
 
 /// Writes a fetched value to the caller's `fetch` buffer (the `_nbi` forms).
