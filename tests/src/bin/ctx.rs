@@ -91,8 +91,13 @@ fn main() {
     }
     assert_eq!(ctr.read(), 1 + 2 + 20, "counter");
     shmem.barrier_all(); // every PE has checked before anyone writes again
+    let chan = if shmem.create_ctx(Private).expect("ctx").has_channel() {
+        "yes"
+    } else {
+        "no"
+    };
     pe::say(&format!(
-        "{PROG}: PE {me} channel qps {} {}",
+        "{PROG}: PE {me} channels {chan} qps {} {}",
         qps[0], qps[1]
     ));
 

@@ -16,7 +16,7 @@
 //! - **AMOs**: 64-bit fetch-add and compare-swap are NIC atomics; everything else
 //!   (fetch, set, swap, and/or/xor, all 32-bit ops) is built on them (fetch = fetch-add 0,
 //!   the rest a compare-swap loop on the enclosing aligned 64-bit word).
-//! - **Completion**: one CQ; every [`SIGNAL_EVERY`]-th work request (and every one we wait
+//! - **Completion**: one CQ per channel; every [`SIGNAL_EVERY`]-th work request (and every one we wait
 //!   for) is signalled; a completion retires every earlier request of its QP. At most
 //!   `depth - 1` requests are outstanding per QP. `quiet` signals the tail (a zero-length
 //!   RDMA WRITE when the last request was unsignalled; an 8-byte READ with
@@ -40,8 +40,13 @@
 //! - `mem.rs`: registered chunks, lkeys and rkeys, the bounce ring;
 //! - `sq.rs`: work requests, posting, post lists, the quiet marker;
 //! - `progress.rs`: poll, wait, drain;
-//! - `ep.rs`: put/get/AMO/put-with-signal and [`VerbsEndpoint`];
-//! - this file: constants, [`VerbsCtx`] (open) and the state the layers share.
+//! - `ep.rs`: put/get/AMO/put-with-signal and [`VerbsEndpoint`], [`VerbsChannel`];
+//! - this file: constants, [`VerbsCtx`] (open) and the state the layers share: `Shared`
+//!   (lock-free), `Channel` (one per context: CQ, QPs, bounce ring; channel 0 is the
+//!   default context's) and `State` (channel 0 and the owners, behind the mutex).
+//!
+//! Contexts (docs/ARCHITECTURE.md, "Verbs contexts"): [`VerbsCtx::channel`] makes a
+//! channel of its own for an OpenSHMEM context; unlocked for private and serialized ones.
 mod cm;
 mod conn;
 mod device;
