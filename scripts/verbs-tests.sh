@@ -14,7 +14,7 @@ if [ "${1:-}" != "--in-vm" ]; then
     cargo build -q -p rshmem-launcher -p rshmem-tests -p rshmem-examples -p rshmem-capi || exit 1
     # C programs of the conformance suite, built here, run in the VM over verbs.
     mkdir -p target/debug/verbs-c
-    for c in setup globals reinit rma amo signal wait lock memory coll active team ctx generic_ctx v16; do
+    for c in setup globals reinit rma amo signal wait lock memory coll active team ctx ctx_threads generic_ctx v16; do
         sh capi/rshmemcc -std=c11 -O1 capi/tests/c/$c.c -o target/debug/verbs-c/$c || exit 1
     done
     exec scripts/verbs-vm/run.sh -t "${VERBS_TESTS_TIMEOUT:-1200}" -- bash "$PWD/scripts/verbs-tests.sh" --in-vm
@@ -134,7 +134,7 @@ if ! grep -q "cm_target: PE 1 OK" "$log" || ! grep -q "cm_target: PE 0 OK" "$log
     sed 's/^/    /' "$log" | tail -30
     fails+=("forged requests: counts")
 fi
-for c in setup globals reinit rma amo signal wait lock memory coll active team ctx generic_ctx v16; do
+for c in setup globals reinit rma amo signal wait lock memory coll active team ctx ctx_threads generic_ctx v16; do
     case_ "C $c.c 2 PEs" ok "$c: ok on 2 PEs" -- timeout 400 $RUN -n 2 $B/verbs-c/$c
 done
 # Contexts own their verbs resources (issue 14.3): tests/src/bin/ctx.rs, two threads per PE
