@@ -161,6 +161,13 @@ ctx_qps() {
 case_ "contexts (Rust): private contexts on 2 threads, destroy, QPs (2 PEs)" ok "ctx qps: N=2" -- ctx_qps 2
 grep "ctx qps:\|channels" "$log" || true
 case_ "contexts (Rust): 4 PEs" ok "ctx: PE 3 of 4 OK" -- timeout 500 $RUN -n 4 $B/ctx
+# In a full mesh there is no connection service to connect a channel through: contexts
+# take the default path (and say so: "channels no").
+case_ "contexts (Rust): full mesh, default path" ok "ctx: PE 1 channels no qps 0 0" \
+    -- env RSHMEM_VERBS_CONNECT=mesh timeout 300 $RUN -n 2 $B/ctx
+# Mixed nodes: same-node peers through the mapping, AMOs through the context's QP.
+case_ "contexts (Rust): mixed nodes 2 x 2" ok "ctx: PE 3 of 4 OK" \
+    -- env -u RSHMEM_TRANSPORT timeout 300 $RUN -n 4 --hosts nodeA:2,nodeB:2 $AGENT $B/ctx
 # The message rate of 8-byte put_nbi, 2 threads: default context vs private contexts (a
 # debug build here; docs/verbs-bench.md has the release numbers).
 case_ "ctx_rate: 2 threads, default vs private contexts" ok "ctx_rate: 2 PEs, 2 threads" -- timeout 300 $RUN -n 2 $B/ctx_rate 2000 3

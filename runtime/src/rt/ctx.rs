@@ -12,7 +12,8 @@ use super::*;
 use rshmem_transport::verbs::VerbsChannel;
 
 /// A communication context of this PE. Made by [`Runtime::ctx_create`]; its operations are
-/// the `ctx_*` methods of [`Runtime`]. Dropping it completes its operations and frees its
+/// the `ctx_*` methods of [`Runtime`]. Without verbs, or with a full mesh of QPs
+/// (`RSHMEM_VERBS_CONNECT=mesh`), it has no channel and takes the default path. Dropping it completes its operations and frees its
 /// channel (as `shmem_ctx_destroy`).
 #[derive(Debug)]
 pub struct Ctx {
@@ -48,8 +49,10 @@ impl Runtime {
     pub unsafe fn ctx_create(&self, private: bool) -> Result<Ctx> {
         let chan = match &self.verbs {
             // SAFETY: forwarded contract.
-            Some(v) => Some(unsafe { v.channel(private) }?),
-            None => None,
+            Some(v) if v.on_demand() => Some(unsafe { v.channel(private) }?),
+            // A full mesh (RSHMEM_VERBS_CONNECT=mesh, InfiniBand): no connection service
+            // to connect a channel's QPs through; the context takes the default path.
+            _ => None,
         };
         Ok(Ctx { chan })
     }

@@ -742,6 +742,12 @@ impl Channel {
 }
 
 impl super::VerbsCtx {
+    /// Whether connections are made on demand (through the connection service); only then
+    /// can contexts have channels of their own ([`super::VerbsCtx::channel`]).
+    pub fn on_demand(&self) -> bool {
+        self.lock().cm.is_some()
+    }
+
     /// Whether this PE has a QP to `pe` yet (connections are made on the first post).
     pub fn is_connected(&self, pe: usize) -> bool {
         self.lock().qps[pe].qp.is_some()
