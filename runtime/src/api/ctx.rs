@@ -185,20 +185,35 @@ impl<M: CtxMode> ShmemCtx<'_, M> {
     ///
     /// # Safety
     /// `dst` must stay alive, and not be read, until this context's next `quiet`.
+    ///
+    /// ```no_run
+    /// # let shmem = rshmem::init()?;
+    /// let v = shmem.alloc_slice::<u32>(4)?;
+    /// let ctx = shmem.create_ctx(rshmem::ctx::Private)?;
+    /// let mut out = [0u32; 4];
+    /// unsafe { ctx.get_nbi(&v, 0, 0, &mut out)? };
+    /// ctx.quiet();
+    /// # Ok::<(), rshmem::Error>(())
+    /// ```
     #[inline]
     pub unsafe fn get_nbi<T: Pod>(
         &self,
         v: &SymVec<'_, T>,
         pe: usize,
         start: usize,
-        dst: *mut T,
-        n: usize,
+        dst: &mut [T],
     ) -> Result<()> {
-        let src = v.range(start, n)?;
+        let src = v.range(start, dst.len())?;
         // SAFETY: forwarded contract.
         unsafe {
-            self.rt
-                .ctx_get(&self.ctx, dst as *mut u8, src, n * size_of::<T>(), pe, true)
+            self.rt.ctx_get(
+                &self.ctx,
+                dst.as_mut_ptr() as *mut u8,
+                src,
+                size_of_val(dst),
+                pe,
+                true,
+            )
         }
     }
 

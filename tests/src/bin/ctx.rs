@@ -64,7 +64,7 @@ fn main() {
                     assert_eq!(ctx.g(&last, right).expect("g"), mine[K - 1]);
                     let mut nb = vec![0u64; K];
                     // SAFETY: `nb` lives, unread, until the quiet.
-                    unsafe { ctx.get_nbi(buf, right, base, nb.as_mut_ptr(), K) }.expect("get_nbi");
+                    unsafe { ctx.get_nbi(buf, right, base, &mut nb) }.expect("get_nbi");
                     ctx.quiet();
                     assert_eq!(nb, mine, "thread {t}: get_nbi through the context");
                     let c = ctx.connected();
