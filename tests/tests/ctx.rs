@@ -20,3 +20,8 @@ fn contexts_2_pes() {
 fn contexts_4_pes() {
     job(CTX, 4).run().assert_all_ok("ctx", 4);
 }
+
+#[test]
+fn contexts_independent_quiet_2_pes() {
+    job(CTX, 2).arg("independent").run().assert_all_ok("ctx", 2);
+}

@@ -9,6 +9,9 @@
 //!   channel numbers are reused and the peers' services replace their QPs);
 //! - a serialized context moved to another thread, and a shared one used by two threads.
 //!
+//! - `ctx independent`: one context's quiet does not wait for another context's transfer
+//!   (see [`independent`]).
+//!
 //! `rshmemrun -n N ctx` (N >= 1); prints `ctx: PE <me> of <n> OK` and per PE
 //! `ctx: PE <me> channels <yes|no> qps <a> <b>` (whether contexts have channels of their
 //! own, and the QPs each thread's context connected).
@@ -21,6 +24,9 @@ const ROUNDS: usize = 5;
 
 fn main() {
     let shmem = pe::init(PROG);
+    if std::env::args().nth(1).as_deref() == Some("independent") {
+        return independent(shmem);
+    }
     let (me, n) = (shmem.my_pe(), shmem.n_pes());
     let right = (me + 1) % n;
     let left = (me + n - 1) % n;
@@ -136,5 +142,73 @@ fn main() {
     assert_eq!(ctr.read(), 23 + ROUNDS as u64 + 3);
     drop(shared);
     shmem.barrier_all();
+    pe::ok(&shmem, PROG);
+}
+
+/// `ctx independent` (2 PEs or more): on PE 0, a thread streams `MIB` MiB of `put_nbi` to
+/// PE 1 on context A (zero-copy from the symmetric heap) and then quiets A; once A has
+/// posted a quarter, the main thread puts 8 bytes to PE 1 on context B and quiets B. B's
+/// quiet completes B's put only: over verbs (its own QP and CQ) it returns while A's
+/// transfer goes on. Prints the times; asserts that B's put+quiet took less than half of
+/// A's whole transfer when that took at least 100 ms.
+fn independent(shmem: rshmem::Shmem) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const MIB: usize = 64;
+    let me = shmem.my_pe();
+    let big = shmem.alloc_slice::<u8>(MIB << 20).expect("alloc");
+    let small = shmem.alloc(0u64).expect("alloc");
+    shmem.barrier_all();
+    if me == 0 {
+        let posted = AtomicUsize::new(0);
+        let b = shmem.create_ctx(Private).expect("ctx B");
+        b.p(&small, 1, 1).expect("p"); // connected outside the timing
+        b.quiet();
+        let (ta, tb, chan) = std::thread::scope(|s| {
+            let (shmem, big, small, posted) = (&shmem, &big, &small, &posted);
+            let h = s.spawn(move || {
+                let a = shmem.create_ctx(Private).expect("ctx A");
+                a.p(small, 1, 1).expect("p");
+                a.quiet();
+                // SAFETY: the symmetric source is not written until A's quiet.
+                let src = unsafe { big.as_slice() };
+                let t0 = std::time::Instant::now();
+                for m in 0..MIB {
+                    // SAFETY: as above.
+                    unsafe { a.put_nbi(big, 1, m << 20, &src[m << 20..(m + 1) << 20]) }
+                        .expect("put_nbi");
+                    posted.store(m + 1, Ordering::Release);
+                }
+                a.quiet();
+                (t0.elapsed(), a.has_channel())
+            });
+            while posted.load(Ordering::Acquire) < MIB / 4 {
+                std::thread::yield_now();
+            }
+            let t1 = std::time::Instant::now();
+            b.p(small, 1, 2).expect("p");
+            b.quiet();
+            let tb = t1.elapsed();
+            let (ta, chan) = h.join().expect("thread A");
+            (ta, tb, chan)
+        });
+        pe::say(&format!(
+            "{PROG}: independent: A's {MIB} MiB put_nbi + quiet took {} ms; B's put + quiet, \
+             issued after A's first {} MiB, took {} ms (channels: {chan})",
+            ta.as_millis(),
+            MIB / 4,
+            tb.as_millis(),
+        ));
+        if chan && ta.as_millis() >= 100 {
+            assert!(
+                tb * 2 < ta,
+                "B's quiet ({tb:?}) waited for A's transfer ({ta:?})"
+            );
+        }
+    }
+    shmem.barrier_all();
+    if me == 1 {
+        assert_eq!(small.read(), 2);
+    }
+    drop((big, small));
     pe::ok(&shmem, PROG);
 }
