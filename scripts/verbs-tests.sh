@@ -134,6 +134,11 @@ if ! grep -q "cm_target: PE 1 OK" "$log" || ! grep -q "cm_target: PE 0 OK" "$log
     sed 's/^/    /' "$log" | tail -30
     fails+=("forged requests: counts")
 fi
+# A peer that died before anyone connected to it: the first contact must end the job with
+# an error naming it (the launcher's teardown or the failed connect), never hang.
+case_ "on demand: first contact with a dead peer ends the job" fail \
+    "PE 1 \(pid [0-9]+\) was killed by signal 9|could not connect to PE 1 on demand" \
+    -- timeout 120 $RUN -n 2 $B/cm_dead_peer
 for c in setup globals reinit rma amo signal wait lock memory coll active team ctx ctx_threads generic_ctx v16; do
     case_ "C $c.c 2 PEs" ok "$c: ok on 2 PEs" -- timeout 400 $RUN -n 2 $B/verbs-c/$c
 done

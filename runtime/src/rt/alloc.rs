@@ -129,8 +129,11 @@ impl Runtime {
         r.map(|(new, _)| self.heap_base + new)
     }
 
-    /// Verbs: registers the chunks the heap's high-water mark now reaches and exchanges
-    /// their rkeys. Collective: every PE's allocator makes the same decision.
+    /// Verbs: registers the chunks the heap's high-water mark now reaches and publishes
+    /// their rkeys (`rshmem-mr<generation>`). Collective: every PE's allocator makes the same
+    /// decision. Nobody reads the others' records here: a PE fetches a peer's records when
+    /// it first addresses a chunk whose key it lacks (`Runtime::peer_key`), so a growth costs
+    /// O(1) per PE (a put and the barrier), not a read of every PE's record.
     fn verbs_grow(&self) {
         let Some(v) = &self.verbs else { return };
         let in_use = INTERNAL_BYTES + self.heap.lock().high_water();
@@ -139,24 +142,16 @@ impl Runtime {
             Ok(None) => return,
             Err(e) => self.abort(1, &e.to_string()),
         };
-        let key = format!(
-            "rshmem-mr{}",
-            self.verbs_gen.fetch_add(1, Ordering::Relaxed)
-        );
+        let gen = self.verbs_gen.load(Ordering::Relaxed);
+        let key = format!("rshmem-mr{gen}");
         let mut kvs = self.kvs.lock();
-        let mut exchange = || -> Result<()> {
-            bootstrap::put(&mut **kvs, &key, &rec)?;
-            kvs.barrier()?;
-            for pe in 0..self.npes {
-                let r = bootstrap::get(&mut **kvs, pe, &key)?;
-                v.add_keys(pe, &r)?;
-            }
-            Ok(())
-        };
-        if let Err(e) = exchange() {
-            drop(kvs);
+        // The barrier: every PE's record is readable before any PE uses the new memory.
+        let r = bootstrap::put(&mut **kvs, &key, &rec).and_then(|_| kvs.barrier());
+        drop(kvs);
+        if let Err(e) = r {
             self.abort(1, &format!("registering more symmetric heap for RDMA: {e}"));
         }
+        self.verbs_gen.store(gen + 1, Ordering::Release);
     }
 
     fn heap_offset(&self, addr: usize) -> Result<usize> {

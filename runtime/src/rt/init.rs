@@ -406,6 +406,7 @@ impl Runtime {
             progress: Progress::new(verbs.clone(), exit::EXIT_HOOKS),
             verbs,
             verbs_gen: AtomicU64::new(0),
+            verbs_known: (0..npes).map(|_| AtomicU64::new(0)).collect(),
             tcp,
             teams,
             held_locks: Mutex::new(Vec::new()),

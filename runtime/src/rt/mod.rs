@@ -106,6 +106,9 @@ pub struct Runtime {
     verbs: Option<Arc<VerbsCtx>>,
     /// Registration growths so far (names their key-value store records).
     verbs_gen: AtomicU64,
+    /// Per peer: how many of those growths' key records this PE has read (fetched on first
+    /// use of a chunk whose key it lacks, `verbs_keys_cold`: no all-to-all at growth).
+    verbs_known: Box<[AtomicU64]>,
     /// The TCP transport, when any peer is reached over it.
     pub(super) tcp: Option<Arc<TcpCtx>>,
     /// Teams: the predefined ones, the internal-area allocator, algorithm overrides.
@@ -220,8 +223,53 @@ impl Runtime {
         let p = &self.peers[pe];
         Ok(RemoteAddr {
             addr: p.bases[seg] + off,
-            key: p.key(seg, off),
+            key: self.peer_key(pe, seg, off, len),
         })
+    }
+
+    /// The key of `len` bytes at `off` of segment `seg` on `pe` ([`Peer::key`]); over verbs,
+    /// a heap chunk whose key this PE has not read yet (the range's first chunk, or a range
+    /// that crosses into the next one) fetches the peer's key records first.
+    #[inline(always)]
+    pub(super) fn peer_key(&self, pe: usize, seg: usize, off: usize, len: usize) -> u32 {
+        let p = &self.peers[pe];
+        let key = p.key(seg, off);
+        if let Path::Verbs(_) = &p.path {
+            use rshmem_transport::verbs::CHUNK;
+            if seg == 0 && (key == 0 || off % CHUNK + len > CHUNK) {
+                return self.verbs_keys_cold(pe, off);
+            }
+        }
+        key
+    }
+
+    /// Reads `pe`'s key records of the registration growths this PE has not read yet, then
+    /// returns the key of byte `off` of its segment 0.
+    #[cold]
+    #[inline(never)]
+    fn verbs_keys_cold(&self, pe: usize, off: usize) -> u32 {
+        let gen = self.verbs_gen.load(Ordering::Acquire);
+        let known = &self.verbs_known[pe];
+        if known.load(Ordering::Acquire) < gen {
+            if let Some(v) = &self.verbs {
+                let mut kvs = self.kvs.lock();
+                // (re-read under the lock: another thread may have fetched them meanwhile)
+                for g in known.load(Ordering::Acquire)..gen {
+                    let r = bootstrap::get(&mut **kvs, pe, &format!("rshmem-mr{g}"))
+                        .map_err(|e| e.to_string())
+                        .and_then(|r| v.add_keys(pe, &r).map_err(|e| e.to_string()));
+                    if let Err(e) = r {
+                        drop(kvs);
+                        self.abort(
+                            1,
+                            &format!("reading PE {pe}'s memory keys (registration {g}): {e}"),
+                        );
+                    }
+                    known.store(g + 1, Ordering::Release);
+                }
+            }
+        }
+        self.peers[pe].key(0, off)
     }
 
     /// Direct load/store address of `addr` on `pe`, when `pe`'s memory is mapped here.

@@ -111,7 +111,7 @@ impl Runtime {
             // (each element's own key: elements may lie in different registered chunks)
             let d = RemoteAddr {
                 addr: r.addr + i * dst * size,
-                key: self.peers[pe].key(seg, off + i * dst * size),
+                key: self.peer_key(pe, seg, off + i * dst * size, size),
             };
             match &self.peers[pe].path {
                 // SAFETY: `d` is inside the checked span; sources valid per our contract.
@@ -148,7 +148,7 @@ impl Runtime {
             // (each element's own key: elements may lie in different registered chunks)
             let s = RemoteAddr {
                 addr: r.addr + i * sst * size,
-                key: self.peers[pe].key(seg, off + i * sst * size),
+                key: self.peer_key(pe, seg, off + i * sst * size, size),
             };
             // SAFETY: `s` is inside the checked span; destinations valid per contract.
             with_endpoint!(&self.peers[pe].path, |ep| unsafe {
