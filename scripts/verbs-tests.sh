@@ -14,7 +14,7 @@ if [ "${1:-}" != "--in-vm" ]; then
     cargo build -q -p rshmem-launcher -p rshmem-tests -p rshmem-examples -p rshmem-capi || exit 1
     # C programs of the conformance suite, built here, run in the VM over verbs.
     mkdir -p target/debug/verbs-c
-    for c in setup globals reinit rma amo signal wait lock memory coll active team ctx generic_ctx v16; do
+    for c in setup globals reinit rma amo signal wait lock memory coll active team ctx ctx_threads generic_ctx v16; do
         sh capi/rshmemcc -std=c11 -O1 capi/tests/c/$c.c -o target/debug/verbs-c/$c || exit 1
     done
     exec scripts/verbs-vm/run.sh -t "${VERBS_TESTS_TIMEOUT:-1200}" ${VERBS_CASES_ONLY:+-e VERBS_CASES_ONLY} \
@@ -156,9 +156,52 @@ case_ "forged connect requests are rejected, the job goes on" ok \
 case_ "on demand: first contact with a dead peer ends the job" fail \
     "PE 1 \(pid [0-9]+\) was killed by signal 9|could not connect to PE 1 on demand" \
     -- timeout 120 $RUN -n 2 $B/cm_dead_peer
-for c in setup globals reinit rma amo signal wait lock memory coll active team ctx generic_ctx v16; do
+for c in setup globals reinit rma amo signal wait lock memory coll active team ctx ctx_threads generic_ctx v16; do
     case_ "C $c.c 2 PEs" ok "$c: ok on 2 PEs" -- timeout 400 $RUN -n 2 $B/verbs-c/$c
 done
+# Contexts own their verbs resources (issue 14.3): tests/src/bin/ctx.rs, two threads per PE
+# each on a private context (its own CQ, QP and bounce ring, no lock), puts/gets/AMOs to the
+# right neighbour checked after a barrier; contexts created and destroyed in a loop; a
+# serialized and a shared context. Each thread's context reports 1 connected QP (it talked
+# to one PE); SHMEM_INFO's QPs at finalize must count the contexts' own QPs and their peers'
+# responders (ctx_qps below).
+ctx_qps() {
+    local n=$1 out
+    out=$(env SHMEM_INFO=1 timeout 400 $RUN -n "$n" $B/ctx 2>&1) || { echo "$out" | tail -30; return 1; }
+    echo "$out" | grep -E "^ctx: PE|verbs at finalize"
+    [ "$(echo "$out" | grep -cE "^ctx: PE [0-9]+ channels yes qps 1 1$")" -eq "$n" ] || { echo "expected $n lines 'channels yes qps 1 1'"; return 1; }
+    [ "$(echo "$out" | grep -cE "^ctx: PE [0-9]+ of $n OK$")" -eq "$n" ] || return 1
+    # Created over the run, per PE: the loopback pair (2), the default context's QPs to its
+    # neighbours, and 9 contexts (2 threads, 5 rounds, serialized, shared) with one QP each
+    # to the right neighbour, plus the responder QPs of the left neighbour's 9.
+    local fin lo
+    fin=$(echo "$out" | grep -E "verbs at finalize" | sed -E 's/.*finalize: ([0-9]+) queue pairs.*/\1/' | sort -n)
+    lo=$(echo "$fin" | head -1)
+    [ "$(echo "$fin" | grep -c .)" -eq "$n" ] && [ "$lo" -ge 20 ] || { echo "expected >= 20 QPs created per PE"; return 1; }
+    echo "ctx qps: N=$n created per PE: $(echo $fin)"
+}
+case_ "contexts (Rust): private contexts on 2 threads, destroy, QPs (2 PEs)" ok "ctx qps: N=2" -- ctx_qps 2
+grep "ctx qps:\|channels" "$log" || true
+case_ "contexts (Rust): 4 PEs" ok "ctx: PE 3 of 4 OK" -- timeout 500 $RUN -n 4 $B/ctx
+# A context's quiet while another context streams: PE 0 streams 64 MiB on context A from a
+# thread; B's 8-byte put + quiet, issued meanwhile, must take less than half of A's
+# transfer (0-5 ms of 1.3-4.9 s when written). Not a proof of independence on rxe: the
+# control (`ctx independent-default`, both on the default context) is as fast, because an
+# rxe post runs the requester in the caller's system call, so little is ever outstanding.
+case_ "contexts: ctx_quiet of B does not wait for A's 64 MiB" ok "ctx: PE 1 of 2 OK" \
+    -- timeout 300 $RUN -n 2 $B/ctx independent
+grep "independent:" "$log" || true
+# In a full mesh there is no connection service to connect a channel through: contexts
+# take the default path (and say so: "channels no").
+case_ "contexts (Rust): full mesh, default path" ok "ctx: PE 1 channels no qps 0 0" \
+    -- env RSHMEM_VERBS_CONNECT=mesh timeout 300 $RUN -n 2 $B/ctx
+# Mixed nodes: same-node peers through the mapping, AMOs through the context's QP.
+case_ "contexts (Rust): mixed nodes 2 x 2" ok "ctx: PE 3 of 4 OK" \
+    -- env -u RSHMEM_TRANSPORT timeout 300 $RUN -n 4 --hosts nodeA:2,nodeB:2 $AGENT $B/ctx
+# The message rate of 8-byte put_nbi, 2 threads: default context vs private contexts (a
+# debug build here; docs/verbs-bench.md has the release numbers).
+case_ "ctx_rate: 2 threads, default vs private contexts" ok "ctx_rate: 2 PEs, 2 threads" -- timeout 300 $RUN -n 2 $B/ctx_rate 2000 3
+grep "ctx_rate:" "$log" || true
 # A host whose RDMA port is down counts as having no RDMA: between the two pretend nodes
 # auto then picks TCP (and the port comes back up for whatever runs after).
 rdma_port_down() {

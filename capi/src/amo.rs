@@ -2,7 +2,7 @@
 //! [`amo`] on the transport word of the type's size, instantiated by macros over the AMO
 //! tables (`tables.rs`), each routine once for its context and default forms
 //! (`ctx_and_default!`).
-use crate::ctx::{ctx_pe, CtxHandle};
+use crate::ctx::{ctx_pe, CtxHandle, CtxPe};
 use crate::types::AmoType;
 use crate::{check, pe_of, rt};
 use paste::paste;
@@ -17,27 +17,31 @@ pub(crate) fn amo<T: AmoType>(
     op: AmoOp,
     value: T,
     compare: T,
-    pe: c_int,
+    pe: CtxPe,
 ) -> T {
     let rt = rt(what);
-    let pe = pe_of(rt, what, pe);
-    T::from_bits(check(
-        rt,
-        what,
-        rt.amo::<T::Bits>(addr, op, value.to_bits(), compare.to_bits(), pe),
-    ))
+    let (c, pe) = (pe.ctx, pe_of(rt, what, pe.pe));
+    let r = match c {
+        Some(c) => rt.ctx_amo::<T::Bits>(c, addr, op, value.to_bits(), compare.to_bits(), pe),
+        None => rt.amo::<T::Bits>(addr, op, value.to_bits(), compare.to_bits(), pe),
+    };
+    T::from_bits(check(rt, what, r))
 }
 
-/// Non-fetching `op` on the word at symmetric `addr` on `pe` (set, inc, add, and, or, xor).
+/// Non-fetching `op` on the word at symmetric `addr` on `pe` (set, inc, add, and, or, xor):
+/// on the default context without waiting for a reply where the transport allows (TCP); on
+/// a created context, that context's AMO (verbs channels have no reply-less AMO).
 #[inline(always)]
-pub(crate) fn amo_nr<T: AmoType>(what: &'static str, addr: usize, op: AmoOp, value: T, pe: c_int) {
+pub(crate) fn amo_nr<T: AmoType>(what: &'static str, addr: usize, op: AmoOp, value: T, pe: CtxPe) {
     let rt = rt(what);
-    let pe = pe_of(rt, what, pe);
-    check(
-        rt,
-        what,
-        rt.amo_nr::<T::Bits>(addr, op, value.to_bits(), pe, false),
-    )
+    let (c, pe) = (pe.ctx, pe_of(rt, what, pe.pe));
+    let r = match c {
+        Some(c) => rt
+            .ctx_amo::<T::Bits>(c, addr, op, value.to_bits(), value.to_bits(), pe)
+            .map(|_| ()),
+        None => rt.amo_nr::<T::Bits>(addr, op, value.to_bits(), pe, false),
+    };
+    check(rt, what, r)
 }
 
 /// Writes a fetched value to the caller's `fetch` buffer (the `_nbi` forms).

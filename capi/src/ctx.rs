@@ -1,13 +1,15 @@
 //! Communication contexts (`shmem_ctx_*`) and the context forms of RMA and AMOs.
 //!
-//! The runtime has one ordering domain per PE, so a context is a thin object: the team
-//! whose PE numbers its operations use (world for `shmem_ctx_create` and
-//! `SHMEM_CTX_DEFAULT`) and the options it was created with. Its operations take the
-//! default path after translating the PE; `shmem_ctx_quiet`/`_fence` complete or order
-//! *all* of this PE's operations — stronger than the specification requires (which only
-//! asks for the context's own), never weaker. `SHMEM_CTX_PRIVATE`, `_SERIALIZED` and
-//! `_NOSTORE` are accepted and do not change anything. The context forms of RMA and AMOs
-//! are defined with their default forms (`rma.rs`, `amo.rs`, `ctx_and_default!`).
+//! A context is the team whose PE numbers its operations use (world for `shmem_ctx_create`
+//! and `SHMEM_CTX_DEFAULT`), the options it was created with, and the runtime's context
+//! ([`rshmem_rt::rt::Ctx`]): over verbs a channel of its own (its own CQ, QP per peer and
+//! bounce ring; `shmem_ctx_quiet`/`_fence` complete and order only its operations), taking
+//! no lock at all when created with `SHMEM_CTX_PRIVATE` or `SHMEM_CTX_SERIALIZED` (the
+//! program promises not to use it from two threads at once). Peers reached through shared
+//! memory or TCP take the default path (see `rshmem_rt::rt::Ctx`). `SHMEM_CTX_NOSTORE`
+//! is accepted and changes nothing. The context forms of RMA and AMOs are defined with their
+//! default forms (`rma.rs`, `amo.rs`, `ctx_and_default!`): [`ctx_pe`] gives them the world
+//! PE and the runtime context to use.
 use crate::team::{lookup, TeamHandle, TEAM_WORLD};
 use crate::{fail, rt};
 use std::ffi::{c_int, c_long, c_void};
@@ -22,6 +24,11 @@ const CTX_DEFAULT: usize = 1;
 /// (`ctx_and_default!`).
 pub(crate) const SHMEM_CTX_DEFAULT: CtxHandle = CTX_DEFAULT as CtxHandle;
 
+/// `SHMEM_CTX_PRIVATE`.
+const SHMEM_CTX_PRIVATE: c_long = 1;
+/// `SHMEM_CTX_SERIALIZED`.
+const SHMEM_CTX_SERIALIZED: c_long = 2;
+
 /// A created context.
 struct Ctx {
     /// World PE of each team member; `None` for the world team (identity).
@@ -30,12 +37,41 @@ struct Ctx {
     team: usize,
     #[allow(dead_code)]
     options: c_long,
+    /// The runtime's context (its transport channel).
+    rt: rshmem_rt::rt::Ctx,
 }
 
-/// The world PE of context PE `pe`, as the `c_int` the default-path helpers take. On the
-/// constant `SHMEM_CTX_DEFAULT` this folds to `pe`.
+/// A PE of a context routine, translated: the world PE (as the `c_int` the helpers check)
+/// and the runtime context to issue on (`None`: the default context).
+#[derive(Clone, Copy)]
+pub(crate) struct CtxPe {
+    pub(crate) pe: c_int,
+    pub(crate) ctx: Option<&'static rshmem_rt::rt::Ctx>,
+}
+
+/// The world PE of context PE `pe` and the runtime context of `ctx`. On the constant
+/// `SHMEM_CTX_DEFAULT` this folds to `pe` and the default context.
 #[inline(always)]
-pub(crate) fn ctx_pe(what: &'static str, ctx: CtxHandle, pe: c_int) -> c_int {
+pub(crate) fn ctx_pe(what: &'static str, ctx: CtxHandle, pe: c_int) -> CtxPe {
+    CtxPe {
+        pe: world_pe(what, ctx, pe),
+        ctx: ctx_rt(ctx),
+    }
+}
+
+/// The runtime context of `ctx` (`None`: the default context, or `SHMEM_CTX_INVALID`).
+#[inline(always)]
+fn ctx_rt(ctx: CtxHandle) -> Option<&'static rshmem_rt::rt::Ctx> {
+    match ctx as usize {
+        CTX_DEFAULT | 0 => None,
+        // SAFETY: a live context handle (contract).
+        p => Some(unsafe { &(*(p as *const Ctx)).rt }),
+    }
+}
+
+/// The world PE of context PE `pe`.
+#[inline(always)]
+fn world_pe(what: &'static str, ctx: CtxHandle, pe: c_int) -> c_int {
     match ctx as usize {
         CTX_DEFAULT => pe,
         0 => rt(what).abort(
@@ -74,19 +110,37 @@ unsafe fn out(p: *mut CtxHandle, h: CtxHandle) {
     }
 }
 
-fn make(members: Option<Vec<usize>>, team: usize, options: c_long) -> CtxHandle {
-    Box::into_raw(Box::new(Ctx {
-        members,
-        team,
-        options,
-    })) as CtxHandle
+/// A new context; NULL (`SHMEM_CTX_INVALID`) when its channel cannot be made (the
+/// specification's "nonzero return": out of QPs or memory), with a message.
+fn make(
+    what: &'static str,
+    members: Option<Vec<usize>>,
+    team: usize,
+    options: c_long,
+) -> CtxHandle {
+    let rt = rt(what);
+    let private = options & (SHMEM_CTX_PRIVATE | SHMEM_CTX_SERIALIZED) != 0;
+    // SAFETY: a private or serialized context is never used by two threads at once (the
+    // specification makes that the program's duty).
+    match unsafe { rt.ctx_create(private) } {
+        Ok(c) => Box::into_raw(Box::new(Ctx {
+            members,
+            team,
+            options,
+            rt: c,
+        })) as CtxHandle,
+        Err(e) => {
+            eprintln!("{what}: cannot create a context: {e}");
+            core::ptr::null_mut()
+        }
+    }
 }
 
 c_fn!(W; ctx_create(options: c_long, ctx: *mut CtxHandle) -> c_int {
-    rt("shmem_ctx_create");
+    let h = make(W, None, TEAM_WORLD, options);
     // SAFETY: the C caller's contract: the handle pointer is valid for writes (`out` ignores NULL).
-    unsafe { out(ctx, make(None, TEAM_WORLD, options)) };
-    0
+    unsafe { out(ctx, h) };
+    if h.is_null() { -1 } else { 0 }
 });
 
 c_fn!(W; team_create_ctx(team: TeamHandle, options: c_long, ctx: *mut CtxHandle) -> c_int {
@@ -97,9 +151,10 @@ c_fn!(W; team_create_ctx(team: TeamHandle, options: c_long, ctx: *mut CtxHandle)
             } else {
                 Some(t.members.clone())
             };
+            let h = make(W, members, team as usize, options);
             // SAFETY: the C caller's contract: the handle pointer is valid for writes (`out` ignores NULL).
-            unsafe { out(ctx, make(members, team as usize, options)) };
-            0
+            unsafe { out(ctx, h) };
+            if h.is_null() { -1 } else { 0 }
         }
         None => {
             // SAFETY: the C caller's contract: the handle pointer is valid for writes (`out` ignores NULL).
@@ -118,10 +173,11 @@ c_fn!(W; ctx_destroy(ctx: CtxHandle) {
             "shmem_ctx_destroy: SHMEM_CTX_DEFAULT cannot be destroyed",
         ),
         p => {
-            // Destroying completes the context's outstanding operations.
-            rt.quiet();
             // SAFETY: made by `make`, destroyed once (contract).
-            drop(unsafe { Box::from_raw(p as *mut Ctx) });
+            let c = unsafe { Box::from_raw(p as *mut Ctx) };
+            // Destroying completes the context's outstanding operations, then frees its
+            // channel.
+            rt.ctx_destroy(c.rt);
         }
     }
 });
@@ -149,14 +205,20 @@ c_fn!(W; ctx_get_team(ctx: CtxHandle, team: *mut TeamHandle) -> c_int {
 ctx_and_default!(ctx, W; quiet() {
     let rt = rt(W);
     if !ctx.is_null() {
-        rt.quiet()
+        match ctx_rt(ctx) {
+            Some(c) => rt.ctx_quiet(c),
+            None => rt.quiet(),
+        }
     }
 });
 
 ctx_and_default!(ctx, W; fence() {
     let rt = rt(W);
     if !ctx.is_null() {
-        rt.fence()
+        match ctx_rt(ctx) {
+            Some(c) => rt.ctx_fence(c),
+            None => rt.fence(),
+        }
     }
 });
 
@@ -166,7 +228,13 @@ ctx_and_default!(ctx, W; pe_quiet(target_pes: *const c_int, npes: usize) {
         return;
     }
     // SAFETY: the C caller's contract: `target_pes` points to `npes` PE numbers.
-    unsafe { crate::setup::pe_quiet(W, target_pes, npes, |p| ctx_pe(W, ctx, p)) }
+    unsafe { crate::setup::pe_quiet(W, target_pes, npes, |p| world_pe(W, ctx, p)) };
+    if npes > 0 {
+        match ctx_rt(ctx) {
+            Some(c) => rt(W).ctx_quiet(c),
+            None => rt(W).quiet(),
+        }
+    }
 });
 
 /// `shmem_ctx_session_config_t` (1.6).
@@ -184,7 +252,7 @@ c_fn!(W; ctx_session_start(ctx: CtxHandle, _options: c_long, config: *const Sess
     if ctx.is_null() {
         return;
     }
-    ctx_pe(W, ctx, 0);
+    world_pe(W, ctx, 0);
     if config_mask != 0 && config.is_null() {
         rt.abort(
             1,
@@ -197,6 +265,6 @@ c_fn!(W; ctx_session_start(ctx: CtxHandle, _options: c_long, config: *const Sess
 c_fn!(W; ctx_session_stop(ctx: CtxHandle) {
     rt(W);
     if !ctx.is_null() {
-        ctx_pe(W, ctx, 0);
+        world_pe(W, ctx, 0);
     }
 });

@@ -3,7 +3,7 @@
 //! (`shmem_put8` …) and bytes (`shmem_putmem` …); plus put-with-signal. Each routine is
 //! defined once for its context form (`shmem_ctx_TYPE_put`) and its default form
 //! (`ctx_and_default!`, `gen.rs`).
-use crate::ctx::{ctx_pe, CtxHandle};
+use crate::ctx::{ctx_pe, CtxHandle, CtxPe};
 use crate::types::LongDouble;
 use crate::{check, fail, pe_of, rt};
 use paste::paste;
@@ -35,11 +35,11 @@ pub(crate) unsafe fn put(
     src: *const u8,
     nelems: usize,
     size: usize,
-    pe: c_int,
+    pe: CtxPe,
     nbi: bool,
 ) {
     let rt = rt(what);
-    let pe = pe_of(rt, what, pe);
+    let (c, pe) = (pe.ctx, pe_of(rt, what, pe.pe));
     let len = bytes(rt, what, nelems, size);
     if len == 0 {
         // Nothing moves; `dest` may be anything, NULL included (the specification's
@@ -48,10 +48,10 @@ pub(crate) unsafe fn put(
     }
     // SAFETY: `src` is valid for `len` bytes (the C routine's contract).
     let r = unsafe {
-        if nbi {
-            rt.put_nbi(dest, src, len, pe)
-        } else {
-            rt.put(dest, src, len, pe)
+        match (c, nbi) {
+            (Some(c), _) => rt.ctx_put(c, dest, src, len, pe, nbi),
+            (None, true) => rt.put_nbi(dest, src, len, pe),
+            (None, false) => rt.put(dest, src, len, pe),
         }
     };
     check(rt, what, r)
@@ -64,11 +64,11 @@ pub(crate) unsafe fn get(
     src: usize,
     nelems: usize,
     size: usize,
-    pe: c_int,
+    pe: CtxPe,
     nbi: bool,
 ) {
     let rt = rt(what);
-    let pe = pe_of(rt, what, pe);
+    let (c, pe) = (pe.ctx, pe_of(rt, what, pe.pe));
     let len = bytes(rt, what, nelems, size);
     if len == 0 {
         // Nothing moves; `src` may be anything, NULL included.
@@ -76,10 +76,10 @@ pub(crate) unsafe fn get(
     }
     // SAFETY: `dest` is valid for `len` bytes (the C routine's contract).
     let r = unsafe {
-        if nbi {
-            rt.get_nbi(dest, src, len, pe)
-        } else {
-            rt.get(dest, src, len, pe)
+        match (c, nbi) {
+            (Some(c), _) => rt.ctx_get(c, dest, src, len, pe, nbi),
+            (None, true) => rt.get_nbi(dest, src, len, pe),
+            (None, false) => rt.get(dest, src, len, pe),
         }
     };
     check(rt, what, r)
@@ -124,7 +124,7 @@ pub(crate) struct Strides {
 }
 
 #[inline(always)]
-pub(crate) unsafe fn iput(what: &'static str, dest: usize, src: *const u8, s: Strides, pe: c_int) {
+pub(crate) unsafe fn iput(what: &'static str, dest: usize, src: *const u8, s: Strides, pe: CtxPe) {
     let Strides {
         dst,
         sst,
@@ -132,7 +132,7 @@ pub(crate) unsafe fn iput(what: &'static str, dest: usize, src: *const u8, s: St
         size,
     } = s;
     let rt = rt(what);
-    let pe = pe_of(rt, what, pe);
+    let (c, pe) = (pe.ctx, pe_of(rt, what, pe.pe));
     let (dst, sst) = (stride(rt, what, dst), stride(rt, what, sst));
     strided(rt, what, nelems, [dst, sst], size);
     let s = Strided {
@@ -142,12 +142,26 @@ pub(crate) unsafe fn iput(what: &'static str, dest: usize, src: *const u8, s: St
         nelems,
     };
     // SAFETY: the source elements are valid (contract).
-    let r = unsafe { rt.iput(dest, src, s, pe) };
+    let r = unsafe {
+        match c {
+            Some(c) => ctx_strided(rt, c, s, pe, |i, n| {
+                rt.ctx_put(
+                    c,
+                    dest + i * s.dst * s.size,
+                    src.add(i * s.sst * s.size),
+                    n,
+                    pe,
+                    false,
+                )
+            }),
+            None => rt.iput(dest, src, s, pe),
+        }
+    };
     check(rt, what, r)
 }
 
 #[inline(always)]
-pub(crate) unsafe fn iget(what: &'static str, dest: *mut u8, src: usize, s: Strides, pe: c_int) {
+pub(crate) unsafe fn iget(what: &'static str, dest: *mut u8, src: usize, s: Strides, pe: CtxPe) {
     let Strides {
         dst,
         sst,
@@ -155,7 +169,7 @@ pub(crate) unsafe fn iget(what: &'static str, dest: *mut u8, src: usize, s: Stri
         size,
     } = s;
     let rt = rt(what);
-    let pe = pe_of(rt, what, pe);
+    let (c, pe) = (pe.ctx, pe_of(rt, what, pe.pe));
     let (dst, sst) = (stride(rt, what, dst), stride(rt, what, sst));
     strided(rt, what, nelems, [dst, sst], size);
     let s = Strided {
@@ -165,8 +179,42 @@ pub(crate) unsafe fn iget(what: &'static str, dest: *mut u8, src: usize, s: Stri
         nelems,
     };
     // SAFETY: the destination elements are valid (contract).
-    let r = unsafe { rt.iget(dest, src, s, pe) };
+    let r = unsafe {
+        match c {
+            Some(c) => ctx_strided(rt, c, s, pe, |i, n| {
+                rt.ctx_get(
+                    c,
+                    dest.add(i * s.dst * s.size),
+                    src + i * s.sst * s.size,
+                    n,
+                    pe,
+                    true,
+                )
+            })
+            .map(|()| rt.ctx_quiet(c)),
+            None => rt.iget(dest, src, s, pe),
+        }
+    };
     check(rt, what, r)
+}
+
+/// The elements of a strided transfer on context `c`, one `op(i, size)` each, after the
+/// whole span was checked (as [`rshmem_rt::rt::Runtime::iput`] does).
+#[inline(always)]
+fn ctx_strided(
+    rt: &rshmem_rt::rt::Runtime,
+    _c: &rshmem_rt::rt::Ctx,
+    s: Strided,
+    pe: usize,
+    mut op: impl FnMut(usize, usize) -> rshmem_rt::Result<()>,
+) -> rshmem_rt::Result<()> {
+    if s.nelems == 0 {
+        return rt.check_pe(pe);
+    }
+    for i in 0..s.nelems {
+        op(i, s.size)?;
+    }
+    Ok(())
 }
 
 /// A stride of the block-strided routines (1.6 `ibput`/`ibget`): at least 1 element.
@@ -229,7 +277,7 @@ pub(crate) struct Blocks {
 /// from `src + i*sst` to `dest + i*dst` on `pe` (strides and sizes in elements). The whole
 /// destination span is checked before anything is sent; returns when `src` may be reused.
 #[inline(always)]
-pub(crate) unsafe fn ibput(what: &'static str, dest: usize, src: *const u8, b: Blocks, pe: c_int) {
+pub(crate) unsafe fn ibput(what: &'static str, dest: usize, src: *const u8, b: Blocks, pe: CtxPe) {
     let Blocks {
         dst,
         sst,
@@ -238,7 +286,7 @@ pub(crate) unsafe fn ibput(what: &'static str, dest: usize, src: *const u8, b: B
         size,
     } = b;
     let rt = rt(what);
-    let pe = pe_of(rt, what, pe);
+    let (c, pe) = (pe.ctx, pe_of(rt, what, pe.pe));
     // Nothing to move: any pointers and strides (the annex: a length of 0 makes a null
     // pointer valid); only the PE is checked.
     if bsize == 0 || nblocks == 0 {
@@ -250,7 +298,12 @@ pub(crate) unsafe fn ibput(what: &'static str, dest: usize, src: *const u8, b: B
     for i in 0..nblocks {
         // SAFETY: source block `i` lies in the caller's source array (contract); the
         // destination block is inside the span checked above.
-        let r = unsafe { rt.put(dest + i * dstep, src.add(i * sstep), blk, pe) };
+        let r = unsafe {
+            match c {
+                Some(c) => rt.ctx_put(c, dest + i * dstep, src.add(i * sstep), blk, pe, false),
+                None => rt.put(dest + i * dstep, src.add(i * sstep), blk, pe),
+            }
+        };
         check(rt, what, r)
     }
 }
@@ -258,7 +311,7 @@ pub(crate) unsafe fn ibput(what: &'static str, dest: usize, src: *const u8, b: B
 /// Block-strided get (`shmem_TYPE_ibget`), the mirror of [`ibput`]: block `i` comes from
 /// `src + i*sst` on `pe` to local `dest + i*dst`; returns when `dest` holds the data.
 #[inline(always)]
-pub(crate) unsafe fn ibget(what: &'static str, dest: *mut u8, src: usize, b: Blocks, pe: c_int) {
+pub(crate) unsafe fn ibget(what: &'static str, dest: *mut u8, src: usize, b: Blocks, pe: CtxPe) {
     let Blocks {
         dst,
         sst,
@@ -267,7 +320,7 @@ pub(crate) unsafe fn ibget(what: &'static str, dest: *mut u8, src: usize, b: Blo
         size,
     } = b;
     let rt = rt(what);
-    let pe = pe_of(rt, what, pe);
+    let (c, pe) = (pe.ctx, pe_of(rt, what, pe.pe));
     // Nothing to move: any pointers and strides (the annex: a length of 0 makes a null
     // pointer valid); only the PE is checked.
     if bsize == 0 || nblocks == 0 {
@@ -279,7 +332,12 @@ pub(crate) unsafe fn ibget(what: &'static str, dest: *mut u8, src: usize, b: Blo
     for i in 0..nblocks {
         // SAFETY: destination block `i` lies in the caller's dest array (contract); the
         // source block is inside the span checked above.
-        let r = unsafe { rt.get(dest.add(i * dstep), src + i * sstep, blk, pe) };
+        let r = unsafe {
+            match c {
+                Some(c) => rt.ctx_get(c, dest.add(i * dstep), src + i * sstep, blk, pe, false),
+                None => rt.get(dest.add(i * dstep), src + i * sstep, blk, pe),
+            }
+        };
         check(rt, what, r)
     }
 }
@@ -301,7 +359,7 @@ pub(crate) unsafe fn put_signal(
     nelems: usize,
     size: usize,
     sig: CSignal,
-    pe: c_int,
+    pe: CtxPe,
 ) {
     let CSignal {
         addr: sig,
@@ -309,7 +367,7 @@ pub(crate) unsafe fn put_signal(
         op: sig_op,
     } = sig;
     let rt = rt(what);
-    let pe = pe_of(rt, what, pe);
+    let (c, pe) = (pe.ctx, pe_of(rt, what, pe.pe));
     let len = bytes(rt, what, nelems, size);
     let add = match sig_op {
         SHMEM_SIGNAL_SET => false,
@@ -322,12 +380,18 @@ pub(crate) unsafe fn put_signal(
     if len == 0 {
         // No data (`dest` may be NULL), but the signal is still updated.
         let op = if add { AmoOp::FetchAdd } else { AmoOp::Set };
-        rt.fence();
-        return check(
-            rt,
-            what,
-            rt.amo_nr::<u64>(sig as usize, op, signal, pe, false),
-        );
+        let r = match c {
+            Some(c) => {
+                rt.ctx_fence(c);
+                rt.ctx_amo::<u64>(c, sig as usize, op, signal, 0, pe)
+                    .map(|_| ())
+            }
+            None => {
+                rt.fence();
+                rt.amo_nr::<u64>(sig as usize, op, signal, pe, false)
+            }
+        };
+        return check(rt, what, r);
     }
     let s = Signal {
         addr: sig as usize,
@@ -335,7 +399,12 @@ pub(crate) unsafe fn put_signal(
         add,
     };
     // SAFETY: `src` is valid for `len` bytes (contract).
-    let r = unsafe { rt.put_signal(dest, src, len, s, pe) };
+    let r = unsafe {
+        match c {
+            Some(c) => rt.ctx_put_signal(c, dest, src, len, s, pe),
+            None => rt.put_signal(dest, src, len, s, pe),
+        }
+    };
     check(rt, what, r)
 }
 
@@ -509,20 +578,22 @@ c_fn!(W; signal_wait_until(sig_addr: *mut u64, cmp: c_int, cmp_value: u64) -> u6
 
 /// `shmem_signal_add` / `_set`: one atomic update of the signal word at `sig` on `pe`.
 #[inline(always)]
-pub(crate) fn signal_update(what: &'static str, sig: *mut u64, signal: u64, add: bool, pe: c_int) {
+pub(crate) fn signal_update(what: &'static str, sig: *mut u64, signal: u64, add: bool, pe: CtxPe) {
     let rt = rt(what);
-    let pe = pe_of(rt, what, pe);
+    let (c, pe) = (pe.ctx, pe_of(rt, what, pe.pe));
     let op = if add {
         rshmem_transport::AmoOp::FetchAdd
     } else {
         rshmem_transport::AmoOp::Set
     };
-    // `amo_nr` checks the PE, the alignment and that the word is symmetric.
-    check(
-        rt,
-        what,
-        rt.amo_nr::<u64>(sig as usize, op, signal, pe, false),
-    );
+    // `amo`/`amo_nr` check the PE, the alignment and that the word is symmetric.
+    let r = match c {
+        Some(c) => rt
+            .ctx_amo::<u64>(c, sig as usize, op, signal, 0, pe)
+            .map(|_| ()),
+        None => rt.amo_nr::<u64>(sig as usize, op, signal, pe, false),
+    };
+    check(rt, what, r);
 }
 
 ctx_and_default!(ctx, W; signal_add(sig_addr: *mut u64, signal: u64, pe: c_int) {

@@ -233,7 +233,6 @@ pub(crate) unsafe fn pe_quiet(
         let w = pe_of(rt, what, map(p));
         check(rt, what, rt.check_pe(w));
     }
-    rt.quiet()
 }
 
 // `shmem_pe_quiet`: ctx.rs (`shmem_ctx_pe_quiet` on SHMEM_CTX_DEFAULT).

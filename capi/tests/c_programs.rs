@@ -268,6 +268,13 @@ fn contexts() {
     suite("ctx.c", "ctx");
 }
 
+/// Private contexts on two threads per PE under SHMEM_THREAD_MULTIPLE (over verbs each has
+/// its own CQ and QPs: the VM suite runs it too).
+#[test]
+fn contexts_on_threads() {
+    suite("ctx_threads.c", "ctx_threads");
+}
+
 /// C11 generics with a leading context, `shmem_sync(team)` next to the active-set form, the
 /// deprecated 1.3 AMO names, and `pshmem.h` (interposed ctx routines forwarding to pshmem_).
 #[test]
@@ -683,6 +690,7 @@ const HYDRA_SUITE: &[(&str, &str)] = &[
     ("active.c", "active"),
     ("team.c", "team"),
     ("ctx.c", "ctx"),
+    ("ctx_threads.c", "ctx_threads"),
     ("generic_ctx.c", "generic_ctx"),
     ("v16.c", "v16"),
     ("cxx.cpp", "cxx"),

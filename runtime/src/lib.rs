@@ -51,7 +51,8 @@ pub(crate) mod tcp;
 mod teams;
 mod version;
 
-pub use api::{LockGuard, Shmem, SignalOp, SymBox, SymInt, SymLock, SymRef, SymVec};
+pub use api::ctx;
+pub use api::{LockGuard, Shmem, ShmemCtx, SignalOp, SymBox, SymInt, SymLock, SymRef, SymVec};
 pub use bytemuck::Pod;
 pub use error::{Error, Result};
 pub use rshmem_collectives::{Complex, Op, Reducible};

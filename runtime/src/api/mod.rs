@@ -9,11 +9,13 @@ use rshmem_transport::{AmoOp, AmoWord};
 use std::marker::PhantomData;
 use std::mem::size_of;
 
+pub mod ctx;
 mod lock;
 mod shmem;
 mod symref;
 mod symvec;
 
+pub use ctx::ShmemCtx;
 pub use lock::{LockGuard, SymLock};
 pub use shmem::Shmem;
 pub use symref::SymRef;

@@ -46,7 +46,7 @@ impl<'a, T: Pod> SymVec<'a, T> {
         self.addr as *mut T
     }
 
-    fn range(&self, start: usize, n: usize) -> Result<usize> {
+    pub(super) fn range(&self, start: usize, n: usize) -> Result<usize> {
         match start.checked_add(n) {
             Some(end) if end <= self.len => Ok(self.addr + start * size_of::<T>()),
             _ => Err(Error::OutOfBounds {

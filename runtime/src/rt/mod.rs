@@ -126,6 +126,7 @@ pub struct Runtime {
 }
 
 mod alloc;
+mod ctx;
 mod exit;
 pub mod global;
 mod info;
@@ -134,6 +135,7 @@ mod rma;
 mod sigbus;
 pub(crate) mod waiting;
 
+pub use ctx::Ctx;
 pub(crate) use exit::err_line;
 pub use init::InitOptions;
 pub use rma::{strided_span, Signal, Strided};

@@ -81,11 +81,12 @@ fn main() {
     let mut ok = true;
     for kind in &args[2..] {
         // A request in the layout of transport/src/verbs/cm.rs: PE, QPN, PSN, LID, MTU,
-        // GID, then a 16-byte MAC (here random: this process has no key of the job).
-        let mut req = [0u8; 48];
+        // GID, channel (0: the default context's), then a 16-byte MAC (here random: this
+        // process has no key of the job).
+        let mut req = [0u8; 52];
         let mut mac = [0u8; 16];
         getrandom(&mut mac);
-        req[32..].copy_from_slice(&mac);
+        req[36..].copy_from_slice(&mac);
         req[4..8].copy_from_slice(&0x77u32.to_le_bytes());
         req[14..16].copy_from_slice(&3u16.to_le_bytes());
         req[16..32].copy_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 77, 0, 9]);

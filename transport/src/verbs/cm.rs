@@ -1,5 +1,5 @@
 //! Connections on demand (issue 14.2) through librdmacm: a PE creates its RC QP to a peer
-//! the first time it posts to it ([`State::connect_peer`]), and asks the peer's connection
+//! the first time it posts to it ([`Channel::connect_peer`]), and asks the peer's connection
 //! service for the other end. The service ([`Service`]) is a thread per PE that sleeps in
 //! `poll` on its rdma_cm event channel (no polling loop, no cost when idle) and answers a
 //! connect request by creating a QP for the requester, moving it to RTS and accepting;
@@ -20,7 +20,7 @@
 use super::conn::{connect_qp, create_qp, Peer};
 use super::device::Dev;
 use super::obj::Qp;
-use super::{err, State, VerbsError};
+use super::{err, Channel, VerbsError};
 use rdma_sys::*;
 use std::ptr::null_mut;
 use std::sync::{Arc, Mutex};
@@ -45,12 +45,18 @@ pub(super) struct Addr {
 pub(super) const KEY: usize = 32;
 /// Bytes of a (truncated) MAC.
 const MAC: usize = 16;
-/// Connect request: PE (4), QPN (4), PSN (4), LID (2), MTU (2), GID (16), then the MAC
-/// (48 bytes; rdma_cm allows 56 in a request).
-const REQ_LEN: usize = 32 + MAC;
+/// Signed part of a connect request: PE (4), QPN (4), PSN (4), LID (2), MTU (2), GID (16),
+/// channel (4: 0 for the default context, else the requester's context channel).
+const REQ_BODY: usize = 36;
+/// Connect request: the body, then the MAC (52 bytes; rdma_cm allows 56 in a request).
+const REQ_LEN: usize = REQ_BODY + MAC;
+const _: () = assert!(REQ_LEN <= 56);
 /// Reply: QPN (4), then the MAC.
 const REP_LEN: usize = 4 + MAC;
-/// QPs accepted for one peer at most (the first, and crossing or repeated requests).
+/// Default-context (channel 0) QPs accepted for one peer at most (the first, and crossing
+/// or repeated requests). A request for another channel replaces the QP held for that
+/// peer and channel (channel numbers are reused only after the requester destroyed the
+/// channel), so a peer holds at most one QP here per live channel of its own.
 const MAX_PER_PEER: usize = 4;
 /// Rejected requests reported on stderr, at most.
 const REPORT_REJECTS: usize = 8;
@@ -85,13 +91,15 @@ fn mac_ok(key: &[u8; KEY], label: &[u8], parts: &[&[u8]], tag: &[u8]) -> bool {
 const REQ_LABEL: &[u8] = b"rshmem-verbs-cm-request";
 const REP_LABEL: &[u8] = b"rshmem-verbs-cm-reply";
 
-/// A connect request from PE `me` for its QP `qpn`, to PE `to` whose key is `key`.
+/// A connect request from PE `me` for its QP `qpn` of channel `ch`, to PE `to` whose key
+/// is `key`.
 fn request_bytes(
     me: usize,
     to: usize,
     key: &[u8; KEY],
     (qpn, psn, lid, mtu): (u32, u32, u16, u32),
     gid: &[u8; 16],
+    ch: u32,
 ) -> [u8; REQ_LEN] {
     let mut req = [0u8; REQ_LEN];
     req[0..4].copy_from_slice(&(me as u32).to_le_bytes());
@@ -100,19 +108,24 @@ fn request_bytes(
     req[12..14].copy_from_slice(&lid.to_le_bytes());
     req[14..16].copy_from_slice(&(mtu as u16).to_le_bytes());
     req[16..32].copy_from_slice(gid);
-    let tag = mac(key, REQ_LABEL, &[&(to as u32).to_le_bytes(), &req[..32]]);
-    req[32..].copy_from_slice(&tag);
+    req[32..36].copy_from_slice(&ch.to_le_bytes());
+    let tag = mac(
+        key,
+        REQ_LABEL,
+        &[&(to as u32).to_le_bytes(), &req[..REQ_BODY]],
+    );
+    req[REQ_BODY..].copy_from_slice(&tag);
     req
 }
 
 /// Checks a connect request received by PE `me` (key `key`, `npes` PEs); returns the
-/// requester's PE and its end of the pair.
+/// requester's PE, its channel and its end of the pair.
 fn check_request(
     me: usize,
     npes: usize,
     key: &[u8; KEY],
     data: &[u8],
-) -> Result<(usize, Peer), String> {
+) -> Result<(usize, u32, Peer), String> {
     if data.len() < REQ_LEN {
         return Err(format!(
             "{} bytes of private data, expected {REQ_LEN}",
@@ -128,8 +141,8 @@ fn check_request(
     if !mac_ok(
         key,
         REQ_LABEL,
-        &[&(me as u32).to_le_bytes(), &data[..32]],
-        &data[32..REQ_LEN],
+        &[&(me as u32).to_le_bytes(), &data[..REQ_BODY]],
+        &data[REQ_BODY..REQ_LEN],
     ) {
         return Err(format!(
             "it claims to come from PE {pe} but is not signed with this job's key"
@@ -137,6 +150,7 @@ fn check_request(
     }
     Ok((
         pe,
+        u32_at(data, 32),
         Peer {
             qpn: u32_at(data, 4),
             psn: u32_at(data, 8),
@@ -342,6 +356,8 @@ fn serve(sh: &Shared, raw: &Raw, stop: libc::c_int) {
     // to a QP still in INIT (it would wait for a retransmission).
     let mut pending: std::collections::HashMap<usize, (usize, Qp)> = Default::default();
     let mut rejected = 0usize;
+    // Responder QPs of the requesters' context channels, by (PE, channel).
+    let mut channels: std::collections::HashMap<(usize, u32), Qp> = Default::default();
     let ready = |p: &mut std::collections::HashMap<usize, (usize, Qp)>, id: *mut rdma_cm_id| {
         if let Some((pe, qp)) = p.remove(&(id as usize)) {
             sh.accepted.lock().unwrap_or_else(|e| e.into_inner())[pe].push(qp);
@@ -392,7 +408,10 @@ fn serve(sh: &Shared, raw: &Raw, stop: libc::c_int) {
                 // SAFETY: `len` bytes at `p` (rdma_cm's private data), valid until the ack.
                 unsafe { core::ptr::copy_nonoverlapping(p, req.as_mut_ptr(), n) };
                 let checked = check_request(sh.me, sh.npes, &sh.key, &req[..n]).and_then(
-                    |(pe, peer)| {
+                    |(pe, ch, peer)| {
+                        if ch != 0 {
+                            return Ok((pe, ch, peer));
+                        }
                         let held = sh.accepted.lock().unwrap_or_else(|e| e.into_inner())[pe]
                             .len()
                             + pending.values().filter(|(q, _)| *q == pe).count();
@@ -401,7 +420,7 @@ fn serve(sh: &Shared, raw: &Raw, stop: libc::c_int) {
                                 "PE {pe} already has {held} queue pairs here (at most {MAX_PER_PEER})"
                             ))
                         } else {
-                            Ok((pe, peer))
+                            Ok((pe, ch, peer))
                         }
                     },
                 );
@@ -409,9 +428,16 @@ fn serve(sh: &Shared, raw: &Raw, stop: libc::c_int) {
                 // SAFETY: acknowledging our event (the id stays ours).
                 unsafe { rdma_ack_cm_event(ev) };
                 match checked {
-                    Ok((pe, peer)) => {
+                    Ok((pe, 0, peer)) => {
                         let qp = accept(sh, id, pe, &peer, &req);
                         pending.insert(id as usize, (pe, qp));
+                    }
+                    // Another context's channel: never adopted as our own QP to that
+                    // peer; kept (replacing the one of a destroyed channel of that number)
+                    // until the service stops.
+                    Ok((pe, ch, peer)) => {
+                        let qp = accept(sh, id, pe, &peer, &req);
+                        channels.insert((pe, ch), qp);
                     }
                     Err(why) => {
                         rejected += 1;
@@ -502,7 +528,7 @@ fn accept(sh: &Shared, id: *mut rdma_cm_id, pe: usize, peer: &Peer, req: &[u8]) 
             sh.dev.name, sh.dev.port
         ))
     };
-    let qp = match create_qp(&sh.dev, sh.depth) {
+    let qp = match create_qp(&sh.dev, &sh.dev.cq, sh.depth) {
         Ok((qp, _)) => qp,
         Err(e) => fail(format!("creating the queue pair for PE {pe}: {}", e.0)),
     };
@@ -575,13 +601,22 @@ unsafe fn expect(
     got
 }
 
-impl State {
-    /// Our first post to `pe`: adopt the QP `pe` connected to us with, or connect a new
-    /// one through `pe`'s connection service. Any failure ends the job.
+impl Channel {
+    /// Our first post to `pe` on this channel: on channel 0, adopt the QP `pe` connected
+    /// to us with, or connect a new one through `pe`'s connection service; on another
+    /// channel, always a new one (its request names the channel). To this PE itself
+    /// (another channel than 0): a loopback pair. Any failure ends the job.
     #[cold]
     #[inline(never)]
     pub(super) fn connect_peer(&mut self, pe: usize) {
-        if !self.known[pe] {
+        if pe == self.me {
+            match self.loopback() {
+                Ok(qp) => self.qps[pe].qp = Some(qp),
+                Err(e) => self.fail(format!("the loopback pair of a context: {}", e.0)),
+            }
+            return;
+        }
+        if !self.known[pe].load(std::sync::atomic::Ordering::Acquire) {
             self.fail(format!(
                 "PE {} posted to PE {pe} before reading its init record (a bug: the runtime \
                  reads a peer's record on first use)",
@@ -589,8 +624,15 @@ impl State {
             ));
         }
         let adopted = match &self.cm {
-            Some(cm) => cm.adopt(pe),
-            None => unreachable!("a full mesh creates every QP at open"),
+            Some(cm) if self.id == 0 => cm.adopt(pe),
+            Some(_) => None,
+            None if self.id == 0 => unreachable!("a full mesh creates every QP at open"),
+            None => self.fail(format!(
+                "contexts other than the default one need connections on demand \
+                 (RSHMEM_VERBS_CONNECT=auto or demand: an IPv4 RoCE GID); PE {} uses a full \
+                 mesh",
+                self.me
+            )),
         };
         let qp = match adopted {
             Some(qp) => qp,
@@ -605,15 +647,35 @@ impl State {
         self.qps[pe].qp = Some(qp);
     }
 
+    /// A loopback pair on this channel's CQ (its responder kept in `loop_resp`).
+    fn loopback(&mut self) -> Result<Qp, VerbsError> {
+        let (a, _) = create_qp(&self.dev, &self.cq, self.depth)?;
+        let (b, _) = create_qp(&self.dev, &self.dev.cq, self.depth)?;
+        let dev = &self.dev;
+        let mut peer = Peer {
+            qpn: b.num(),
+            gid: dev.gid,
+            lid: dev.lid,
+            mtu: dev.mtu,
+            psn: self.psn,
+        };
+        connect_qp(dev, &a, self.me, &peer, self.psn)?;
+        peer.qpn = a.num();
+        connect_qp(dev, &b, self.me, &peer, self.psn)?;
+        self.loop_resp = Some(b);
+        Ok(a)
+    }
+
     fn request(&mut self, pe: usize) -> Result<Qp, String> {
-        let a = self.addrs[pe];
-        let (qp, _) = create_qp(&self.dev, self.depth).map_err(|e| e.0)?;
+        let a = self.addrs.lock().unwrap_or_else(|e| e.into_inner())[pe];
+        let (qp, _) = create_qp(&self.dev, &self.cq, self.depth).map_err(|e| e.0)?;
         let req = request_bytes(
             self.me,
             pe,
             &a.key,
             (qp.num(), self.psn, self.dev.lid, self.dev.mtu),
             &self.dev.gid,
+            self.id,
         );
         let target = format!("{}:{}", std::net::Ipv4Addr::from(a.ip), a.port);
         // SAFETY: plain librdmacm calls on objects created here and destroyed below.
@@ -687,6 +749,14 @@ impl State {
 }
 
 impl super::VerbsCtx {
+    /// Whether connections are made on demand (through the connection service); only then
+    /// can contexts have channels of their own ([`super::VerbsCtx::channel`]), and may
+    /// [`super::VerbsCtx::connect`] be given only some records (the others added on first
+    /// use with [`super::VerbsCtx::add_peer`]); a full mesh needs every record at init.
+    pub fn on_demand(&self) -> bool {
+        self.lock().cm.is_some()
+    }
+
     /// Whether this PE has a QP to `pe` yet (connections are made on the first post).
     pub fn is_connected(&self, pe: usize) -> bool {
         self.lock().qps[pe].qp.is_some()
@@ -702,18 +772,35 @@ mod tests {
     const GID: [u8; 16] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 77, 0, 2];
 
     fn req(from: usize, to: usize, key: &[u8; KEY]) -> [u8; REQ_LEN] {
-        request_bytes(from, to, key, (0x1234, 0xabcdef, 0, 3), &GID)
+        request_bytes(from, to, key, (0x1234, 0xabcdef, 0, 3), &GID, 0)
     }
 
     #[test]
     fn a_signed_request_is_accepted_with_its_fields() {
-        let (pe, peer) = check_request(2, 4, &K1, &req(1, 2, &K1)).unwrap();
-        assert_eq!(pe, 1);
+        let (pe, ch, peer) = check_request(2, 4, &K1, &req(1, 2, &K1)).unwrap();
+        assert_eq!((pe, ch), (1, 0));
         assert_eq!(
             (peer.qpn, peer.psn, peer.lid, peer.mtu),
             (0x1234, 0xabcdef, 0, 3)
         );
         assert_eq!(peer.gid, GID);
+    }
+
+    #[test]
+    fn a_request_names_its_channel_under_the_mac() {
+        let r = request_bytes(1, 2, &K1, (0x1234, 0xabcdef, 0, 3), &GID, 7);
+        assert_eq!(r.len(), 52);
+        let (pe, ch, peer) = check_request(2, 4, &K1, &r).unwrap();
+        assert_eq!((pe, ch, peer.qpn), (1, 7, 0x1234));
+        // A channel request replayed as a default-context one (to be adopted): rejected.
+        let mut f = r;
+        f[32..36].copy_from_slice(&0u32.to_le_bytes());
+        let e = check_request(2, 4, &K1, &f).unwrap_err();
+        assert!(e.contains("not signed"), "{e}");
+        // And the other way round.
+        let mut f = req(1, 2, &K1);
+        f[32] = 3;
+        assert!(check_request(2, 4, &K1, &f).is_err());
     }
 
     #[test]
@@ -738,7 +825,7 @@ mod tests {
     #[test]
     fn malformed_requests_are_rejected_before_the_mac() {
         let e = check_request(2, 4, &K1, &req(1, 2, &K1)[..40]).unwrap_err();
-        assert!(e.contains("40 bytes of private data, expected 48"), "{e}");
+        assert!(e.contains("40 bytes of private data, expected 52"), "{e}");
         let e = check_request(2, 4, &K1, &[]).unwrap_err();
         assert!(e.contains("0 bytes"), "{e}");
         let e = check_request(2, 4, &K1, &req(9, 2, &K1)).unwrap_err();

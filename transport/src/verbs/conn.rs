@@ -52,9 +52,13 @@ fn address(eth: bool, port: u8, gid_index: u8, dlid: u16, dgid: [u8; 16]) -> ibv
     ah
 }
 
-/// An RC QP on `dev` with `depth` send requests; returns it and its inline size (the
-/// largest of 256, 64 and 0 bytes the device grants).
-pub(super) fn create_qp(dev: &Dev, depth: u64) -> Result<(Qp, u32), VerbsError> {
+/// An RC QP on `dev` completing on `cq`, with `depth` send requests; returns it and its
+/// inline size (the largest of 256, 64 and 0 bytes the device grants).
+pub(super) fn create_qp(
+    dev: &Dev,
+    cq: &std::sync::Arc<super::obj::Cq>,
+    depth: u64,
+) -> Result<(Qp, u32), VerbsError> {
     let mut last = None;
     for inline in [WANT_INLINE, 64, 0] {
         // SAFETY: a plain C struct, all-zero is valid; the fields used are set below.
@@ -68,7 +72,7 @@ pub(super) fn create_qp(dev: &Dev, depth: u64) -> Result<(Qp, u32), VerbsError> 
             max_recv_sge: 1,
             max_inline_data: inline,
         };
-        match Qp::create(&dev.pd, &dev.cq, &mut qia) {
+        match Qp::create(&dev.pd, cq, &mut qia) {
             Ok(qp) => {
                 QPS_CREATED.fetch_add(1, Ordering::Relaxed);
                 return Ok((qp, qia.cap.max_inline_data));
@@ -217,13 +221,6 @@ impl VerbsCtx {
         v
     }
 
-    /// Whether this context connects on demand (then [`VerbsCtx::connect`] may be given
-    /// only some records, the others added on first use with [`VerbsCtx::add_peer`]); in a
-    /// full mesh every record is needed at init.
-    pub fn on_demand(&self) -> bool {
-        self.lock().cm.is_some()
-    }
-
     /// Reads the records of PEs (indexed by PE, ours included; an empty record is a peer
     /// not read yet, allowed only on demand): their addresses and keys; connects the
     /// loopback pair (and, in a full mesh, every QP).
@@ -242,14 +239,18 @@ impl VerbsCtx {
     /// How many PEs' init records are installed (this PE's included): on demand, the PEs
     /// it maps and those it has talked to; in a full mesh, all.
     pub fn records_known(&self) -> usize {
-        self.lock().known.iter().filter(|&&k| k).count()
+        self.lock()
+            .known
+            .iter()
+            .filter(|k| k.load(std::sync::atomic::Ordering::Acquire))
+            .count()
     }
 
     /// On demand: installs the record of `pe`, read on first use; returns the bases of its
     /// segments 0 and 1 (1: 0 when it has none). A record already installed is kept.
     pub fn add_peer(&self, pe: usize, rec: &[u8]) -> Result<(usize, usize), VerbsError> {
         let mut st = self.lock();
-        if !st.known[pe] {
+        if !st.known[pe].load(std::sync::atomic::Ordering::Acquire) {
             let n = st.qps.len();
             st.install(pe, rec, n)?;
         }
@@ -301,11 +302,9 @@ impl super::State {
                     }
                 }
             }
-            st.remote[pe].base = base;
-            st.remote[pe].data = data;
-            (st.remote[pe].keys.data).store(data.2, std::sync::atomic::Ordering::Relaxed);
+            st.remote[pe].set_bases(base, data);
             st.set_keys(pe, r.0)?;
-            st.addrs[pe] = super::cm::Addr {
+            st.addrs.lock().unwrap_or_else(|e| e.into_inner())[pe] = super::cm::Addr {
                 gid,
                 lid,
                 mtu,
@@ -347,7 +346,7 @@ impl super::State {
                 connect_qp(&st.dev, qp, pe, &peer, st.psn)?;
             }
         }
-        st.known[pe] = true;
+        st.known[pe].store(true, std::sync::atomic::Ordering::Release);
         Ok(())
     }
 }

@@ -206,8 +206,12 @@ fn pick_gid(ctx: &Context, port: u8, table: i32) -> u32 {
 
 /// Device facts fixed at open, and the objects every QP shares (they hold the context).
 pub(super) struct Dev {
+    /// The open device (the channels create their CQs on it).
+    pub ctx: Arc<Context>,
     pub pd: Arc<Pd>,
     pub cq: Arc<Cq>,
+    /// Entries of `cq` (and of every channel's CQ).
+    pub cqe: c_int,
     pub name: String,
     pub port: u8,
     pub gid_index: u8,
@@ -343,8 +347,10 @@ pub(super) fn open(spec: &DeviceSpec, nqps: usize) -> Result<Dev, VerbsError> {
         Err(e) => return fail(format!("ibv_create_cq({cqe}) failed: {e}")),
     };
     Ok(Dev {
+        ctx,
         pd,
         cq,
+        cqe,
         name,
         port,
         gid_index: gid_index as u8,

@@ -3,12 +3,12 @@
 //! ring; and [`VerbsEndpoint`], the transport's [`Endpoint`] for a peer reached over verbs.
 use super::mem::{CopyOut, PeerKeys};
 use super::sq::{Local, Op, Posting, Wr};
-use super::{State, VerbsCtx, BOUNCE_PIECE, BOUNCE_SIGNAL, DEFERRED};
+use super::{Channel, VerbsCtx, BOUNCE_PIECE, BOUNCE_SIGNAL, DEFERRED};
 use crate::{AmoOp, AmoWord, Endpoint, RemoteAddr};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-impl State {
+impl Channel {
     /// Writes `len` bytes from `src` to `dst` on `pe`, in pieces (the first with the key
     /// `dst` carries); `blocking`: returns when `src` may be reused.
     pub(super) fn put(
@@ -351,5 +351,180 @@ impl Endpoint for VerbsEndpoint {
     }
     fn quiet(&self) {
         self.ctx.lock().drain();
+    }
+}
+
+/// A channel of its own for one of the program's contexts (`shmem_ctx_create`): its own CQ,
+/// its own RC QP per peer (connected on the first post to that peer, through the peer's
+/// connection service, the request naming the channel), its own bounce ring. Quiet and
+/// fence act on this channel only.
+///
+/// A channel opened `unlocked` ([`VerbsCtx::channel`]; for `SHMEM_CTX_PRIVATE` and
+/// `SHMEM_CTX_SERIALIZED` contexts) takes no lock at all on its path: the shared state it
+/// reads (device, keys, segment bases) is immutable or atomic, and the connection of a new
+/// peer takes only the short mutex of the peers' addresses. Otherwise every operation takes
+/// the channel's own mutex (never [`VerbsCtx`]'s). Dropping the channel completes its
+/// operations and destroys its QPs and CQ.
+pub struct VerbsChannel {
+    ctx: Arc<VerbsCtx>,
+    lock: Option<std::sync::Mutex<()>>,
+    ch: core::cell::UnsafeCell<Channel>,
+}
+
+// SAFETY: the channel's raw pointers (bounce mapping, built requests) are used only by the
+// thread that holds its mutex or, unlocked, by the one thread its creator promised
+// ([`VerbsCtx::channel`]); the verbs owners are Send and Sync.
+unsafe impl Send for VerbsChannel {}
+// SAFETY: see `Send`.
+unsafe impl Sync for VerbsChannel {}
+
+impl core::fmt::Debug for VerbsChannel {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "verbs channel ({})",
+            if self.lock.is_some() {
+                "locked"
+            } else {
+                "unlocked"
+            }
+        )
+    }
+}
+
+impl VerbsCtx {
+    /// A new channel for a context: its own CQ (sized as the default context's) and bounce
+    /// buffer now; its QPs on the first post to each peer.
+    ///
+    /// # Safety
+    /// With `unlocked`, the caller must never use the channel (any method, drop included)
+    /// from two threads at once: it takes no lock.
+    pub unsafe fn channel(
+        self: &Arc<Self>,
+        unlocked: bool,
+    ) -> Result<VerbsChannel, super::VerbsError> {
+        let (sh, npes) = {
+            let st = self.lock();
+            (st.sh.clone(), st.qps.len())
+        };
+        let id = {
+            let mut free = self.free_channels.lock().unwrap_or_else(|e| e.into_inner());
+            free.pop()
+                .unwrap_or_else(|| self.next_channel.fetch_add(1, Ordering::Relaxed))
+        };
+        let cq = super::obj::Cq::create(&sh.dev.ctx, sh.dev.cqe).map_err(|e| {
+            super::VerbsError(format!(
+                "ibv_create_cq({}) for a context failed: {e}",
+                sh.dev.cqe
+            ))
+        });
+        let ch = cq.and_then(|cq| Channel::new(sh, id, cq, npes));
+        let ch = match ch {
+            Ok(ch) => ch,
+            Err(e) => {
+                self.free_channels
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(id);
+                return Err(e);
+            }
+        };
+        Ok(VerbsChannel {
+            ctx: self.clone(),
+            lock: (!unlocked).then(|| std::sync::Mutex::new(())),
+            ch: core::cell::UnsafeCell::new(ch),
+        })
+    }
+}
+
+impl VerbsChannel {
+    #[inline(always)]
+    fn with<R>(&self, f: impl FnOnce(&mut Channel) -> R) -> R {
+        let _g = self
+            .lock
+            .as_ref()
+            .map(|l| l.lock().unwrap_or_else(|e| e.into_inner()));
+        // SAFETY: exclusive access: under the channel's mutex, or (unlocked) by the single
+        // thread the creator promised (`VerbsCtx::channel`).
+        f(unsafe { &mut *self.ch.get() })
+    }
+
+    /// This channel's number (0 is the default context's; for diagnostics).
+    pub fn id(&self) -> u32 {
+        self.with(|c| c.id)
+    }
+
+    /// Whether this channel takes no lock.
+    pub fn is_unlocked(&self) -> bool {
+        self.lock.is_none()
+    }
+
+    /// Put of `len` bytes from `src` to `dst` on `pe` (not a mapped peer: the runtime copies
+    /// through the mapping itself). `nbi`: may return before `src` can be reused (complete
+    /// at [`VerbsChannel::quiet`]).
+    ///
+    /// # Safety
+    /// As [`Endpoint::put`] / [`Endpoint::put_nbi`].
+    #[inline]
+    pub unsafe fn put(&self, pe: usize, dst: RemoteAddr, src: *const u8, len: usize, nbi: bool) {
+        self.with(|c| c.put(pe, dst, src, len, !nbi))
+    }
+
+    /// Get of `len` bytes from `src` on `pe` into `dst`; `nbi`: complete at
+    /// [`VerbsChannel::quiet`].
+    ///
+    /// # Safety
+    /// As [`Endpoint::get`] / [`Endpoint::get_nbi`].
+    #[inline]
+    pub unsafe fn get(&self, pe: usize, dst: *mut u8, src: RemoteAddr, len: usize, nbi: bool) {
+        self.with(|c| c.get(pe, dst, src, len, !nbi))
+    }
+
+    /// `op` on the word at `target` on `pe` (a NIC atomic); returns the old value.
+    ///
+    /// # Safety
+    /// As [`Endpoint::amo`].
+    #[inline]
+    pub unsafe fn amo<W: AmoWord>(
+        &self,
+        pe: usize,
+        target: RemoteAddr,
+        op: AmoOp,
+        operand: W,
+        compare: W,
+    ) -> W {
+        self.with(|c| c.amo(pe, target, op, operand, compare))
+    }
+
+    /// Orders this channel's next operation to each peer after its earlier ones.
+    pub fn fence(&self) {
+        self.with(|c| {
+            for q in c.qps.iter_mut() {
+                q.fence = true;
+            }
+        })
+    }
+
+    /// Completes every operation issued on this channel (and only those).
+    pub fn quiet(&self) {
+        self.with(|c| c.drain())
+    }
+
+    /// QPs this channel has connected (its loopback pair counted once).
+    pub fn connected(&self) -> usize {
+        self.with(|c| c.qps.iter().filter(|q| q.qp.is_some()).count())
+    }
+}
+
+impl Drop for VerbsChannel {
+    fn drop(&mut self) {
+        let ch = self.ch.get_mut();
+        ch.drain();
+        let id = ch.id;
+        self.ctx
+            .free_channels
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(id);
     }
 }

@@ -3,8 +3,8 @@
 //! for unregistered user buffers (with the copy-out of gets that land there).
 use super::conn::Rd;
 use super::obj::{full_access, Mr, Pd};
-use super::{err, State, VerbsCtx, VerbsError, BOUNCE_LEN, CHUNK, SCRATCH};
-use std::sync::atomic::{AtomicU32, Ordering};
+use super::{err, Channel, Shared, State, VerbsCtx, VerbsError, BOUNCE_LEN, CHUNK, SCRATCH};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// What we know of a peer's memory.
@@ -15,7 +15,8 @@ pub(super) struct Remote {
     pub rkeys: Vec<u32>,
     /// The peer's segment 1 (the program's globals): base, length, rkey; length 0 if none.
     pub data: (u64, usize, u32),
-    /// The same keys for the runtime, readable without the lock.
+    /// The same keys (and addresses) for the runtime and the private channels, readable
+    /// without the lock.
     pub keys: Arc<PeerKeys>,
 }
 
@@ -31,8 +32,21 @@ impl Remote {
                     .map(|_| AtomicU32::new(0))
                     .collect(),
                 data: AtomicU32::new(0),
+                base: AtomicU64::new(0),
+                data_base: AtomicU64::new(0),
+                data_len: AtomicU64::new(0),
             }),
         }
+    }
+
+    /// Sets the peer's segment bases (from its init record), here and in [`PeerKeys`].
+    pub fn set_bases(&mut self, base: u64, data: (u64, usize, u32)) {
+        self.base = base;
+        self.data = data;
+        self.keys.base.store(base, Ordering::Release);
+        self.keys.data_base.store(data.0, Ordering::Release);
+        self.keys.data_len.store(data.1 as u64, Ordering::Release);
+        self.keys.data.store(data.2, Ordering::Release);
     }
 }
 
@@ -69,12 +83,18 @@ impl Remote {
 
 /// A peer's rkeys as the runtime reads them, without the lock, to carry them in its
 /// [`crate::RemoteAddr`] ([`super::VerbsEndpoint::rkey`]): one per chunk of segment 0 (0
-/// until registered), and segment 1's. Written under the lock when records arrive; read
-/// after the collective that published them, so relaxed loads suffice.
+/// until registered), and segment 1's; and the bases and length that the channels check
+/// addresses against ([`Shared::avail`]). Written under the lock when records arrive;
+/// read after the collective that published them.
 #[derive(Debug)]
 pub(super) struct PeerKeys {
     pub chunks: Box<[AtomicU32]>,
     pub data: AtomicU32,
+    /// Base of the peer's segment 0 in its address space.
+    pub base: AtomicU64,
+    /// Base and length of the peer's segment 1 (length 0: none).
+    pub data_base: AtomicU64,
+    pub data_len: AtomicU64,
 }
 
 /// A pending copy out of the bounce buffer (get through the bounce buffer).
@@ -158,6 +178,7 @@ impl State {
             // SAFETY: the chunk lies inside the caller's segment, mapped for the life of
             // the context (`VerbsCtx::open`).
             let mr = unsafe { reg(&self.dev.pd, self.seg_base + off, len)? };
+            self.lkeys[self.mrs.len()].store(mr.lkey(), Ordering::Release);
             self.mrs.push(mr);
         }
         Ok(())
@@ -176,30 +197,39 @@ impl State {
     pub(super) fn set_keys(&mut self, pe: usize, rec: &[u8]) -> Result<(), VerbsError> {
         self.remote[pe].set_keys(pe, rec)
     }
+}
 
+impl Shared {
     /// Bytes left in the registered chunk (or segment 1) that holds `raddr` on `pe`;
-    /// aborts, naming the address, when it is not in registered memory.
+    /// aborts, naming the address, when it is not in registered memory. No lock: reads
+    /// the peer's [`PeerKeys`].
     #[inline]
     pub(super) fn avail(&self, pe: usize, raddr: u64, len: usize) -> usize {
-        let r = &self.remote[pe];
-        let off = raddr.wrapping_sub(r.base) as usize;
-        if off < self.seg_len && off / CHUNK < r.rkeys.len() {
+        let k = &self.peers[pe];
+        let base = k.base.load(Ordering::Acquire);
+        let off = raddr.wrapping_sub(base) as usize;
+        if off < self.seg_len && k.chunks[off / CHUNK].load(Ordering::Acquire) != 0 {
             return (CHUNK - off % CHUNK).min(self.seg_len - off);
         }
-        let doff = raddr.wrapping_sub(r.data.0) as usize;
-        if doff < r.data.1 {
-            return r.data.1 - doff;
+        let doff = raddr.wrapping_sub(k.data_base.load(Ordering::Acquire)) as usize;
+        let dlen = k.data_len.load(Ordering::Acquire) as usize;
+        if doff < dlen {
+            return dlen - doff;
         }
+        let n = k
+            .chunks
+            .iter()
+            .take_while(|c| c.load(Ordering::Relaxed) != 0)
+            .count();
         self.fail(format!(
             "address {raddr:#x} (+{len} bytes) on PE {pe} is outside its registered memory \
-             ({} bytes registered from {:#x})",
-            r.rkeys.len() * CHUNK,
-            r.base
+             ({} bytes registered from {base:#x})",
+            n * CHUNK,
         ))
     }
 
     /// `key`, the rkey the runtime carried for `raddr` on `pe`, and the bytes left in its
-    /// chunk ([`State::avail`]). Debug builds check the key against our own table.
+    /// chunk ([`Shared::avail`]). Debug builds check the key against the peer's table.
     #[inline]
     pub(super) fn keyed(&self, pe: usize, raddr: u64, key: u32, len: usize) -> (u32, usize) {
         let avail = self.avail(pe, raddr, len);
@@ -216,12 +246,15 @@ impl State {
     #[inline]
     pub(super) fn rkey(&self, pe: usize, raddr: u64, len: usize) -> (u32, usize) {
         let avail = self.avail(pe, raddr, len);
-        let r = &self.remote[pe];
-        let off = raddr.wrapping_sub(r.base) as usize;
-        match r.rkeys.get(off / CHUNK) {
-            Some(&k) if off < self.seg_len => (k, avail),
-            _ => (r.data.2, avail),
+        let k = &self.peers[pe];
+        let off = raddr.wrapping_sub(k.base.load(Ordering::Acquire)) as usize;
+        if off < self.seg_len {
+            let c = k.chunks[off / CHUNK].load(Ordering::Acquire);
+            if c != 0 {
+                return (c, avail);
+            }
         }
+        (k.data.load(Ordering::Acquire), avail)
     }
 
     /// lkey and bytes left in its chunk when `addr` is in our registered segment.
@@ -234,13 +267,17 @@ impl State {
             }
         }
         let off = addr.wrapping_sub(self.seg_base);
-        let mr = self.mrs.get(off / CHUNK)?;
         if off >= self.seg_len {
             return None;
         }
-        Some((mr.lkey(), (CHUNK - off % CHUNK).min(self.seg_len - off)))
+        match self.lkeys[off / CHUNK].load(Ordering::Acquire) {
+            0 => None,
+            k => Some((k, (CHUNK - off % CHUNK).min(self.seg_len - off))),
+        }
     }
+}
 
+impl Channel {
     #[inline(always)]
     pub(super) fn bounce_lkey(&self) -> u32 {
         self.bounce_mr.lkey()

@@ -16,7 +16,7 @@
 //! - **AMOs**: 64-bit fetch-add and compare-swap are NIC atomics; everything else
 //!   (fetch, set, swap, and/or/xor, all 32-bit ops) is built on them (fetch = fetch-add 0,
 //!   the rest a compare-swap loop on the enclosing aligned 64-bit word).
-//! - **Completion**: one CQ; every [`SIGNAL_EVERY`]-th work request (and every one we wait
+//! - **Completion**: one CQ per channel; every [`SIGNAL_EVERY`]-th work request (and every one we wait
 //!   for) is signalled; a completion retires every earlier request of its QP. At most
 //!   `depth - 1` requests are outstanding per QP. `quiet` signals the tail (a zero-length
 //!   RDMA WRITE when the last request was unsignalled; an 8-byte READ with
@@ -40,8 +40,13 @@
 //! - `mem.rs`: registered chunks, lkeys and rkeys, the bounce ring;
 //! - `sq.rs`: work requests, posting, post lists, the quiet marker;
 //! - `progress.rs`: poll, wait, drain;
-//! - `ep.rs`: put/get/AMO/put-with-signal and [`VerbsEndpoint`];
-//! - this file: constants, [`VerbsCtx`] (open) and the state the layers share.
+//! - `ep.rs`: put/get/AMO/put-with-signal and [`VerbsEndpoint`], [`VerbsChannel`];
+//! - this file: constants, [`VerbsCtx`] (open) and the state the layers share: `Shared`
+//!   (lock-free), `Channel` (one per context: CQ, QPs, bounce ring; channel 0 is the
+//!   default context's) and `State` (channel 0 and the owners, behind the mutex).
+//!
+//! Contexts (docs/ARCHITECTURE.md, "Verbs contexts"): [`VerbsCtx::channel`] makes a
+//! channel of its own for an OpenSHMEM context; unlocked for private and serialized ones.
 mod cm;
 mod conn;
 mod device;
@@ -53,7 +58,7 @@ mod sq;
 
 pub use conn::ACK_TIMEOUT;
 pub use device::{list_devices, DeviceInfo, DeviceSpec, PortInfo};
-pub use ep::VerbsEndpoint;
+pub use ep::{VerbsChannel, VerbsEndpoint};
 
 use device::Dev;
 use mem::{CopyOut, Remote};
@@ -104,10 +109,10 @@ fn errno() -> std::io::Error {
     std::io::Error::last_os_error()
 }
 
-/// The state of one PE's verbs transport, behind [`VerbsCtx`]'s mutex. The layers add
-/// their methods in their own files. The verbs objects free themselves (see `obj.rs`);
-/// `bounce_mr` is declared before `bounce` so that it is deregistered before the unmap.
-struct State {
+/// What every channel of a PE shares, immutable after [`VerbsCtx::open`] except for
+/// atomics (keys) and the cold-path mutex of the peers' addresses: read by private
+/// channels without any lock.
+struct Shared {
     dev: std::sync::Arc<Dev>,
     me: usize,
     depth: u64,
@@ -116,43 +121,33 @@ struct State {
     signal_every: u64,
     /// Deferred puts per QP before its list is posted (1: none deferred).
     batch: usize,
-    /// QPs that may hold deferred requests (each at most once).
-    pending: Vec<usize>,
-    /// One per peer; its QP is created on the first post to that peer (`cm.rs`), except
-    /// the loopback one (`qps[me]`), created at open.
-    qps: Vec<SendQueue>,
-    /// Whether each peer's init record is installed (on demand, read on first use).
-    known: Vec<bool>,
-    /// Each peer's port and connection-service address (from its init record).
-    addrs: Vec<cm::Addr>,
+    /// `quiet` marks an unsignalled tail with an 8-byte READ instead of a zero-length WRITE
+    /// (`RSHMEM_VERBS_QUIET=read`).
+    quiet_read: bool,
+    abort: fn(&str) -> !,
+    seg_base: usize,
+    seg_len: usize,
+    /// lkeys of our registered chunks of segment 0 (0: not registered yet); the regions
+    /// themselves are owned by [`State::mrs`].
+    lkeys: Box<[std::sync::atomic::AtomicU32]>,
+    /// Segment 1 (the program's globals), registered whole: base, length, MR.
+    data: Option<(usize, usize, Mr)>,
+    /// What we know of each peer's memory, readable without a lock.
+    peers: Vec<std::sync::Arc<mem::PeerKeys>>,
+    /// Each peer's port and connection-service address (from its init record); read on
+    /// the cold path of a connection only.
+    addrs: Mutex<Vec<cm::Addr>>,
+    /// Whether each peer's init record is installed (on demand, read on first use:
+    /// [`VerbsCtx::add_peer`]; every peer's at init in a full mesh).
+    known: Box<[std::sync::atomic::AtomicBool]>,
     /// This PE's connection service (`None`: a full mesh, connected at init).
     cm: Option<cm::Service>,
     /// The key requests to this PE's connection service are signed with (in its record).
     key: [u8; cm::KEY],
-    /// Responder side of the loopback pair (qps[me] talks to it).
-    resp: Qp,
     psn: u32,
-    remote: Vec<Remote>,
-    seg_base: usize,
-    seg_len: usize,
-    mrs: Vec<Mr>,
-    /// Segment 1 (the program's globals), registered whole: base, length, MR.
-    data: Option<(usize, usize, Mr)>,
-    bounce_mr: Mr,
-    bounce: Mapping,
-    /// Next free byte of the bounce ring (in `[SCRATCH, BOUNCE_LEN)`).
-    bounce_head: usize,
-    /// Bounce ranges in use, oldest first: (pe, sequence number of the request that uses
-    /// it, offset, length). A range is free once that request has completed.
-    bounce_live: VecDeque<(usize, u64, usize, usize)>,
-    /// `quiet` marks an unsignalled tail with an 8-byte READ instead of a zero-length WRITE
-    /// (`RSHMEM_VERBS_QUIET=read`).
-    quiet_read: bool,
-    copies: Vec<CopyOut>,
-    abort: fn(&str) -> !,
 }
 
-impl State {
+impl Shared {
     fn fail(&self, msg: String) -> ! {
         (self.abort)(&format!(
             "RDMA verbs ({}:{}): {msg}",
@@ -161,8 +156,107 @@ impl State {
     }
 }
 
-/// The verbs state of one PE, shared by its endpoints. All operations serialize on one
-/// mutex (the QPs, the CQ and the bounce buffer are shared).
+/// One ordering and completion domain of a PE (docs/ARCHITECTURE.md, "Verbs contexts"):
+/// its own CQ, its own RC QP per peer it has posted to, its own bounce ring and lists of
+/// deferred requests. Channel 0 serves the default context (inside [`State`], behind
+/// [`VerbsCtx`]'s mutex); the others ([`VerbsChannel`]) serve the program's contexts.
+/// The layers add their methods in their own files.
+struct Channel {
+    sh: std::sync::Arc<Shared>,
+    /// 0 for the default context; otherwise sent with connection requests so that the
+    /// target does not adopt the QP as its own default-context QP to us.
+    id: u32,
+    cq: std::sync::Arc<obj::Cq>,
+    /// QPs that may hold deferred requests (each at most once).
+    pending: Vec<usize>,
+    /// One per peer; its QP is created on the first post to that peer (`cm.rs`), except
+    /// channel 0's loopback one (`qps[me]`), created at open.
+    qps: Vec<SendQueue>,
+    /// The responder side of this channel's loopback pair (channel 0's is
+    /// [`State::resp`]); created with the pair on the first post to this PE itself.
+    loop_resp: Option<Qp>,
+    bounce_mr: Mr,
+    bounce: Mapping,
+    /// Next free byte of the bounce ring (in `[SCRATCH, BOUNCE_LEN)`).
+    bounce_head: usize,
+    /// Bounce ranges in use, oldest first: (pe, sequence number of the request that uses
+    /// it, offset, length). A range is free once that request has completed.
+    bounce_live: VecDeque<(usize, u64, usize, usize)>,
+    copies: Vec<CopyOut>,
+}
+
+impl core::ops::Deref for Channel {
+    type Target = Shared;
+    #[inline(always)]
+    fn deref(&self) -> &Shared {
+        &self.sh
+    }
+}
+
+impl Channel {
+    /// A channel with its own CQ (sized as the default one) and bounce buffer, no QP yet.
+    fn new(
+        sh: std::sync::Arc<Shared>,
+        id: u32,
+        cq: std::sync::Arc<obj::Cq>,
+        npes: usize,
+    ) -> Result<Self, VerbsError> {
+        let bounce = Mapping::anonymous(BOUNCE_LEN).map_err(|e| {
+            VerbsError(format!(
+                "mmap of the {BOUNCE_LEN}-byte bounce buffer failed: {e}"
+            ))
+        })?;
+        // SAFETY: the bounce mapping outlives its region (field order: `bounce_mr` is
+        // declared, hence dropped, before `bounce`).
+        let bounce_mr = unsafe { mem::reg(&sh.dev.pd, bounce.ptr() as usize, BOUNCE_LEN)? };
+        let (depth, batch) = (sh.depth, sh.batch);
+        Ok(Self {
+            sh,
+            id,
+            cq,
+            pending: Vec::with_capacity(npes),
+            qps: (0..npes)
+                .map(|_| SendQueue::new(None, depth, batch))
+                .collect(),
+            loop_resp: None,
+            bounce_mr,
+            bounce,
+            bounce_head: SCRATCH,
+            bounce_live: VecDeque::new(),
+            copies: Vec::new(),
+        })
+    }
+}
+
+/// The state of one PE's verbs transport behind [`VerbsCtx`]'s mutex: channel 0 (the
+/// default context; `State` dereferences to it) and the owners of what the channels
+/// share. The verbs objects free themselves (see `obj.rs`).
+struct State {
+    ch: Channel,
+    /// Responder side of channel 0's loopback pair (qps[me] talks to it).
+    resp: Qp,
+    remote: Vec<Remote>,
+    mrs: Vec<Mr>,
+}
+
+impl core::ops::Deref for State {
+    type Target = Channel;
+    #[inline(always)]
+    fn deref(&self) -> &Channel {
+        &self.ch
+    }
+}
+
+impl core::ops::DerefMut for State {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut Channel {
+        &mut self.ch
+    }
+}
+
+/// The verbs state of one PE, shared by its endpoints. The default context's operations
+/// serialize on one mutex (channel 0: its QPs, CQ and bounce buffer); the program's other
+/// contexts have channels of their own ([`VerbsChannel`]).
 pub struct VerbsCtx {
     st: Mutex<State>,
     desc: String,
@@ -171,6 +265,11 @@ pub struct VerbsCtx {
     /// [`VerbsCtx::stats`] when the runtime marked the end of its setup
     /// ([`VerbsCtx::mark_setup_done`]).
     setup_stats: std::sync::OnceLock<VerbsStats>,
+    /// The next new channel number ([`VerbsCtx::channel`]); numbers of destroyed channels
+    /// are reused first (`free_channels`), so that a peer's service holds at most one
+    /// responder QP per live channel number.
+    next_channel: std::sync::atomic::AtomicU32,
+    free_channels: Mutex<Vec<u32>>,
 }
 
 /// What this context has cost the process so far ([`VerbsCtx::stats`]).
@@ -280,24 +379,17 @@ impl VerbsCtx {
         let mut max_inline = u32::MAX;
         for pe in 0..npes {
             if on_demand && pe != me {
-                qps.push(SendQueue::new(None, depth, batch));
+                qps.push(None);
             } else {
-                let (qp, inl) = conn::create_qp(&dev, depth)?;
+                let (qp, inl) = conn::create_qp(&dev, &dev.cq, depth)?;
                 max_inline = max_inline.min(inl);
-                qps.push(SendQueue::new(Some(qp), depth, batch));
+                qps.push(Some(qp));
             }
         }
-        let (resp, _) = conn::create_qp(&dev, depth)?;
-        let bounce = Mapping::anonymous(BOUNCE_LEN).map_err(|e| {
-            VerbsError(format!(
-                "mmap of the {BOUNCE_LEN}-byte bounce buffer failed: {e}"
-            ))
-        })?;
-        // SAFETY: the bounce mapping outlives its region (`State` field order); the data
-        // segment stays mapped for the life of the context (our caller's contract).
-        let bounce_mr = unsafe { mem::reg(&dev.pd, bounce.ptr() as usize, BOUNCE_LEN)? };
+        let (resp, _) = conn::create_qp(&dev, &dev.cq, depth)?;
         let data = match data {
-            // SAFETY: as above.
+            // SAFETY: the data segment stays mapped for the life of the context (our
+            // caller's contract).
             Some((b, l)) => Some((b, l, unsafe { mem::reg(&dev.pd, b, l)? })),
             None => None,
         };
@@ -363,38 +455,47 @@ impl VerbsCtx {
             ),
             None => format!("{desc} connect mesh"),
         };
+        let remote: Vec<Remote> = (0..npes).map(|_| Remote::new(seg_len)).collect();
+        let sh = std::sync::Arc::new(Shared {
+            dev: dev.clone(),
+            me,
+            depth,
+            max_inline,
+            signal_every,
+            batch,
+            quiet_read,
+            abort,
+            seg_base,
+            seg_len,
+            lkeys: (0..seg_len.div_ceil(CHUNK))
+                .map(|_| std::sync::atomic::AtomicU32::new(0))
+                .collect(),
+            data,
+            peers: remote.iter().map(|r| r.keys.clone()).collect(),
+            addrs: Mutex::new(vec![cm::Addr::default(); npes]),
+            known: (0..npes)
+                .map(|_| std::sync::atomic::AtomicBool::new(false))
+                .collect(),
+            cm,
+            key,
+            psn,
+        });
+        let mut ch = Channel::new(sh, 0, dev.cq.clone(), npes)?;
+        for (q, qp) in ch.qps.iter_mut().zip(qps) {
+            q.qp = qp;
+        }
         let ctx = Self {
             st: Mutex::new(State {
-                dev,
-                me,
-                depth,
-                max_inline,
-                signal_every,
-                batch,
-                pending: Vec::with_capacity(npes),
-                qps,
-                known: vec![false; npes],
-                addrs: vec![cm::Addr::default(); npes],
-                cm,
-                key,
+                ch,
                 resp,
-                psn,
-                remote: (0..npes).map(|_| Remote::new(seg_len)).collect(),
-                seg_base,
-                seg_len,
+                remote,
                 mrs: Vec::new(),
-                data,
-                bounce_mr,
-                bounce,
-                bounce_head: SCRATCH,
-                bounce_live: VecDeque::new(),
-                quiet_read,
-                copies: Vec::new(),
-                abort,
             }),
             desc,
             base_stats,
             setup_stats: std::sync::OnceLock::new(),
+            next_channel: std::sync::atomic::AtomicU32::new(1),
+            free_channels: Mutex::new(Vec::new()),
         };
         ctx.lock().register_upto(in_use)?;
         Ok(ctx)

@@ -2,7 +2,7 @@
 //! (spin briefly, then yield; abort after [`STALL_SECS`] without a completion), draining
 //! everything for `quiet`, and posting deferred requests from the runtime's waits.
 use super::sq::Op;
-use super::{State, VerbsCtx, DEFERRED, SCRATCH, STALL_SECS};
+use super::{Channel, VerbsCtx, DEFERRED, SCRATCH, STALL_SECS};
 use rdma_sys::*;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -40,12 +40,12 @@ impl VerbsCtx {
     }
 }
 
-impl State {
+impl Channel {
     /// Polls the CQ once; returns the number of completions.
     fn poll(&mut self) -> usize {
         // SAFETY: `ibv_wc` is a C struct for which all-zero is valid.
         let mut wc: [ibv_wc; 16] = unsafe { core::mem::zeroed() };
-        let n = self.dev.cq.poll(&mut wc);
+        let n = self.cq.poll(&mut wc);
         if n < 0 {
             self.fail(format!("ibv_poll_cq failed ({n})"));
         }
@@ -78,7 +78,7 @@ impl State {
     /// Polls until `cond` holds: spins briefly, then yields (rxe does its work in kernel
     /// tasklets that a busy poller would starve), and aborts after [`STALL_SECS`] without
     /// any completion.
-    pub(super) fn wait(&mut self, cond: impl Fn(&State) -> bool) {
+    pub(super) fn wait(&mut self, cond: impl Fn(&Channel) -> bool) {
         self.flush_all();
         let mut idle = 0u32;
         let mut since = Instant::now();

@@ -2,7 +2,7 @@
 //! and inlined), posting them (at once, or deferred into post lists of small `put_nbi`s),
 //! the sequence numbers that completions retire, and the quiet marker.
 use super::obj::Qp;
-use super::{State, STAGE};
+use super::{Channel, STAGE};
 use rdma_sys::*;
 use std::os::raw::c_int;
 use std::ptr::null_mut;
@@ -35,7 +35,7 @@ impl Op {
     }
 }
 
-/// When [`State::post`] posts a request.
+/// When [`Channel::post`] posts a request.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Posting {
     Now,
@@ -55,7 +55,7 @@ pub(super) enum Local {
 }
 
 /// One work request as the endpoint operations describe it (converted to an
-/// `ibv_send_wr` by [`State::post`]). Plain data on the stack: the builders are
+/// `ibv_send_wr` by [`Channel::post`]). Plain data on the stack: the builders are
 /// `#[inline(always)]`, so it costs what the argument list did.
 #[derive(Clone, Copy)]
 pub(super) struct Wr {
@@ -122,7 +122,7 @@ impl Wr {
 
 /// The state of one QP's send queue.
 pub(super) struct SendQueue {
-    /// `None` until the first post to the peer connects it ([`State::connect_peer`]).
+    /// `None` until the first post to the peer connects it ([`Channel::connect_peer`]).
     pub qp: Option<Qp>,
     /// Sequence number of the last posted request (first is 1).
     pub sent: u64,
@@ -142,7 +142,7 @@ pub(super) struct SendQueue {
     /// Data of the deferred puts: [`STAGE`] bytes per `pend` index (inline: the post copies
     /// it, so the staging slot is free again once the list is posted).
     stage: Vec<u8>,
-    /// This QP is in `State::pending`.
+    /// This QP is in `Channel::pending`.
     listed: bool,
 }
 
@@ -168,7 +168,7 @@ impl SendQueue {
     }
 }
 
-impl State {
+impl Channel {
     /// Posts a signalled request to `pe` that completes only after every earlier one: a
     /// zero-length RDMA WRITE (RC acknowledges in order; as UCX's flush), or with
     /// `RSHMEM_VERBS_QUIET=read` an 8-byte READ of the peer's first word. A pending fence
@@ -176,7 +176,9 @@ impl State {
     pub(super) fn post_marker(&mut self, pe: usize) -> u64 {
         let fence = self.qps[pe].fence;
         self.qps[pe].fence = false;
-        let raddr = self.remote[pe].base;
+        let raddr = self.peers[pe]
+            .base
+            .load(std::sync::atomic::Ordering::Acquire);
         let (rkey, _) = self.rkey(pe, raddr, 8);
         let wr = if self.quiet_read {
             let laddr = self.bounce_at(8) as u64;
@@ -195,7 +197,7 @@ impl State {
     /// - [`Posting::Defer`] (an inline RDMA WRITE of at most [`STAGE`] bytes, when post
     ///   lists are on; otherwise as `Now`): its data is copied to the QP's staging area and
     ///   the request queued, to be posted with the next request to that QP, when
-    ///   [`State::batch`] are queued, or at the next wait ([`State::wait`]) or
+    ///   [`Shared::batch`] are queued, or at the next wait ([`Channel::wait`]) or
     ///   [`super::VerbsCtx::progress`];
     /// - [`Posting::Hold`]: queued without staging, for a caller that posts another request
     ///   to the same QP before it returns (the caller's data is still valid then).
@@ -224,9 +226,10 @@ impl State {
             && self.batch > 1
             && len <= STAGE
             && matches!(local, Local::Inline(_));
+        let (signal_every, batch) = (self.sh.signal_every, self.sh.batch);
         let q = &mut self.qps[pe];
         let seq = q.sent + 1;
-        let signal = force_signal || seq - q.last_sig >= self.signal_every;
+        let signal = force_signal || seq - q.last_sig >= signal_every;
         let mut flags = 0;
         if signal {
             flags |= ibv_send_flags::IBV_SEND_SIGNALED.0;
@@ -296,7 +299,7 @@ impl State {
         }
         q.ops[(seq % depth) as usize] = (op, len, raddr);
         let queue = defer || how == Posting::Hold;
-        if !queue || q.pend.len() >= self.batch.max(2) {
+        if !queue || q.pend.len() >= batch.max(2) {
             self.flush(pe);
         } else if !q.listed {
             q.listed = true;
@@ -307,6 +310,7 @@ impl State {
 
     /// Posts the requests built for `pe` (one `ibv_post_send` of the whole list).
     pub(super) fn flush(&mut self, pe: usize) {
+        let depth = self.sh.depth;
         let q = &mut self.qps[pe];
         let n = q.pend.len();
         if n == 0 {
@@ -340,7 +344,7 @@ impl State {
                 unsafe { bad.offset_from(q.pend.as_ptr()) }.clamp(0, n as isize - 1) as usize
             };
             let seq = q.pend[i].wr_id >> 16;
-            let (op, len, _) = q.ops[(seq % self.depth) as usize];
+            let (op, len, _) = q.ops[(seq % depth) as usize];
             self.fail(format!(
                 "posting {} of {len} bytes to PE {pe} failed (request {} of a list of {n}): {}",
                 op.name(),
