@@ -145,14 +145,7 @@ impl Runtime {
             (Some(ch), Path::Verbs(_)) => ch,
             _ => return self.amo(addr, op, operand, compare, pe),
         };
-        if !addr.is_multiple_of(W::SIZE) {
-            return Err(Error::Misaligned {
-                addr,
-                align: W::SIZE,
-            });
-        }
-        let r = self.remote(addr, W::SIZE, pe)?;
-        crate::pcntr::amo();
+        let r = self.amo_target::<W>(addr, pe)?;
         // SAFETY: `r` is an aligned word inside `pe`'s segment.
         Ok(unsafe { ch.amo(pe, r, op, operand, compare) })
     }

@@ -173,6 +173,18 @@ impl Runtime {
         compare: W,
         pe: usize,
     ) -> Result<W> {
+        let r = self.amo_target::<W>(addr, pe)?;
+        // SAFETY: `r` is an aligned word inside `pe`'s segment (a CPU atomic on the mapping,
+        // or a NIC atomic on the peer's registered memory).
+        Ok(with_endpoint!(&self.peers[pe].path, |ep| unsafe {
+            ep.amo(r, op, operand, compare)
+        }))
+    }
+
+    /// The remote address of the AMO word at symmetric `addr` on `pe`: checks its alignment
+    /// and range, and counts the AMO (`shmemx_pcntr`).
+    #[inline(always)]
+    pub(super) fn amo_target<W: AmoWord>(&self, addr: usize, pe: usize) -> Result<RemoteAddr> {
         if !addr.is_multiple_of(W::SIZE) {
             return Err(Error::Misaligned {
                 addr,
@@ -181,11 +193,7 @@ impl Runtime {
         }
         let r = self.remote(addr, W::SIZE, pe)?;
         crate::pcntr::amo();
-        // SAFETY: `r` is an aligned word inside `pe`'s segment (a CPU atomic on the mapping,
-        // or a NIC atomic on the peer's registered memory).
-        Ok(with_endpoint!(&self.peers[pe].path, |ep| unsafe {
-            ep.amo(r, op, operand, compare)
-        }))
+        Ok(r)
     }
 
     /// Non-fetching atomic `op` on the word at symmetric `addr` on `pe` (add, set, and, or,
@@ -202,14 +210,7 @@ impl Runtime {
         pe: usize,
         internal: bool,
     ) -> Result<()> {
-        if !addr.is_multiple_of(W::SIZE) {
-            return Err(Error::Misaligned {
-                addr,
-                align: W::SIZE,
-            });
-        }
-        let r = self.remote(addr, W::SIZE, pe)?;
-        crate::pcntr::amo();
+        let r = self.amo_target::<W>(addr, pe)?;
         match &self.peers[pe].path {
             Path::Tcp(ep) if internal => ep.signal(r, op, operand),
             // SAFETY: `r` is an aligned word inside `pe`'s segment (as in `amo`).
