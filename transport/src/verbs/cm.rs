@@ -499,6 +499,22 @@ fn u32_at(b: &[u8], i: usize) -> u32 {
     u32::from_le_bytes(b[i..i + 4].try_into().expect("4 bytes"))
 }
 
+/// The connection parameters of a request or a reply carrying `data` (private data, which
+/// must outlive the `rdma_connect`/`rdma_accept` call) for our QP `qpn`: the device's
+/// atomic depths, 7 retries as the QPs themselves.
+fn conn_param(dev: &Dev, data: &[u8], qpn: u32) -> rdma_conn_param {
+    // SAFETY: a plain C struct, all-zero is valid.
+    let mut cp: rdma_conn_param = unsafe { core::mem::zeroed() };
+    cp.private_data = data.as_ptr() as *const libc::c_void;
+    cp.private_data_len = data.len() as u8;
+    cp.responder_resources = dev.dest_rd_atom;
+    cp.initiator_depth = dev.rd_atom;
+    cp.retry_count = 7;
+    cp.rnr_retry_count = 7;
+    cp.qp_num = qpn;
+    cp
+}
+
 /// The address a request came from, for messages.
 fn peer_text(id: *mut rdma_cm_id) -> String {
     // SAFETY: `id` is a live identifier of a connect request; its route holds the peer's
@@ -536,15 +552,7 @@ fn accept(sh: &Shared, id: *mut rdma_cm_id, pe: usize, peer: &Peer, req: &[u8]) 
         fail(e.0);
     }
     let rep = reply_bytes(sh.me, &sh.key, req, qp.num());
-    // SAFETY: a plain C struct, all-zero is valid; the private data outlives the call.
-    let mut cp: rdma_conn_param = unsafe { core::mem::zeroed() };
-    cp.private_data = rep.as_ptr() as *const libc::c_void;
-    cp.private_data_len = REP_LEN as u8;
-    cp.responder_resources = sh.dev.dest_rd_atom;
-    cp.initiator_depth = sh.dev.rd_atom;
-    cp.retry_count = 7;
-    cp.rnr_retry_count = 7;
-    cp.qp_num = qp.num();
+    let mut cp = conn_param(&sh.dev, &rep, qp.num());
     // SAFETY: `id` is the request's identifier; `cp` is valid for the call.
     if unsafe { rdma_accept(id, &mut cp) } != 0 {
         fail(format!(
@@ -703,14 +711,7 @@ impl Channel {
                 }
                 expect(ch, rdma_cm_event_type::RDMA_CM_EVENT_ROUTE_RESOLVED)
                     .map_err(|e| format!("route to {target}: {e}"))?;
-                let mut cp: rdma_conn_param = core::mem::zeroed();
-                cp.private_data = req.as_ptr() as *const libc::c_void;
-                cp.private_data_len = REQ_LEN as u8;
-                cp.responder_resources = self.dev.dest_rd_atom;
-                cp.initiator_depth = self.dev.rd_atom;
-                cp.retry_count = 7;
-                cp.rnr_retry_count = 7;
-                cp.qp_num = qp.num();
+                let mut cp = conn_param(&self.dev, &req, qp.num());
                 if rdma_connect(id, &mut cp) != 0 {
                     return Err(format!("rdma_connect {target}: {}", super::errno()));
                 }
