@@ -319,6 +319,20 @@ impl TcpCtx {
         )
     }
 
+    /// The request header of a put of `len` bytes to `dst`.
+    #[inline]
+    fn put_header(dst: RemoteAddr, len: usize) -> [u8; wire::REQ] {
+        let (seg, off) = Self::split(dst);
+        Req {
+            op: wire::OP_PUT,
+            seg,
+            off,
+            len: len as u64,
+            ..Req::default()
+        }
+        .encode()
+    }
+
     /// Sends a put of `len` bytes at `src` to `dst` on `pe`.
     ///
     /// # Safety
@@ -327,15 +341,7 @@ impl TcpCtx {
         if len == 0 {
             return;
         }
-        let (seg, off) = Self::split(dst);
-        let h = Req {
-            op: wire::OP_PUT,
-            seg,
-            off,
-            len: len as u64,
-            ..Req::default()
-        }
-        .encode();
+        let h = Self::put_header(dst, len);
         self.dirty[pe].store(true, Ordering::Relaxed);
         // SAFETY: header local; `src` valid per the contract.
         self.with_conn(pe, "a put", |fd| unsafe {
@@ -358,15 +364,7 @@ impl TcpCtx {
         if len == 0 {
             return;
         }
-        let (seg, off) = Self::split(dst);
-        let h = Req {
-            op: wire::OP_PUT,
-            seg,
-            off,
-            len: len as u64,
-            ..Req::default()
-        }
-        .encode();
+        let h = Self::put_header(dst, len);
         self.dirty[pe].store(true, Ordering::Relaxed);
         let mut g = self.conns[pe].lock().unwrap_or_else(|p| p.into_inner());
         g.pend.extend_from_slice(&h);
