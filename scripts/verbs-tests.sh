@@ -97,9 +97,20 @@ ring_cost() {
         echo "a PE read $rhi peer records: every PE's (not on first use)"
         return 1
     fi
+    # The runtime's segment records: its own and the node's first PE's (verbs forced: no
+    # same-node mapping), not every PE's.
+    local segs shi
+    segs=$(echo "$out" | grep -E "^rshmem: PE [0-9]+: segment records read at init: [0-9]+ of $n$" |
+        sed -E 's/.*init: ([0-9]+) of.*/\1/' | sort -n)
+    shi=$(echo "$segs" | tail -1)
+    if [ "$(echo "$segs" | grep -c .)" -ne "$n" ] || [ "$shi" -gt 2 ]; then
+        echo "$out" | grep "segment records"
+        echo "expected $n lines of at most 2 segment records read at init"
+        return 1
+    fi
     reg=$(echo "$init" | sed -E 's/.* ([0-9]+) bytes registered.*/\1/' | sort -n | tail -1)
     ms=$(echo "$init" | sed -E 's/.*init ([0-9]+) ms/\1/' | sort -n | tail -1)
-    echo "ring cost: N=$n qps/PE at init=2 at finalize=$lo..$hi records read=$rlo..$rhi registered/PE=$reg bytes max init=$ms ms"
+    echo "ring cost: N=$n qps/PE at init=2 at finalize=$lo..$hi records read=$rlo..$rhi segment records=$shi registered/PE=$reg bytes max init=$ms ms"
 }
 for n in 2 4 8 16; do
     case_ "ring $n PEs: queue pairs per PE" ok "ring cost: N=$n qps/PE" -- ring_cost $n

@@ -62,6 +62,27 @@ fn bad_symmetric_size_is_reported() {
     r.assert_stderr_contains(&["SHMEM_SYMMETRIC_SIZE", "\"12q\"", "init failed"]);
 }
 
+/// Heap sizes that differ between PEs are refused at init, naming both sizes, even when
+/// init reads only some PEs' records (TCP forced: each PE reads its own and PE 0's).
+#[test]
+fn heap_sizes_that_differ_between_pes_are_refused() {
+    let script = format!(
+        "if [ \"$PMI_RANK\" = 3 ]; then export SHMEM_SYMMETRIC_SIZE=64M; \
+         else export SHMEM_SYMMETRIC_SIZE=32M; fi; exec {FAIL} init"
+    );
+    let r = job("/bin/sh", 4)
+        .args(["-c", script.as_str()])
+        .env("RSHMEM_TRANSPORT", "tcp")
+        .run();
+    r.assert_failed();
+    r.assert_stderr_contains(&[
+        "SHMEM_SYMMETRIC_SIZE",
+        "PE 0 has a symmetric segment of",
+        "but PE 3 has",
+        "every PE must have the same heap size",
+    ]);
+}
+
 #[test]
 fn heap_exhaustion_is_an_error_with_the_numbers() {
     let r = job(FAIL, 2)

@@ -214,6 +214,12 @@ fn hosts_through_network_namespaces() {
             for line in [
                 "rshmem: PE 0: transport per peer: 0=shm 1=shm 2=tcp 3=tcp; tcp listening on 10.213.1.2:",
                 "rshmem: PE 3: transport per peer: 0=tcp 1=tcp 2=shm 3=shm; tcp listening on 10.213.2.2:",
+                // Init reads the records of its own node's PEs and of the other node's
+                // first PE (PE 2 or PE 0), not of PE 3 or PE 1: O(per node + nodes).
+                "rshmem: PE 0: segment records read at init: 3 of 4",
+                "rshmem: PE 1: segment records read at init: 3 of 4",
+                "rshmem: PE 2: segment records read at init: 3 of 4",
+                "rshmem: PE 3: segment records read at init: 3 of 4",
             ] {
                 assert!(err.contains(line), "no {line:?}\n{}", show(&o));
             }
@@ -245,6 +251,12 @@ fn hosts_through_network_namespaces() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("rshmem: PE 2: transport per peer: 0=tcp 1=tcp 2=shm 3=tcp"),
+        "{}",
+        show(&o)
+    );
+    // PE 2 reads itself and the first PEs of the other two nodes (0 and 3), not PE 1.
+    assert!(
+        err.contains("rshmem: PE 2: segment records read at init: 3 of 4"),
         "{}",
         show(&o)
     );

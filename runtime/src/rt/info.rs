@@ -17,6 +17,14 @@ impl Runtime {
                 init_took.as_millis()
             );
         }
+        if self.cfg.info && (self.verbs.is_some() || self.tcp.is_some()) {
+            use std::fmt::Write as _;
+            let _ = writeln!(
+                out,
+                "rshmem: PE {}: segment records read at init: {} of {}",
+                self.me, self.seg_records_read, self.npes
+            );
+        }
         if !out.is_empty() {
             use std::io::Write;
             let _ = std::io::stderr().lock().write_all(out.as_bytes());

@@ -220,9 +220,49 @@ impl Runtime {
         bootstrap::put(&mut *kvs, "rshmem-seg", record.as_bytes())?;
         kvs.barrier()?;
         let mode = transport_mode()?;
-        let mut recs = Vec::with_capacity(npes);
+        // Whose records to read now. With the launcher's process mapping: this PE's, the
+        // same node's when their segments are mapped here (auto, shm), and the first PE of
+        // each node, whose host and RDMA flag stand for its node's (one host) and whose
+        // sizes every PE checks its own against (so all agree: every PE checks node 0's
+        // first PE, PE 0). That is O(PEs per node + nodes) reads per PE, not O(N). Without
+        // a mapping (node = host name in the record), every PE's.
+        let first_of_node: Option<Vec<usize>> = mapping.as_ref().map(|m| {
+            let mut first = std::collections::HashMap::new();
+            (0..npes)
+                .map(|pe| *first.entry(m[pe]).or_insert(pe))
+                .collect()
+        });
+        let maps_local = matches!(mode, Mode::Auto | Mode::Shm);
+        let read_now = |pe: usize| match (&mapping, &first_of_node) {
+            (Some(m), Some(f)) => pe == me || f[pe] == pe || (maps_local && m[pe] == m[me]),
+            _ => true,
+        };
+        let mut recs: Vec<(String, String, String, bool)> = Vec::with_capacity(npes);
         let mut all_rdma = true;
+        let mut seg_records_read = 0usize;
         for pe in 0..npes {
+            if !read_now(pe) {
+                // Another node's PE (or a same-node one never mapped here): its node's
+                // first PE, read above (it comes first), stands for it.
+                let (m, f) = (mapping.as_ref().unwrap(), first_of_node.as_ref().unwrap());
+                let lead = f[pe];
+                let same_node = m[pe] == m[me];
+                if !same_node && mode == Mode::Shm {
+                    return Err(Error::Unreachable {
+                        pe,
+                        host: recs[lead].0.clone(),
+                        why: "RSHMEM_TRANSPORT=shm".into(),
+                    });
+                }
+                recs.push((
+                    recs[lead].0.clone(),
+                    String::new(),
+                    String::new(),
+                    same_node,
+                ));
+                continue;
+            }
+            seg_records_read += 1;
             let raw = bootstrap::get(&mut *kvs, pe, "rshmem-seg")?;
             let text = String::from_utf8_lossy(&raw).into_owned();
             let mut it = text.splitn(6, '\n');
@@ -437,6 +477,7 @@ impl Runtime {
             verbs_gen: AtomicU64::new(0),
             verbs_known: (0..npes).map(|_| AtomicU64::new(0)).collect(),
             verbs_records,
+            seg_records_read,
             tcp,
             teams,
             held_locks: Mutex::new(Vec::new()),

@@ -113,6 +113,9 @@ pub struct Runtime {
     /// Per peer: its verbs init record is installed (read at init for the PEs this one
     /// maps, on first use for the others: `verbs_keys_cold`).
     verbs_records: Box<[AtomicBool]>,
+    /// How many PEs' segment records init read (`SHMEM_INFO`): O(PEs per node + nodes)
+    /// with a process mapping, every PE's without one.
+    seg_records_read: usize,
     /// The TCP transport, when any peer is reached over it.
     pub(super) tcp: Option<Arc<TcpCtx>>,
     /// Teams: the predefined ones, the internal-area allocator, algorithm overrides.
