@@ -179,6 +179,12 @@ case_ "thread level: FUNNELED, no lock (2 PEs)" ok "" -- thread_level funneled 2
 case_ "thread level: SERIALIZED, 2 threads in turn, no lock (2 PEs)" ok "" -- thread_level serialized 2 "no lock (SHMEM_THREAD_SERIALIZED)"
 case_ "thread level: MULTIPLE, 2 threads at once on the default context, locked (2 PEs)" ok "" -- thread_level multiple 2 "locked (SHMEM_THREAD_MULTIPLE)"
 case_ "thread level: MULTIPLE, 2 threads at once, locked (4 PEs)" ok "" -- thread_level multiple 4 "locked (SHMEM_THREAD_MULTIPLE)"
+# Under FUNNELED, PE 0's second thread calls exit(3) while its main thread puts in a loop:
+# the exit hook must leave the unlocked default context alone (no implicit finalize, no
+# exit request through it), say so, and the job must end with status 3.
+case_ "thread level: FUNNELED, exit(3) from another thread ends the job" fail \
+    "PE 0: exit\(3\) from a thread other than the one that initialized OpenSHMEM \(SHMEM_THREAD_FUNNELED\)" \
+    -- timeout 120 $RUN -n 2 $B/verbs-c/thread_level funneled-exit
 # A Rust program is always MULTIPLE (`Shmem` is `Sync`).
 case_ "thread level: Rust programs keep the default context locked" ok "PE 1: transport per peer: .*default context: locked \(SHMEM_THREAD_MULTIPLE\)" \
     -- env SHMEM_INFO=1 timeout 120 $RUN -n 2 $B/hello

@@ -310,6 +310,21 @@ fn thread_levels() {
             && stderr.contains("SHMEM_THREAD_MULTIPLE (3)"),
         "no message naming the invalid level:\n{stderr}"
     );
+    // Under FUNNELED a second thread's exit(3) while the main thread keeps putting ends the
+    // job with status 3 (over verbs the VM suite checks that the exit hook then leaves the
+    // unlocked default context alone).
+    let out = Command::new(built().join("rshmemrun"))
+        .args(["-n", "2", "--timeout", "60"])
+        .arg(&exe)
+        .arg("funneled-exit")
+        .output()
+        .expect("run rshmemrun");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "funneled-exit:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// C11 generics with a leading context, `shmem_sync(team)` next to the active-set form, the

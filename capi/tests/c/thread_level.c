@@ -7,10 +7,15 @@
  * for two "workers": under MULTIPLE two threads at once, under SERIALIZED two threads one
  * after the other, under FUNNELED the main thread next to a thread that only computes,
  * under SINGLE the main thread alone. Over verbs the default context takes its lock only
- * under MULTIPLE (SHMEM_INFO's verbs line says which). */
+ * under MULTIPLE (SHMEM_INFO's verbs line says which).
+ * "funneled-exit": under FUNNELED, PE 0's second thread calls exit(3) while the main
+ * thread puts and quiets in a loop: the job must end with status 3, never hang (over
+ * verbs the exit hook then leaves the unlocked default context alone and says so). */
+#define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include "check.h"
 
 #define K 64
@@ -46,6 +51,13 @@ static void *worker(void *arg) {
     return NULL;
 }
 
+static void *exiter(void *arg) {
+    (void)arg;
+    struct timespec ts = {0, 200 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    exit(3);
+}
+
 static volatile long spin_sink;
 static void *computer(void *arg) {
     (void)arg;
@@ -70,7 +82,7 @@ int main(int argc, char **argv) {
     } else {
         if (strcmp(how, "single") == 0)
             want = SHMEM_THREAD_SINGLE;
-        else if (strcmp(how, "funneled") == 0)
+        else if (strcmp(how, "funneled") == 0 || strcmp(how, "funneled-exit") == 0)
             want = SHMEM_THREAD_FUNNELED;
         else if (strcmp(how, "serialized") == 0)
             want = SHMEM_THREAD_SERIALIZED;
@@ -98,6 +110,14 @@ int main(int argc, char **argv) {
     cas = shmem_calloc(2, sizeof(long));
     shmem_barrier_all();
     pthread_t th[2];
+    if (strcmp(how, "funneled-exit") == 0) {
+        if (me == 0)
+            CHECK(pthread_create(&th[0], NULL, exiter, NULL) == 0, "pthread_create");
+        for (long v = 0;; v++) {
+            shmem_long_p(buf, v, right);
+            shmem_quiet();
+        }
+    }
     if (want == SHMEM_THREAD_MULTIPLE) {
         for (long t = 0; t < 2; t++)
             CHECK(pthread_create(&th[t], NULL, worker, (void *)t) == 0, "pthread_create");
