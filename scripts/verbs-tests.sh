@@ -14,7 +14,7 @@ if [ "${1:-}" != "--in-vm" ]; then
     cargo build -q -p rshmem-launcher -p rshmem-tests -p rshmem-examples -p rshmem-capi || exit 1
     # C programs of the conformance suite, built here, run in the VM over verbs.
     mkdir -p target/debug/verbs-c
-    for c in setup globals reinit rma amo signal wait lock memory coll active team ctx ctx_threads generic_ctx v16; do
+    for c in setup globals reinit rma amo signal wait lock memory coll active team ctx ctx_threads generic_ctx v16 thread_level; do
         sh capi/rshmemcc -std=c11 -O1 capi/tests/c/$c.c -o target/debug/verbs-c/$c || exit 1
     done
     exec scripts/verbs-vm/run.sh -t "${VERBS_TESTS_TIMEOUT:-1200}" ${VERBS_CASES_ONLY:+-e VERBS_CASES_ONLY} \
@@ -170,6 +170,35 @@ case_ "on demand: first contact with a dead peer ends the job" fail \
 for c in setup globals reinit rma amo signal wait lock memory coll active team ctx ctx_threads generic_ctx v16; do
     case_ "C $c.c 2 PEs" ok "$c: ok on 2 PEs" -- timeout 400 $RUN -n 2 $B/verbs-c/$c
 done
+# Thread levels (issue 14.3): the default context (channel 0) takes its mutex only under
+# SHMEM_THREAD_MULTIPLE. capi/tests/c/thread_level.c initializes as told (plain shmem_init
+# provides SINGLE) and checks puts, gets, AMOs and quiet on the default context: under
+# MULTIPLE from two threads at once (locked), under SERIALIZED from two threads in turn,
+# under SINGLE and FUNNELED from the main thread (no lock). Every PE's SHMEM_INFO verbs
+# line must say which.
+thread_level() {
+    local how=$1 n=$2 want=$3 out
+    out=$(env SHMEM_INFO=1 timeout 400 $RUN -n "$n" $B/verbs-c/thread_level "$how" 2>&1) || { echo "$out" | tail -30; return 1; }
+    echo "$out" | grep -E "default context:|thread_level:" | sed -E 's/.*(default context: .*)/\1/'
+    [ "$(echo "$out" | grep -E "^rshmem: PE [0-9]+: transport per peer: " | grep -cF "default context: $want")" -eq "$n" ] ||
+        { echo "expected $n SHMEM_INFO lines ending 'default context: $want'"; return 1; }
+    echo "$out" | grep -qF "thread_level: ok on $n PEs ($how)"
+}
+case_ "thread level: plain shmem_init is SINGLE, no lock (2 PEs)" ok "" -- thread_level init 2 "no lock (SHMEM_THREAD_SINGLE)"
+case_ "thread level: SINGLE, no lock (4 PEs)" ok "" -- thread_level single 4 "no lock (SHMEM_THREAD_SINGLE)"
+case_ "thread level: FUNNELED, no lock (2 PEs)" ok "" -- thread_level funneled 2 "no lock (SHMEM_THREAD_FUNNELED)"
+case_ "thread level: SERIALIZED, 2 threads in turn, no lock (2 PEs)" ok "" -- thread_level serialized 2 "no lock (SHMEM_THREAD_SERIALIZED)"
+case_ "thread level: MULTIPLE, 2 threads at once on the default context, locked (2 PEs)" ok "" -- thread_level multiple 2 "locked (SHMEM_THREAD_MULTIPLE)"
+case_ "thread level: MULTIPLE, 2 threads at once, locked (4 PEs)" ok "" -- thread_level multiple 4 "locked (SHMEM_THREAD_MULTIPLE)"
+# Under FUNNELED, PE 0's second thread calls exit(3) while its main thread puts in a loop:
+# the exit hook must leave the unlocked default context alone (no implicit finalize, no
+# exit request through it), say so, and the job must end with status 3.
+case_ "thread level: FUNNELED, exit(3) from another thread ends the job" fail \
+    "PE 0: exit\(3\) from a thread other than the one that initialized OpenSHMEM \(SHMEM_THREAD_FUNNELED\)" \
+    -- timeout 120 $RUN -n 2 $B/verbs-c/thread_level funneled-exit
+# A Rust program is always MULTIPLE (`Shmem` is `Sync`).
+case_ "thread level: Rust programs keep the default context locked" ok "PE 1: transport per peer: .*default context: locked \(SHMEM_THREAD_MULTIPLE\)" \
+    -- env SHMEM_INFO=1 timeout 120 $RUN -n 2 $B/hello
 # Contexts own their verbs resources (issue 14.3): tests/src/bin/ctx.rs, two threads per PE
 # each on a private context (its own CQ, QP and bounce ring, no lock), puts/gets/AMOs to the
 # right neighbour checked after a barrier; contexts created and destroyed in a loop; a

@@ -5,10 +5,9 @@ use parking_lot::Mutex;
 use rshmem_rt::Shmem;
 use std::ffi::{c_char, c_int, c_long, c_void};
 
-/// `SHMEM_THREAD_*` (as in `shmem.h`).
+/// `SHMEM_THREAD_SINGLE` (as in `shmem.h`; the other levels: [`ThreadLevel`]'s numbers).
 pub const SHMEM_THREAD_SINGLE: c_int = 0;
-/// See [`SHMEM_THREAD_SINGLE`].
-pub const SHMEM_THREAD_MULTIPLE: c_int = 3;
+use rshmem_rt::rt::ThreadLevel;
 /// `SHMEM_MAX_NAME_LEN`.
 pub const SHMEM_MAX_NAME_LEN: usize = 256;
 /// `SHMEM_VENDOR_STRING` (the header spells the same text).
@@ -33,19 +32,30 @@ unsafe impl Send for Holder {}
 
 static STATE: Mutex<Holder> = Mutex::new(Holder(State::Uninit));
 
-/// Initializes; `Err` with the message on failure. Repeated calls while initialized only
-/// count (OpenSHMEM 1.6): the matching number of `shmem_finalize` calls finalizes.
-fn init_impl(what: &str) -> Result<(), String> {
+/// Initializes at thread level `level` (`shmem_init`: `Single`, as Sandia OpenSHMEM;
+/// `shmem_init_thread`: the level asked for); `Err` with the message on failure. Repeated
+/// calls while initialized only count (OpenSHMEM 1.6): the matching number of
+/// `shmem_finalize` calls finalizes; they keep the level of the first (returned, for
+/// `provided`).
+fn init_impl(what: &str, level: ThreadLevel) -> Result<ThreadLevel, String> {
     let mut st = STATE.lock();
     match st.0 {
         State::Live(s, n) => {
             st.0 = State::Live(s, n + 1);
-            Ok(())
+            Ok(s.runtime().thread_level())
         }
         // First init, or a re-initialization after the last finalize (1.6).
-        State::Uninit | State::Finalized => match rshmem_rt::init_with(rshmem_rt::InitOptions {
-            symmetric_statics: true,
-        }) {
+        // SAFETY: the program's promise of the thread level it asked for (OpenSHMEM: below
+        // SHMEM_THREAD_MULTIPLE no two threads call the library at once; the C API keeps no
+        // state of its own that another thread would touch).
+        State::Uninit | State::Finalized => match unsafe {
+            rshmem_rt::init_thread(
+                rshmem_rt::InitOptions {
+                    symmetric_statics: true,
+                },
+                level,
+            )
+        } {
             Ok(s) => {
                 let s: &'static Shmem = Box::leak(Box::new(s));
                 crate::handle::publish(s);
@@ -53,7 +63,7 @@ fn init_impl(what: &str) -> Result<(), String> {
                 if let Err(e) = crate::team::init_hook(s) {
                     return Err(format!("{what} failed: {e}"));
                 }
-                Ok(())
+                Ok(level)
             }
             Err(e) => Err(format!("{what} failed: {e}")),
         },
@@ -61,18 +71,26 @@ fn init_impl(what: &str) -> Result<(), String> {
 }
 
 c_fn!(safe W; init() {
-    if let Err(m) = init_impl("shmem_init") {
+    if let Err(m) = init_impl("shmem_init", ThreadLevel::Single) {
         eprintln!("rshmem: {m}");
         std::process::exit(1);
     }
 });
 
-c_fn!(W; init_thread(_requested: c_int, provided: *mut c_int) -> c_int {
-    match init_impl("shmem_init_thread") {
-        Ok(()) => {
+c_fn!(W; init_thread(requested: c_int, provided: *mut c_int) -> c_int {
+    let Some(level) = ThreadLevel::from_c(requested) else {
+        eprintln!(
+            "rshmem: shmem_init_thread: invalid thread level {requested}: expected \
+             SHMEM_THREAD_SINGLE (0), SHMEM_THREAD_FUNNELED (1), SHMEM_THREAD_SERIALIZED (2) \
+             or SHMEM_THREAD_MULTIPLE (3)"
+        );
+        return -1;
+    };
+    match init_impl("shmem_init_thread", level) {
+        Ok(got) => {
             if !provided.is_null() {
                 // SAFETY: caller passes a valid out pointer (or NULL, handled).
-                unsafe { *provided = SHMEM_THREAD_MULTIPLE };
+                unsafe { *provided = got as c_int };
             }
             0
         }
@@ -85,11 +103,9 @@ c_fn!(W; init_thread(_requested: c_int, provided: *mut c_int) -> c_int {
 
 c_fn!(W; query_thread(provided: *mut c_int) {
     if !provided.is_null() {
-        let level = if rshmem_rt::global_runtime().is_some() {
-            SHMEM_THREAD_MULTIPLE
-        } else {
-            SHMEM_THREAD_SINGLE
-        };
+        // The level provided at init (before init, or after finalize: SINGLE).
+        let level = rshmem_rt::global_runtime()
+            .map_or(SHMEM_THREAD_SINGLE, |rt| rt.thread_level() as c_int);
         // SAFETY: valid out pointer per the contract.
         unsafe { *provided = level };
     }

@@ -63,10 +63,16 @@ fn compile(file: &str, extra: &[&str]) -> PathBuf {
 
 /// Runs `exe` on `n` PEs; asserts success and `<name>: ok on n PEs` in stdout.
 fn run(exe: &Path, name: &str, n: usize) {
+    run_args(exe, name, n, &[]);
+}
+
+/// [`run`] with arguments for the program.
+fn run_args(exe: &Path, name: &str, n: usize, args: &[&str]) {
     let launcher = built().join("rshmemrun");
     let out = Command::new(&launcher)
         .args(["-n", &n.to_string(), "--timeout", "60"])
         .arg(exe)
+        .args(args)
         .output()
         .expect("run rshmemrun");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -273,6 +279,52 @@ fn contexts() {
 #[test]
 fn contexts_on_threads() {
     suite("ctx_threads.c", "ctx_threads");
+}
+
+/// Thread levels: plain `shmem_init` provides SHMEM_THREAD_SINGLE, `shmem_init_thread`
+/// the level asked for (`provided` and `shmem_query_thread`), an invalid level fails; the
+/// default context's puts, gets and AMOs at each level (two threads at once under
+/// MULTIPLE). Over verbs the VM suite runs it too ("thread level" cases).
+#[test]
+fn thread_levels() {
+    let exe = compile("thread_level.c", &[]);
+    for n in [1, 2, 4] {
+        for how in ["init", "single", "multiple"] {
+            run_args(&exe, "thread_level", n, &[how]);
+        }
+    }
+    for how in ["funneled", "serialized", "invalid"] {
+        run_args(&exe, "thread_level", 2, &[how]);
+    }
+    // The invalid level's message names the value and the valid ones.
+    let out = Command::new(built().join("rshmemrun"))
+        .args(["-n", "1", "--timeout", "60"])
+        .arg(&exe)
+        .arg("invalid")
+        .output()
+        .expect("run rshmemrun");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("invalid thread level 7")
+            && stderr.contains("SHMEM_THREAD_SINGLE (0)")
+            && stderr.contains("SHMEM_THREAD_MULTIPLE (3)"),
+        "no message naming the invalid level:\n{stderr}"
+    );
+    // Under FUNNELED a second thread's exit(3) while the main thread keeps putting ends the
+    // job with status 3 (over verbs the VM suite checks that the exit hook then leaves the
+    // unlocked default context alone).
+    let out = Command::new(built().join("rshmemrun"))
+        .args(["-n", "2", "--timeout", "60"])
+        .arg(&exe)
+        .arg("funneled-exit")
+        .output()
+        .expect("run rshmemrun");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "funneled-exit:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// C11 generics with a leading context, `shmem_sync(team)` next to the active-set form, the
@@ -691,6 +743,7 @@ const HYDRA_SUITE: &[(&str, &str)] = &[
     ("team.c", "team"),
     ("ctx.c", "ctx"),
     ("ctx_threads.c", "ctx_threads"),
+    ("thread_level.c", "thread_level"),
     ("generic_ctx.c", "generic_ctx"),
     ("v16.c", "v16"),
     ("cxx.cpp", "cxx"),

@@ -89,12 +89,28 @@ pub fn init() -> Result<Shmem> {
 /// # Ok::<(), rshmem::Error>(())
 /// ```
 pub fn init_with(opts: InitOptions) -> Result<Shmem> {
+    // SAFETY: `Multiple` asks nothing of the caller (`Shmem` is `Sync`).
+    unsafe { init_thread(opts, rt::ThreadLevel::Multiple) }
+}
+
+/// [`init_with`] at an OpenSHMEM thread level (the C API's `shmem_init_thread`; `shmem_init`
+/// is `Single`). Below `Multiple` the verbs default context takes no lock. Rust programs
+/// use [`init`] / [`init_with`] (`Multiple`: [`Shmem`] is `Sync`); a thread that wants a
+/// path without any lock uses a private context (`Shmem::create_ctx`).
+///
+/// # Safety
+/// Below `Multiple`, the caller must never use the returned handle (or the runtime through
+/// the C API) from two threads at once; with `Single` and `Funneled`, only from the
+/// calling thread.
+#[doc(hidden)]
+pub unsafe fn init_thread(opts: InitOptions, level: rt::ThreadLevel) -> Result<Shmem> {
     if !rt::global::claim() {
         return Err(Error::State(
             "rshmem is already initialized in this process: call init() once and share the handle",
         ));
     }
-    match rt::Runtime::init_with(opts) {
+    // SAFETY: forwarded contract.
+    match unsafe { rt::Runtime::init_thread(opts, level) } {
         Ok(rt) => {
             let rt = Box::new(rt);
             rt::global::publish(&rt);

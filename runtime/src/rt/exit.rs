@@ -115,7 +115,10 @@ extern "C" fn on_process_exit(status: libc::c_int, _arg: *mut libc::c_void) {
         let rt = EXIT_RT.load(Ordering::Acquire);
         if !rt.is_null() && !LEAVING.load(Ordering::Acquire) {
             // SAFETY: as in `obey_exit`; the runtime stays allocated (exit frees nothing).
-            unsafe { &*rt }.finalize();
+            let rt = unsafe { &*rt };
+            if rt.exit_hook_may_use_transport(status) {
+                rt.finalize();
+            }
         }
         bootstrap::finalize_parked();
         return;
@@ -125,6 +128,9 @@ extern "C" fn on_process_exit(status: libc::c_int, _arg: *mut libc::c_void) {
         // SAFETY: as in `obey_exit`.
         let rt = unsafe { &*rt };
         flush_stdio();
+        if !rt.exit_hook_may_use_transport(status) {
+            return;
+        }
         if rt.npes > 1 {
             use std::io::Write;
             let line = format!(
@@ -146,6 +152,33 @@ extern "C" {
 }
 
 impl Runtime {
+    /// Whether the exit hook, running on the thread that called `exit(status)`, may use the
+    /// transport (finalize implicitly, or ask the others to exit). Not when the verbs
+    /// default context takes no lock (thread level below `SHMEM_THREAD_MULTIPLE`) and the
+    /// level lets only the initializing thread call OpenSHMEM (`SINGLE`, `FUNNELED`) but
+    /// another thread exits: the initializing thread may be inside an operation on that
+    /// same unlocked channel. Then it says so and leaves the job to the launcher (which
+    /// sees this PE's status). Under `SERIALIZED` the hook counts as an OpenSHMEM call of
+    /// the exiting thread (the program must not exit while another thread is inside one).
+    fn exit_hook_may_use_transport(&self, status: i32) -> bool {
+        let unlocked = self.verbs.as_ref().is_some_and(|v| !v.default_locked());
+        if !unlocked || self.thread_level >= ThreadLevel::Serialized {
+            return true;
+        }
+        // SAFETY: gettid has no preconditions.
+        if unsafe { libc::gettid() } == self.init_tid {
+            return true;
+        }
+        err_line(&format!(
+            "rshmem: PE {}: exit({status}) from a thread other than the one that initialized \
+             OpenSHMEM ({}): not finalizing or asking the other PEs to exit (the default \
+             context takes no lock and that thread may be using it); the launcher ends the job",
+            self.me,
+            self.thread_level.name()
+        ));
+        false
+    }
+
     /// Makes this runtime (at its final address) the one exit requests and the exit hook
     /// use; called once by `rshmem::init_with` after boxing it.
     pub(crate) fn arm_exit(&self) {

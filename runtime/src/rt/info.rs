@@ -31,6 +31,12 @@ impl Runtime {
         }
     }
 
+    /// The thread level the program initialized with (`shmem_query_thread`; Rust
+    /// programs: `Multiple`).
+    pub fn thread_level(&self) -> ThreadLevel {
+        self.thread_level
+    }
+
     /// Queue pairs created and bytes registered by this PE's verbs transport so far
     /// (`None` without verbs): for tests and measurements of connections on demand.
     pub fn verbs_stats(&self) -> Option<rshmem_transport::verbs::VerbsStats> {
@@ -87,10 +93,16 @@ impl Runtime {
                     .collect();
                 let _ = writeln!(
                     out,
-                    "rshmem: PE {}: transport per peer: {}; device: {}",
+                    "rshmem: PE {}: transport per peer: {}; device: {}; default context: {} ({})",
                     self.me,
                     per_peer.join(" "),
-                    v.describe()
+                    v.describe(),
+                    if v.default_locked() {
+                        "locked"
+                    } else {
+                        "no lock"
+                    },
+                    self.thread_level.name()
                 );
             }
         }

@@ -49,16 +49,17 @@ fn tcp_abort(msg: &str) {
 }
 
 /// Opens the RDMA device, exchanges connection records through the KVS and connects one
-/// RC QP per PE. Collective.
+/// RC QP per PE. Collective. `level`: the program's thread level (below `Multiple` the
+/// default context takes no lock).
 fn setup_verbs(
+    level: ThreadLevel,
     kvs: &mut dyn Kvs,
-    me: usize,
-    npes: usize,
     base: usize,
     seg_len: usize,
     data: Option<(usize, usize)>,
     eager: impl Fn(usize) -> bool,
 ) -> Result<VerbsCtx> {
+    let (me, npes) = (kvs.rank(), kvs.size());
     let spec = DeviceSpec::from_env()?;
     let segs = rshmem_transport::verbs::Segments {
         seg_base: base,
@@ -66,7 +67,13 @@ fn setup_verbs(
         in_use: INTERNAL_BYTES,
         data,
     };
-    let ctx = VerbsCtx::open(&spec, me, npes, segs, verbs_abort)?;
+    let mut ctx = VerbsCtx::open(&spec, me, npes, segs, verbs_abort)?;
+    if level != ThreadLevel::Multiple {
+        // SAFETY: the caller of `Runtime::init_thread` promised that no two threads use the
+        // runtime at once; the runtime's own threads leave the default context alone (the
+        // exit hook checks the thread: `exit.rs`).
+        unsafe { ctx.unlock_default() };
+    }
     bootstrap::put(kvs, "rshmem-verbs", &ctx.record())?;
     kvs.barrier()?;
     // On demand, only the records of the PEs this one maps (itself, same-node peers): the
@@ -133,6 +140,43 @@ pub struct InitOptions {
     pub symmetric_statics: bool,
 }
 
+/// The thread level a program asked for (OpenSHMEM `SHMEM_THREAD_*`, same numbers).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ThreadLevel {
+    /// One thread, which calls OpenSHMEM.
+    Single = 0,
+    /// Several threads; only the one that initialized calls OpenSHMEM.
+    Funneled = 1,
+    /// Several threads call OpenSHMEM, never two at once.
+    Serialized = 2,
+    /// Any thread at any time (the Rust API: `Shmem` is `Sync`).
+    #[default]
+    Multiple = 3,
+}
+
+impl ThreadLevel {
+    /// The level numbered `v` (`SHMEM_THREAD_SINGLE` = 0 ... `SHMEM_THREAD_MULTIPLE` = 3).
+    pub fn from_c(v: i32) -> Option<Self> {
+        Some(match v {
+            0 => Self::Single,
+            1 => Self::Funneled,
+            2 => Self::Serialized,
+            3 => Self::Multiple,
+            _ => return None,
+        })
+    }
+
+    /// The C name, `SHMEM_THREAD_SINGLE` etc.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Single => "SHMEM_THREAD_SINGLE",
+            Self::Funneled => "SHMEM_THREAD_FUNNELED",
+            Self::Serialized => "SHMEM_THREAD_SERIALIZED",
+            Self::Multiple => "SHMEM_THREAD_MULTIPLE",
+        }
+    }
+}
+
 impl Runtime {
     /// Initializes this PE: bootstrap, heap, peers' mappings. Collective over the job.
     pub fn init() -> Result<Self> {
@@ -141,6 +185,17 @@ impl Runtime {
 
     /// [`Runtime::init`] with options; every PE must pass the same ones.
     pub fn init_with(opts: InitOptions) -> Result<Self> {
+        // SAFETY: `Multiple` asks nothing of the caller.
+        unsafe { Self::init_thread(opts, ThreadLevel::Multiple) }
+    }
+
+    /// [`Runtime::init_with`] at thread level `level` (`shmem_init_thread`): below
+    /// `Multiple`, the verbs default context takes no lock.
+    ///
+    /// # Safety
+    /// Below `Multiple` the caller must never let two threads use the runtime at once
+    /// (`Single`, `Funneled`: only the calling thread uses it).
+    pub unsafe fn init_thread(opts: InitOptions, level: ThreadLevel) -> Result<Self> {
         let started = std::time::Instant::now();
         let cfg = Config::from_env()?;
         // A re-initialization after finalize reuses the launcher connection.
@@ -342,9 +397,8 @@ impl Runtime {
             // the same node's)
             let eager = |pe: usize| pe == me || (recs[pe].3 && mode != Mode::Verbs);
             match setup_verbs(
+                level,
                 &mut *kvs,
-                me,
-                npes,
                 region.base() as usize,
                 seg_len,
                 data,
@@ -481,6 +535,9 @@ impl Runtime {
             tcp,
             teams,
             held_locks: Mutex::new(Vec::new()),
+            thread_level: level,
+            // SAFETY: gettid has no preconditions.
+            init_tid: unsafe { libc::gettid() },
         };
         rt.print_info(started.elapsed());
         Ok(rt)

@@ -126,6 +126,12 @@ pub struct Runtime {
     /// not hold is an error instead of an endless wait for a successor that never links.
     /// Touched once per acquire and release (`crate::lock`), never by put/get/AMOs.
     held_locks: Mutex<Vec<usize>>,
+    /// The thread level the program asked for (`shmem_init_thread`; Rust programs:
+    /// `Multiple`): below `Multiple` the verbs default context takes no lock.
+    thread_level: ThreadLevel,
+    /// The kernel thread id of the thread that initialized (the one thread allowed to call
+    /// OpenSHMEM under `Single` and `Funneled`; the exit hook checks it).
+    init_tid: i32,
 }
 
 mod alloc;
@@ -140,7 +146,7 @@ pub(crate) mod waiting;
 
 pub use ctx::Ctx;
 pub(crate) use exit::err_line;
-pub use init::InitOptions;
+pub use init::{InitOptions, ThreadLevel};
 pub use rma::{strided_span, Signal, Strided};
 
 impl Runtime {

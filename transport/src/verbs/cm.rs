@@ -755,12 +755,12 @@ impl super::VerbsCtx {
     /// [`super::VerbsCtx::connect`] be given only some records (the others added on first
     /// use with [`super::VerbsCtx::add_peer`]); a full mesh needs every record at init.
     pub fn on_demand(&self) -> bool {
-        self.lock().cm.is_some()
+        self.sh.cm.is_some()
     }
 
     /// Whether this PE has a QP to `pe` yet (connections are made on the first post).
     pub fn is_connected(&self, pe: usize) -> bool {
-        self.lock().qps[pe].qp.is_some()
+        self.ch0(|c| c.qps[pe].qp.is_some())
     }
 }
 

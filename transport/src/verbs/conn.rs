@@ -185,7 +185,7 @@ impl VerbsCtx {
     /// This PE's connection record: address (LID, GID, MTU), PSN, the QPN it uses for each
     /// peer, the base of segment 0 and the rkeys of its registered chunks.
     pub fn record(&self) -> Vec<u8> {
-        let st = self.lock();
+        let st = &*self.sh;
         let mut v = Vec::new();
         v.extend_from_slice(&(st.dev.lid as u32).to_le_bytes());
         v.extend_from_slice(&st.dev.mtu.to_le_bytes());
@@ -210,14 +210,16 @@ impl VerbsCtx {
             // A full mesh: the number of our QP to each PE.
             None => {
                 v.extend_from_slice(&0u32.to_le_bytes());
-                v.extend_from_slice(&(st.qps.len() as u32).to_le_bytes());
-                for q in &st.qps {
-                    let qp = q.qp.as_ref().expect("a full mesh creates every QP at open");
-                    v.extend_from_slice(&qp.num().to_le_bytes());
-                }
+                v.extend_from_slice(&(self.npes as u32).to_le_bytes());
+                self.ch0(|c| {
+                    for q in &c.qps {
+                        let qp = q.qp.as_ref().expect("a full mesh creates every QP at open");
+                        v.extend_from_slice(&qp.num().to_le_bytes());
+                    }
+                });
             }
         }
-        v.extend_from_slice(&st.key_record(0));
+        v.extend_from_slice(&self.lock().key_record(0));
         v
     }
 
@@ -226,12 +228,11 @@ impl VerbsCtx {
     /// loopback pair (and, in a full mesh, every QP).
     pub fn connect(&self, records: &[Vec<u8>]) -> Result<(), VerbsError> {
         let mut st = self.lock();
-        let st = &mut *st;
         for (pe, rec) in records.iter().enumerate() {
             if rec.is_empty() && pe != st.me && st.cm.is_some() {
                 continue;
             }
-            st.install(pe, rec, records.len())?;
+            self.install(&mut st, pe, rec, records.len())?;
         }
         Ok(())
     }
@@ -251,17 +252,24 @@ impl VerbsCtx {
     pub fn add_peer(&self, pe: usize, rec: &[u8]) -> Result<(usize, usize), VerbsError> {
         let mut st = self.lock();
         if !st.known[pe].load(std::sync::atomic::Ordering::Acquire) {
-            let n = st.qps.len();
-            st.install(pe, rec, n)?;
+            self.install(&mut st, pe, rec, self.npes)?;
         }
         Ok((st.remote[pe].base as usize, st.remote[pe].data.0 as usize))
     }
 }
 
-impl super::State {
-    /// Parses and installs PE `pe`'s init record (`npes` PEs in the job).
-    fn install(&mut self, pe: usize, rec: &[u8], npes: usize) -> Result<(), VerbsError> {
-        let st = self;
+impl VerbsCtx {
+    /// Parses and installs PE `pe`'s init record (`npes` PEs in the job) into the owners'
+    /// tables (`st`, locked by the caller); its own record (the loopback pair) and, in a
+    /// full mesh, every record also connects channel 0's QP (at init: lock order `st`,
+    /// then channel 0).
+    fn install(
+        &self,
+        st: &mut super::State,
+        pe: usize,
+        rec: &[u8],
+        npes: usize,
+    ) -> Result<(), VerbsError> {
         let me = st.me;
         {
             let records_len = npes;
@@ -316,10 +324,6 @@ impl super::State {
             if pe == me {
                 // The loopback pair: qps[me] and the responder, each the other's peer.
                 // Every other QP is created on the first post to its peer (cm.rs).
-                let a = st.qps[me]
-                    .qp
-                    .as_ref()
-                    .expect("the loopback QP exists from open");
                 let b = &st.resp;
                 let mut peer = Peer {
                     qpn: b.num(),
@@ -328,9 +332,15 @@ impl super::State {
                     mtu: mtu.min(st.dev.mtu),
                     psn,
                 };
-                connect_qp(&st.dev, a, pe, &peer, psn)?;
-                peer.qpn = a.num();
-                connect_qp(&st.dev, b, pe, &peer, psn)?;
+                self.ch0(|c| {
+                    let a = c.qps[me]
+                        .qp
+                        .as_ref()
+                        .expect("the loopback QP exists from open");
+                    connect_qp(&st.dev, a, pe, &peer, psn)?;
+                    peer.qpn = a.num();
+                    connect_qp(&st.dev, b, pe, &peer, psn)
+                })?;
             } else if !on_demand {
                 let peer = Peer {
                     qpn,
@@ -339,11 +349,13 @@ impl super::State {
                     mtu: mtu.min(st.dev.mtu),
                     psn,
                 };
-                let qp = st.qps[pe]
-                    .qp
-                    .as_ref()
-                    .expect("a full mesh creates every QP at open");
-                connect_qp(&st.dev, qp, pe, &peer, st.psn)?;
+                self.ch0(|c| {
+                    let qp = c.qps[pe]
+                        .qp
+                        .as_ref()
+                        .expect("a full mesh creates every QP at open");
+                    connect_qp(&st.dev, qp, pe, &peer, st.psn)
+                })?;
             }
         }
         st.known[pe].store(true, std::sync::atomic::Ordering::Release);

@@ -3,7 +3,7 @@
 //! ring; and [`VerbsEndpoint`], the transport's [`Endpoint`] for a peer reached over verbs.
 use super::mem::{CopyOut, PeerKeys};
 use super::sq::{Local, Op, Posting, Wr};
-use super::{Channel, VerbsCtx, BOUNCE_PIECE, BOUNCE_SIGNAL, DEFERRED};
+use super::{Channel, MaybeLocked, VerbsCtx, BOUNCE_PIECE, BOUNCE_SIGNAL, DEFERRED};
 use crate::{AmoOp, AmoWord, Endpoint, RemoteAddr};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -243,7 +243,7 @@ pub struct VerbsEndpoint {
 impl VerbsEndpoint {
     /// The endpoint for `pe`; `map` as described on the type.
     pub fn new(ctx: Arc<VerbsCtx>, pe: usize, map: Option<[(usize, usize, usize); 2]>) -> Self {
-        let keys = ctx.lock().remote[pe].keys.clone();
+        let keys = ctx.sh.peers[pe].clone();
         Self { ctx, pe, map, keys }
     }
 
@@ -286,8 +286,7 @@ impl VerbsEndpoint {
             return false;
         }
         self.ctx
-            .lock()
-            .put_signal_add(self.pe, dst, src, len, sig, value)
+            .ch0(|c| c.put_signal_add(self.pe, dst, src, len, sig, value))
     }
 
     /// The address in this process of the peer's remote address `r`, when mapped.
@@ -312,7 +311,7 @@ impl Endpoint for VerbsEndpoint {
             unsafe { crate::shm::copy_bytes(d, src, len) };
             return;
         }
-        self.ctx.lock().put(self.pe, dst, src, len, true);
+        self.ctx.ch0(|c| c.put(self.pe, dst, src, len, true));
     }
     unsafe fn put_nbi(&self, dst: RemoteAddr, src: *const u8, len: usize) {
         if let Some(d) = self.mapped(dst) {
@@ -320,11 +319,12 @@ impl Endpoint for VerbsEndpoint {
             unsafe { crate::shm::copy_bytes(d, src, len) };
             return;
         }
-        let mut st = self.ctx.lock();
-        st.put(self.pe, dst, src, len, false);
-        if !st.pending.is_empty() {
-            DEFERRED.store(true, Ordering::Relaxed);
-        }
+        self.ctx.ch0(|c| {
+            c.put(self.pe, dst, src, len, false);
+            if !c.pending.is_empty() {
+                DEFERRED.store(true, Ordering::Relaxed);
+            }
+        })
     }
     unsafe fn get(&self, dst: *mut u8, src: RemoteAddr, len: usize) {
         if let Some(s) = self.mapped(src) {
@@ -332,7 +332,7 @@ impl Endpoint for VerbsEndpoint {
             unsafe { crate::shm::copy_bytes(dst, s, len) };
             return;
         }
-        self.ctx.lock().get(self.pe, dst, src, len, true);
+        self.ctx.ch0(|c| c.get(self.pe, dst, src, len, true));
     }
     unsafe fn get_nbi(&self, dst: *mut u8, src: RemoteAddr, len: usize) {
         if let Some(s) = self.mapped(src) {
@@ -340,17 +340,18 @@ impl Endpoint for VerbsEndpoint {
             unsafe { crate::shm::copy_bytes(dst, s, len) };
             return;
         }
-        self.ctx.lock().get(self.pe, dst, src, len, false);
+        self.ctx.ch0(|c| c.get(self.pe, dst, src, len, false));
     }
     unsafe fn amo<W: AmoWord>(&self, target: RemoteAddr, op: AmoOp, operand: W, compare: W) -> W {
         // Always through the NIC (see the type's documentation), even with a mapping.
-        self.ctx.lock().amo(self.pe, target, op, operand, compare)
+        self.ctx
+            .ch0(|c| c.amo(self.pe, target, op, operand, compare))
     }
     fn fence(&self) {
-        self.ctx.lock().qps[self.pe].fence = true;
+        self.ctx.ch0(|c| c.qps[self.pe].fence = true);
     }
     fn quiet(&self) {
-        self.ctx.lock().drain();
+        self.ctx.ch0(|c| c.drain());
     }
 }
 
@@ -367,23 +368,15 @@ impl Endpoint for VerbsEndpoint {
 /// operations and destroys its QPs and CQ.
 pub struct VerbsChannel {
     ctx: Arc<VerbsCtx>,
-    lock: Option<std::sync::Mutex<()>>,
-    ch: core::cell::UnsafeCell<Channel>,
+    ch: MaybeLocked<Channel>,
 }
-
-// SAFETY: the channel's raw pointers (bounce mapping, built requests) are used only by the
-// thread that holds its mutex or, unlocked, by the one thread its creator promised
-// ([`VerbsCtx::channel`]); the verbs owners are Send and Sync.
-unsafe impl Send for VerbsChannel {}
-// SAFETY: see `Send`.
-unsafe impl Sync for VerbsChannel {}
 
 impl core::fmt::Debug for VerbsChannel {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(
             f,
             "verbs channel ({})",
-            if self.lock.is_some() {
+            if self.ch.is_locked() {
                 "locked"
             } else {
                 "unlocked"
@@ -403,10 +396,7 @@ impl VerbsCtx {
         self: &Arc<Self>,
         unlocked: bool,
     ) -> Result<VerbsChannel, super::VerbsError> {
-        let (sh, npes) = {
-            let st = self.lock();
-            (st.sh.clone(), st.qps.len())
-        };
+        let (sh, npes) = (self.sh.clone(), self.npes);
         let id = {
             let mut free = self.free_channels.lock().unwrap_or_else(|e| e.into_inner());
             free.pop()
@@ -431,8 +421,8 @@ impl VerbsCtx {
         };
         Ok(VerbsChannel {
             ctx: self.clone(),
-            lock: (!unlocked).then(|| std::sync::Mutex::new(())),
-            ch: core::cell::UnsafeCell::new(ch),
+            // SAFETY: forwarded contract (unlocked: one thread at a time).
+            ch: unsafe { MaybeLocked::new(ch, unlocked) },
         })
     }
 }
@@ -440,13 +430,7 @@ impl VerbsCtx {
 impl VerbsChannel {
     #[inline(always)]
     fn with<R>(&self, f: impl FnOnce(&mut Channel) -> R) -> R {
-        let _g = self
-            .lock
-            .as_ref()
-            .map(|l| l.lock().unwrap_or_else(|e| e.into_inner()));
-        // SAFETY: exclusive access: under the channel's mutex, or (unlocked) by the single
-        // thread the creator promised (`VerbsCtx::channel`).
-        f(unsafe { &mut *self.ch.get() })
+        self.ch.with(f)
     }
 
     /// This channel's number (0 is the default context's; for diagnostics).
@@ -456,7 +440,7 @@ impl VerbsChannel {
 
     /// Whether this channel takes no lock.
     pub fn is_unlocked(&self) -> bool {
-        self.lock.is_none()
+        !self.ch.is_locked()
     }
 
     /// Put of `len` bytes from `src` to `dst` on `pe` (not a mapped peer: the runtime copies

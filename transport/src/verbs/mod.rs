@@ -43,7 +43,8 @@
 //! - `ep.rs`: put/get/AMO/put-with-signal and [`VerbsEndpoint`], [`VerbsChannel`];
 //! - this file: constants, [`VerbsCtx`] (open) and the state the layers share: `Shared`
 //!   (lock-free), `Channel` (one per context: CQ, QPs, bounce ring; channel 0 is the
-//!   default context's) and `State` (channel 0 and the owners, behind the mutex).
+//!   default context's, in a `MaybeLocked`: locked only under `SHMEM_THREAD_MULTIPLE`)
+//!   and `State` (the owners of MRs, record tables, loopback responder: a cold mutex).
 //!
 //! Contexts (docs/ARCHITECTURE.md, "Verbs contexts"): [`VerbsCtx::channel`] makes a
 //! channel of its own for an OpenSHMEM context; unlocked for private and serialized ones.
@@ -158,8 +159,8 @@ impl Shared {
 
 /// One ordering and completion domain of a PE (docs/ARCHITECTURE.md, "Verbs contexts"):
 /// its own CQ, its own RC QP per peer it has posted to, its own bounce ring and lists of
-/// deferred requests. Channel 0 serves the default context (inside [`State`], behind
-/// [`VerbsCtx`]'s mutex); the others ([`VerbsChannel`]) serve the program's contexts.
+/// deferred requests. Channel 0 serves the default context ([`VerbsCtx`]'s `ch0`, locked
+/// only under `SHMEM_THREAD_MULTIPLE`); the others ([`VerbsChannel`]) serve the program's contexts.
 /// The layers add their methods in their own files.
 struct Channel {
     sh: std::sync::Arc<Shared>,
@@ -228,37 +229,99 @@ impl Channel {
     }
 }
 
-/// The state of one PE's verbs transport behind [`VerbsCtx`]'s mutex: channel 0 (the
-/// default context; `State` dereferences to it) and the owners of what the channels
-/// share. The verbs objects free themselves (see `obj.rs`).
+/// What the channels share that changes after open, behind [`VerbsCtx`]'s mutex (cold
+/// paths only: init, heap growth, a peer's record read on first use): the owners of the
+/// chunk MRs, the peers' record tables and channel 0's loopback responder. It dereferences
+/// to [`Shared`]. The verbs objects free themselves (see `obj.rs`).
 struct State {
-    ch: Channel,
-    /// Responder side of channel 0's loopback pair (qps[me] talks to it).
+    sh: std::sync::Arc<Shared>,
+    /// Responder side of channel 0's loopback pair (its `qps[me]` talks to it).
     resp: Qp,
     remote: Vec<Remote>,
     mrs: Vec<Mr>,
 }
 
 impl core::ops::Deref for State {
-    type Target = Channel;
+    type Target = Shared;
     #[inline(always)]
-    fn deref(&self) -> &Channel {
-        &self.ch
+    fn deref(&self) -> &Shared {
+        &self.sh
     }
 }
 
-impl core::ops::DerefMut for State {
+/// A value used either under a mutex of its own or, unlocked, by one thread at a time as
+/// its owner promised: channel 0 (the default context, [`VerbsCtx`]) and the program's
+/// contexts' channels ([`VerbsChannel`]) both live in one. Unlocked, the path takes no
+/// lock and no atomic read-modify-write at all.
+struct MaybeLocked<T> {
+    lock: Option<Mutex<()>>,
+    cell: core::cell::UnsafeCell<T>,
+}
+
+// SAFETY: a channel's raw pointers (bounce mapping, built-but-unposted requests and their
+// SGEs, inline sources) point at memory the channel owns or the caller keeps valid, and
+// are used only inside `with` (under the mutex, or by the one thread at a time the creator
+// of an unlocked one promised: `MaybeLocked::new`) or through `get_mut` (`&mut self`); the
+// verbs owners are Send and Sync (libibverbs objects may be used from any thread).
+unsafe impl Send for MaybeLocked<Channel> {}
+// SAFETY: see `Send`: `&MaybeLocked` hands out `&mut Channel` to one thread at a time.
+unsafe impl Sync for MaybeLocked<Channel> {}
+
+impl<T> MaybeLocked<T> {
+    /// `value` behind a mutex of its own, or without any lock (`unlocked`).
+    ///
+    /// # Safety
+    /// With `unlocked`, the caller must never let two threads use it at once
+    /// ([`MaybeLocked::with`], drop included).
+    unsafe fn new(value: T, unlocked: bool) -> Self {
+        Self {
+            lock: (!unlocked).then(|| Mutex::new(())),
+            cell: core::cell::UnsafeCell::new(value),
+        }
+    }
+
+    /// Drops the mutex: from now on the value takes no lock.
+    ///
+    /// # Safety
+    /// As [`MaybeLocked::new`] with `unlocked`, from now on.
+    unsafe fn unlock(&mut self) {
+        self.lock = None;
+    }
+
+    fn is_locked(&self) -> bool {
+        self.lock.is_some()
+    }
+
     #[inline(always)]
-    fn deref_mut(&mut self) -> &mut Channel {
-        &mut self.ch
+    fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        let _g = self
+            .lock
+            .as_ref()
+            .map(|l| l.lock().unwrap_or_else(|e| e.into_inner()));
+        // SAFETY: exclusive access: under the mutex, or (unlocked) by the one thread at a
+        // time the creator promised (`MaybeLocked::new`, `unlock`); `f` cannot reach this
+        // value again (channels never call back into their owner).
+        f(unsafe { &mut *self.cell.get() })
+    }
+
+    fn get_mut(&mut self) -> &mut T {
+        self.cell.get_mut()
     }
 }
 
-/// The verbs state of one PE, shared by its endpoints. The default context's operations
-/// serialize on one mutex (channel 0: its QPs, CQ and bounce buffer); the program's other
-/// contexts have channels of their own ([`VerbsChannel`]).
+/// The verbs state of one PE, shared by its endpoints. The default context is channel 0,
+/// used under a mutex of its own unless the program's thread level lets it go without
+/// ([`VerbsCtx::unlock_default`]); the program's other contexts have channels of their
+/// own ([`VerbsChannel`]); what they share is lock-free (`Shared`) or behind the cold
+/// mutex of [`State`].
 pub struct VerbsCtx {
+    /// Channel 0: the default context (its QPs, CQ, bounce ring, deferred puts).
+    ch0: MaybeLocked<Channel>,
+    /// The owners of what changes after open (cold paths). Lock order: `st`, then `ch0`
+    /// (channel 0's operations never take `st`).
     st: Mutex<State>,
+    sh: std::sync::Arc<Shared>,
+    npes: usize,
     desc: String,
     /// [`conn::QPS_CREATED`] and [`mem::REGISTERED`] before this context opened.
     base_stats: VerbsStats,
@@ -290,11 +353,13 @@ fn process_stats() -> VerbsStats {
     }
 }
 
-// SAFETY: the state holds raw pointers (the bounce mapping, the built-but-unposted work
-// requests and their SGEs, inline sources) that are used only with the mutex held; the
-// verbs owners are Send and Sync themselves (libibverbs objects may be used from any thread).
+// SAFETY: channel 0 holds raw pointers (the bounce mapping, the built-but-unposted work
+// requests and their SGEs, inline sources) used only inside `MaybeLocked::with` (its
+// mutex, or the one thread at a time `unlock_default`'s caller promised); the verbs owners
+// are Send and Sync themselves (libibverbs objects may be used from any thread).
 unsafe impl Send for VerbsCtx {}
-// SAFETY: see `Send`; `&VerbsCtx` gives access to the state only through the mutex.
+// SAFETY: see `Send`; `&VerbsCtx` reaches channel 0 only through `MaybeLocked::with` and
+// the owners only through the `st` mutex.
 unsafe impl Sync for VerbsCtx {}
 
 impl core::fmt::Debug for VerbsCtx {
@@ -480,17 +545,21 @@ impl VerbsCtx {
             key,
             psn,
         });
-        let mut ch = Channel::new(sh, 0, dev.cq.clone(), npes)?;
+        let mut ch = Channel::new(sh.clone(), 0, dev.cq.clone(), npes)?;
         for (q, qp) in ch.qps.iter_mut().zip(qps) {
             q.qp = qp;
         }
         let ctx = Self {
+            // SAFETY: locked (until `unlock_default`, whose caller takes over the promise).
+            ch0: unsafe { MaybeLocked::new(ch, false) },
             st: Mutex::new(State {
-                ch,
+                sh: sh.clone(),
                 resp,
                 remote,
                 mrs: Vec::new(),
             }),
+            sh,
+            npes,
             desc,
             base_stats,
             setup_stats: std::sync::OnceLock::new(),
@@ -501,8 +570,36 @@ impl VerbsCtx {
         Ok(ctx)
     }
 
+    /// The owners of what changes after open (cold paths only).
     fn lock(&self) -> MutexGuard<'_, State> {
         self.st.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `f` on channel 0, the default context's: under its mutex, or with no lock at
+    /// all after [`VerbsCtx::unlock_default`].
+    #[inline(always)]
+    fn ch0<R>(&self, f: impl FnOnce(&mut Channel) -> R) -> R {
+        self.ch0.with(f)
+    }
+
+    /// From now on the default context (channel 0: every [`VerbsEndpoint`] operation,
+    /// [`VerbsCtx::progress`], [`VerbsCtx::quiet_all`], [`VerbsCtx::fence_all`],
+    /// [`VerbsCtx::is_connected`]) takes no lock: for a program whose thread level is
+    /// below `SHMEM_THREAD_MULTIPLE`. The runtime calls it right after open.
+    ///
+    /// # Safety
+    /// The caller must never use the default context from two threads at once from now on
+    /// (the program's promise of `SHMEM_THREAD_SINGLE`, `FUNNELED` or `SERIALIZED`, and
+    /// the runtime's own threads leave channel 0 alone). The connection service's thread
+    /// does not touch it (it hands accepted QPs over through a mutex of its own).
+    pub unsafe fn unlock_default(&mut self) {
+        // SAFETY: the caller's contract.
+        unsafe { self.ch0.unlock() }
+    }
+
+    /// Whether the default context takes its mutex ([`VerbsCtx::unlock_default`]).
+    pub fn default_locked(&self) -> bool {
+        self.ch0.is_locked()
     }
 
     /// One line for `SHMEM_INFO`: device, port, GID, MTU, inline size.

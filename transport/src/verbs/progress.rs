@@ -15,9 +15,10 @@ impl VerbsCtx {
     #[inline]
     pub fn progress(&self) {
         if DEFERRED.load(Ordering::Relaxed) {
-            let mut st = self.lock();
-            DEFERRED.store(false, Ordering::Relaxed);
-            st.flush_all();
+            self.ch0(|c| {
+                DEFERRED.store(false, Ordering::Relaxed);
+                c.flush_all();
+            })
         }
     }
 
@@ -29,14 +30,16 @@ impl VerbsCtx {
 
     /// Completes every operation issued to every peer.
     pub fn quiet_all(&self) {
-        self.lock().drain();
+        self.ch0(|c| c.drain());
     }
 
     /// Orders the next operation to each peer after the earlier ones.
     pub fn fence_all(&self) {
-        for q in self.lock().qps.iter_mut() {
-            q.fence = true;
-        }
+        self.ch0(|c| {
+            for q in c.qps.iter_mut() {
+                q.fence = true;
+            }
+        })
     }
 }
 
