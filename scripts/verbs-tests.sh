@@ -14,7 +14,7 @@ if [ "${1:-}" != "--in-vm" ]; then
     cargo build -q -p rshmem-launcher -p rshmem-tests -p rshmem-examples -p rshmem-capi || exit 1
     # C programs of the conformance suite, built here, run in the VM over verbs.
     mkdir -p target/debug/verbs-c
-    for c in setup globals reinit rma amo signal wait lock memory coll active team ctx ctx_threads generic_ctx v16 thread_level; do
+    for c in setup globals reinit rma amo signal wait lock memory coll active team ctx ctx_threads generic_ctx v16 thread_level ctx_finalize; do
         sh capi/rshmemcc -std=c11 -O1 capi/tests/c/$c.c -o target/debug/verbs-c/$c || exit 1
     done
     exec scripts/verbs-vm/run.sh -t "${VERBS_TESTS_TIMEOUT:-1200}" ${VERBS_CASES_ONLY:+-e VERBS_CASES_ONLY} \
@@ -170,6 +170,12 @@ case_ "on demand: first contact with a dead peer ends the job" fail \
 for c in setup globals reinit rma amo signal wait lock memory coll active team ctx ctx_threads generic_ctx v16; do
     case_ "C $c.c 2 PEs" ok "$c: ok on 2 PEs" -- timeout 400 $RUN -n 2 $B/verbs-c/$c
 done
+# Contexts never destroyed, with puts outstanding on their own QPs: shmem_finalize
+# completes and frees them (every PE gets past it); a second destroy is refused.
+case_ "C ctx_finalize.c: contexts left to finalize, 4 PEs" ok "ctx_finalize: PE 3 past finalize" \
+    -- timeout 400 $RUN -n 4 $B/verbs-c/ctx_finalize
+case_ "C ctx_finalize.c: a context destroyed twice" fail "shmem_ctx_destroy: 0x[0-9a-f]+ is not a live context" \
+    -- timeout 120 $RUN -n 2 $B/verbs-c/ctx_finalize double
 # Thread levels (issue 14.3): the default context (channel 0) takes its mutex only under
 # SHMEM_THREAD_MULTIPLE. capi/tests/c/thread_level.c initializes as told (plain shmem_init
 # provides SINGLE) and checks puts, gets, AMOs and quiet on the default context: under

@@ -110,6 +110,24 @@ unsafe fn out(p: *mut CtxHandle, h: CtxHandle) {
     }
 }
 
+/// The handles of the contexts created and not yet destroyed: `shmem_ctx_destroy` checks
+/// its argument against them, and `shmem_finalize` completes and frees the ones the
+/// program left (the specification: finalize completes pending communication).
+static LIVE: parking_lot::Mutex<Vec<usize>> = parking_lot::Mutex::new(Vec::new());
+
+/// At `shmem_finalize`, before its barrier: completes the operations of every context the
+/// program did not destroy (a quiet on each) and frees them, so that no transfer of theirs
+/// is still in flight when the peers tear down their memory.
+pub(crate) fn finalize_hook(rt: &rshmem_rt::rt::Runtime) {
+    let live = std::mem::take(&mut *LIVE.lock());
+    for p in live {
+        // SAFETY: made by `make` and not destroyed (it was still in `LIVE`); finalize is
+        // the last call of the program's OpenSHMEM part, so no other thread uses it now.
+        let c = unsafe { Box::from_raw(p as *mut Ctx) };
+        rt.ctx_destroy(c.rt);
+    }
+}
+
 /// A new context; NULL (`SHMEM_CTX_INVALID`) when its channel cannot be made (the
 /// specification's "nonzero return": out of QPs or memory), with a message.
 fn make(
@@ -123,12 +141,16 @@ fn make(
     // SAFETY: a private or serialized context is never used by two threads at once (the
     // specification makes that the program's duty).
     match unsafe { rt.ctx_create(private) } {
-        Ok(c) => Box::into_raw(Box::new(Ctx {
-            members,
-            team,
-            options,
-            rt: c,
-        })) as CtxHandle,
+        Ok(c) => {
+            let h = Box::into_raw(Box::new(Ctx {
+                members,
+                team,
+                options,
+                rt: c,
+            }));
+            LIVE.lock().push(h as usize);
+            h as CtxHandle
+        }
         Err(e) => {
             eprintln!("{what}: cannot create a context: {e}");
             core::ptr::null_mut()
@@ -173,7 +195,26 @@ c_fn!(W; ctx_destroy(ctx: CtxHandle) {
             "shmem_ctx_destroy: SHMEM_CTX_DEFAULT cannot be destroyed",
         ),
         p => {
-            // SAFETY: made by `make`, destroyed once (contract).
+            {
+                let mut live = LIVE.lock();
+                match live.iter().position(|&q| q == p) {
+                    Some(i) => {
+                        live.swap_remove(i);
+                    }
+                    None => {
+                        drop(live);
+                        rt.abort(
+                            1,
+                            &format!(
+                                "shmem_ctx_destroy: {p:#x} is not a live context (destroyed \
+                                 already, or not made by shmem_ctx_create or \
+                                 shmem_team_create_ctx)"
+                            ),
+                        )
+                    }
+                }
+            }
+            // SAFETY: made by `make` and live (it was in `LIVE`, removed now: destroyed once).
             let c = unsafe { Box::from_raw(p as *mut Ctx) };
             // Destroying completes the context's outstanding operations, then frees its
             // channel.

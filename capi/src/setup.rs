@@ -139,6 +139,7 @@ c_fn!(safe W; finalize() {
             }
         }
     };
+    crate::ctx::finalize_hook(s.runtime());
     crate::team::finalize_hook();
     crate::handle::clear();
     // SAFETY: `s` came from `Box::leak` in `init_impl`; the team registry (the only other

@@ -349,6 +349,44 @@ fn ctx_invalid_ordering_routines_are_no_ops() {
     suite("ctx_invalid.c", "ctx_invalid");
 }
 
+/// Contexts the program never destroyed, with puts outstanding, are completed and freed by
+/// `shmem_finalize`; a second `shmem_ctx_destroy` of a context ends the job with a message.
+#[test]
+fn contexts_left_to_finalize_and_destroyed_twice() {
+    suite("ctx_finalize.c", "ctx_finalize");
+    let exe = compile("ctx_finalize.c", &[]);
+    let launcher = built().join("rshmemrun");
+    let out = Command::new(&launcher)
+        .args(["-n", "2", "--timeout", "60"])
+        .arg(&exe)
+        .output()
+        .expect("run rshmemrun");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "exit {:?}\n{stdout}", out.status);
+    for pe in 0..2 {
+        assert!(
+            stdout.contains(&format!("ctx_finalize: PE {pe} past finalize")),
+            "PE {pe} did not pass finalize:\n{stdout}"
+        );
+    }
+    let out = Command::new(&launcher)
+        .args(["-n", "2", "--timeout", "60"])
+        .arg(&exe)
+        .arg("double")
+        .output()
+        .expect("run rshmemrun");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && !stdout.contains("not caught"),
+        "the second destroy was not caught\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("shmem_ctx_destroy: ") && stderr.contains("is not a live context"),
+        "no message naming shmem_ctx_destroy:\n{stderr}"
+    );
+}
+
 #[test]
 fn zero_length_transfers_and_collectives() {
     suite("zero_length.c", "zero_length");
@@ -750,6 +788,7 @@ const HYDRA_SUITE: &[(&str, &str)] = &[
     ("p2p_short.c", "p2p_short"),
     ("test_any_fair.c", "test_any_fair"),
     ("ctx_invalid.c", "ctx_invalid"),
+    ("ctx_finalize.c", "ctx_finalize"),
     ("zero_length.c", "zero_length"),
     ("pcontrol_scan.c", "pcontrol_scan"),
     ("align.c", "align"),
