@@ -7,6 +7,12 @@ use rdma_sys::*;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+/// How long a wait polls its CQ without giving up the CPU: a completion that follows within
+/// this is seen without a system call (perftest's latency tools busy-poll all along).
+const PURE_SPIN: Duration = Duration::from_micros(50);
+/// How long a wait then polls with a yield between polls before it sleeps 20 us at a time.
+const YIELD_FOR: Duration = Duration::from_millis(5);
+
 impl VerbsCtx {
     /// Posts the `put_nbi`s deferred for post lists, if any: the runtime calls it from
     /// every wait and test, so that a deferred put reaches its peer while this PE waits
@@ -78,9 +84,10 @@ impl Channel {
         n as usize
     }
 
-    /// Polls until `cond` holds: spins briefly, then yields (rxe does its work in kernel
-    /// tasklets that a busy poller would starve), and aborts after [`STALL_SECS`] without
-    /// any completion.
+    /// Polls until `cond` holds: spins for [`PURE_SPIN`] since the last completion, then
+    /// yields between polls (rxe does its work in kernel tasks that a busy poller would
+    /// delay; other PEs may share the core), then sleeps 20 us at a time after
+    /// [`YIELD_FOR`], and aborts after [`STALL_SECS`] without any completion.
     pub(super) fn wait(&mut self, cond: impl Fn(&Channel) -> bool) {
         self.flush_all();
         let mut idle = 0u32;
@@ -91,11 +98,18 @@ impl Channel {
                 since = Instant::now();
                 continue;
             }
-            idle += 1;
-            if idle > 16 {
-                std::thread::yield_now();
+            idle = idle.saturating_add(1);
+            if idle < 64 {
+                core::hint::spin_loop();
+                continue;
             }
-            if idle > 4096 {
+            let t = since.elapsed();
+            if t < PURE_SPIN {
+                core::hint::spin_loop();
+                continue;
+            }
+            std::thread::yield_now();
+            if t > YIELD_FOR {
                 std::thread::sleep(Duration::from_micros(20));
                 if since.elapsed() > Duration::from_secs(STALL_SECS) {
                     let pending: Vec<String> = self
