@@ -421,9 +421,10 @@ impl TcpCtx {
         // SAFETY: local header and reply buffers; `dst` valid per the contract.
         self.with_conn(pe, "a get", |fd| unsafe {
             wire::write2(fd, h.as_ptr(), h.len(), core::ptr::null(), 0)?;
-            let r = self.wait_reply(fd)?;
+            // The header and as much of the data as is there, in one system call.
+            let (r, got) = self.wait_reply_into(fd, dst, len)?;
             wire::reply_value(&r)?;
-            wire::spin_read_all(fd, dst, len, PURE_SPIN, SPIN)
+            wire::spin_read_all(fd, dst.add(got), len - got, PURE_SPIN, SPIN)
         });
     }
 
@@ -496,26 +497,43 @@ impl TcpCtx {
     /// `server::SMALL_GET`), then sleeps in `read` (the server threads serve meanwhile).
     #[inline]
     fn wait_reply(&self, fd: RawFd) -> io::Result<[u8; wire::REP]> {
+        // SAFETY: no data buffer (length 0).
+        Ok(unsafe { self.wait_reply_into(fd, core::ptr::null_mut(), 0) }?.0)
+    }
+
+    /// [`TcpCtx::wait_reply`] for a reply followed by up to `len` bytes of data: reads the
+    /// header and whatever of the data has arrived with it into `dst` in one system call;
+    /// returns the header and how many data bytes are in `dst` already (only this PE's
+    /// replies come on its own connection, one request at a time, so nothing but this
+    /// reply's data can follow the header).
+    ///
+    /// # Safety
+    /// `dst` valid for `len` bytes of writes.
+    #[inline]
+    unsafe fn wait_reply_into(
+        &self,
+        fd: RawFd,
+        dst: *mut u8,
+        len: usize,
+    ) -> io::Result<([u8; wire::REP], usize)> {
         let mut r = [0u8; wire::REP];
         let start = std::time::Instant::now();
         loop {
-            // SAFETY: local buffer.
-            match unsafe { wire::try_read_full(fd, r.as_mut_ptr(), wire::REP) }? {
-                Some(true) => return Ok(r),
-                Some(false) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "connection closed by the peer",
-                    ))
+            // SAFETY: local header buffer; `dst` valid for `len` bytes (contract).
+            if let Some(n) = unsafe { wire::try_read2(fd, r.as_mut_ptr(), wire::REP, dst, len) }? {
+                if n < wire::REP {
+                    // SAFETY: the rest of the local header buffer.
+                    unsafe { wire::read_exact(fd, r.as_mut_ptr().add(n), wire::REP - n) }?;
+                    return Ok((r, 0));
                 }
-                None => {}
+                return Ok((r, n - wire::REP));
             }
             self.serve_incoming_from(true);
             let t = start.elapsed();
             if t >= SPIN {
                 // SAFETY: local buffer.
                 unsafe { wire::read_exact(fd, r.as_mut_ptr(), wire::REP) }?;
-                return Ok(r);
+                return Ok((r, 0));
             }
             if t >= PURE_SPIN {
                 // Leave the CPU to whatever else is runnable on it: the kernel's deferred

@@ -230,6 +230,58 @@ pub unsafe fn spin_read_full(
     }
 }
 
+/// One non-blocking `recvmsg` into `a` (`alen` bytes), then `b` (`blen` bytes, may be 0):
+/// `Ok(None)` when nothing is there (the socket would block), `Ok(Some(n))` with the
+/// `n > 0` bytes read (filling `a` first). A close before any byte is an error. For a reply
+/// header and the data that follows it in one system call.
+///
+/// # Safety
+/// `a` and `b` must be valid for `alen` and `blen` bytes of writes.
+#[inline]
+pub unsafe fn try_read2(
+    fd: RawFd,
+    a: *mut u8,
+    alen: usize,
+    b: *mut u8,
+    blen: usize,
+) -> io::Result<Option<usize>> {
+    let iov = [
+        libc::iovec {
+            iov_base: a as *mut libc::c_void,
+            iov_len: alen,
+        },
+        libc::iovec {
+            iov_base: b as *mut libc::c_void,
+            iov_len: blen,
+        },
+    ];
+    loop {
+        // SAFETY: the iovecs describe valid buffers per the contract; `msg` is zeroed and
+        // then given them (no name, no control data).
+        let n = unsafe {
+            let mut msg: libc::msghdr = core::mem::zeroed();
+            msg.msg_iov = iov.as_ptr() as *mut libc::iovec;
+            msg.msg_iovlen = if blen == 0 { 1 } else { 2 };
+            libc::recvmsg(fd, &mut msg, libc::MSG_DONTWAIT)
+        };
+        if n > 0 {
+            return Ok(Some(n as usize));
+        }
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "connection closed by the peer",
+            ));
+        }
+        let e = io::Error::last_os_error();
+        match e.kind() {
+            io::ErrorKind::Interrupted => continue,
+            io::ErrorKind::WouldBlock => return Ok(None),
+            _ => return Err(e),
+        }
+    }
+}
+
 /// Reads exactly `len` bytes into `dst` if the first of them is there now: `Ok(None)` when
 /// nothing is (the socket would block), `Ok(Some(false))` when the peer closed the
 /// connection at a message boundary; once a byte is read, the rest is read blocking.
