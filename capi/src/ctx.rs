@@ -11,7 +11,7 @@
 //! default forms (`rma.rs`, `amo.rs`, `ctx_and_default!`): [`ctx_pe`] gives them the world
 //! PE and the runtime context to use.
 use crate::team::{lookup, TeamHandle, TEAM_WORLD};
-use crate::{fail, rt};
+use crate::{check, fail, pe_of, rt};
 use std::ffi::{c_int, c_long, c_void};
 
 /// The C handle: NULL is `SHMEM_CTX_INVALID`, 1 is `SHMEM_CTX_DEFAULT`, anything else a
@@ -263,13 +263,42 @@ ctx_and_default!(ctx, W; fence() {
     }
 });
 
+/// `shmem_pe_quiet` and `shmem_ctx_pe_quiet` (1.6): checks each of the `npes` PEs at
+/// `target_pes` (`map` turns a context's PE number into a world one, aborting when it is out
+/// of the context's team), then completes *all* of this PE's operations — the runtime has
+/// no per-target completion, and a full quiet is never weaker. `target_pes` is not read
+/// when `npes` is 0.
+///
+/// # Safety
+/// `target_pes` holds `npes` ints (contract).
+unsafe fn pe_quiet(
+    what: &'static str,
+    target_pes: *const c_int,
+    npes: usize,
+    map: impl Fn(c_int) -> c_int,
+) {
+    let rt = rt(what);
+    if npes == 0 {
+        return;
+    }
+    if target_pes.is_null() {
+        rt.abort(1, &format!("{what}: target_pes is NULL but npes is {npes}"))
+    }
+    // SAFETY: `target_pes` holds `npes` ints (contract), checked non-NULL above.
+    let pes = unsafe { std::slice::from_raw_parts(target_pes, npes) };
+    for &p in pes {
+        let w = pe_of(rt, what, map(p));
+        check(rt, what, rt.check_pe(w));
+    }
+}
+
 ctx_and_default!(ctx, W; pe_quiet(target_pes: *const c_int, npes: usize) {
     rt(W);
     if ctx.is_null() {
         return;
     }
     // SAFETY: the C caller's contract: `target_pes` points to `npes` PE numbers.
-    unsafe { crate::setup::pe_quiet(W, target_pes, npes, |p| world_pe(W, ctx, p)) };
+    unsafe { pe_quiet(W, target_pes, npes, |p| world_pe(W, ctx, p)) };
     if npes > 0 {
         match ctx_rt(ctx) {
             Some(c) => rt(W).ctx_quiet(c),

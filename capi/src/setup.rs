@@ -1,6 +1,6 @@
 //! Library setup, exit and query routines; memory ordering; barriers; locks; the
 //! deprecated names of these routines.
-use crate::{check, fail, pe_of, rt};
+use crate::{check, fail, rt};
 use parking_lot::Mutex;
 use rshmem_rt::Shmem;
 use std::ffi::{c_char, c_int, c_long, c_void};
@@ -222,35 +222,6 @@ c_fn!(safe W; sync_all() {
 });
 
 // `shmem_fence`, `shmem_quiet`: ctx.rs (the context forms on SHMEM_CTX_DEFAULT).
-
-/// `shmem_pe_quiet` and `shmem_ctx_pe_quiet` (1.6): checks each of the `npes` PEs at
-/// `target_pes` (`map` turns a context's PE number into a world one, aborting when it is out
-/// of the context's team), then completes *all* of this PE's operations — the runtime has
-/// no per-target completion, and a full quiet is never weaker. `target_pes` is not read
-/// when `npes` is 0.
-///
-/// # Safety
-/// `target_pes` holds `npes` ints (contract).
-pub(crate) unsafe fn pe_quiet(
-    what: &'static str,
-    target_pes: *const c_int,
-    npes: usize,
-    map: impl Fn(c_int) -> c_int,
-) {
-    let rt = rt(what);
-    if npes == 0 {
-        return;
-    }
-    if target_pes.is_null() {
-        rt.abort(1, &format!("{what}: target_pes is NULL but npes is {npes}"))
-    }
-    // SAFETY: `target_pes` holds `npes` ints (contract), checked non-NULL above.
-    let pes = unsafe { std::slice::from_raw_parts(target_pes, npes) };
-    for &p in pes {
-        let w = pe_of(rt, what, map(p));
-        check(rt, what, rt.check_pe(w));
-    }
-}
 
 // `shmem_pe_quiet`: ctx.rs (`shmem_ctx_pe_quiet` on SHMEM_CTX_DEFAULT).
 

@@ -369,22 +369,29 @@ fn contexts_left_to_finalize_and_destroyed_twice() {
             "PE {pe} did not pass finalize:\n{stdout}"
         );
     }
-    let out = Command::new(&launcher)
-        .args(["-n", "2", "--timeout", "60"])
-        .arg(&exe)
-        .arg("double")
-        .output()
-        .expect("run rshmemrun");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && !stdout.contains("not caught"),
-        "the second destroy was not caught\nstdout:\n{stdout}\nstderr:\n{stderr}"
-    );
+    let stderr = expect_caught(&exe, "double");
     assert!(
         stderr.contains("shmem_ctx_destroy: ") && stderr.contains("is not a live context"),
         "no message naming shmem_ctx_destroy:\n{stderr}"
     );
+}
+
+/// Runs `exe case` on 2 PEs under rshmemrun; the misuse it makes must end the job with a
+/// failing status before the program prints "not caught". Returns its stderr.
+fn expect_caught(exe: &Path, case: &str) -> String {
+    let out = Command::new(built().join("rshmemrun"))
+        .args(["-n", "2", "--timeout", "60"])
+        .arg(exe)
+        .arg(case)
+        .output()
+        .expect("run rshmemrun");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !out.status.success() && !stdout.contains("not caught"),
+        "{case}: the misuse was not caught\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    stderr
 }
 
 #[test]
@@ -407,7 +414,6 @@ fn openshmem_1_6_additions() {
 #[test]
 fn openshmem_1_6_errors_abort_naming_the_routine() {
     let exe = compile("v16_errors.c", &[]);
-    let launcher = built().join("rshmemrun");
     for (case, needle) in [
         ("ibput-stride0", "shmem_int_ibput: stride 0"),
         ("ibget-negative-stride", "shmem_ibget32: stride -1"),
@@ -426,18 +432,7 @@ fn openshmem_1_6_errors_abort_naming_the_routine() {
             "shmem_ctx_pe_quiet: target_pes is NULL",
         ),
     ] {
-        let out = Command::new(&launcher)
-            .args(["-n", "2", "--timeout", "60"])
-            .arg(&exe)
-            .arg(case)
-            .output()
-            .expect("run rshmemrun");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            !out.status.success() && !stdout.contains("not caught"),
-            "{case}: the misuse was not caught\nstdout:\n{stdout}\nstderr:\n{stderr}"
-        );
+        let stderr = expect_caught(&exe, case);
         assert!(
             stderr.contains(needle),
             "{case}: no '{needle}' on stderr:\n{stderr}"

@@ -230,6 +230,22 @@ pub unsafe fn spin_read_full(
     }
 }
 
+/// The two I/O vectors `a` (`alen` bytes), then `b` (`blen` bytes) of a `sendmsg` or
+/// `recvmsg`.
+#[inline]
+fn iov2(a: *mut u8, alen: usize, b: *mut u8, blen: usize) -> [libc::iovec; 2] {
+    [
+        libc::iovec {
+            iov_base: a as *mut libc::c_void,
+            iov_len: alen,
+        },
+        libc::iovec {
+            iov_base: b as *mut libc::c_void,
+            iov_len: blen,
+        },
+    ]
+}
+
 /// One non-blocking `recvmsg` into `a` (`alen` bytes), then `b` (`blen` bytes, may be 0):
 /// `Ok(None)` when nothing is there (the socket would block), `Ok(Some(n))` with the
 /// `n > 0` bytes read (filling `a` first). A close before any byte is an error. For a reply
@@ -245,16 +261,7 @@ pub unsafe fn try_read2(
     b: *mut u8,
     blen: usize,
 ) -> io::Result<Option<usize>> {
-    let iov = [
-        libc::iovec {
-            iov_base: a as *mut libc::c_void,
-            iov_len: alen,
-        },
-        libc::iovec {
-            iov_base: b as *mut libc::c_void,
-            iov_len: blen,
-        },
-    ];
+    let iov = iov2(a, alen, b, blen);
     loop {
         // SAFETY: the iovecs describe valid buffers per the contract; `msg` is zeroed and
         // then given them (no name, no control data).
@@ -427,16 +434,7 @@ pub unsafe fn write2(
     mut blen: usize,
 ) -> io::Result<()> {
     while alen + blen > 0 {
-        let iov = [
-            libc::iovec {
-                iov_base: a as *mut libc::c_void,
-                iov_len: alen,
-            },
-            libc::iovec {
-                iov_base: b as *mut libc::c_void,
-                iov_len: blen,
-            },
-        ];
+        let iov = iov2(a as *mut u8, alen, b as *mut u8, blen);
         let (p, cnt) = if alen == 0 {
             (&iov[1..], 1)
         } else {
