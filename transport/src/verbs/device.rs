@@ -204,6 +204,29 @@ fn pick_gid(ctx: &Context, port: u8, table: i32) -> u32 {
     any_v2.unwrap_or(0)
 }
 
+/// Most entries a CQ gets, whatever the job size: 2 MiB of 64-byte completions.
+pub(super) const CQ_CAP: u64 = 32768;
+
+/// Send-queue depth of every QP of a job whose PEs may each hold `nqps` QPs on one CQ
+/// (N peers and the loopback pair): [`SQ_DEPTH`], less when `nqps` of them would not fit
+/// [`CQ_CAP`], never below 16.
+pub(super) fn sq_depth(nqps: usize) -> u64 {
+    SQ_DEPTH.min(CQ_CAP / nqps.max(1) as u64).max(16)
+}
+
+/// Entries of a CQ for `nqps` QPs of `depth` send WRs: all of their requests could
+/// complete at once (a QP in error flushes every one), up to [`CQ_CAP`] and the device's
+/// `max_cqe`, at least 64. Bounded in the job size: a CQ costs at most 2 MiB per channel
+/// at any N, where `nqps * SQ_DEPTH` (the sizing before) reached the device's maximum (4M
+/// entries, 256 MiB, on mlx5) from about 16k PEs. Past `CQ_CAP / 16` connected QPs on one
+/// channel (2,048) the CQ is overcommitted: only a flush of more than that many full queues
+/// at once, when the job is ending anyway, could overrun it.
+pub(super) fn cq_entries(nqps: usize, depth: u64, max_cqe: c_int) -> c_int {
+    (nqps as u64 * depth)
+        .min(CQ_CAP)
+        .clamp(64, max_cqe.max(64) as u64) as c_int
+}
+
 /// Device facts fixed at open, and the objects every QP shares (they hold the context).
 pub(super) struct Dev {
     /// The open device (the channels create their CQs on it).
@@ -341,7 +364,7 @@ pub(super) fn open(spec: &DeviceSpec, nqps: usize) -> Result<Dev, VerbsError> {
         Ok(pd) => pd,
         Err(e) => return fail(format!("ibv_alloc_pd failed: {e}")),
     };
-    let cqe = (nqps as u64 * SQ_DEPTH).clamp(64, da.max_cqe.max(64) as u64) as c_int;
+    let cqe = cq_entries(nqps, sq_depth(nqps), da.max_cqe);
     let cq = match Cq::create(&ctx, cqe) {
         Ok(cq) => cq,
         Err(e) => return fail(format!("ibv_create_cq({cqe}) failed: {e}")),
@@ -367,6 +390,26 @@ pub(super) fn open(spec: &DeviceSpec, nqps: usize) -> Result<Dev, VerbsError> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn cq_size_is_bounded_in_the_job_size() {
+        // Small jobs: as before, every QP's whole send queue.
+        assert_eq!(sq_depth(17), SQ_DEPTH);
+        assert_eq!(
+            cq_entries(17, sq_depth(17), 4_194_303),
+            17 * SQ_DEPTH as c_int
+        );
+        // At any size: at most CQ_CAP entries (mlx5 allows 4M: 256 MiB before, at 16k PEs).
+        for n in [129usize, 2_049, 16_385, 100_001, 1_000_001] {
+            let d = sq_depth(n);
+            assert!((16..=SQ_DEPTH).contains(&d), "{n}: depth {d}");
+            let e = cq_entries(n, d, 4_194_303);
+            assert!(e as u64 <= CQ_CAP && e >= 64, "{n}: {e} entries");
+        }
+        // The device's own limit wins, and a CQ has at least 64 entries.
+        assert_eq!(cq_entries(1000, 32, 1024), 1024);
+        assert_eq!(cq_entries(1, 16, 0), 64);
+    }
     use super::*;
 
     #[test]

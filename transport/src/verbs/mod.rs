@@ -405,7 +405,7 @@ impl VerbsCtx {
         } = segs;
         let base_stats = process_stats();
         let dev = device::open(spec, npes + 1)?;
-        let depth = SQ_DEPTH.min(32767 / (npes as u64 + 1)).max(16);
+        let depth = device::sq_depth(npes + 1);
         use crate::env::{self, Var};
         let knob = |var: &Var| env::int(var).map_err(|e| VerbsError(e.to_string()));
         // At most a quarter of the send queue (depth is at least 16).
