@@ -6,7 +6,7 @@
 #
 #   scripts/gen-pshmem-h.sh [OUTPUT]      (default: capi/include/pshmem.h; - for stdout)
 #
-# capi/tests/c_programs.rs checks that the committed file is what this script writes and
+# capi/tests/c_headers.rs checks that the committed file is what this script writes and
 # that it declares every pshmem_ symbol librshmem exports.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
