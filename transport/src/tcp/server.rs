@@ -367,6 +367,27 @@ fn serve_loop(ctx: &TcpCtx, c: &InConn, shared: bool) -> End {
     }
 }
 
+/// A put's payload of at least this many bytes is read polling ([`read_payload`]).
+const POLL_PAYLOAD: usize = 64 * 1024;
+
+/// Reads a put's `len` bytes into `dst`. A large payload arrives in many segments while the
+/// sender is still writing: it is read polling (non-blocking reads, yielding between them,
+/// a blocking read only after [`super::SPIN`] without data), so the reading thread does
+/// not sleep and get woken for each segment. On this 2-vCPU VM across the namespaces:
+/// 1 MiB puts, window 16, medians of 6 interleaved rounds 1,773 -> 2,035 MB/s.
+///
+/// # Safety
+/// `dst` valid for `len` bytes of writes.
+unsafe fn read_payload(fd: RawFd, dst: *mut u8, len: usize) -> io::Result<()> {
+    if len >= POLL_PAYLOAD {
+        // SAFETY: forwarded contract.
+        unsafe { wire::spin_read_all(fd, dst, len, super::PURE_SPIN, super::SPIN) }
+    } else {
+        // SAFETY: forwarded contract.
+        unsafe { wire::read_exact(fd, dst, len) }
+    }
+}
+
 /// Reads one request if its first byte is there (non-blocking), then the rest of it, and
 /// applies it. `small_only`: only a request whose whole header is there and that is not
 /// a get of more than [`SMALL_GET`] bytes (anything else is left where it is).
@@ -415,7 +436,7 @@ fn serve_one(ctx: &TcpCtx, fd: RawFd, small_only: bool) -> Step {
                     .map(|_| unsafe { crate::shm::copy_bytes(dst as *mut u8, small.as_ptr(), len) })
             } else {
                 // SAFETY: `dst..dst+len` is inside our mapped segment (checked above).
-                unsafe { wire::read_exact(fd, dst as *mut u8, len) }
+                unsafe { read_payload(fd, dst as *mut u8, len) }
             }
         }
         wire::OP_GET => {
