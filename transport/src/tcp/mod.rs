@@ -333,6 +333,31 @@ impl TcpCtx {
         .encode()
     }
 
+    /// The request header of an atomic `op` (`wire::OP_AMO`, or `OP_AMO_NR` without a
+    /// reply) on the word of `W` at `target`.
+    #[inline]
+    fn amo_header<W: AmoWord>(
+        code: u8,
+        target: RemoteAddr,
+        op: AmoOp,
+        operand: W,
+        compare: W,
+    ) -> [u8; wire::REQ] {
+        let (seg, off) = Self::split(target);
+        Req {
+            op: code,
+            seg,
+            width: W::SIZE as u8,
+            amo: wire::amo_code(op),
+            off,
+            len: W::SIZE as u64,
+            operand: operand.to_u64(),
+            compare: compare.to_u64(),
+            ..Req::default()
+        }
+        .encode()
+    }
+
     /// Sends a put of `len` bytes at `src` to `dst` on `pe`.
     ///
     /// # Safety
@@ -438,19 +463,7 @@ impl TcpCtx {
         operand: W,
         compare: W,
     ) -> W {
-        let (seg, off) = Self::split(target);
-        let h = Req {
-            op: wire::OP_AMO,
-            seg,
-            width: W::SIZE as u8,
-            amo: wire::amo_code(op),
-            off,
-            len: W::SIZE as u64,
-            operand: operand.to_u64(),
-            compare: compare.to_u64(),
-            ..Req::default()
-        }
-        .encode();
+        let h = Self::amo_header(wire::OP_AMO, target, op, operand, compare);
         let v = self.with_conn(pe, "an atomic operation", |fd| {
             // SAFETY: local buffers.
             unsafe {
@@ -473,18 +486,7 @@ impl TcpCtx {
     /// runtime's own synchronization signals, whose completion nobody waits for (the
     /// target waits for the signal itself, and it arrives after everything sent before).
     pub fn signal<W: AmoWord>(&self, pe: usize, target: RemoteAddr, op: AmoOp, operand: W) {
-        let (seg, off) = Self::split(target);
-        let h = Req {
-            op: wire::OP_AMO_NR,
-            seg,
-            width: W::SIZE as u8,
-            amo: wire::amo_code(op),
-            off,
-            len: W::SIZE as u64,
-            operand: operand.to_u64(),
-            ..Req::default()
-        }
-        .encode();
+        let h = Self::amo_header(wire::OP_AMO_NR, target, op, operand, W::from_u64(0));
         // SAFETY: local buffer.
         self.with_conn(pe, "an atomic operation", |fd| unsafe {
             wire::write2(fd, h.as_ptr(), h.len(), core::ptr::null(), 0)
