@@ -58,8 +58,12 @@ pub(crate) fn setup(
     let pmi = crate::bootstrap::pmi1::launcher_pmi_port();
     let ip =
         addr::choose(spec.as_deref(), pmi.as_deref()).map_err(|e| Error::Tcp(e.to_string()))?;
-    let ctx =
-        Arc::new(TcpCtx::listen(me, npes, segs, ip, abort).map_err(|e| Error::Tcp(e.to_string()))?);
+    let cc = crate::env::text(&crate::env::RSHMEM_TCP_CONGESTION);
+    let ctx = Arc::new(
+        TcpCtx::listen(me, npes, segs, ip, abort)
+            .and_then(|c| c.with_congestion(cc.as_deref()))
+            .map_err(|e| Error::Tcp(e.to_string()))?,
+    );
     let mut rec = ctx.local_addr().to_string();
     if me == 0 {
         let mut key = [0u8; wire::KEY];

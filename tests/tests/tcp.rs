@@ -48,6 +48,29 @@ fn shmem_info_names_tcp_per_peer() {
     ]);
 }
 
+/// `RSHMEM_TCP_CONGESTION`: SHMEM_INFO names the algorithm each PE set; one the kernel
+/// does not have fails init with the variable, the value and what the host allows.
+#[test]
+fn tcp_congestion_control_is_reported_and_a_bad_one_refused() {
+    let r = tcp(env!("CARGO_BIN_EXE_amo"), 2)
+        .env("RSHMEM_TCP_CONGESTION", "reno")
+        .env("SHMEM_INFO", "1")
+        .run();
+    r.assert_all_ok("amo", 2);
+    r.assert_stderr_contains(&[
+        "rshmem: PE 0: transport per peer: 0=shm 1=tcp; tcp listening on",
+        ", congestion control reno (RSHMEM_TCP_CONGESTION)",
+    ]);
+    let r = tcp(env!("CARGO_BIN_EXE_amo"), 2)
+        .env("RSHMEM_TCP_CONGESTION", "nosuchcc")
+        .run();
+    r.assert_failed();
+    r.assert_stderr_contains(&[
+        "RSHMEM_TCP_CONGESTION=\"nosuchcc\": the kernel refused it",
+        "tcp_allowed_congestion_control",
+    ]);
+}
+
 #[test]
 fn tcp_on_loopback_and_a_bad_interface() {
     let r = tcp(env!("CARGO_BIN_EXE_amo"), 2)

@@ -193,6 +193,8 @@ vars! {
         "auto (shm within a node; verbs between nodes if every PE has RDMA, else tcp), shm, verbs or tcp (every peer)";
     RSHMEM_TCP_IF = "(route to launcher)", Parser::Text,
         "TCP transport: interface name or IP address to listen on (default: the address that reaches the launcher, else the first non-loopback one)";
+    RSHMEM_TCP_CONGESTION = "auto", Parser::Text,
+        "TCP transport: congestion control of its connections; auto: cubic (else reno) when the system's paces (bbr), else the system's; system; or a name the kernel allows";
     RSHMEM_DEVICE = "(first active)", Parser::Text,
         "RDMA device and port, name[:port]";
     RSHMEM_GID_INDEX = "(RoCE v2 IPv4)", Parser::Int { min: 0, max: 65535 },

@@ -50,7 +50,7 @@ const THREADS_PER_PE: usize = 2;
 #[derive(Debug)]
 pub(super) struct InConn {
     /// The socket, -1 once the connection has ended (set under `busy`, before the close).
-    fd: AtomicI32,
+    pub(super) fd: AtomicI32,
     /// Held by the one thread reading the connection (whole messages only).
     busy: AtomicBool,
     /// A serving thread found the end of the connection: its server thread reports it.
@@ -193,7 +193,7 @@ fn hello(ctx: &TcpCtx, s: &TcpStream) -> io::Result<usize> {
             ctx.npes
         )));
     }
-    wire::tune(fd, super::USER_TIMEOUT_MS)?;
+    wire::tune(fd, super::USER_TIMEOUT_MS, ctx.congestion())?;
     // SAFETY: local buffer.
     unsafe { wire::write2(fd, wire::HELLO_OK.as_ptr(), 8, core::ptr::null(), 0) }?;
     s.set_read_timeout(None)?;

@@ -334,3 +334,75 @@ fn a_wrong_key_is_refused() {
     );
     assert_eq!(mb[0], 0);
 }
+
+fn record_cc(msg: &str) {
+    panic!("unexpected abort: {msg}");
+}
+
+/// `RSHMEM_TCP_CONGESTION`: a named algorithm is set on both ends of every connection,
+/// with the bound on unsent bytes; `auto` never leaves a pacing (BBR) one; a name the
+/// kernel refuses is an error that names the variable and what the host allows.
+#[test]
+fn congestion_control_and_unsent_bound_on_both_ends() {
+    let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let listen = |me: usize, m: &mut Vec<u64>, cc: Option<&str>| {
+        TcpCtx::listen(me, 2, &[(m.as_mut_ptr() as usize, 4096)], lo, record_cc)
+            .unwrap()
+            .with_congestion(cc)
+    };
+    for cc in [Some("reno"), None] {
+        let (mut ma, mut mb) = (vec![0u64; 512], vec![0u64; 512]);
+        let a = Arc::new(listen(0, &mut ma, cc).unwrap());
+        let b = Arc::new(listen(1, &mut mb, cc).unwrap());
+        let addrs = vec![a.local_addr(), b.local_addr()];
+        a.start([3; wire::KEY], addrs.clone());
+        b.start([3; wire::KEY], addrs);
+        // SAFETY: an aligned word of B's segment.
+        let old = unsafe {
+            a.endpoint(1)
+                .amo::<u64>(RemoteAddr::local(seg_base(0)), AmoOp::FetchAdd, 2, 0)
+        };
+        assert_eq!((old, mb[0]), (0, 2));
+        let out = a.conns[1].lock().unwrap().s.as_ref().unwrap().as_raw_fd();
+        let inc = b.incoming[0]
+            .get()
+            .expect("A's connection reached B")
+            .fd
+            .load(Ordering::Relaxed);
+        for fd in [out, inc] {
+            let got = wire::congestion(fd).unwrap();
+            match cc {
+                Some(name) => assert_eq!(got, name, "{}", a.describe()),
+                None => assert!(!got.starts_with("bbr"), "auto left {got}: {}", a.describe()),
+            }
+            let mut v = 0i32;
+            let mut len = std::mem::size_of::<i32>() as libc::socklen_t;
+            // SAFETY: `v` is a valid int for the option.
+            let r = unsafe {
+                libc::getsockopt(
+                    fd,
+                    libc::IPPROTO_TCP,
+                    libc::TCP_NOTSENT_LOWAT,
+                    &mut v as *mut i32 as *mut libc::c_void,
+                    &mut len,
+                )
+            };
+            assert_eq!((r, v), (0, wire::NOTSENT_LOWAT));
+        }
+        assert!(
+            a.describe().contains("congestion control "),
+            "{}",
+            a.describe()
+        );
+        a.close();
+        b.close();
+    }
+    let mut m = vec![0u64; 512];
+    let e = listen(0, &mut m, Some("nosuchcc")).unwrap_err().to_string();
+    assert!(
+        e.contains("RSHMEM_TCP_CONGESTION=\"nosuchcc\"")
+            && e.contains("tcp_allowed_congestion_control")
+            && e.contains("reno"),
+        "{e}"
+    );
+}
