@@ -9,7 +9,9 @@
 # rsh/ssh agent ("host" = namespace). Open MPI needs --bind-to none across namespaces: each
 # orted thinks it is alone on its node and binds its rank to core 0, so both spinning PEs
 # share one core (8 ms per round trip, the scheduler's time slices).
-# Socket ceilings of both paths with iperf3 (one TCP stream, 128 KiB writes, 5 s).
+# Socket ceilings of both paths: iperf3 (one TCP stream, 128 KiB and 1 MiB writes, 5 s,
+# the system's congestion control and cubic) and benches/compare/sockcopy.py (rshmem's
+# socket options); the report takes the best.
 # Needs root, iproute2, openmpi-bin, libopenmpi-dev, mpich, libmpich-dev, iperf3, and a
 # release build (cargo build --release -p rshmem-capi -p rshmem-launcher).
 # Output: $OUT/<impl>-<path>.<k>.txt, $OUT/iperf3-*.txt; then
@@ -56,8 +58,53 @@ for k in $(seq 1 "$K"); do
         "$OUT/rma.mpich" mpich --iters "$ITERS" </dev/null 2>/dev/null >"$OUT/mpich-ns.$k.txt" ||
         echo "mpich-ns run $k failed" >&2
 done
-$NS1 iperf3 -s -1 -D -B 127.0.0.1 && sleep 0.5
-$NS1 iperf3 -c 127.0.0.1 -t 5 -l 128K >"$OUT/iperf3-lo.txt"
-ip netns exec rshmem-ns2 iperf3 -s -1 -D -B 10.213.2.2 && sleep 0.5
-$NS1 iperf3 -c 10.213.2.2 -t 5 -l 128K >"$OUT/iperf3-ns.txt"
-grep -E "receiver" "$OUT/iperf3-lo.txt" "$OUT/iperf3-ns.txt"
+# Reference (not a competitor): Open MPI's OSHMEM across the namespaces with their
+# default congestion control set to reno (rshmem replaces a pacing default such as BBR by
+# cubic or reno on its own connections; UCX keeps the system's). OSH_RENO=0 skips it.
+if [ "${OSH_RENO:-1}" = 1 ]; then
+    cc0=$(ip netns exec rshmem-ns1 sysctl -n net.ipv4.tcp_congestion_control)
+    for n in 1 2; do ip netns exec rshmem-ns$n sysctl -qw net.ipv4.tcp_congestion_control=reno; done
+    for k in $(seq 1 "$K"); do
+        for attempt in 1 2 3; do
+            UCX_TLS=tcp,self timeout 60 oshrun -np 2 -H rshmem-ns1,rshmem-ns2 "${OSH_NS[@]}" -x UCX_TLS \
+                "$OUT/sb.oshmem" oshmem_reno --iters "$ITERS" </dev/null 2>/dev/null >"$OUT/oshmem_reno-ns.$k.txt" &&
+                break
+            echo "oshmem_reno-ns run $k attempt $attempt failed" >&2
+        done
+    done
+    for n in 1 2; do ip netns exec rshmem-ns$n sysctl -qw net.ipv4.tcp_congestion_control="$cc0"; done
+fi
+# Ceilings: one stream, 128 KiB and 1 MiB writes, with the system's congestion control and
+# with cubic (what rshmem's connections use when the system's paces); the report takes the
+# best. (-C cubic needs root where cubic is not in tcp_allowed_congestion_control.)
+ceil() { # path server-ns server-addr client-ns suffix iperf3-options...
+    local path=$1 sns=$2 addr=$3 cns=$4 suf=$5
+    shift 5
+    ip netns exec "$sns" iperf3 -s -1 -D -B "$addr" && sleep 0.5
+    ip netns exec "$cns" iperf3 -c "$addr" -t 5 "$@" >"$OUT/iperf3-$path$suf.txt" || true
+    sleep 0.5
+}
+for v in ":-l 128K" "-1M:-l 1M" "-cubic:-l 128K -C cubic" "-cubic-1M:-l 1M -C cubic"; do
+    # shellcheck disable=SC2086
+    ceil lo rshmem-ns1 127.0.0.1 rshmem-ns1 "${v%%:*}" ${v#*:}
+    # shellcheck disable=SC2086
+    ceil ns rshmem-ns2 10.213.2.2 rshmem-ns1 "${v%%:*}" ${v#*:}
+done
+# A plain socket copy with rshmem's own socket options (cubic, 128 KiB unsent at most),
+# and with cubic alone: benches/compare/sockcopy.py, 1 MiB writes.
+copy() { # path server-ns addr client-ns suffix sockcopy-options...
+    local path=$1 sns=$2 addr=$3 cns=$4 suf=$5
+    shift 5
+    ip netns exec "$sns" python3 "$root/benches/compare/sockcopy.py" server "$addr" 5301 "$@" \
+        >"$OUT/iperf3-$path$suf.txt" &
+    sleep 0.5
+    ip netns exec "$cns" python3 "$root/benches/compare/sockcopy.py" client "$addr" 5301 "$@" || true
+    wait
+}
+for v in "-sockcopy:--lowat 131072" "-sockcopy-nolowat:--lowat 0"; do
+    # shellcheck disable=SC2086
+    copy lo rshmem-ns1 127.0.0.1 rshmem-ns1 "${v%%:*}" ${v#*:}
+    # shellcheck disable=SC2086
+    copy ns rshmem-ns2 10.213.2.2 rshmem-ns1 "${v%%:*}" ${v#*:}
+done
+grep -E "receiver" "$OUT"/iperf3-*.txt
