@@ -34,6 +34,16 @@ mpicc.mpich -O2 "$root/benches/compare/mpi_rma_bench.c" -o "$OUT/rma.mpich"
 export OMPI_MCA_osc='^rdma' OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 OSH_NS=(--bind-to none --mca plm_rsh_agent "$AGENT" --mca plm_rsh_no_tree_spawn 1
     --mca routed direct --mca oob_tcp_if_include 10.213.0.0/16)
+# Open MPI's start across the namespaces sometimes stalls (one orted never reports
+# back): up to 3 attempts of at most 60 s each (a whole run takes about 3 s).
+osh_ns() { # name round
+    for attempt in 1 2 3; do
+        UCX_TLS=tcp,self timeout 60 oshrun -np 2 -H rshmem-ns1,rshmem-ns2 "${OSH_NS[@]}" -x UCX_TLS \
+            "$OUT/sb.oshmem" "$1" --iters "$ITERS" </dev/null 2>/dev/null >"$OUT/$1-ns.$2.txt" &&
+            return 0
+        echo "$1-ns run $2 attempt $attempt failed" >&2
+    done
+}
 for k in $(seq 1 "$K"); do
     $NS1 env RSHMEM_TRANSPORT=tcp RSHMEM_TCP_IF=lo timeout 300 "$root/target/release/rshmemrun" -n 2 \
         "$OUT/sb.rshmem" rshmem --iters "$ITERS" >"$OUT/rshmem-lo.$k.txt"
@@ -45,14 +55,7 @@ for k in $(seq 1 "$K"); do
     timeout 300 "$root/target/release/rshmemrun" -n 2 --hosts rshmem-ns1:1,rshmem-ns2:1 \
         --launch-agent "ip netns exec" --pmi-addr 10.213.1.1 \
         "$OUT/sb.rshmem" rshmem --iters "$ITERS" >"$OUT/rshmem-ns.$k.txt"
-    # Open MPI's start across the namespaces sometimes stalls (one orted never reports
-    # back): up to 3 attempts of at most 60 s each (a whole run takes about 3 s).
-    for attempt in 1 2 3; do
-        UCX_TLS=tcp,self timeout 60 oshrun -np 2 -H rshmem-ns1,rshmem-ns2 "${OSH_NS[@]}" -x UCX_TLS \
-            "$OUT/sb.oshmem" oshmem --iters "$ITERS" </dev/null 2>/dev/null >"$OUT/oshmem-ns.$k.txt" &&
-            break
-        echo "oshmem-ns run $k attempt $attempt failed" >&2
-    done
+    osh_ns oshmem "$k"
     UCX_TLS=tcp,self MPIR_CVAR_NOLOCAL=1 timeout 120 mpiexec.hydra -n 2 -hosts rshmem-ns1,rshmem-ns2 \
         -launcher ssh -launcher-exec "$AGENT" -iface rshv1 -genvall \
         "$OUT/rma.mpich" mpich --iters "$ITERS" </dev/null 2>/dev/null >"$OUT/mpich-ns.$k.txt" ||
@@ -65,12 +68,7 @@ if [ "${OSH_RENO:-1}" = 1 ]; then
     cc0=$(ip netns exec rshmem-ns1 sysctl -n net.ipv4.tcp_congestion_control)
     for n in 1 2; do ip netns exec rshmem-ns$n sysctl -qw net.ipv4.tcp_congestion_control=reno; done
     for k in $(seq 1 "$K"); do
-        for attempt in 1 2 3; do
-            UCX_TLS=tcp,self timeout 60 oshrun -np 2 -H rshmem-ns1,rshmem-ns2 "${OSH_NS[@]}" -x UCX_TLS \
-                "$OUT/sb.oshmem" oshmem_reno --iters "$ITERS" </dev/null 2>/dev/null >"$OUT/oshmem_reno-ns.$k.txt" &&
-                break
-            echo "oshmem_reno-ns run $k attempt $attempt failed" >&2
-        done
+        osh_ns oshmem_reno "$k"
     done
     for n in 1 2; do ip netns exec rshmem-ns$n sysctl -qw net.ipv4.tcp_congestion_control="$cc0"; done
 fi
