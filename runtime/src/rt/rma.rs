@@ -250,10 +250,19 @@ impl Runtime {
                 }
             }
         }
+        let op = if add { AmoOp::FetchAdd } else { AmoOp::Set };
+        if let Path::Tcp(ep) = &self.peers[pe].path {
+            let r = self.remote(dest, len, pe)?;
+            let s = self.amo_target::<u64>(sig, pe)?;
+            crate::pcntr::put(1);
+            // SAFETY: forwarded contract; both ranges were checked against `pe`'s
+            // segments. Data and signal in one write, applied in order.
+            unsafe { ep.put_signal(r, src, len, (s, op, value)) };
+            return Ok(());
+        }
         // SAFETY: forwarded contract.
         unsafe { self.put(dest, src, len, pe)? };
         self.fence();
-        let op = if add { AmoOp::FetchAdd } else { AmoOp::Set };
         self.amo_nr::<u64>(sig, op, value, pe, false)
     }
 

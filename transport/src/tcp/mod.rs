@@ -570,6 +570,37 @@ impl TcpCtx {
         });
     }
 
+    /// A put followed by a non-fetching AMO `op` with `operand` on the signal word `sig`
+    /// (`shmem_put_signal`),
+    /// in one write: the target applies the signal after the data (one stream, in order),
+    /// and both complete at the next quiet. Half the system calls of a put and then an
+    /// AMO, each of which carries its packet through the whole network path on this CPU.
+    ///
+    /// # Safety
+    /// As [`TcpCtx::put`].
+    pub unsafe fn put_signal<W: AmoWord>(
+        &self,
+        pe: usize,
+        dst: RemoteAddr,
+        src: *const u8,
+        len: usize,
+        (sig, op, operand): (RemoteAddr, AmoOp, W),
+    ) {
+        let h = Self::put_header(dst, len);
+        let a = Self::amo_header(wire::OP_AMO_NR, sig, op, operand, W::from_u64(0));
+        // A 0-byte put sends only the signal (the target refuses no empty put, but it
+        // would be a header for nothing).
+        let hl = if len == 0 { 0 } else { h.len() };
+        self.dirty[pe].store(true, Ordering::Relaxed);
+        // SAFETY: headers local; `src` valid per the contract.
+        self.with_conn(pe, "a put with signal", |fd| unsafe {
+            wire::write_all(
+                fd,
+                &mut [(h.as_ptr(), hl), (src, len), (a.as_ptr(), a.len())],
+            )
+        });
+    }
+
     /// Waits for the reply header on our connection `fd`: polls it non-blocking for up
     /// to [`SPIN`], serving the incoming connections between polls (a peer may wait for
     /// this PE as this PE waits for it; only requests whose answer cannot block, see
@@ -776,6 +807,22 @@ impl TcpEndpoint {
     #[inline]
     pub fn signal<W: AmoWord>(&self, target: RemoteAddr, op: AmoOp, operand: W) {
         self.ctx.signal(self.pe, target, op, operand)
+    }
+
+    /// A put and then a signal, in one write ([`TcpCtx::put_signal`]).
+    ///
+    /// # Safety
+    /// `src` valid for `len` bytes of reads.
+    #[inline]
+    pub unsafe fn put_signal<W: AmoWord>(
+        &self,
+        dst: RemoteAddr,
+        src: *const u8,
+        len: usize,
+        signal: (RemoteAddr, AmoOp, W),
+    ) {
+        // SAFETY: forwarded contract.
+        unsafe { self.ctx.put_signal(self.pe, dst, src, len, signal) }
     }
 }
 

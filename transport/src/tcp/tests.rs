@@ -406,3 +406,74 @@ fn congestion_control_and_unsent_bound_on_both_ends() {
         "{e}"
     );
 }
+
+/// `put_signal`: data and signal in one write; whoever sees the signal sees the data (the
+/// target applies them in order); a 0-byte put still updates the signal; a set signal.
+#[test]
+fn put_signal_applies_the_data_before_the_signal() {
+    let (a, b, _ma, mb) = pair(record, [1; wire::KEY]);
+    let ep = a.endpoint(1);
+    let sig = RemoteAddr::local(seg_base(0) + 8);
+    let flag = |v: u64| {
+        let t0 = std::time::Instant::now();
+        // SAFETY: B's segment word 1, written by B's server as an AMO.
+        while unsafe { core::ptr::read_volatile(mb.as_ptr().add(1)) } != v {
+            assert!(t0.elapsed().as_secs() < 10, "signal {v} never came");
+            b.serve_incoming();
+            std::thread::yield_now();
+        }
+    };
+    for round in 1..=20u64 {
+        let src: Vec<u8> = (0..2000u32).map(|i| (i as u64 * round) as u8).collect();
+        // SAFETY: `src` valid; offsets inside B's 4 KiB segment.
+        unsafe {
+            ep.put_signal(
+                RemoteAddr::local(seg_base(0) + 64),
+                src.as_ptr(),
+                src.len(),
+                (sig, AmoOp::FetchAdd, 1u64),
+            )
+        };
+        flag(round);
+        // SAFETY: B's segment, read after the signal.
+        let seen = unsafe { std::slice::from_raw_parts((mb.as_ptr() as *const u8).add(64), 2000) };
+        assert!(seen == &src[..], "round {round}: data behind the signal");
+    }
+    // SAFETY: no data (length 0).
+    unsafe {
+        ep.put_signal(
+            RemoteAddr::local(seg_base(0) + 64),
+            core::ptr::null(),
+            0,
+            (sig, AmoOp::FetchAdd, 5u64),
+        )
+    };
+    flag(25);
+    // SAFETY: as above.
+    unsafe {
+        ep.put_signal(
+            RemoteAddr::local(seg_base(0) + 64),
+            [9u8; 8].as_ptr(),
+            8,
+            (sig, AmoOp::Set, 77u64),
+        )
+    };
+    flag(77);
+    assert_eq!(mb[8], u64::from_le_bytes([9; 8]));
+    // Data and signal on one word: in order, the add lands on the value put (1000 + 1);
+    // the other way round the put would overwrite the sum (1000).
+    let w = RemoteAddr::local(seg_base(0) + 16);
+    // SAFETY: an aligned word of B's segment.
+    unsafe {
+        ep.put_signal(
+            w,
+            1000u64.to_le_bytes().as_ptr(),
+            8,
+            (w, AmoOp::FetchAdd, 1u64),
+        )
+    };
+    ep.quiet();
+    assert_eq!(mb[2], 1001, "the signal was applied before the data");
+    a.close();
+    b.close();
+}

@@ -422,30 +422,57 @@ pub unsafe fn read_exact(fd: RawFd, dst: *mut u8, len: usize) -> io::Result<()> 
     }
 }
 
-/// Writes two buffers (a header and a payload) with `writev`, completely.
+/// Writes two buffers (a header and a payload) with `sendmsg`, completely.
 ///
 /// # Safety
 /// `a` and `b` must be valid for `alen` and `blen` bytes of reads.
+#[inline]
 pub unsafe fn write2(
     fd: RawFd,
-    mut a: *const u8,
-    mut alen: usize,
-    mut b: *const u8,
-    mut blen: usize,
+    a: *const u8,
+    alen: usize,
+    b: *const u8,
+    blen: usize,
 ) -> io::Result<()> {
-    while alen + blen > 0 {
-        let iov = iov2(a as *mut u8, alen, b as *mut u8, blen);
-        let (p, cnt) = if alen == 0 {
-            (&iov[1..], 1)
-        } else {
-            (&iov[..], 2)
-        };
+    // SAFETY: forwarded contract.
+    unsafe { write_all(fd, &mut [(a, alen), (b, blen)]) }
+}
+
+/// Writes the buffers `bufs` (pointer, length; at most 3, empty ones allowed) in order with
+/// `sendmsg`, completely: one system call when the socket takes them all. `bufs` is
+/// advanced past what was written, also when an error ends the call.
+///
+/// # Safety
+/// Each buffer must be valid for its length of reads.
+pub unsafe fn write_all(fd: RawFd, bufs: &mut [(*const u8, usize)]) -> io::Result<()> {
+    const MAX: usize = 3;
+    assert!(bufs.len() <= MAX, "write_all: at most {MAX} buffers");
+    let mut first = 0;
+    loop {
+        while first < bufs.len() && bufs[first].1 == 0 {
+            first += 1;
+        }
+        if first == bufs.len() {
+            return Ok(());
+        }
+        let mut iov = [libc::iovec {
+            iov_base: core::ptr::null_mut(),
+            iov_len: 0,
+        }; MAX];
+        let rest = &bufs[first..];
+        for (v, &(p, len)) in iov.iter_mut().zip(rest) {
+            *v = libc::iovec {
+                iov_base: p as *mut libc::c_void,
+                iov_len: len,
+            };
+        }
         // MSG_NOSIGNAL: a broken connection is an error here, not a SIGPIPE.
-        // SAFETY: the iovecs describe valid buffers per the contract.
+        // SAFETY: the iovecs describe valid buffers per the contract; `msg` is zeroed and
+        // then given them (no name, no control data).
         let n = unsafe {
             let mut msg: libc::msghdr = core::mem::zeroed();
-            msg.msg_iov = p.as_ptr() as *mut libc::iovec;
-            msg.msg_iovlen = cnt;
+            msg.msg_iov = iov.as_mut_ptr();
+            msg.msg_iovlen = rest.len();
             libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL)
         };
         if n < 0 {
@@ -456,16 +483,14 @@ pub unsafe fn write2(
             return Err(e);
         }
         let mut n = n as usize;
-        let da = n.min(alen);
-        // SAFETY: advancing within the buffers.
-        a = unsafe { a.add(da) };
-        alen -= da;
-        n -= da;
-        // SAFETY: as above.
-        b = unsafe { b.add(n) };
-        blen -= n;
+        for b in bufs[first..].iter_mut() {
+            let d = n.min(b.1);
+            // SAFETY: advancing within the buffer.
+            b.0 = unsafe { b.0.add(d) };
+            b.1 -= d;
+            n -= d;
+        }
     }
-    Ok(())
 }
 
 /// Sets an integer socket option.
@@ -649,6 +674,60 @@ mod tests {
                                  // SAFETY: local buffer.
         let e = unsafe { spin_read_all(fd, b.as_mut_ptr(), 4, pure, spin) }.unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof, "{e}");
+    }
+
+    /// `write_all`: three buffers (empty ones among them) larger than the socket takes in
+    /// one call, against a reader that drains slowly: every byte arrives, in order.
+    #[test]
+    fn write_all_writes_every_buffer_in_order_across_partial_writes() {
+        use std::io::Read;
+        use std::os::fd::AsRawFd;
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let w = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (mut r, _) = l.accept().unwrap();
+        // A blocking send that has waited 5 ms returns what it wrote so far: partial
+        // writes, while the reader drains 64 KiB every 2 ms for its first MiB.
+        w.set_write_timeout(Some(std::time::Duration::from_millis(5)))
+            .unwrap();
+        let a: Vec<u8> = (0..40u32).map(|i| i as u8).collect();
+        let b: Vec<u8> = (0..(6u32 << 20)).map(|i| (i % 251) as u8).collect();
+        let c: Vec<u8> = (0..40u32).map(|i| 200 - i as u8).collect();
+        let want: Vec<u8> = [&a[..], &b[..], &c[..]].concat();
+        let n = want.len();
+        let t = std::thread::spawn(move || {
+            let mut got = vec![0u8; n];
+            let mut done = 0;
+            while done < n {
+                let k = r.read(&mut got[done..(done + 65536).min(n)]).unwrap();
+                assert!(k > 0, "closed after {done} bytes");
+                done += k;
+                if done < (1 << 20) {
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+            }
+            got
+        });
+        let mut bufs = [
+            (a.as_ptr(), a.len()),
+            (core::ptr::null(), 0),
+            (b.as_ptr(), b.len()),
+        ];
+        // A send that wrote nothing in 5 ms fails with WouldBlock (a loaded machine); `bufs`
+        // then still says what is left, and the call is repeated.
+        // SAFETY: the vectors outlive the calls.
+        while let Err(e) = unsafe { write_all(w.as_raw_fd(), &mut bufs) } {
+            assert_eq!(e.kind(), io::ErrorKind::WouldBlock, "{e}");
+        }
+        assert!(bufs.iter().all(|b| b.1 == 0));
+        // SAFETY: as above.
+        unsafe {
+            write_all(
+                w.as_raw_fd(),
+                &mut [(c.as_ptr(), c.len()), (core::ptr::null(), 0)],
+            )
+        }
+        .unwrap();
+        assert!(t.join().unwrap() == want, "bytes differ");
     }
 
     #[test]
